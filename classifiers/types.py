@@ -1,0 +1,70 @@
+"""Result types of the classifiers: frozen records that carry their reasons.
+
+Everything here is plain data so that the pipeline can store it and `yuqing analyze` can print it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    """The four warning categories of the seeds (seed 000 四(一)), lowest first."""
+
+    GENERAL = "一般性事项"
+    HOT_TOPIC = "社会热点问题"
+    SENSITIVE = "复杂敏感事件"
+    MAJOR_EMERGENCY = "重大突发事态"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+class Polarity(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """One keyword rule that matched, with the terms that made it match."""
+
+    id: str
+    name: str
+    category: str
+    weight: float
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Severity:
+    level: Level
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Territory:
+    province: str | None = None
+    city: str | None = None
+    counties: tuple[str, ...] = ()
+    townships: tuple[str, ...] = ()
+    confidence: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Departments:
+    """The lines of work (谁主管) a post concerns, e.g. 生态环境, 教育."""
+
+    topics: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Spam:
+    is_spam: bool
+    reasons: tuple[str, ...] = ()

@@ -1,0 +1,38 @@
+"""Endpoints and secrets: from the environment or an ignored `.env`, never from the repo or the logs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Env(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    es_url: str | None = Field(default=None, validation_alias="ES_URL")
+    es_index: str = Field(default="yuqing-posts", validation_alias="YUQING_ES_INDEX")
+    data_dir: Path = Field(default=PROJECT_ROOT / "var", validation_alias="YUQING_DATA_DIR")
+    replay_url: str | None = Field(default=None, validation_alias="YUQING_REPLAY_URL")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="YUQING_SMTP_PASSWORD")
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / "state"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+
+@lru_cache
+def get_env() -> Env:
+    return Env()

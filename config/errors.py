@@ -1,0 +1,17 @@
+"""Errors raised while loading what an office edits. Lives in `config` so every layer above can use it."""
+
+from __future__ import annotations
+
+
+class YuqingError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigError(YuqingError):
+    """A config file that cannot be used: names the file, the key and what is wrong, on one line."""
+
+    def __init__(self, file: str, key: str, reason: str) -> None:
+        super().__init__(f"{file}: {key}: {reason}")
+        self.file = file
+        self.key = key
+        self.reason = reason

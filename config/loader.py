@@ -1,0 +1,109 @@
+"""The only module that reads YAML: loads config/*.yaml into `OfficeConfig` and checks it once.
+
+A broken file raises `ConfigError(file, key, reason)`, whose message is one line: the file with the
+line number, the key path, and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from classifiers.rules import RuleError, compile_rules
+from config.errors import ConfigError
+from config.models import (
+    AlertsFile,
+    OfficeConfig,
+    RulesFile,
+    ScheduleFile,
+    SeverityFile,
+    SourcesFile,
+    TerritoryFile,
+    UnitsFile,
+)
+
+DEFAULT_DIR = Path(__file__).resolve().parent
+
+FILES: dict[str, type[BaseModel]] = {
+    "sources": SourcesFile,
+    "rules": RulesFile,
+    "territory": TerritoryFile,
+    "units": UnitsFile,
+    "severity": SeverityFile,
+    "alerts": AlertsFile,
+    "schedule": ScheduleFile,
+}
+
+
+def config_dir() -> Path:
+    """`YUQING_CONFIG_DIR` when set, else the example shipped in this package."""
+    return Path(os.environ.get("YUQING_CONFIG_DIR") or DEFAULT_DIR)
+
+
+def load_config(directory: Path | str | None = None) -> OfficeConfig:
+    directory = Path(directory) if directory else config_dir()
+    parts = {name: load_file(directory / f"{name}.yaml", model) for name, model in FILES.items()}
+    office = OfficeConfig(**parts)
+    _check_rules(directory / "rules.yaml", office.rules)
+    return office
+
+
+def load_file[M: BaseModel](path: Path, model: type[M]) -> M:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(where, "-", "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(where, "-", f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}{line}", "-", f"YAML syntax: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(where, "-", "expected a mapping at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        raise ConfigError(f"{where}{_line_of(node, loc)}", _key_path(loc), error["msg"]) from None
+
+
+def _check_rules(path: Path, rules: RulesFile) -> None:
+    try:
+        compile_rules([(r.id, r.expr) for r in rules.rules])
+    except RuleError as exc:
+        index = next(i for i, r in enumerate(rules.rules) if r.id == exc.rule_id)
+        raise ConfigError(str(path), f"rules[{index}].expr", str(exc)) from None
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "-"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> str:
+    """The line of the deepest YAML node the error's location reaches."""
+    line = node.start_mark.line + 1 if node else None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return f":{line}" if line else ""

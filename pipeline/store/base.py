@@ -1,0 +1,51 @@
+"""The `Store` contract: upsert posts by id, fetch one, search by tokens, count.
+
+Two implementations keep it: `SqliteStore` (embedded default, zero set-up) and `ElasticsearchStore`.
+The same contract tests run against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pipeline.items import Post
+
+
+@dataclass(slots=True)
+class WriteResult:
+    written: int = 0
+    spooled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SearchHit:
+    id: str
+    score: float
+    doc: dict[str, Any]
+
+
+class Store(Protocol):
+    """Where posts live after the pipeline. A re-written id replaces the old document, never duplicates it."""
+
+    name: str
+
+    def write(self, posts: Iterable[Post]) -> WriteResult:
+        """Upsert by `Post.id`. Posts the backend could not take are spooled, never lost."""
+        ...
+
+    def get(self, post_id: str) -> dict[str, Any] | None: ...
+
+    def search(self, terms: Sequence[str], *, limit: int = 20) -> list[SearchHit]:
+        """Posts whose tokens contain every term, best first. Terms come from the same tokeniser as the posts."""
+        ...
+
+    def count(self) -> int: ...
+
+    def refresh(self) -> None:
+        """Make everything written so far visible to search (a no-op where writes are immediate)."""
+        ...
+
+    def close(self) -> None: ...
