@@ -18,6 +18,8 @@ class Env(BaseSettings):
     es_index: str = Field(default="yuqing-posts", validation_alias="YUQING_ES_INDEX")
     data_dir: Path = Field(default=PROJECT_ROOT / "var", validation_alias="YUQING_DATA_DIR")
     replay_url: str | None = Field(default=None, validation_alias="YUQING_REPLAY_URL")
+    state_dir_override: Path | None = Field(default=None, validation_alias="YUQING_STATE_DIR")
+    outbox_override: Path | None = Field(default=None, validation_alias="YUQING_OUTBOX")
     smtp_password: SecretStr | None = Field(default=None, validation_alias="YUQING_SMTP_PASSWORD")
 
     @property
@@ -26,7 +28,11 @@ class Env(BaseSettings):
 
     @property
     def state_dir(self) -> Path:
-        return self.data_dir / "state"
+        return self.state_dir_override or self.data_dir / "state"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.outbox_override or self.data_dir / "alerts.sqlite3"
 
     @property
     def runs_dir(self) -> Path:

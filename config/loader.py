@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,8 @@ from config.models import (
 )
 
 DEFAULT_DIR = Path(__file__).resolve().parent
+
+M = TypeVar("M", bound=BaseModel)
 
 FILES: dict[str, type[BaseModel]] = {
     "sources": SourcesFile,
@@ -52,7 +54,7 @@ def load_config(directory: Path | str | None = None) -> OfficeConfig:
     return office
 
 
-def load_file[M: BaseModel](path: Path, model: type[M]) -> M:
+def load_file(path: Path, model: type[M]) -> M:
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")

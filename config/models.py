@@ -184,7 +184,9 @@ class ChannelConfig(Model):
 
 class AlertsFile(Model):
     min_level: Level = Level.HOT_TOPIC
-    channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(name="console", type="console")])
+    channels: list[ChannelConfig] = Field(
+        default_factory=lambda: [ChannelConfig(name="console", type="console")]
+    )
     recipients: dict[str, list[str]] = Field(default_factory=dict)
 
 

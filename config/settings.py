@@ -7,8 +7,11 @@ BOT_NAME = "yuqing"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-ROBOTSTXT_OBEY = False  # chosen per source in sources.yaml; public news lists are what the seeds ask us to read
-USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+# Chosen per source in sources.yaml; the public news lists are what the seeds ask an office to read.
+ROBOTSTXT_OBEY = False
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+)
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0

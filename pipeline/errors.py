@@ -1,14 +1,14 @@
 """The project's exceptions, caught at the edges (CLI, stage adapters) and turned into counted messages.
 
-    YuqingError
-    ├── ConfigError(file, key, reason)
-    │   └── RuleSyntaxError(rule, position, reason)   (raised by classifiers.rules as RuleError)
-    ├── SourceError(source, reason)
-    │   ├── SourceBlocked      login wall, captcha, 403/418/429
-    │   └── LayoutChanged      selectors that stopped matching
-    ├── StoreError
-    │   └── StoreUnavailable   the node is down: spool and replay
-    └── DeliveryError
+YuqingError
+├── ConfigError(file, key, reason)
+│   └── RuleSyntaxError(rule, position, reason)   (raised by classifiers.rules as RuleError)
+├── SourceError(source, reason)
+│   ├── SourceBlocked      login wall, captcha, 403/418/429
+│   └── LayoutChanged      selectors that stopped matching
+├── StoreError
+│   └── StoreUnavailable   the node is down: spool and replay
+└── DeliveryError
 """
 
 from __future__ import annotations

@@ -62,7 +62,8 @@ class Responsible:
 
 @dataclass(slots=True, kw_only=True)
 class Analysis:
-    tokens: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # precise cut, read by the classifiers
+    tokens: list[str] = field(default_factory=list)  # words plus their sub-words, what search indexes
     sentiment: float | None = None
     polarity: Polarity | None = None
     rules: list[RuleHit] = field(default_factory=list)
@@ -173,7 +174,9 @@ def post_from_dict(data: dict[str, Any]) -> Post:
         media=data.get("media"),
         published_at=_parse_time(data.get("published_at")),
         crawled_at=_parse_time(data.get("crawled_at")),
-        counts=Counts(**{k: int(v) for k, v in counts.items() if k in ("reposts", "comments", "likes", "reads")}),
+        counts=Counts(
+            **{k: int(v) for k, v in counts.items() if k in ("reposts", "comments", "likes", "reads")}
+        ),
         ip_location=data.get("ip_location"),
         author_location=data.get("author_location"),
         parent_id=data.get("parent_id"),

@@ -1,0 +1,22 @@
+"""The console channel: alerts printed where duty staff watch the patrol run. Always available."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from alerts.channels.base import Channel, DeliveryResult, Message
+
+
+class ConsoleChannel(Channel):
+    type = "console"
+
+    def __init__(self, name: str, options: dict[str, Any], stream: TextIO | None = None) -> None:
+        super().__init__(name, options)
+        self.stream = stream
+
+    def send(self, message: Message) -> DeliveryResult:
+        stream = self.stream or sys.stdout
+        stream.write(f"\n── 致 {message.recipient} ──\n{message.body}\n")
+        stream.flush()
+        return DeliveryResult(ok=True)

@@ -1,0 +1,367 @@
+"""Keyword rules as analysts write them, compiled once and matched in one pass over the text.
+
+Syntax: terms, "quoted phrases", whitespace or AND for and, | or OR for or, NOT or a leading - for not,
+parentheses, `a NEAR/n b` (both within n characters), field scopes `title:` `text:` `author:` `source:`
+`media:`. NOT binds tightest, then NEAR, then AND, then OR.
+
+All terms of all rules go into one Aho-Corasick automaton, so a text is scanned once whatever the number
+of rules, and only rules with a positive term that occurred are evaluated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import ahocorasick
+
+from classifiers.types import Level, RuleHit
+
+FIELDS = ("title", "text", "author", "source", "media")
+DEFAULT_SCOPE = ("title", "text")
+_OPERATOR_CHARS = set('()|"')
+
+
+class RuleError(ValueError):
+    """A rule that cannot be compiled; says which rule and at which character."""
+
+    def __init__(self, rule_id: str, position: int, message: str) -> None:
+        super().__init__(f"rule {rule_id!r}: at character {position + 1}: {message}")
+        self.rule_id = rule_id
+        self.position = position
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    id: str
+    expr: str
+    name: str = ""
+    category: str = ""
+    weight: float = 1.0
+    min_level: Level | None = None
+
+
+# --- syntax tree ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    scope: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    left: Node
+    right: Node
+    distance: int
+
+
+Node = Term | Not | And | Or | Near
+
+
+# --- lexer and parser ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # TERM PHRASE LPAREN RPAREN AND OR NOT NEAR FIELD END
+    value: str
+    pos: int
+
+
+def _lex(rule_id: str, expr: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(expr)
+    while i < n:
+        ch = expr[i]
+        if ch.isspace():
+            i += 1
+        elif ch == "(":
+            tokens.append(_Token("LPAREN", ch, i))
+            i += 1
+        elif ch == ")":
+            tokens.append(_Token("RPAREN", ch, i))
+            i += 1
+        elif ch == "|":
+            tokens.append(_Token("OR", ch, i))
+            i += 1
+        elif ch == "-" and (i + 1 < n and not expr[i + 1].isspace()):
+            tokens.append(_Token("NOT", ch, i))
+            i += 1
+        elif ch == '"':
+            end = expr.find('"', i + 1)
+            if end < 0:
+                raise RuleError(rule_id, i, "unclosed quote")
+            phrase = expr[i + 1 : end].strip()
+            if not phrase:
+                raise RuleError(rule_id, i, "empty phrase")
+            tokens.append(_Token("PHRASE", phrase, i))
+            i = end + 1
+        else:
+            start = i
+            while i < n and not expr[i].isspace() and expr[i] not in _OPERATOR_CHARS:
+                if expr[i] == ":" and expr[start:i] in FIELDS:
+                    break
+                i += 1
+            word = expr[start:i]
+            if i < n and expr[i] == ":" and word in FIELDS:
+                tokens.append(_Token("FIELD", word, start))
+                i += 1
+            elif word in ("AND", "OR", "NOT"):
+                tokens.append(_Token(word, word, start))
+            elif word.startswith("NEAR/"):
+                distance = word[5:]
+                if not distance.isdigit() or int(distance) == 0:
+                    raise RuleError(rule_id, start, f"NEAR needs a positive distance, got {word!r}")
+                tokens.append(_Token("NEAR", distance, start))
+            else:
+                tokens.append(_Token("TERM", word, start))
+    tokens.append(_Token("END", "", n))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, rule_id: str, expr: str) -> None:
+        self.rule_id = rule_id
+        self.tokens = _lex(rule_id, expr)
+        self.i = 0
+
+    def error(self, message: str) -> RuleError:
+        return RuleError(self.rule_id, self.peek.pos, message)
+
+    @property
+    def peek(self) -> _Token:
+        return self.tokens[self.i]
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Node:
+        if self.peek.kind == "END":
+            raise self.error("empty rule")
+        node = self.parse_or(DEFAULT_SCOPE)
+        if self.peek.kind == "RPAREN":
+            raise self.error("unbalanced ')'")
+        if self.peek.kind != "END":
+            raise self.error(f"unexpected {self.peek.value!r}")
+        return node
+
+    def parse_or(self, scope: tuple[str, ...]) -> Node:
+        children = [self.parse_and(scope)]
+        while self.peek.kind == "OR":
+            self.take()
+            children.append(self.parse_and(scope))
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def parse_and(self, scope: tuple[str, ...]) -> Node:
+        children = [self.parse_near(scope)]
+        while self.peek.kind in ("AND", "TERM", "PHRASE", "LPAREN", "NOT", "FIELD"):
+            if self.peek.kind == "AND":
+                self.take()
+            children.append(self.parse_near(scope))
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def parse_near(self, scope: tuple[str, ...]) -> Node:
+        node = self.parse_unary(scope)
+        while self.peek.kind == "NEAR":
+            token = self.take()
+            right = self.parse_unary(scope)
+            for side in (node, right):
+                if not _is_positional(side):
+                    raise RuleError(self.rule_id, token.pos, "NEAR joins terms, phrases or (a|b) groups only")
+            node = Near(node, right, int(token.value))
+        return node
+
+    def parse_unary(self, scope: tuple[str, ...]) -> Node:
+        if self.peek.kind == "NOT":
+            self.take()
+            return Not(self.parse_unary(scope))
+        return self.parse_primary(scope)
+
+    def parse_primary(self, scope: tuple[str, ...]) -> Node:
+        token = self.peek
+        if token.kind == "FIELD":
+            self.take()
+            return self.parse_primary((token.value,))
+        if token.kind == "LPAREN":
+            self.take()
+            if self.peek.kind == "RPAREN":
+                raise self.error("empty parentheses")
+            node = self.parse_or(scope)
+            if self.peek.kind != "RPAREN":
+                raise RuleError(self.rule_id, token.pos, "'(' is never closed")
+            self.take()
+            return node
+        if token.kind in ("TERM", "PHRASE"):
+            self.take()
+            return Term(token.value.lower(), scope)
+        if token.kind == "END":
+            raise self.error("expression ends where a term is expected")
+        raise self.error(f"{token.value!r} where a term is expected")
+
+
+def _is_positional(node: Node) -> bool:
+    if isinstance(node, Term):
+        return True
+    return isinstance(node, Or) and all(_is_positional(c) for c in node.children)
+
+
+def parse_rule(rule_id: str, expr: str) -> Node:
+    return _Parser(rule_id, expr).parse()
+
+
+def positive_terms(node: Node) -> set[str]:
+    """Terms whose presence can make the rule match (the ones under no NOT)."""
+    if isinstance(node, Term):
+        return {node.text}
+    if isinstance(node, Not):
+        return set()
+    if isinstance(node, Near):
+        return positive_terms(node.left) | positive_terms(node.right)
+    return set().union(*(positive_terms(c) for c in node.children))
+
+
+def all_terms(node: Node) -> set[str]:
+    if isinstance(node, Term):
+        return {node.text}
+    if isinstance(node, Not):
+        return all_terms(node.child)
+    if isinstance(node, Near):
+        return all_terms(node.left) | all_terms(node.right)
+    return set().union(*(all_terms(c) for c in node.children))
+
+
+# --- matching ------------------------------------------------------------------------------------------
+
+# (field, term) -> start offsets where the term occurs in that field
+Occurrences = Mapping[tuple[str, str], list[int]]
+
+
+def _evaluate(node: Node, occ: Occurrences, hits: set[str]) -> bool:
+    if isinstance(node, Term):
+        found = any((field, node.text) in occ for field in node.scope)
+        if found:
+            hits.add(node.text)
+        return found
+    if isinstance(node, Not):
+        return not _evaluate(node.child, occ, set())
+    if isinstance(node, And):
+        local: set[str] = set()
+        if all(_evaluate(c, occ, local) for c in node.children):
+            hits |= local
+            return True
+        return False
+    if isinstance(node, Or):
+        results = [_evaluate(c, occ, hits) for c in node.children]
+        return any(results)
+    return _evaluate_near(node, occ, hits)
+
+
+def _positions(node: Node, occ: Occurrences) -> dict[str, list[tuple[int, int, str]]]:
+    """Per field, the (start, end, term) spans of a positional node."""
+    spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    terms = [node] if isinstance(node, Term) else list(node.children)  # type: ignore[union-attr]
+    for term in terms:
+        if isinstance(term, Or):
+            for field, found in _positions(term, occ).items():
+                spans[field].extend(found)
+            continue
+        assert isinstance(term, Term)
+        for field in term.scope:
+            for start in occ.get((field, term.text), ()):
+                spans[field].append((start, start + len(term.text), term.text))
+    return spans
+
+
+def _evaluate_near(node: Near, occ: Occurrences, hits: set[str]) -> bool:
+    left, right = _positions(node.left, occ), _positions(node.right, occ)
+    for field in left.keys() & right.keys():
+        for ls, le, lt in left[field]:
+            for rs, re_, rt in right[field]:
+                gap = rs - le if rs >= le else ls - re_
+                if gap <= node.distance:
+                    hits.update((lt, rt))
+                    return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    spec: RuleSpec
+    tree: Node
+
+
+class RuleSet:
+    """Compiled rules: `match(fields)` returns the rules a document satisfies, with the terms that did it."""
+
+    def __init__(self, rules: list[_Compiled]) -> None:
+        self.rules = rules
+        self._by_term: dict[str, list[int]] = defaultdict(list)
+        self._automaton = ahocorasick.Automaton()
+        terms: set[str] = set()
+        for index, rule in enumerate(rules):
+            for term in positive_terms(rule.tree):
+                self._by_term[term].append(index)
+            terms |= all_terms(rule.tree)
+        for term in terms:
+            self._automaton.add_word(term, term)
+        if terms:
+            self._automaton.make_automaton()
+        self.terms = frozenset(terms)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def occurrences(self, fields: Mapping[str, str | None]) -> dict[tuple[str, str], list[int]]:
+        occ: dict[tuple[str, str], list[int]] = defaultdict(list)
+        if not self.terms:
+            return occ
+        for field, value in fields.items():
+            if value:
+                for end, term in self._automaton.iter(value.lower()):
+                    occ[(field, term)].append(end - len(term) + 1)
+        return occ
+
+    def match(self, fields: Mapping[str, str | None]) -> list[RuleHit]:
+        occ = self.occurrences(fields)
+        candidates = sorted({i for (_, term) in occ for i in self._by_term.get(term, ())})
+        hits: list[RuleHit] = []
+        for index in candidates:
+            rule = self.rules[index]
+            terms: set[str] = set()
+            if _evaluate(rule.tree, occ, terms):
+                spec = rule.spec
+                hits.append(RuleHit(spec.id, spec.name, spec.category, spec.weight, tuple(sorted(terms))))
+        return hits
+
+
+def compile_rules(specs: Iterable[RuleSpec | tuple[str, str]]) -> RuleSet:
+    compiled: list[_Compiled] = []
+    for spec in specs:
+        if isinstance(spec, tuple):
+            spec = RuleSpec(id=spec[0], expr=spec[1])
+        tree = parse_rule(spec.id, spec.expr)
+        if not positive_terms(tree):
+            raise RuleError(spec.id, 0, "rule has no term that can match (only NOT terms)")
+        compiled.append(_Compiled(spec, tree))
+    return RuleSet(compiled)

@@ -1,0 +1,111 @@
+"""Severity in the seeds' four categories, from the factors seed 000 names.
+
+问题性质 (nature: the weight of the rules matched), 舆情烈度 (intensity: negativity), 公众反应/跟帖情况
+(reaction: comments, reposts, likes), 媒体介入程度 (media: who carries it) and 发展态势 (velocity:
+interactions per hour). Each factor is scaled to 0..1, weighted, and the sum (0..100) is compared with
+the office's thresholds. A rule may set a floor (deaths are never below 重大突发事态). Every step is
+written into `reasons`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from classifiers.types import Level, RuleHit, Severity
+
+MAX_RULE_WEIGHT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityModel:
+    weights: Mapping[str, float]  # nature, intensity, reaction, media, velocity
+    thresholds: Mapping[Level, float]
+    official_media: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What severity reads of a post (and, later, of its event)."""
+
+    rules: Sequence[RuleHit] = ()
+    rule_floors: Mapping[str, Level] | None = None
+    sentiment: float = 0.5
+    comments: int = 0
+    reposts: int = 0
+    likes: int = 0
+    media: Sequence[str] = ()
+    official_author: bool = False
+    published_at: datetime | None = None
+    now: datetime | None = None
+
+
+def _scaled_log(value: float, full_at: float) -> float:
+    """0 at 0, 1 at `full_at`, logarithmic between: 100 comments are much more than 10, 10 000 not 100× more."""
+    if value <= 0:
+        return 0.0
+    return min(1.0, math.log10(1 + value) / math.log10(1 + full_at))
+
+
+def assess(signals: Signals, model: SeverityModel) -> Severity:
+    reasons: list[str] = []
+    factors: dict[str, float] = {}
+
+    if signals.rules:
+        top = max(signals.rules, key=lambda r: r.weight)
+        factors["nature"] = min(1.0, top.weight / MAX_RULE_WEIGHT)
+        categories = "、".join(dict.fromkeys(r.category for r in signals.rules if r.category))
+        reasons.append(
+            f"问题性质：命中规则「{top.name or top.id}」(权重{top.weight:g})"
+            + (f"，类别{categories}" if categories else "")
+        )
+    else:
+        factors["nature"] = 0.0
+        reasons.append("问题性质：未命中关键词规则")
+
+    negativity = 1.0 - signals.sentiment
+    factors["intensity"] = max(0.0, (negativity - 0.5) * 2)
+    reasons.append(f"舆情烈度：负面概率{negativity:.2f}")
+
+    interactions = signals.comments + signals.reposts + signals.likes / 10
+    factors["reaction"] = _scaled_log(interactions, 10_000)
+    reasons.append(f"公众反应：评论{signals.comments}、转发{signals.reposts}、点赞{signals.likes}")
+
+    official = [m for m in signals.media if m in model.official_media]
+    if official:
+        factors["media"] = min(1.0, 0.6 + 0.2 * (len(official) - 1))
+        reasons.append(f"媒体介入：{'、'.join(official)}报道")
+    elif signals.official_author:
+        factors["media"] = 0.6
+        reasons.append("媒体介入：官方账号发布")
+    elif signals.media:
+        factors["media"] = min(1.0, 0.2 * len(signals.media))
+        reasons.append(f"媒体介入：{'、'.join(signals.media)}")
+    else:
+        factors["media"] = 0.0
+        reasons.append("媒体介入：无")
+
+    if signals.published_at and signals.now:
+        hours = max((signals.now - signals.published_at).total_seconds() / 3600, 0.5)
+        per_hour = (signals.comments + signals.reposts) / hours
+        factors["velocity"] = _scaled_log(per_hour, 1000)
+        reasons.append(f"发展态势：每小时约{per_hour:.0f}次评论转发")
+    else:
+        factors["velocity"] = 0.0
+
+    score = round(100 * sum(model.weights.get(k, 0.0) * v for k, v in factors.items()), 1)
+    level = Level.GENERAL
+    for candidate in Level:
+        if score >= model.thresholds[candidate]:
+            level = candidate
+    reasons.append(f"综合得分{score:g}，对应{level.value}")
+
+    floors = signals.rule_floors or {}
+    for hit in signals.rules:
+        floor = floors.get(hit.id)
+        if floor and floor.rank > level.rank:
+            level = floor
+            reasons.append(f"规则「{hit.name or hit.id}」要求至少{floor.value}")
+    return Severity(level, score, tuple(reasons))

@@ -1,0 +1,158 @@
+"""Territory: which province, city, counties and townships a post concerns, with confidence and reasons.
+
+Names come from the office's gazetteer (config/territory.yaml). Evidence is weighed so that a bare
+township name that several counties share, or a short county name with no city around it, does not
+place a post on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from classifiers.types import Territory
+
+
+@dataclass(frozen=True, slots=True)
+class CountyPlaces:
+    name: str
+    aliases: tuple[str, ...] = ()
+    townships: tuple[str, ...] = ()
+    landmarks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    province: str
+    city: str
+    counties: tuple[CountyPlaces, ...]
+    province_aliases: tuple[str, ...] = ()
+    city_aliases: tuple[str, ...] = ()
+    city_landmarks: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _Evidence:
+    city: list[str] = field(default_factory=list)
+    province: list[str] = field(default_factory=list)
+    counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    weak_counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    townships: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+
+class TerritoryLocator:
+    """Built once from a gazetteer; `locate` is a pure function of a post's text fields."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self._automaton = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[str, str]]] = defaultdict(list)  # name -> [(kind, county)]
+        for name in (gazetteer.province, *gazetteer.province_aliases):
+            entries[name].append(("province", ""))
+        for name in (gazetteer.city, *gazetteer.city_aliases, *gazetteer.city_landmarks):
+            entries[name].append(("city", ""))
+        for county in gazetteer.counties:
+            for name in (county.name, *county.aliases):
+                entries[name].append(("county", county.name))
+            for name in county.landmarks:
+                entries[name].append(("landmark", county.name))
+            for name in county.townships:
+                entries[name].append(("township", county.name))
+        for name, kinds in entries.items():
+            self._automaton.add_word(name, (name, tuple(kinds)))
+        self._automaton.make_automaton()
+        self._county_order = {c.name: i for i, c in enumerate(gazetteer.counties)}
+
+    def _scan(self, text: str, where: str, evidence: _Evidence) -> None:
+        for _end, (name, kinds) in _longest_matches(self._automaton, text):
+            for kind, county in kinds:
+                label = f"{where}提到「{name}」"
+                if kind == "province":
+                    evidence.province.append(label)
+                elif kind == "city":
+                    evidence.city.append(label)
+                elif kind == "county" and (len(name) >= 3 or name == county):
+                    evidence.counties[county].append(label)
+                elif kind in ("county", "landmark"):
+                    evidence.weak_counties[county].append(label)
+                else:
+                    evidence.townships[name].append((county, label))
+
+    def locate(
+        self,
+        *,
+        title: str | None = None,
+        text: str = "",
+        author_location: str | None = None,
+        ip_location: str | None = None,
+    ) -> Territory:
+        g = self.gazetteer
+        evidence = _Evidence()
+        if title:
+            self._scan(title, "标题", evidence)
+        self._scan(text, "正文", evidence)
+        if author_location:
+            self._scan(author_location, "作者所在地", evidence)
+        ip_in_province = bool(ip_location) and any(
+            name in ip_location
+            for name in (g.province, *g.province_aliases)  # type: ignore[operator]
+        )
+        has_context = bool(evidence.city or evidence.province or ip_in_province)
+
+        counties: dict[str, list[str]] = {k: list(v) for k, v in evidence.counties.items()}
+        # Short names and landmarks count only where the city or province is in view.
+        for county, labels in evidence.weak_counties.items():
+            if has_context or county in counties:
+                counties.setdefault(county, []).extend(labels)
+        # A township places a post only when its county is unambiguous: named, or the only one holding it.
+        townships: list[str] = []
+        for name, owners in evidence.townships.items():
+            owner_counties = {c for c, _ in owners}
+            named = owner_counties & counties.keys()
+            if named:
+                chosen = named
+            elif len(owner_counties) == 1 and has_context:
+                chosen = owner_counties
+            else:
+                continue
+            townships.append(name)
+            for county in chosen:
+                counties.setdefault(county, []).extend(label for c, label in owners if c == county)
+
+        reasons: list[str] = []
+        ordered = sorted(counties, key=self._county_order.__getitem__)
+        for county in ordered:
+            reasons.append(f"{county}: {'；'.join(dict.fromkeys(counties[county]))}")
+        if evidence.city:
+            reasons.append(f"{g.city}: {'；'.join(dict.fromkeys(evidence.city))}")
+        if ip_in_province:
+            reasons.append(f"IP属地「{ip_location}」在{g.province}")
+
+        if ordered or evidence.city:
+            confidence = 0.9 if (ordered and has_context) or evidence.city else 0.7
+            if not ordered and not evidence.counties:
+                confidence = 0.8
+            return Territory(g.province, g.city, tuple(ordered), tuple(townships), confidence, tuple(reasons))
+        if evidence.province or ip_in_province:
+            reasons.extend(dict.fromkeys(evidence.province))
+            return Territory(g.province, None, (), (), 0.4 if evidence.province else 0.2, tuple(reasons))
+        return Territory(None, None, (), (), 0.0, ("未提到本地地名",))
+
+
+def _longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, tuple[str, Sequence]]]:
+    """Matches that are not inside a longer match (「濮阳县」 is not also 「濮阳」)."""
+    found = sorted(
+        ((end - len(value[0]) + 1, end, value) for end, value in automaton.iter(text)),
+        key=lambda m: (m[0], -m[1]),
+    )
+    kept: list[tuple[int, tuple[str, Sequence]]] = []
+    covered_until = -1
+    for _start, end, value in found:
+        if end <= covered_until:
+            continue
+        kept.append((end, value))
+        covered_until = max(covered_until, end)
+    return kept

@@ -1,0 +1,286 @@
+"""`yuqing`: patrol, demo, search, analyze and doctor. Errors at this edge become one clear line and a
+non-zero exit; nothing is written before the config has been checked."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.env import PROJECT_ROOT, get_env
+from config.errors import ConfigError, YuqingError
+from config.loader import config_dir, load_config
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
+out = Console()
+err = Console(stderr=True)
+
+RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
+# The moment the shipped recordings were made: the demo runs its clock there so ages and rates are real.
+DEMO_NOW = "2026-11-23T09:00:00+08:00"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _load_office():
+    try:
+        return load_config()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.callback()
+def _setup(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what each part does")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _print_patrol(report: Any, title: str) -> None:
+    table = Table(title=title)
+    for column in ("来源", "结束", "采集", "丢弃", "入库", "暂存", "预警", "问题"):
+        table.add_column(column)
+    for run in report.runs:
+        problems = {**run.drop_reasons(), **run.source_problems()}
+        table.add_row(
+            run.source,
+            run.finish_reason,
+            str(run.items),
+            str(run.dropped),
+            str(run.stat("yuqing/index/written")),
+            str(run.stat("yuqing/index/spooled")),
+            str(run.stat("yuqing/alert/raised")),
+            ", ".join(f"{k}={v}" for k, v in problems.items()) or "-",
+        )
+    out.print(table)
+    rate = report.items / report.seconds if report.seconds else 0.0
+    out.print(
+        f"巡查完成：{report.items} 条，用时 {report.seconds:.1f} 秒（{rate:.1f} 条/秒）；"
+        f"新预警 {report.alerts_raised} 条，送达 {report.dispatch.sent} 次，失败 {report.dispatch.failed} 次"
+    )
+
+
+@app.command()
+def patrol(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only these sources")] = None,
+) -> None:
+    """One patrol over the configured sources: crawl, analyse, store, alert."""
+    from pipeline.patrol import run_patrol
+
+    office = _load_office()
+    report = run_patrol(office, get_env(), only=source)
+    _print_patrol(report, "巡查")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """The same patrol, offline, against a local server replaying recorded pages."""
+    from pipeline.patrol import run_patrol
+    from pipeline.replay import ReplayServer
+
+    office = _load_office()
+    env = get_env()
+    demo_dir = env.data_dir / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)  # each demo starts as a first patrol
+    dirs = [RECORDINGS / s.spider.split("_")[0] for s in office.sources.sources if s.enabled]
+    missing = [str(d) for d in dirs if not (d / "index.json").exists()]
+    if missing:
+        raise _fail(f"no recordings for the demo in {', '.join(missing)}")
+    with ReplayServer(*dirs) as server:
+        extra = {
+            "YUQING_REPLAY_URL": server.base_url,
+            "YUQING_NOW": os.environ.get("YUQING_NOW", DEMO_NOW),
+            "YUQING_STATE_DIR": str(demo_dir / "state"),
+            "YUQING_OUTBOX": str(demo_dir / "alerts.sqlite3"),
+        }
+        os.environ.update(extra)
+        get_env.cache_clear()
+        report = run_patrol(office, get_env(), extra_env=extra)
+    _print_patrol(report, f"演示巡查（回放 {server.base_url}）")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="words to find, e.g. 化工厂 排污")],
+    limit: Annotated[int, typer.Option(help="how many results")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON document per line")] = False,
+) -> None:
+    """Find stored posts; the query is cut into words the same way posts are."""
+    from pipeline.context import Context
+    from pipeline.store import open_store
+
+    office = _load_office()
+    env = get_env()
+    terms = Context(office=office, env=env).tokeniser.query_terms(query)
+    if not terms:
+        raise _fail(f"the query {query!r} has no words to search for")
+    try:
+        store = open_store(env)
+        hits = store.search(terms, limit=limit)
+        store.close()
+    except YuqingError as exc:
+        raise _fail(str(exc), 1) from None
+    if as_json:
+        for hit in hits:
+            sys.stdout.write(json.dumps(hit.doc, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"检索「{query}」：{len(hits)} 条")
+    for column in ("时间", "级别", "属地", "标题", "来源"):
+        table.add_column(column)
+    for hit in hits:
+        doc = hit.doc
+        analysis = doc.get("analysis") or {}
+        severity = (analysis.get("severity") or {}).get("level", "")
+        territory = analysis.get("territory") or {}
+        where = "、".join(territory.get("counties") or []) or (territory.get("city") or "")
+        table.add_row(
+            doc.get("published_at", "")[:16], severity, where, doc.get("title") or "", doc.get("url", "")
+        )
+    out.print(table)
+
+
+def _analysis_output(post: Any) -> dict[str, Any]:
+    from pipeline.items import to_dict
+
+    a = to_dict(post.analysis)
+    territory = a["territory"] or {}
+    responsible = a["responsible"] or {}
+    return {
+        "id": post.id,
+        "tokens": a["words"],
+        "sentiment": a["sentiment"],
+        "polarity": a["polarity"],
+        "rules": a["rules"],
+        "severity": a["severity"],
+        "territory": {
+            k: territory.get(k)
+            for k in ("province", "city", "counties", "townships", "confidence", "reasons")
+        },
+        "departments": a["departments"],
+        "responsible": {
+            k: responsible.get(k, []) for k in ("first", "coordinate", "claim", "inform", "reasons")
+        },
+        "spam": a["spam"],
+        "spam_reasons": a["spam_reasons"],
+    }
+
+
+@app.command()
+def analyze() -> None:
+    """Read posts as JSON lines on stdin; write one JSON line of enrichment per input line."""
+    from pipeline import clock
+    from pipeline.context import Context
+    from pipeline.items import Source, post_from_dict
+    from pipeline.runner import Drop, OfflineRunner
+
+    office = _load_office()
+    runner = OfflineRunner(Context(office=office, env=get_env()))
+    failures = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise TypeError("expected a JSON object")
+            data.setdefault("id", f"analyze:{number}")
+            data.setdefault("source", Source.LOCAL.value)
+            data.setdefault("url", f"https://analyze.invalid/{number}")
+            now = clock.now().isoformat()
+            data.setdefault("published_at", now)
+            data.setdefault("crawled_at", now)
+            post = runner.run(post_from_dict(data))
+            result: dict[str, Any] = {"line": number, **_analysis_output(post)}
+        except (ValueError, TypeError, Drop) as exc:
+            failures += 1
+            result = {"line": number, "error": f"line {number}: {exc}"}
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    if failures:
+        err.print(f"{failures} line(s) could not be analysed")
+
+
+@app.command()
+def doctor() -> None:
+    """Check config, store, browser and recent runs; say exactly what is missing."""
+    from pipeline.store import describe_store, open_store
+
+    problems = 0
+
+    def report(ok: bool, what: str, detail: str) -> None:
+        nonlocal problems
+        problems += not ok
+        mark = "[green]ok[/green]  " if ok else "[red]FAIL[/red]"
+        out.print(f"{mark} {what}: {detail}", highlight=False)
+
+    env = get_env()
+    try:
+        office = load_config()
+        report(
+            True,
+            "config",
+            f"{config_dir()} ({len(office.sources.sources)} sources, {len(office.rules.rules)} rules)",
+        )
+    except ConfigError as exc:
+        report(False, "config", str(exc))
+    try:
+        store = open_store(env)
+        count = store.count()
+        store.close()
+        report(True, "store", f"{describe_store(env)}, {count} posts")
+    except Exception as exc:  # noqa: BLE001 - doctor reports every failure rather than stopping at the first
+        report(False, "store", f"{describe_store(env)}: {exc}")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    report(
+        bool(browser),
+        "browser",
+        browser or "no Chromium found: apt-get install chromium (pages that need JS)",
+    )
+    try:
+        import playwright  # noqa: F401
+
+        report(True, "playwright", "python package installed")
+    except ImportError:
+        report(False, "playwright", "python package missing: pip install playwright")
+    runs = (
+        sorted(env.runs_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)[-5:]
+        if env.runs_dir.exists()
+        else []
+    )
+    for path in runs:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        stats = record.get("stats", {})
+        ok = record.get("finish_reason") == "finished" and stats.get("item_scraped_count", 0) > 0
+        report(
+            ok,
+            f"last run {record.get('source')}",
+            f"{record.get('finished_at', '')[:19]} {record.get('finish_reason')} {stats.get('item_scraped_count', 0)} items",
+        )
+    if problems:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

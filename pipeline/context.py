@@ -1,0 +1,102 @@
+"""What the stages share in one process: the office's config, the environment, the clock, and the
+analysis objects built from them (built once, on first use; jieba and the automata are not cheap)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from alerts.routing import Router
+from classifiers.departments import DepartmentMatcher
+from classifiers.rules import RuleSet, RuleSpec, all_terms, compile_rules
+from classifiers.sentiment import SentimentModel, SnowNLPSentiment
+from classifiers.severity import SeverityModel
+from classifiers.territory import CountyPlaces, Gazetteer, TerritoryLocator
+from classifiers.tokenise import Tokeniser
+from config.env import Env, get_env
+from config.loader import load_config
+from config.models import OfficeConfig
+from pipeline import clock
+
+
+@dataclass
+class Context:
+    office: OfficeConfig
+    env: Env
+    now: Callable[[], datetime] = field(default=clock.now)
+
+    @classmethod
+    def load(cls) -> Context:
+        return cls(office=load_config(), env=get_env())
+
+    @cached_property
+    def rules(self) -> RuleSet:
+        return compile_rules(
+            RuleSpec(r.id, r.expr, r.name, r.category, r.weight, r.min_level) for r in self.office.rules.rules
+        )
+
+    @cached_property
+    def gazetteer(self) -> Gazetteer:
+        t = self.office.territory
+        return Gazetteer(
+            province=t.province,
+            city=t.city,
+            province_aliases=tuple(t.province_aliases),
+            city_aliases=tuple(t.city_aliases),
+            city_landmarks=tuple(t.city_landmarks),
+            counties=tuple(
+                CountyPlaces(c.name, tuple(c.aliases), tuple(c.townships), tuple(c.landmarks))
+                for c in t.counties
+            ),
+        )
+
+    @cached_property
+    def tokeniser(self) -> Tokeniser:
+        words: set[str] = set()
+        for rule in self.rules.rules:
+            words |= {w for w in all_terms(rule.tree) if " " not in w}
+        g = self.gazetteer
+        words |= {g.province, g.city, *g.province_aliases, *g.city_aliases, *g.city_landmarks}
+        for county in g.counties:
+            words |= {county.name, *county.aliases, *county.townships, *county.landmarks}
+        for dept in self.office.units.departments:
+            words |= set(dept.keywords)
+        return Tokeniser(words)
+
+    @cached_property
+    def sentiment(self) -> SentimentModel:
+        return SnowNLPSentiment()
+
+    @cached_property
+    def locator(self) -> TerritoryLocator:
+        return TerritoryLocator(self.gazetteer)
+
+    @cached_property
+    def departments(self) -> DepartmentMatcher:
+        return DepartmentMatcher({d.topic: d.keywords for d in self.office.units.departments})
+
+    @cached_property
+    def severity_model(self) -> SeverityModel:
+        s = self.office.severity
+        return SeverityModel(s.weights, s.thresholds, frozenset(s.official_media))
+
+    @cached_property
+    def rule_floors(self) -> dict:
+        return {r.id: r.min_level for r in self.office.rules.rules if r.min_level}
+
+    @cached_property
+    def router(self) -> Router:
+        return Router(self.office)
+
+
+_shared: Context | None = None
+
+
+def shared_context() -> Context:
+    """One context per process, so a crawl builds jieba and the automata once for all stages."""
+    global _shared
+    if _shared is None:
+        _shared = Context.load()
+    return _shared

@@ -1,0 +1,103 @@
+"""One patrol: every enabled source crawled in its own `scrapy crawl` process (Twisted's reactor cannot
+restart inside one process), then the outbox drained, then a summary read from the run records."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alerts.dispatcher import DispatchReport, build_channels, dispatch
+from alerts.outbox import Outbox
+from config.env import PROJECT_ROOT, Env
+from config.models import OfficeConfig, SourceConfig
+from pipeline import clock
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SourceRun:
+    source: str
+    exit_code: int
+    finish_reason: str = "unknown"
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def stat(self, key: str) -> int:
+        return int(self.stats.get(key, 0) or 0)
+
+    @property
+    def items(self) -> int:
+        return self.stat("item_scraped_count")
+
+    @property
+    def dropped(self) -> int:
+        return self.stat("item_dropped_count")
+
+    def drop_reasons(self) -> dict[str, int]:
+        prefix = "item_dropped_reasons_count/"
+        return {k.removeprefix(prefix): int(v) for k, v in self.stats.items() if k.startswith(prefix)}
+
+    def source_problems(self) -> dict[str, int]:
+        prefix = f"yuqing/source/{self.source}/"
+        return {k.removeprefix(prefix): int(v) for k, v in self.stats.items() if k.startswith(prefix)}
+
+
+@dataclass(slots=True)
+class PatrolReport:
+    runs: list[SourceRun]
+    seconds: float
+    dispatch: DispatchReport
+    alerts_raised: int
+
+    @property
+    def items(self) -> int:
+        return sum(r.items for r in self.runs)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.exit_code == 0 for r in self.runs)
+
+
+def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) -> SourceRun:
+    runs_dir = Path(env_vars.get("YUQING_DATA_DIR") or PROJECT_ROOT / "var") / "runs"
+    before = set(runs_dir.glob(f"{source.name}-*.json")) if runs_dir.exists() else set()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"{source.name}.log"
+    command = [sys.executable, "-m", "scrapy", "crawl", source.spider, "-a", f"source={source.name}"]
+    logger.info("crawl %s: %s (log %s)", source.name, " ".join(command), log_file)
+    with log_file.open("w", encoding="utf-8") as log:
+        code = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=env_vars, stdout=log, stderr=log, check=False
+        ).returncode
+    run = SourceRun(source.name, code)
+    new = sorted(set(runs_dir.glob(f"{source.name}-*.json")) - before) if runs_dir.exists() else []
+    if new:
+        record = json.loads(new[-1].read_text(encoding="utf-8"))
+        run.finish_reason = record.get("finish_reason", "unknown")
+        run.stats = record.get("stats", {})
+    elif code != 0:
+        run.finish_reason = f"crawl process failed (exit {code}), see {log_file}"
+    return run
+
+
+def run_patrol(
+    office: OfficeConfig, env: Env, *, only: list[str] | None = None, extra_env: dict[str, str] | None = None
+) -> PatrolReport:
+    started = time.perf_counter()
+    env_vars = {**os.environ, **(extra_env or {})}
+    sources = [s for s in office.sources.sources if s.enabled and (not only or s.name in only)]
+    runs = [crawl_source(source, env_vars, env.data_dir / "logs") for source in sources]
+    outbox = Outbox(env.outbox_path)
+    try:
+        report = dispatch(outbox, office.alerts, build_channels(office.alerts), clock.now)
+    finally:
+        outbox.close()
+    raised = sum(r.stat("yuqing/alert/raised") for r in runs)
+    return PatrolReport(runs, time.perf_counter() - started, report, raised)

@@ -1,0 +1,83 @@
+"""What every stage shares: the `Drop` signal and the thin Scrapy adapter around a plain stage.
+
+A stage is a callable `stage(post) -> post` that raises `Drop(reason)` to take a post out of the flow.
+The adapter turns that into Scrapy's `DropItem`, counts it under `yuqing/<stage>/<reason>` and logs
+the source and URL, so no drop is silent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from scrapy.exceptions import DropItem, NotConfigured
+
+from pipeline.context import Context, shared_context
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+    from pipeline.items import Post
+
+logger = logging.getLogger(__name__)
+
+
+class Drop(Exception):
+    def __init__(self, reason: str, detail: str = "", *, quiet: bool = False) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.quiet = quiet
+
+
+class Stage:
+    """Base of the plain stages. `offline` stages also run in `yuqing analyze` (they do no I/O)."""
+
+    name: ClassVar[str]
+    offline: ClassVar[bool] = True
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def __call__(self, post: Post) -> Post:
+        raise NotImplementedError
+
+    def close(self) -> dict[str, Any]:
+        """Flush what is buffered; returns figures for the run record."""
+        return {}
+
+
+class StagePipeline:
+    """Scrapy item pipeline around one stage; subclasses only name `stage_class`."""
+
+    stage_class: ClassVar[type[Stage]]
+
+    def __init__(self, stage: Stage, stats: StatsCollector | None = None) -> None:
+        self.stage = stage
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        name = cls.stage_class.name
+        if not crawler.settings.getbool(f"YUQING_{name.upper()}_ENABLED", True):
+            raise NotConfigured(f"YUQING_{name.upper()}_ENABLED is off")
+        return cls(cls.stage_class(shared_context()), crawler.stats)
+
+    def process_item(self, item: Post) -> Post:
+        try:
+            return self.stage(item)
+        except Drop as drop:
+            if self.stats:
+                self.stats.inc_value(f"yuqing/{self.stage.name}/{drop.reason}")
+            where = f"{getattr(item, 'source', '?')} {getattr(item, 'url', '?')}"
+            level = logging.DEBUG if drop.quiet else logging.WARNING
+            raise DropItem(
+                f"{self.stage.name}: {drop} ({where})", log_level=logging.getLevelName(level)
+            ) from None
+
+    def close_spider(self) -> None:
+        figures = self.stage.close()
+        if self.stats:
+            for key, value in figures.items():
+                self.stats.set_value(f"yuqing/{self.stage.name}/{key}", value)

@@ -1,0 +1,53 @@
+"""Classify: keyword rules, sentiment, spam and severity, each with its reasons."""
+
+from __future__ import annotations
+
+from classifiers import spam
+from classifiers.sentiment import polarity
+from classifiers.severity import Signals, assess
+from pipeline.items import AuthorKind, Post
+from pipeline.stages.base import Stage, StagePipeline
+
+
+class ClassifyStage(Stage):
+    name = "classify"
+
+    def __call__(self, post: Post) -> Post:
+        ctx = self.context
+        analysis = post.analysis
+        analysis.rules = ctx.rules.match(
+            {
+                "title": post.title,
+                "text": post.text,
+                "author": post.author,
+                "source": post.source,
+                "media": post.media,
+            }
+        )
+        score = ctx.sentiment.score(analysis.words)
+        analysis.sentiment = round(score, 4)
+        analysis.polarity = polarity(score)
+        verdict = spam.detect(post.title, post.text)
+        analysis.spam = verdict.is_spam
+        analysis.spam_reasons.extend(verdict.reasons)
+        analysis.severity = assess(
+            Signals(
+                rules=analysis.rules,
+                rule_floors=ctx.rule_floors,
+                sentiment=score,
+                comments=post.counts.comments,
+                reposts=post.counts.reposts,
+                likes=post.counts.likes,
+                media=[post.media] if post.media else [],
+                official_author=post.author_kind in (AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT),
+                # A post stamped with its crawl time has no known age, so no rate can be read from it.
+                published_at=post.published_at if post.published_at < post.crawled_at else None,
+                now=ctx.now(),
+            ),
+            ctx.severity_model,
+        )
+        return post
+
+
+class ClassifyPipeline(StagePipeline):
+    stage_class = ClassifyStage
