@@ -33,10 +33,10 @@ class DepartmentMatcher:
             for topic in topics:
                 if word not in hits[topic]:
                     hits[topic].append(word)
-        # A single passing word is weak evidence when other topics have several.
+        # One passing word is weak evidence: it counts only when no topic has two or more.
         strongest = max((len(words) for words in hits.values()), default=0)
         topics = sorted(
-            (t for t, words in hits.items() if len(words) >= 2 or strongest < 3),
+            (t for t, words in hits.items() if len(words) >= 2 or strongest < 2),
             key=self._order.__getitem__,
         )
         reasons = tuple(f"{t}: 「{'」「'.join(hits[t])}」" for t in topics)

@@ -61,7 +61,8 @@ def load_file(path: Path, model: type[M]) -> M:
     except FileNotFoundError:
         raise ConfigError(where, "-", "file not found") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(where, "-", f"not UTF-8 text (byte {exc.start})") from None
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{where}:{line}", "-", "not UTF-8 text; save the file as UTF-8") from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -75,7 +76,8 @@ def load_file(path: Path, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        # A mistyped key also makes the real one "missing"; the unknown key is the one to point at.
+        error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         loc = tuple(error["loc"])
         raise ConfigError(f"{where}{_line_of(node, loc)}", _key_path(loc), error["msg"]) from None
 
@@ -85,7 +87,9 @@ def _check_rules(path: Path, rules: RulesFile) -> None:
         compile_rules([(r.id, r.expr) for r in rules.rules])
     except RuleError as exc:
         index = next(i for i, r in enumerate(rules.rules) if r.id == exc.rule_id)
-        raise ConfigError(str(path), f"rules[{index}].expr", str(exc)) from None
+        loc = ("rules", index, "expr")
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+        raise ConfigError(f"{path}{_line_of(node, loc)}", _key_path(loc), str(exc)) from None
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from classifiers.types import Level
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Checks across the items of a list are field validators of that list, not model validators, so that the
+# error names the key (`rules`) and its line rather than the whole file.
+
+
+def _repeated(values: list[str]) -> tuple[int, int] | None:
+    """The positions of the first value that occurs twice, or None."""
+    first: dict[str, int] = {}
+    for i, value in enumerate(values):
+        if value in first:
+            return first[value], i
+        first[value] = i
+    return None
 
 
 # sources.yaml -----------------------------------------------------------------------------------------
@@ -33,14 +49,15 @@ class SourceConfig(Model):
 class SourcesFile(Model):
     sources: list[SourceConfig]
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> SourcesFile:
-        seen: set[str] = set()
-        for source in self.sources:
-            if source.name in seen:
-                raise ValueError(f"source name {source.name!r} is used twice")
-            seen.add(source.name)
-        return self
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        if pair := _repeated([s.name for s in sources]):
+            first, second = pair
+            raise ValueError(
+                f"source name {sources[second].name!r} is used twice (sources[{first}] and sources[{second}])"
+            )
+        return sources
 
 
 # rules.yaml -------------------------------------------------------------------------------------------
@@ -60,14 +77,15 @@ class RuleConfig(Model):
 class RulesFile(Model):
     rules: list[RuleConfig]
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> RulesFile:
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.id in seen:
-                raise ValueError(f"rule id {rule.id!r} is used twice")
-            seen.add(rule.id)
-        return self
+    @field_validator("rules")
+    @classmethod
+    def _unique_ids(cls, rules: list[RuleConfig]) -> list[RuleConfig]:
+        if pair := _repeated([r.id for r in rules]):
+            first, second = pair
+            raise ValueError(
+                f"rule id {rules[second].id!r} is used twice (rules[{first}] and rules[{second}])"
+            )
+        return rules
 
 
 # territory.yaml ---------------------------------------------------------------------------------------
@@ -93,15 +111,16 @@ class TerritoryFile(Model):
     city_landmarks: list[str] = Field(default_factory=list)
     counties: list[County] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> TerritoryFile:
+    @field_validator("counties")
+    @classmethod
+    def _unique_names(cls, counties: list[County]) -> list[County]:
         owner: dict[str, str] = {}
-        for county in self.counties:
+        for county in counties:
             for name in [county.name, *county.aliases]:
                 if name in owner and owner[name] != county.name:
                     raise ValueError(f"place name {name!r} is given to both {owner[name]} and {county.name}")
                 owner[name] = county.name
-        return self
+        return counties
 
 
 # units.yaml -------------------------------------------------------------------------------------------
@@ -143,34 +162,55 @@ class UnitsFile(Model):
     city_units: CityUnits = Field(default_factory=CityUnits)
     departments: list[Department] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_topics(self) -> UnitsFile:
-        topics = [d.topic for d in self.departments]
-        for topic in topics:
-            if topics.count(topic) > 1:
-                raise ValueError(f"department topic {topic!r} is listed twice")
-        return self
+    @field_validator("departments")
+    @classmethod
+    def _unique_topics(cls, departments: list[Department]) -> list[Department]:
+        if pair := _repeated([d.topic for d in departments]):
+            first, second = pair
+            raise ValueError(
+                f"department topic {departments[second].topic!r} is listed twice"
+                f" (departments[{first}] and departments[{second}])"
+            )
+        return departments
 
 
 # severity.yaml ----------------------------------------------------------------------------------------
 
 
+Factor = Literal["nature", "intensity", "reaction", "media", "velocity"]
+FACTORS: tuple[Factor, ...] = ("nature", "intensity", "reaction", "media", "velocity")
+
+
 class SeverityFile(Model):
     """Weights of seed 000's factors and the score each level starts at."""
 
-    weights: dict[Literal["nature", "intensity", "reaction", "media", "velocity"], float]
+    weights: dict[Factor, float]
     thresholds: dict[Level, float]
     official_media: list[str] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> SeverityFile:
-        missing = [level.value for level in Level if level not in self.thresholds]
+    @field_validator("weights")
+    @classmethod
+    def _complete(cls, weights: dict[Factor, float]) -> dict[Factor, float]:
+        # Scores are read against thresholds on 0..100, which holds only when every factor has a weight
+        # and the weights add up to 1.
+        missing = [factor for factor in FACTORS if factor not in weights]
+        if missing:
+            raise ValueError(f"weights missing for {', '.join(missing)}")
+        total = sum(weights.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"weights must add up to 1, not {total:g}")
+        return weights
+
+    @field_validator("thresholds")
+    @classmethod
+    def _ordered(cls, thresholds: dict[Level, float]) -> dict[Level, float]:
+        missing = [level.value for level in Level if level not in thresholds]
         if missing:
             raise ValueError(f"thresholds missing for {', '.join(missing)}")
-        scores = [self.thresholds[level] for level in Level]
+        scores = [thresholds[level] for level in Level]
         if scores != sorted(scores):
             raise ValueError("thresholds must rise from 一般性事项 to 重大突发事态")
-        return self
+        return thresholds
 
 
 # alerts.yaml ------------------------------------------------------------------------------------------
@@ -189,16 +229,41 @@ class AlertsFile(Model):
     )
     recipients: dict[str, list[str]] = Field(default_factory=dict)
 
+    @field_validator("recipients")
+    @classmethod
+    def _known_channels(cls, recipients: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        if "channels" not in info.data:  # the channels themselves are wrong; that error is reported
+            return recipients
+        known = [channel.name for channel in info.data["channels"]]
+        for unit, names in recipients.items():
+            for name in names:
+                if name not in known:
+                    raise ValueError(f"{unit}: no channel is named {name!r} (channels: {', '.join(known)})")
+        return recipients
+
 
 # schedule.yaml ----------------------------------------------------------------------------------------
 
 
+_CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
+
+
+def _clock(value: object) -> object:
+    # YAML reads an unquoted 14:30 as the number 870, so a time that is not a string is an error too.
+    if not isinstance(value, str) or not _CLOCK.fullmatch(value):
+        raise ValueError(f'must be a time of day in quotes, like "08:30", not {value!r}')
+    return value
+
+
+Clock = Annotated[str, BeforeValidator(_clock)]
+
+
 class ScheduleFile(Model):
-    checkpoints: dict[Literal["morning", "afternoon", "evening"], str]
-    work_hours: tuple[str, str] = ("08:30", "18:00")
+    checkpoints: dict[Literal["morning", "afternoon", "evening"], Clock]
+    work_hours: tuple[Clock, Clock] = ("08:30", "18:00")
     work_interval_minutes: int = Field(default=60, ge=5)
     off_hours_interval_minutes: int = Field(default=120, ge=5)
-    night_until: str = "24:00"
+    night_until: Clock = "24:00"
 
 
 class OfficeConfig(Model):

@@ -1,0 +1,40 @@
+"""Where posts are kept: `open_store()` picks Elasticsearch when `ES_URL` is set, else embedded SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.env import Env, get_env
+from pipeline.store.base import SearchHit, Store, WriteResult
+from pipeline.store.elasticsearch import ElasticsearchStore, redact_url
+from pipeline.store.sqlite import SqliteStore
+
+__all__ = [
+    "ElasticsearchStore",
+    "SearchHit",
+    "SqliteStore",
+    "Store",
+    "WriteResult",
+    "describe_store",
+    "open_store",
+    "sqlite_path",
+]
+
+
+def sqlite_path(env: Env) -> Path:
+    return env.store_dir / "posts.sqlite3"
+
+
+def open_store(env: Env | None = None) -> Store:
+    env = env or get_env()
+    if env.es_url:
+        return ElasticsearchStore(env.es_url, env.es_index, spool_dir=env.store_dir / "spool")
+    return SqliteStore(sqlite_path(env))
+
+
+def describe_store(env: Env | None = None) -> str:
+    """One line for status output and logs; credentials in the URL are never shown."""
+    env = env or get_env()
+    if env.es_url:
+        return f"Elasticsearch at {redact_url(env.es_url)} index {env.es_index}"
+    return f"embedded SQLite at {sqlite_path(env)}"

@@ -30,7 +30,7 @@ _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* M* N* P* S* Co Cf Cn 
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY, published_ts REAL NOT NULL, doc TEXT NOT NULL)",
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS post_tokens USING fts5(tokens, tokenize=\"{_TOKENIZER}\")",
+    f'CREATE VIRTUAL TABLE IF NOT EXISTS post_tokens USING fts5(tokens, tokenize="{_TOKENIZER}")',
 )
 
 
