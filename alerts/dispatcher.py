@@ -35,19 +35,19 @@ def build_channels(config: AlertsFile, overrides: Mapping[str, Channel] | None =
 CONSOLE_RECIPIENT = "控制台"
 
 
-def plan_deliveries(
-    alert_key: str, recipients: list[str], config: AlertsFile, channels: Mapping[str, Channel]
-) -> list[tuple[str, str]]:
-    """(channel, recipient) pairs: each recipient's own channels; recipients with none are shown once on
-    every console channel, where duty staff watch (the message lists every unit concerned)."""
+def plan_deliveries(alert_key: str, recipients: list[str], config: AlertsFile) -> list[tuple[str, str]]:
+    """(channel, recipient) pairs from the configuration: each recipient's own channels; recipients with
+    none are shown once on every console channel, where duty staff watch (the message lists every unit).
+    Planned from config, not from what is up now, so a channel that is down keeps its deliveries pending."""
+    configured = {c.name: c.type for c in config.channels}
     pairs: list[tuple[str, str]] = []
     unrouted = False
     for recipient in recipients:
-        named = [c for c in config.recipients.get(recipient, []) if c in channels]
+        named = [c for c in config.recipients.get(recipient, []) if c in configured]
         pairs.extend((c, recipient) for c in named)
         unrouted = unrouted or not named
     if unrouted:
-        pairs.extend((name, CONSOLE_RECIPIENT) for name, ch in channels.items() if ch.type == "console")
+        pairs.extend((name, CONSOLE_RECIPIENT) for name, kind in configured.items() if kind == "console")
     return pairs
 
 
@@ -55,14 +55,14 @@ def dispatch(
     outbox: Outbox, config: AlertsFile, channels: Mapping[str, Channel], now: Callable[[], datetime]
 ) -> DispatchReport:
     for alert in outbox.unplanned():
-        for channel, recipient in plan_deliveries(alert.key, alert.recipients(), config, channels):
+        for channel, recipient in plan_deliveries(alert.key, alert.recipients(), config):
             outbox.plan(alert.key, channel, recipient)
     report = DispatchReport()
     for alert, channel_name, recipient in outbox.undelivered():
         channel = channels.get(channel_name)
         if channel is None:
             outbox.mark(
-                alert.key, channel_name, recipient, ok=False, error="channel not configured", at=now()
+                alert.key, channel_name, recipient, ok=False, error="channel not available", at=now()
             )
             report.failed += 1
             continue

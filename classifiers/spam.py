@@ -32,19 +32,23 @@ def _spam_reason(line: str) -> str | None:
 def strip_injections(text: str) -> tuple[str, list[str]]:
     """Drop short spam lines hidden inside a longer genuine text; return the text and the reasons.
 
-    Only lines that are short next to the whole are stripped, so a text that is spam through and through
-    is left for `detect` to judge.
+    Only short lines are stripped, and only when more genuine text than spam remains, so a text that is
+    spam through and through is left whole for `detect` to judge.
     """
     lines = _LINE_SPLIT.split(text)
     if len(lines) < 2:
         return text, []
-    kept, reasons = [], []
+    kept, stripped, reasons = [], [], []
     for line in lines:
         reason = _spam_reason(line)
-        if reason and len(line.strip()) <= 60 and len(line) * 4 < len(text):
+        if reason and len(line.strip()) <= 60:
+            stripped.append(line)
             reasons.append(f"已剔除插入的{reason}")
         else:
             kept.append(line)
+    genuine = sum(len(line.strip()) for line in kept)
+    if not stripped or genuine < sum(len(line.strip()) for line in stripped):
+        return text, []
     return "\n".join(kept), reasons
 
 

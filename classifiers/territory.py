@@ -74,7 +74,7 @@ class TerritoryLocator:
                     evidence.province.append(label)
                 elif kind == "city":
                     evidence.city.append(label)
-                elif kind == "county" and (len(name) >= 3 or name == county):
+                elif kind == "county" and len(name) >= 3:
                     evidence.counties[county].append(label)
                 elif kind in ("county", "landmark"):
                     evidence.weak_counties[county].append(label)
@@ -100,7 +100,7 @@ class TerritoryLocator:
             name in ip_location
             for name in (g.province, *g.province_aliases)  # type: ignore[operator]
         )
-        has_context = bool(evidence.city or evidence.province or ip_in_province)
+        has_context = bool(evidence.city or evidence.province or ip_in_province or evidence.counties)
 
         counties: dict[str, list[str]] = {k: list(v) for k, v in evidence.counties.items()}
         # Short names and landmarks count only where the city or province is in view.

@@ -70,7 +70,9 @@ class SourceState:
             newest = data.get("newest")
             state = cls(source=source, newest=int(newest) if newest is not None else None, limit=limit)
         except (AttributeError, TypeError, ValueError) as exc:
-            logger.warning("%s: state file %s has unexpected content (%s); starting afresh", source, path, exc)
+            logger.warning(
+                "%s: state file %s has unexpected content (%s); starting afresh", source, path, exc
+            )
             return cls(source=source, limit=limit)
         for native_id, version in seen.items():
             state.seen[native_id] = version
@@ -94,7 +96,7 @@ class SourceState:
                 json.dump(data, out, ensure_ascii=False, indent=1)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, path)
+            Path(tmp).replace(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -139,7 +139,7 @@ _COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿wW]?)")
 
 
 def parse_count(text: Any) -> int:
-    """"3,862" -> 3862, "1.2万" -> 12000, "" / None / junk -> 0."""
+    """Counts as pages print them: "3,862" -> 3862, "1.2万" -> 12000; empty or junk -> 0."""
     if isinstance(text, int):
         return max(text, 0)
     match = _COUNT.search(str(text or "").replace(",", "").replace("，", ""))
@@ -158,7 +158,7 @@ _EDITOR = re.compile(r"^[\[【(（]?\s*(?:责任编辑|责编|编辑)\s*[:：]\s
 
 
 def parse_editor(line: str) -> str | None:
-    """"责任编辑：李明" -> "李明"; None when the line is not an editor credit."""
+    """The name in an editor credit ("责任编辑：李明" -> "李明"); None for any other line."""
     match = _EDITOR.match(clean_text(line))
     if match is None:
         return None
@@ -255,10 +255,9 @@ def extract_article(response: TextResponse, layout: ArticleLayout) -> ArticlePag
         title=_first(response, layout.title),
         published_at=_first_time(response, layout.published),
         media=_first(response, layout.media),
-        editor=next((e for e in map(parse_editor, response.css(",".join(layout.editor)).getall()) if e), None)
-        if layout.editor
-        else None,
     )
+    for query in layout.editor:
+        page.editor = page.editor or next(filter(None, map(parse_editor, response.css(query).getall())), None)
     container = next((response.css(q) for q in layout.body if response.css(q)), None)
     if container is None:
         return page
@@ -268,7 +267,11 @@ def extract_article(response: TextResponse, layout: ArticleLayout) -> ArticlePag
     for query in (*COMMON_DROP, *layout.drop):
         body.css(query).drop()
     blocks = body.css("p")
-    raw = ["".join(p.xpath(".//text()").getall()) for p in blocks] if blocks else body.xpath("//text()").getall()
+    raw = (
+        ["".join(p.xpath(".//text()").getall()) for p in blocks]
+        if blocks
+        else body.xpath("//text()").getall()
+    )
     paragraphs = []
     for text in map(clean_text, raw):
         if not text:
@@ -315,7 +318,9 @@ def load_source_config(name: str, directory: Path | None = None) -> SourceConfig
 
     known = ", ".join(s.name for s in sources.sources) or "none"
     raise ConfigError(
-        str((directory or config_dir()) / "sources.yaml"), "sources", f"no source named {name!r} (known: {known})"
+        str((directory or config_dir()) / "sources.yaml"),
+        "sources",
+        f"no source named {name!r} (known: {known})",
     )
 
 
@@ -364,7 +369,9 @@ class NewsPortalSpider(scrapy.Spider):
             return
         # Spider priority: a `-s` on the command line still wins.
         crawler.settings.set("DOWNLOAD_DELAY", self.source_config.download_delay, priority="spider")
-        crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", self.source_config.concurrency, priority="spider")
+        crawler.settings.set(
+            "CONCURRENT_REQUESTS_PER_DOMAIN", self.source_config.concurrency, priority="spider"
+        )
 
     def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
         if spider is not self:
@@ -419,7 +426,9 @@ class NewsPortalSpider(scrapy.Spider):
             self.problem("no_body", response.url, "the article container holds no text")
             return None
         if page.repeated:
-            self.problem("body_repeated", response.url, f"{page.repeated} repeated paragraphs dropped", logging.INFO)
+            self.problem(
+                "body_repeated", response.url, f"{page.repeated} repeated paragraphs dropped", logging.INFO
+            )
         published = page.published_at or listing.published_at
         if published is None:
             self.problem("no_time", response.url, "no publication time on the page or in the list")
@@ -441,7 +450,9 @@ class NewsPortalSpider(scrapy.Spider):
             counts=Counts(comments=listing.comments),
             raw_ref=response.url,
         )
-        version = int((listing.modified_at or published).timestamp())
-        self.state.remember(listing.native_id, int(published.timestamp()), version)
+        listed = listing.published_at or published
+        self.state.remember(
+            listing.native_id, int(listed.timestamp()), int((listing.modified_at or listed).timestamp())
+        )
         self.stat("posts")
         return post

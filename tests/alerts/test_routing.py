@@ -21,7 +21,9 @@ def test_city_policy_city_department_is_first_responsible(router: Router) -> Non
     assert "市网信办值班室" in decision.inform
 
 
-def test_one_county_department_there_first_county_office_and_propaganda_coordinate_and_claim(router: Router) -> None:
+def test_one_county_department_there_first_county_office_and_propaganda_coordinate_and_claim(
+    router: Router,
+) -> None:
     # 对涉及县(区)的政务舆情，涉事责任部门是第一责任主体，县(区)政府办公室会同宣传部门做好组织协调工作；
     # 由各县(区)宣传部门会同政府办或政府职能部门按职责分工负责认领。
     decision = router.route(["清丰县"], ["人社"], Level.HOT_TOPIC)
@@ -63,7 +65,9 @@ def test_especially_major_principal_leads_and_party_committee_is_told(router: Ro
     assert any("向市委报告" in reason for reason in decision.reasons)
 
 
-def test_city_government_matter_without_a_department_is_claimed_by_propaganda_and_office(router: Router) -> None:
+def test_city_government_matter_without_a_department_is_claimed_by_propaganda_and_office(
+    router: Router,
+) -> None:
     # 涉及市政府以及多层次、多部门的政务舆情，由市委宣传部门会同市政府办负责认领。
     decision = router.route([], [], Level.HOT_TOPIC)
     assert decision.claim == ["市委宣传部", "市政府办"]
@@ -71,5 +75,6 @@ def test_city_government_matter_without_a_department_is_claimed_by_propaganda_an
 
 def test_a_post_outside_the_city_only_informs_duty_staff(router: Router) -> None:
     decision = router.route([], ["教育"], Level.SENSITIVE, local=False)
-    assert decision.first == [] and decision.claim == []
+    assert decision.first == []
+    assert decision.claim == []
     assert decision.inform == ["市网信办值班室"]

@@ -24,8 +24,10 @@ def analyse():
 
 def test_every_field_has_its_documented_shape(analyse) -> None:
     (out,) = analyse(json.dumps({"text": "濮阳县柳屯镇一化工厂夜间向河道偷排废水，河水发黑发臭，村民投诉无人管。"}))
-    assert isinstance(out["tokens"], list) and "化工厂" in out["tokens"]
-    assert isinstance(out["sentiment"], float) and 0 <= out["sentiment"] <= 1
+    assert isinstance(out["tokens"], list)
+    assert "化工厂" in out["tokens"]
+    assert isinstance(out["sentiment"], float)
+    assert 0 <= out["sentiment"] <= 1
     assert out["polarity"] in {"negative", "neutral", "positive"}
     assert out["severity"]["level"] in LEVELS
     assert isinstance(out["severity"]["score"], float)
@@ -67,8 +69,11 @@ def test_malformed_lines_are_named_and_the_rest_still_processed(analyse) -> None
         json.dumps({"text": "清丰县一小区停暖多日，居民投诉没人管"}),
     )
     assert [o["line"] for o in outs] == [1, 2, 3, 4, 5]
-    assert "error" not in outs[0] and "error" not in outs[4]
+    assert "error" not in outs[0]
+    assert "error" not in outs[4]
     assert outs[1]["error"].startswith("line 2:")
-    assert outs[2]["error"].startswith("line 3:") and "JSON object" in outs[2]["error"]
-    assert outs[3]["error"].startswith("line 4:") and "text" in outs[3]["error"]
+    assert outs[2]["error"].startswith("line 3:")
+    assert "JSON object" in outs[2]["error"]
+    assert outs[3]["error"].startswith("line 4:")
+    assert "text" in outs[3]["error"]
     assert outs[4]["territory"]["counties"] == ["清丰县"]

@@ -1,0 +1,246 @@
+"""新浪 rolling news: the roll API lists the articles, each article page gives the text.
+
+Roll API: `feed.mix.sina.com.cn/api/roll/get?pageid=..&lid=..&num=..&page=N` answers
+`{"result": {"status": {"code": 0, "msg": ..}, "data": [{docid, title, url, intro, ctime, mtime, media_name,
+keywords, comment_total, ..}], ..}}`, newest first. Article pages: `h1.main-title`, `.date-source` with
+`span.date` and `a.source`, body `div#article`; older (GBK) pages `h1#artibodyTitle`, `.time-source`, `#artibody`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from pipeline.items import Post, Source
+from spiders.base.news_portal import (
+    ArticleLayout,
+    Listing,
+    NewsPortalSpider,
+    clean_text,
+    parse_count,
+    parse_unix_time,
+)
+
+SINA_LAYOUT = ArticleLayout(
+    title=(
+        "h1.main-title::text",
+        "h1#artibodyTitle::text",
+        "meta[property='og:title']::attr(content)",
+    ),
+    published=(
+        "meta[property='article:published_time']::attr(content)",
+        ".date-source span.date::text",
+        "#navtimeSource::text",
+        ".time-source::text",
+        "#pub_date::text",
+        "meta[name='weibo: article:create_at']::attr(content)",
+    ),
+    media=(
+        ".date-source a.source::text",
+        ".date-source .source::text",
+        ".time-source [data-sudaclick='media_name'] a::text",
+        ".time-source [data-sudaclick='media_name']::text",
+        "#media_name a::text",
+        "#media_name::text",
+        "meta[property='article:author']::attr(content)",
+        "meta[name='mediaid']::attr(content)",
+    ),
+    body=("div#article", "div#artibody"),
+    drop=(
+        ".img_wrapper",
+        ".ct_hqimg",
+        ".appendQr_wrap",
+        ".app-kaihu-qr",
+        "#left_hzh_ad",
+        ".tech-quotation",
+        ".article-notice",
+        ".show_statement",
+        "ins.sinaads",
+        "[id^='ad_']",
+        "p.show_author",
+    ),
+    editor=("#article p.show_author::text", "#artibody p.show_author::text", ".show_author::text"),
+)
+
+_DOC_ID_IN_URL = re.compile(r"doc-i([a-z0-9]+)\.shtml|detail-i([a-z0-9]+)\.(?:d\.html|shtml)")
+
+
+class RollError(ValueError):
+    """A roll API answer or entry that cannot be used; `reason` is the counted key."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class RollPage:
+    entries: list[dict[str, Any]]
+    total: int | None
+
+
+def parse_roll_page(body: bytes) -> RollPage:
+    """The entries of one roll API answer (plain JSON, or JSONP when a `callback=` was asked for)."""
+    text = body.decode("utf-8", errors="replace").strip()
+    jsonp = re.match(r"^(?:try\s*\{\s*)?[\w$.]+\s*\(\s*(?P<json>\{.*\})\s*\)\s*;?", text, re.DOTALL)
+    if jsonp:
+        text = jsonp.group("json")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise RollError("bad_json", f"not JSON ({exc}); starts {text[:60]!r}") from None
+    result = data.get("result") if isinstance(data, dict) else None
+    if not isinstance(result, dict):
+        raise RollError("bad_json", "no result object")
+    status = result.get("status") if isinstance(result.get("status"), dict) else {}
+    code = status.get("code")
+    if code != 0 and str(code) != "0":
+        raise RollError("api_status", f"status code {code!r}: {status.get('msg')!r}")
+    entries = result.get("data")
+    if entries is None:
+        entries = []
+    if not isinstance(entries, list):
+        raise RollError("bad_json", f"result.data is {type(entries).__name__}, not a list")
+    total = result.get("total")
+    return RollPage(entries=entries, total=int(total) if str(total or "").isdigit() else None)
+
+
+def native_id_of(docid: Any, url: str) -> str | None:
+    """`comos:nhzkmra5071234` -> `nhzkmra5071234`; from the URL (`doc-i<id>.shtml`) when the docid is missing."""
+    if isinstance(docid, str) and docid.strip():
+        docid = docid.strip()
+        return docid.removeprefix("comos:")
+    match = _DOC_ID_IN_URL.search(url)
+    if match:
+        return match.group(1) or match.group(2)
+    return None
+
+
+def parse_roll_entry(entry: Any) -> Listing:
+    """One `result.data[]` entry as a `Listing`; raises `RollError("bad_entry", ..)` when it cannot be fetched."""
+    if not isinstance(entry, dict):
+        raise RollError("bad_entry", f"entry is {type(entry).__name__}, not an object")
+    url = clean_text(entry.get("url"))
+    if not url.startswith(("http://", "https://")):
+        raise RollError("bad_entry", f"docid {entry.get('docid')!r} has no article URL ({url!r})")
+    native_id = native_id_of(entry.get("docid"), url)
+    if native_id is None:
+        raise RollError("bad_entry", f"{url} has no docid")
+    published = parse_unix_time(entry.get("ctime")) or parse_unix_time(entry.get("intime"))
+    if published is None:
+        raise RollError("bad_entry", f"{url} has no usable ctime ({entry.get('ctime')!r})")
+    return Listing(
+        native_id=native_id,
+        url=url,
+        title=clean_text(entry.get("title")) or None,
+        published_at=published,
+        modified_at=parse_unix_time(entry.get("mtime")) or published,
+        media=clean_text(entry.get("media_name")) or None,
+        intro=clean_text(entry.get("intro")) or None,
+        comments=parse_count(entry.get("comment_total")),
+    )
+
+
+def with_page(url: str, page: int) -> str:
+    """The same roll URL asking for another page; every other parameter is kept as written."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "page" for key, _ in query):
+        query = [(key, str(page) if key == "page" else value) for key, value in query]
+    else:
+        query.append(("page", str(page)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def page_of(url: str) -> int:
+    value = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
+    return int(value) if value.isdigit() else 1
+
+
+class SinaNewsSpider(NewsPortalSpider):
+    name = "sina_news"
+    portal = Source.SINA
+    layout = SINA_LAYOUT
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.logger.info(
+            "%s: patrol at %s, skipping items older than %s (%s)",
+            self.source_name,
+            self.patrol_at.isoformat(),
+            self.cutoff.isoformat(),
+            "first run" if self.state.first_run else f"{len(self.state.seen)} ids remembered",
+        )
+        for url in self.start_urls:
+            yield self.list_request(url)
+
+    def list_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_list, errback=self.fetch_failed, priority=10)
+
+    def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
+        page = page_of(response.url)
+        try:
+            roll = parse_roll_page(response.body)
+        except RollError as exc:
+            self.problem(exc.reason, response.url, exc.detail)
+            return
+        self.stat("list_pages")
+        listings: list[Listing] = []
+        for position, entry in enumerate(roll.entries):
+            try:
+                listings.append(parse_roll_entry(entry))
+            except RollError as exc:
+                self.problem(exc.reason, response.url, f"data[{position}]: {exc.detail}")
+        wanted = [listing for listing in listings if self.is_wanted(listing)]
+        for listing in wanted:
+            yield scrapy.Request(
+                listing.url,
+                callback=self.parse_article,
+                errback=self.fetch_failed,
+                cb_kwargs={"listing": listing},
+            )
+        oldest = min((listing.published_at for listing in listings if listing.published_at), default=None)
+        stop = self._stop_reason(page, len(roll.entries), len(wanted), oldest)
+        self.logger.info(
+            "%s: list page %d: %d entries, %d new%s",
+            self.source_name,
+            page,
+            len(roll.entries),
+            len(wanted),
+            f"; stop ({stop})" if stop else "",
+        )
+        if stop is None:
+            yield self.list_request(with_page(response.url, page + 1))
+
+    def _stop_reason(self, page: int, entries: int, wanted: int, oldest: Any) -> str | None:
+        """Why not to read the next list page; None to read it. The roll is newest first."""
+        if entries == 0:
+            return "empty page"
+        if wanted == 0:
+            return "whole page already seen or too old"
+        if oldest is not None and oldest < self.cutoff:
+            return f"reached items older than {self.source_config.max_age_hours} h"
+        if page >= self.source_config.max_pages:
+            return f"max_pages {self.source_config.max_pages}"
+        return None
+
+    def parse_article(self, response: Response, listing: Listing) -> Iterator[Post]:
+        if not isinstance(response, TextResponse):
+            self.problem("not_text", response.url, f"{response.headers.get('Content-Type')!r} is not a page")
+            return
+        try:
+            post = self.article_post(response, listing)
+        except Exception:
+            # A page the parser did not foresee costs this item, not the patrol; the traceback is logged.
+            self.logger.exception("%s: parse_error: %s", self.source_name, response.url)
+            self.stat("parse_error")
+            return
+        if post is not None:
+            yield post

@@ -1,0 +1,72 @@
+"""The stages through their Scrapy adapters: a bad item is dropped with a reason and counted, others go on."""
+
+from datetime import datetime
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from pipeline.items import Counts, Post, Source
+from pipeline.stages.clean import CleanPipeline, clean_text
+from pipeline.stages.dedupe import DedupePipeline
+
+NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+
+
+def make_post(**overrides) -> Post:
+    fields = {
+        "id": "sina:abc",
+        "source": Source.SINA,
+        "url": "https://news.sina.com.cn/c/2026-11-23/doc-abc.shtml",
+        "title": "濮阳县一化工厂被指偷排",
+        "text": "村民反映\r\n\r\n  工厂夜间偷排。\n今晚香港开什么码",
+        "published_at": NOW,
+        "crawled_at": NOW,
+    }
+    fields.update(overrides)
+    return Post(**fields)
+
+
+@pytest.fixture
+def crawler():
+    return get_crawler()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"published_at": datetime(2026, 11, 23, 9)}, "published_at"),
+        ({"url": "javascript:void(0)"}, "url"),
+        ({"text": "", "title": None}, "text"),
+        ({"source": "myspace"}, "source"),
+        ({"counts": Counts(comments=-3)}, "counts.comments"),
+        ({"id": ""}, "id"),
+    ],
+)
+def test_invalid_posts_are_dropped_naming_the_field_and_counted(crawler, overrides, field) -> None:
+    pipeline = CleanPipeline.from_crawler(crawler)
+    with pytest.raises(DropItem) as dropped:
+        pipeline.process_item(make_post(**overrides))
+    message = str(dropped.value)
+    assert f"field {field}" in message
+    assert "sina" in message or "myspace" in message
+    assert crawler.stats.get_value("yuqing/clean/invalid") == 1
+    # the next, valid post goes through the same pipeline untouched by the failure
+    assert pipeline.process_item(make_post()).id == "sina:abc"
+
+
+def test_clean_normalises_text_and_strips_injected_spam(crawler) -> None:
+    post = CleanPipeline.from_crawler(crawler).process_item(make_post())
+    assert post.text == "村民反映\n工厂夜间偷排。"
+    assert post.analysis.spam_reasons == ["已剔除插入的赌博/彩票信息「开什么码」"]
+    assert clean_text("Ａ　Ｂ\xa0c") == "A B c"
+
+
+def test_dedupe_drops_a_repeat_within_a_run_and_links_copies_to_one_event(crawler) -> None:
+    pipeline = DedupePipeline.from_crawler(crawler)
+    first = pipeline.process_item(make_post())
+    with pytest.raises(DropItem):
+        pipeline.process_item(make_post())
+    copy = pipeline.process_item(make_post(id="netease:xyz", source=Source.NETEASE))
+    assert crawler.stats.get_value("yuqing/dedupe/duplicate") == 1
+    assert copy.analysis.event_id == first.analysis.event_id == "event:sina:abc"
