@@ -122,6 +122,7 @@ class ReplayServer:
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
         for directory in recordings_dirs:
             self.add(Path(directory))
 
@@ -150,10 +151,10 @@ class ReplayServer:
 
     @property
     def base_url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("ReplayServer is not started")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        """Where the server listens (or listened, after `stop`, so reports can still name it)."""
+        if self._base_url is None:
+            raise RuntimeError("ReplayServer has not been started")
+        return self._base_url
 
     def url_for(self, original_url: str) -> str:
         return replay_request_url(self.base_url, original_url)
@@ -163,7 +164,11 @@ class ReplayServer:
             return self.base_url
         self._httpd = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
+        host, port = self._httpd.server_address[:2]
+        self._base_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="replay-server", daemon=True
+        )
         self._thread.start()
         logger.info("replay server on %s serving %d URLs", self.base_url, len(self._table))
         return self.base_url

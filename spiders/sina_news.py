@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -66,7 +67,7 @@ SINA_LAYOUT = ArticleLayout(
         "[id^='ad_']",
         "p.show_author",
     ),
-    editor=("#article p.show_author::text", "#artibody p.show_author::text", ".show_author::text"),
+    editor=("#article p.show_author::text", ".show_author::text", ".article-editor::text"),
 )
 
 _DOC_ID_IN_URL = re.compile(r"doc-i([a-z0-9]+)\.shtml|detail-i([a-z0-9]+)\.(?:d\.html|shtml)")
@@ -192,6 +193,9 @@ class SinaNewsSpider(NewsPortalSpider):
             self.problem(exc.reason, response.url, exc.detail)
             return
         self.stat("list_pages")
+        if page == 1 and not roll.entries:
+            # Sina has retired roll channels before; an empty first page is how that shows.
+            self.problem("empty_list", response.url, "the roll answered no entries; is the lid still in use?")
         listings: list[Listing] = []
         for position, entry in enumerate(roll.entries):
             try:
@@ -219,7 +223,7 @@ class SinaNewsSpider(NewsPortalSpider):
         if stop is None:
             yield self.list_request(with_page(response.url, page + 1))
 
-    def _stop_reason(self, page: int, entries: int, wanted: int, oldest: Any) -> str | None:
+    def _stop_reason(self, page: int, entries: int, wanted: int, oldest: datetime | None) -> str | None:
         """Why not to read the next list page; None to read it. The roll is newest first."""
         if entries == 0:
             return "empty page"
@@ -238,9 +242,9 @@ class SinaNewsSpider(NewsPortalSpider):
         try:
             post = self.article_post(response, listing)
         except Exception:
-            # A page the parser did not foresee costs this item, not the patrol; the traceback is logged.
+            # A page the parser did not foresee costs this item, not the patrol.
             self.logger.exception("%s: parse_error: %s", self.source_name, response.url)
-            self.stat("parse_error")
+            self.count_problem("parse_error")
             return
         if post is not None:
             yield post

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import os
 import pwd
 import shutil
@@ -34,8 +33,6 @@ ES_USER = "yuqing-es"
 ES_HEAP = "512m"
 ES_START_TIMEOUT = 120.0
 
-_PR_SET_PDEATHSIG = 1
-
 
 class ServiceError(RuntimeError):
     """A service could not be installed or started; the message says why and what to try."""
@@ -47,10 +44,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if the test process is killed outright, the service goes too."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def _launcher(user: pwd.struct_passwd | None = None) -> list[str]:
+    """The prefix that runs a service as `user` and kills it if the test process is killed outright."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        if user is not None:
+            raise ServiceError("running as root needs `setpriv` (util-linux) to drop to a service user")
+        return []
+    prefix = [setpriv]
+    if user is not None:
+        prefix += [f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups"]
+    # Set after the credentials change, which would clear it.
+    return [*prefix, "--pdeathsig=SIGKILL", "--"]
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -69,17 +74,23 @@ class _Process:
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def spawn(self, cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    def spawn(
+        self,
+        cmd: list[str],
+        *,
+        user: pwd.struct_passwd | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                cmd,
+                [*_launcher(user), *cmd],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
                 cwd=cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
             )
         _running.add(self)
 
@@ -119,7 +130,7 @@ class _Process:
 
 
 def _pids() -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
 
 
 def _is_live_member(pid: int, pgid: int) -> bool:
@@ -143,17 +154,13 @@ def _stop_everything() -> None:
 # -- Elasticsearch ---------------------------------------------------------------------------------
 
 
+def _m2_repository() -> Path:
+    return Path.home() / ".m2" / "repository"
+
+
 def _m2_zip() -> Path:
     group, artifact, version, ext = ES_ARTIFACT.split(":")
-    return (
-        Path.home()
-        / ".m2"
-        / "repository"
-        / Path(*group.split("."))
-        / artifact
-        / version
-        / f"{artifact}-{version}.{ext}"
-    )
+    return _m2_repository().joinpath(*group.split("."), artifact, version, f"{artifact}-{version}.{ext}")
 
 
 def es_distribution_zip() -> Path:
@@ -167,7 +174,9 @@ def es_distribution_zip() -> Path:
             f"Elasticsearch {ES_VERSION} is not in {path.parent} and `mvn` is not installed to fetch it; "
             "install Maven (apt-get install maven) or run `bash tests/run.sh`, which does"
         )
+    # Naming the local repository makes mvn put the zip exactly where this function looks for it.
     cmd = [mvn, "-q", "-B", "dependency:get", f"-Dartifact={ES_ARTIFACT}", "-Dtransitive=false"]
+    cmd.append(f"-Dmaven.repo.local={_m2_repository()}")
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not path.is_file():
         raise ServiceError(
@@ -184,7 +193,7 @@ def _extract(zip_path: Path, dest: Path) -> None:
             target = archive.extract(info, dest)
             mode = (info.external_attr >> 16) & 0o777
             if mode:
-                os.chmod(target, mode | (stat.S_IRUSR | stat.S_IWUSR))
+                Path(target).chmod(mode | stat.S_IRUSR | stat.S_IWUSR)
 
 
 def es_home() -> Path:
@@ -217,7 +226,9 @@ def java_home() -> Path:
             return Path(value)
     java = shutil.which("java")
     if java is None:
-        raise ServiceError("no Java found for Elasticsearch: install a JRE 17+ (apt-get install default-jre-headless)")
+        raise ServiceError(
+            "no Java found for Elasticsearch: install a JRE 17+ (apt-get install default-jre-headless)"
+        )
     return Path(java).resolve().parent.parent
 
 
@@ -245,7 +256,7 @@ def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
     if path.stat().st_uid == user.pw_uid:
         return
     for root, dirs, files in os.walk(path):
-        for name in (root, *(os.path.join(root, n) for n in dirs + files)):
+        for name in (root, *(Path(root, n) for n in dirs + files)):
             os.lchown(name, user.pw_uid, user.pw_gid)
 
 
@@ -265,7 +276,7 @@ def _home_for(user: pwd.struct_passwd | None) -> Path:
     public = Path(tempfile.gettempdir()) / "yuqing-services" / home.name
     if not (public / "bin" / "elasticsearch").is_file():
         public.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(public.parent, 0o755)
+        public.parent.chmod(0o755)
         staging = Path(tempfile.mkdtemp(prefix=".copying-", dir=public.parent))
         shutil.copytree(home, staging / home.name, symlinks=True)
         (staging / home.name).rename(public)
@@ -288,6 +299,7 @@ class EsNode:
         self.config_dir = self.workdir / "config"
         self.log_path = self.workdir / "console.log"
         self._process = _Process("elasticsearch", self.log_path)
+        self.started_in: float | None = None  # seconds the last start took, for the curious
         self._configure()
 
     @property
@@ -316,7 +328,7 @@ class EsNode:
             "".join(f"{key}: {value}\n" for key, value in settings.items()), encoding="utf-8"
         )
         if self.user is not None:
-            os.chmod(self.workdir, 0o755)
+            self.workdir.chmod(0o755)
             _chown_tree(self.workdir, self.user)
 
     def start(self, timeout: float = ES_START_TIMEOUT) -> None:
@@ -330,20 +342,12 @@ class EsNode:
             # Small heap, and no JIT warm-up spent on a node that lives for one test session.
             "ES_JAVA_OPTS": f"-Xms{self.heap} -Xmx{self.heap} -XX:TieredStopAtLevel=1 -XX:-AlwaysPreTouch",
         }
-        cmd = [str(self.home / "bin" / "elasticsearch")]
         if self.user is not None:
-            cmd = [
-                "setpriv",
-                f"--reuid={self.user.pw_uid}",
-                f"--regid={self.user.pw_gid}",
-                "--init-groups",
-                "--pdeathsig=SIGKILL",  # credentials change clears the one set before exec
-                "--",
-                *cmd,
-            ]
             env["HOME"] = str(self.workdir)
         started = time.monotonic()
-        self._process.spawn(cmd, env=env, cwd=self.workdir)
+        self._process.spawn(
+            [str(self.home / "bin" / "elasticsearch")], user=self.user, env=env, cwd=self.workdir
+        )
         try:
             self._wait_healthy(started + timeout)
         except BaseException:
@@ -356,8 +360,8 @@ class EsNode:
         while True:
             if not self._process.alive:
                 raise ServiceError(
-                    f"Elasticsearch exited during start-up (exit {self._process.proc.returncode if self._process.proc else '?'});"
-                    f" last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                    f"Elasticsearch exited during start-up; last lines of {self.log_path}:\n"
+                    + _tail(self.log_path)
                 )
             try:
                 with urllib.request.urlopen(health, timeout=5) as response:
@@ -394,7 +398,9 @@ class RedisServer:
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise ServiceError("redis-server is not installed: apt-get install redis-server (tests/run.sh does)")
+            raise ServiceError(
+                "redis-server is not installed: apt-get install redis-server (tests/run.sh does)"
+            )
         self.binary = binary
         self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="yuqing-redis-"))

@@ -10,6 +10,7 @@ import fcntl
 import json
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -64,6 +65,8 @@ class ElasticsearchStore:
         *,
         chunk_size: int = 500,
         request_timeout: float = 30.0,
+        slow_failure: float = 5.0,
+        pause_after_slow_failure: float = 60.0,
     ) -> None:
         self.index = index
         self.display_url = redact_url(url)
@@ -71,10 +74,19 @@ class ElasticsearchStore:
         self.chunk_size = chunk_size
         self._client = Elasticsearch(url, request_timeout=request_timeout, max_retries=2)
         self._prepared = False
+        # A node that fails fast (refused, 503) is tried on every write; one that hangs until the timeout
+        # is left alone for a while, so a crawl does not stall on every batch while it is away.
+        self._slow_failure = slow_failure
+        self._pause = pause_after_slow_failure
+        self._paused_until = 0.0
+        started = time.monotonic()
         try:
             self._prepare()
         except (TransportError, ApiError) as exc:
-            logger.warning(
+            self._note_failure(started)
+            permanent = isinstance(exc, ApiError) and exc.status_code not in _RETRYABLE
+            logger.log(
+                logging.ERROR if permanent else logging.WARNING,
                 "elasticsearch at %s not ready (%s); posts will be spooled until it is",
                 self.display_url,
                 _describe(exc),
@@ -106,6 +118,11 @@ class ElasticsearchStore:
     def write(self, posts: Iterable[Post]) -> WriteResult:
         docs = [to_dict(post) for post in posts]
         result = WriteResult()
+        wait = self._paused_until - time.monotonic()
+        if wait > 0:
+            self._spool(docs, f"it timed out recently; next attempt in {wait:.0f}s")
+            result.spooled = len(docs)
+            return result
         if self.spool.pending():
             replay = self.replay_spool()
             result.errors.extend(replay.errors)
@@ -169,6 +186,7 @@ class ElasticsearchStore:
             for post_id, doc in latest.items()
         )
         unresolved = dict(latest)
+        started = time.monotonic()
         try:
             self._prepare()
             for ok, item in streaming_bulk(
@@ -195,8 +213,13 @@ class ElasticsearchStore:
                     outcome.rejected.append((doc, _item_reason(info)))
         except (TransportError, ApiError) as exc:
             outcome.failure = _describe(exc)
+            self._note_failure(started)
         outcome.retry.extend(unresolved.values())
         return outcome
+
+    def _note_failure(self, started: float) -> None:
+        if time.monotonic() - started > self._slow_failure:
+            self._paused_until = time.monotonic() + self._pause
 
     def _settle(self, outcome: _Outcome, errors: list[str]) -> int:
         """Spool what may succeed later, set aside what never will; returns how many posts that was."""
@@ -296,9 +319,16 @@ class _Outcome:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ApiError):
-        return f"HTTP {exc.status_code} {exc.error}"
-    return f"{type(exc).__name__}: {exc}"
+    if not isinstance(exc, ApiError):
+        return f"{type(exc).__name__}: {exc}"
+    text = f"HTTP {exc.status_code} {exc.error}"
+    error = exc.info.get("error") if isinstance(exc.info, dict) else None
+    if isinstance(error, dict):
+        text += f": {error.get('reason')}"
+        cause = error.get("caused_by")
+        if isinstance(cause, dict):
+            text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    return text
 
 
 def _item_reason(info: dict[str, Any]) -> str:

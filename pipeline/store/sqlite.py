@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
-# Tokens arrive already segmented and joined by spaces, so every character except white space and
-# control characters must count as part of a term: "COVID-19", "3.15", "阿卜杜·克里木" stay whole.
-# unicode61 still folds case, which the Elasticsearch mapping mirrors with its lowercase filter.
+# Tokens arrive already segmented (and lower-cased) by the tokeniser and are joined by spaces, so every
+# character except white space and control characters must count as part of a term: "covid-19",
+# "3.15", "阿卜杜·克里木" stay whole, as they do under Elasticsearch's whitespace analyzer.
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* M* N* P* S* Co Cf Cn Cs'"
 
 _SCHEMA = (

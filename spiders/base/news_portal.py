@@ -22,12 +22,16 @@ from scrapy.crawler import Crawler
 from scrapy.http import TextResponse
 
 from config.errors import ConfigError
+from config.loader import config_dir, load_file
 from config.models import SourceConfig, SourcesFile
 from pipeline.clock import now
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
+from spiders.middlewares import ORIGINAL_URL
 from spiders.state import DEFAULT_LIMIT, SourceState
 
 logger = logging.getLogger(__name__)
+
+_MINUTE = timedelta(minutes=1)
 
 # Central media whose reports weigh as 官方媒体; a name matches when it starts with one of these
 # (人民日报客户端, 新华社客户端, 央视新闻客户端 ...).
@@ -258,8 +262,8 @@ def extract_article(response: TextResponse, layout: ArticleLayout) -> ArticlePag
     )
     for query in layout.editor:
         page.editor = page.editor or next(filter(None, map(parse_editor, response.css(query).getall())), None)
-    container = next((response.css(q) for q in layout.body if response.css(q)), None)
-    if container is None:
+    container = next(filter(None, (response.css(query) for query in layout.body)), None)
+    if not container:
         return page
     page.body_found = True
     # A fresh tree for the body, so dropping nodes leaves the response as it came.
@@ -304,8 +308,6 @@ class Listing:
 
 def load_sources(directory: Path | None = None) -> SourcesFile:
     """Only `sources.yaml`: a crawl needs nothing else from the office config."""
-    from config.loader import config_dir, load_file
-
     return load_file((directory or config_dir()) / "sources.yaml", SourcesFile)
 
 
@@ -314,8 +316,6 @@ def load_source_config(name: str, directory: Path | None = None) -> SourceConfig
     for source in sources.sources:
         if source.name == name:
             return source
-    from config.loader import config_dir
-
     known = ", ".join(s.name for s in sources.sources) or "none"
     raise ConfigError(
         str((directory or config_dir()) / "sources.yaml"),
@@ -332,7 +332,8 @@ class NewsPortalSpider(scrapy.Spider):
 
     Subclasses set `name`, `portal` (the `Source`) and `layout`, list articles in `start`/callbacks and call
     `article_post` on each article page. Problems are logged once with source, URL and reason, and counted
-    as `yuqing/source/<source>/<reason>`; the crawl goes on.
+    as `yuqing/source/<source>/<reason>`; the crawl goes on. What went well is counted under
+    `yuqing/crawl/<source>/`.
     """
 
     portal: ClassVar[Source]
@@ -386,24 +387,33 @@ class NewsPortalSpider(scrapy.Spider):
             reason,
         )
 
-    def stat(self, key: str, count: int = 1) -> None:
+    def _inc(self, key: str) -> None:
         crawler = getattr(self, "crawler", None)
         if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(f"yuqing/source/{self.source_name}/{key}", count)
+            crawler.stats.inc_value(key)
+
+    def stat(self, key: str) -> None:
+        """Count what a patrol did (`yuqing/crawl/<source>/<key>`): pages listed, items seen, posts made."""
+        self._inc(f"yuqing/crawl/{self.source_name}/{key}")
+
+    def count_problem(self, reason: str) -> None:
+        self._inc(f"yuqing/source/{self.source_name}/{reason}")
 
     def problem(self, reason: str, url: str, detail: str, level: int = logging.WARNING) -> None:
-        """One greppable line naming source, URL and what is wrong, and one count under the reason."""
+        """One greppable line naming source, URL and what is wrong, counted as `yuqing/source/<source>/<reason>`."""
         self.logger.log(level, "%s: %s: %s: %s", self.source_name, reason, url, detail)
-        self.stat(reason)
+        self.count_problem(reason)
 
     def fetch_failed(self, failure: Any) -> None:
         """Errback for every request: a page that could not be fetched is a counted problem, not a traceback."""
         request = failure.request
+        # Name the page the spider asked for, also when the replay middleware sent a stand-in.
+        url = request.meta.get(ORIGINAL_URL, request.url)
         response = getattr(failure.value, "response", None)
         if response is not None:
-            self.problem(f"http_{response.status}", request.url, f"HTTP {response.status}")
+            self.problem(f"http_{response.status}", url, f"HTTP {response.status}")
         else:
-            self.problem("fetch_error", request.url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            self.problem("fetch_error", url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
 
     def is_wanted(self, listing: Listing) -> bool:
         """New or changed since the last patrol, and young enough to matter."""
@@ -430,6 +440,13 @@ class NewsPortalSpider(scrapy.Spider):
                 "body_repeated", response.url, f"{page.repeated} repeated paragraphs dropped", logging.INFO
             )
         published = page.published_at or listing.published_at
+        if (
+            page.published_at
+            and listing.published_at
+            and abs(page.published_at - listing.published_at) < _MINUTE
+        ):
+            # Pages often print minutes only; the list's time is the same moment, to the second.
+            published = listing.published_at
         if published is None:
             self.problem("no_time", response.url, "no publication time on the page or in the list")
             return None

@@ -23,7 +23,9 @@ def analyse():
 
 
 def test_every_field_has_its_documented_shape(analyse) -> None:
-    (out,) = analyse(json.dumps({"text": "濮阳县柳屯镇一化工厂夜间向河道偷排废水，河水发黑发臭，村民投诉无人管。"}))
+    (out,) = analyse(
+        json.dumps({"text": "濮阳县柳屯镇一化工厂夜间向河道偷排废水，河水发黑发臭，村民投诉无人管。"})
+    )
     assert isinstance(out["tokens"], list)
     assert "化工厂" in out["tokens"]
     assert isinstance(out["sentiment"], float)

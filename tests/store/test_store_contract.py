@@ -1,0 +1,278 @@
+"""The `Store` contract, held to both implementations: embedded SQLite and a real Elasticsearch node."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from classifiers.types import Level, Polarity, RuleHit, Severity, Territory
+from pipeline.items import Analysis, AuthorKind, Counts, Post, Responsible, Source, to_dict
+from pipeline.store.base import Store
+from pipeline.store.elasticsearch import ElasticsearchStore, load_template_body
+from pipeline.store.sqlite import SqliteStore
+
+NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+
+
+def make_post(native_id: str, tokens: list[str], *, published_at: datetime = NOW, **overrides: Any) -> Post:
+    fields: dict[str, Any] = {
+        "id": Post.make_id(Source.WEIBO, native_id),
+        "source": Source.WEIBO,
+        "url": f"https://weibo.com/1234567890/{native_id}",
+        "text": "".join(tokens),
+        "published_at": published_at,
+        "crawled_at": NOW,
+        "analysis": Analysis(tokens=tokens),
+    }
+    fields.update(overrides)
+    return Post(**fields)
+
+
+def full_post() -> Post:
+    """A post with every field filled, Chinese and emoji included, as it leaves the locate stage."""
+    tokens = ["濮阳县", "化工厂", "夜间", "排污", "😡", "#濮阳身边事#", "covid-19"]
+    return Post(
+        id="weibo:N9xKq2",
+        source=Source.WEIBO,
+        url="https://weibo.com/1234567890/N9xKq2?from=page_100505&mod=TAB#cmtfrm",
+        title="濮阳县某化工厂夜间偷排？村民：“味道呛人”",
+        text='#濮阳身边事# 濮阳县某化工厂夜间排污，村民反映味道呛人😡 \\ 引号“”"和换行\n都要原样保存',
+        author="濮阳热心市民·小王",
+        author_kind=AuthorKind.VERIFIED,
+        media="微博",
+        published_at=datetime.fromisoformat("2026-11-22T23:41:07.250000+08:00"),
+        crawled_at=datetime.fromisoformat("2026-11-23T01:02:03+08:00"),
+        counts=Counts(reposts=12, comments=345, likes=6789, reads=3_000_000_000),
+        ip_location="河南",
+        author_location="河南 濮阳",
+        parent_id="weibo:N9xAAA",
+        raw_ref="var/raw/weibo/2026-11-23/N9xKq2.json",
+        analysis=Analysis(
+            words=["濮阳县", "化工厂", "夜间", "排污"],
+            tokens=tokens,
+            sentiment=0.0312,
+            polarity=Polarity.NEGATIVE,
+            rules=[
+                RuleHit(
+                    id="env-001", name="环境污染", category="生态环境", weight=2.5, terms=("化工厂", "排污")
+                ),
+                RuleHit(id="mood-002", name="群众情绪", category="社会稳定", weight=1.0, terms=("呛人",)),
+            ],
+            severity=Severity(
+                level=Level.SENSITIVE, score=7.25, reasons=("命中 环境污染 ×2", "认证用户，转评 357")
+            ),
+            territory=Territory(
+                province="河南省",
+                city="濮阳市",
+                counties=("濮阳县",),
+                townships=("文留镇", "柳屯镇"),
+                confidence=0.92,
+                reasons=("正文提到 濮阳县", "IP属地 河南"),
+            ),
+            departments=["生态环境", "应急管理"],
+            responsible=Responsible(
+                first=["濮阳县生态环境分局"],
+                coordinate=["濮阳县人民政府办公室", "中共濮阳县委宣传部"],
+                claim=["中共濮阳县委宣传部"],
+                inform=["濮阳市生态环境局"],
+                reasons=["涉及一个县区：属地为主（附件2 第六条）"],
+            ),
+            spam=False,
+            spam_reasons=[],
+            event_id="evt-20261123-濮阳县-化工厂",
+        ),
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / "posts.sqlite3")
+        yield sqlite
+        sqlite.close()
+        return
+    es_url = request.getfixturevalue("es_url")
+    client = request.getfixturevalue("es_client")
+    index = f"test-posts-{uuid.uuid4().hex[:12]}"
+    es = ElasticsearchStore(es_url, index, spool_dir=tmp_path / "spool")
+    yield es
+    es.close()
+    assert not es.spool.pending(), "a contract test left posts in the spool"
+    client.indices.delete(index=index, ignore_unavailable=True)
+    client.indices.delete_index_template(name=index)
+
+
+def ids(hits: list[Any]) -> list[str]:
+    return [hit.id for hit in hits]
+
+
+def test_a_written_post_comes_back_with_every_field_unchanged(store: Store) -> None:
+    post = full_post()
+    result = store.write([post])
+    assert (result.written, result.spooled, result.errors) == (1, 0, [])
+    assert store.get(post.id) == to_dict(post)
+
+
+def test_get_of_an_unknown_id_is_none(store: Store) -> None:
+    store.write([make_post("a", ["化工厂"])])
+    assert store.get("weibo:does-not-exist") is None
+
+
+def test_rewriting_an_id_replaces_the_post_and_never_duplicates_it(store: Store) -> None:
+    store.write([make_post("a", ["化工厂", "排污"], text="初稿"), make_post("b", ["学校"])])
+    store.write([make_post("a", ["化工厂", "关停"], text="更新后的正文", counts=Counts(likes=99))])
+    store.refresh()
+
+    assert store.count() == 2
+    doc = store.get("weibo:a")
+    assert doc is not None
+    assert doc["text"] == "更新后的正文"
+    assert doc["counts"]["likes"] == 99
+    assert ids(store.search(["关停"])) == ["weibo:a"]
+    assert store.search(["排污"]) == []
+
+
+def test_the_same_post_twice_in_one_batch_keeps_the_last(store: Store) -> None:
+    store.write([make_post("a", ["旧"], text="旧"), make_post("a", ["新"], text="新")])
+    store.refresh()
+    assert store.count() == 1
+    assert store.get("weibo:a")["text"] == "新"
+
+
+def test_count_of_an_empty_store_is_zero(store: Store) -> None:
+    store.refresh()
+    assert store.count() == 0
+    assert store.search(["化工厂"]) == []
+
+
+def test_search_finds_posts_holding_every_term(store: Store) -> None:
+    store.write(
+        [
+            make_post("a", ["濮阳县", "化工厂", "排污"]),
+            make_post("b", ["清丰县", "学校", "食堂"]),
+            make_post("c", ["化工", "工厂"]),
+        ]
+    )
+    store.refresh()
+
+    assert ids(store.search(["化工厂"])) == ["weibo:a"]
+    assert ids(store.search(["濮阳县", "排污"])) == ["weibo:a"]
+    assert store.search(["化工厂", "不存在"]) == []
+    assert ids(store.search(["化工"])) == ["weibo:c"]
+    assert store.search([]) == []
+
+
+def test_search_keeps_each_token_whole(store: Store) -> None:
+    store.write([make_post("a", ["covid-19", "3.15", "晚会", "阿卜杜·克里木", "#濮阳身边事#", "😡"])])
+    store.refresh()
+
+    for term in ["covid-19", "3.15", "阿卜杜·克里木", "#濮阳身边事#", "😡"]:
+        assert ids(store.search([term])) == ["weibo:a"], term
+    for part in ["covid", "19", "3", "阿卜杜", "濮阳身边事"]:
+        assert store.search([part]) == [], part
+
+
+def test_search_terms_are_never_read_as_query_syntax(store: Store) -> None:
+    store.write([make_post("a", ["化工厂", "or", "not", '"引号"', "*"])])
+    store.refresh()
+    assert ids(store.search(['"引号"'])) == ["weibo:a"]
+    assert ids(store.search(["not", "化工厂"])) == ["weibo:a"]
+    assert ids(store.search(["*"])) == ["weibo:a"]
+    assert store.search(["化工厂", "NEAR(x)"]) == []
+    assert store.search(["化工*"]) == []
+
+
+def test_search_ranks_the_closer_match_first(store: Store) -> None:
+    store.write(
+        [
+            make_post("mention", ["化工厂", "排污", "濮阳县", "信访", "群众", "投诉", "噪音", "夜间"]),
+            make_post("focus", ["化工厂", "化工厂", "排污"], published_at=NOW - timedelta(days=3)),
+        ]
+    )
+    store.refresh()
+
+    hits = store.search(["化工厂"])
+    assert ids(hits) == ["weibo:focus", "weibo:mention"]
+    assert hits[0].score > hits[1].score
+
+
+def test_equal_matches_come_newest_first(store: Store) -> None:
+    tokens = ["濮阳县", "化工厂", "排污"]
+    store.write(
+        [
+            make_post("old", tokens, published_at=NOW - timedelta(hours=5)),
+            make_post("newest", tokens, published_at=NOW),
+            make_post("middle", tokens, published_at=NOW - timedelta(hours=1)),
+        ]
+    )
+    store.refresh()
+
+    hits = store.search(["化工厂", "排污"])
+    assert ids(hits) == ["weibo:newest", "weibo:middle", "weibo:old"]
+    assert hits[0].score == pytest.approx(hits[2].score)
+
+
+def test_newest_first_compares_instants_across_time_zones(store: Store) -> None:
+    tokens = ["化工厂"]
+    store.write(
+        [
+            # 09:30 in Shanghai is 01:30 UTC: later than 01:00 UTC despite the smaller clock reading.
+            make_post("utc", tokens, published_at=datetime.fromisoformat("2026-11-23T01:00:00+00:00")),
+            make_post("shanghai", tokens, published_at=datetime.fromisoformat("2026-11-23T09:30:00+08:00")),
+        ]
+    )
+    store.refresh()
+    assert ids(store.search(tokens)) == ["weibo:shanghai", "weibo:utc"]
+
+
+def test_search_returns_the_documents_and_respects_the_limit(store: Store) -> None:
+    store.write([make_post(f"p{i}", ["化工厂"], published_at=NOW - timedelta(minutes=i)) for i in range(7)])
+    store.refresh()
+
+    hits = store.search(["化工厂"], limit=3)
+    assert ids(hits) == ["weibo:p0", "weibo:p1", "weibo:p2"]
+    assert hits[0].doc == store.get("weibo:p0")
+
+
+def test_mapping_covers_every_field_of_a_post() -> None:
+    """Unmapped fields are kept in _source but not searchable; a new Post field must be mapped on purpose."""
+    mapped = set(_mapped_paths(load_template_body()["mappings"]["properties"]))
+    stored = set(_doc_paths(to_dict(full_post())))
+    assert stored - mapped == set()
+
+
+@pytest.mark.elasticsearch
+def test_the_index_is_created_from_the_template(es_url: str, es_client: Any, tmp_path: Path) -> None:
+    index = f"test-posts-{uuid.uuid4().hex[:12]}"
+    store = ElasticsearchStore(es_url, index, spool_dir=tmp_path)
+    try:
+        mapping = es_client.indices.get_mapping(index=index)[index]["mappings"]
+        tokens = mapping["properties"]["analysis"]["properties"]["tokens"]
+        assert tokens == {"type": "text", "analyzer": "whitespace"}
+        assert mapping["properties"]["published_at"]["type"] == "date"
+        assert mapping["dynamic"] == "false"
+    finally:
+        store.close()
+        es_client.indices.delete(index=index, ignore_unavailable=True)
+        es_client.options(ignore_status=404).indices.delete_index_template(name=index)
+
+
+def _mapped_paths(properties: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    for name, spec in properties.items():
+        yield prefix + name
+        if "properties" in spec:
+            yield from _mapped_paths(spec["properties"], f"{prefix}{name}.")
+
+
+def _doc_paths(doc: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    for name, value in doc.items():
+        yield prefix + name
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                yield from _doc_paths(item, f"{prefix}{name}.")
