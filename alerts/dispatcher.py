@@ -61,9 +61,7 @@ def dispatch(
     for alert, channel_name, recipient in outbox.undelivered():
         channel = channels.get(channel_name)
         if channel is None:
-            outbox.mark(
-                alert.key, channel_name, recipient, ok=False, error="channel not available", at=now()
-            )
+            outbox.mark(alert.key, channel_name, recipient, ok=False, error="channel not available", at=now())
             report.failed += 1
             continue
         message = Message(

@@ -49,7 +49,7 @@ def posts(texts: list[str]) -> list[Post]:
     ]
 
 
-def timed(label: str, count: int, megabytes: float, func) -> float:  # noqa: ANN001
+def timed(label: str, count: int, megabytes: float, func) -> float:
     start = time.perf_counter()
     func()
     seconds = time.perf_counter() - start

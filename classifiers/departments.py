@@ -25,19 +25,24 @@ class DepartmentMatcher:
             self._automaton.make_automaton()
         self._empty = not by_word
 
-    def match(self, text: str) -> Departments:
+    def match(self, text: str, title: str = "") -> Departments:
+        """Topics with two or more of their words, or one in the title; a lone passing word elsewhere
+        counts only when it is the only topic touched at all."""
         if self._empty:
             return Departments()
         hits: dict[str, list[str]] = defaultdict(list)
-        for _end, (word, topics) in self._automaton.iter(text.lower()):
-            for topic in topics:
-                if word not in hits[topic]:
-                    hits[topic].append(word)
-        # One passing word is weak evidence: it counts only when no topic has two or more.
-        strongest = max((len(words) for words in hits.values()), default=0)
-        topics = sorted(
-            (t for t, words in hits.items() if len(words) >= 2 or strongest < 2),
-            key=self._order.__getitem__,
+        in_title: set[str] = set()
+        for where, value in (("title", title), ("text", text)):
+            for _end, (word, topics) in self._automaton.iter(value.lower()):
+                for topic in topics:
+                    if word not in hits[topic]:
+                        hits[topic].append(word)
+                    if where == "title":
+                        in_title.add(topic)
+        scores = {t: len(words) + (t in in_title) for t, words in hits.items()}
+        chosen = [t for t, score in scores.items() if score >= 2] or (list(hits) if len(hits) == 1 else [])
+        topics = sorted(chosen, key=self._order.__getitem__)
+        reasons = tuple(
+            f"{t}: 「{'」「'.join(hits[t])}」" + ("，标题提及" if t in in_title else "") for t in topics
         )
-        reasons = tuple(f"{t}: 「{'」「'.join(hits[t])}」" for t in topics)
         return Departments(tuple(topics), reasons)

@@ -71,6 +71,9 @@ def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) 
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"{source.name}.log"
     command = [sys.executable, "-m", "scrapy", "crawl", source.spider, "-a", f"source={source.name}"]
+    if env_vars.get("YUQING_REPLAY_URL"):
+        # Recorded pages on 127.0.0.1 need no politeness delay.
+        command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
     logger.info("crawl %s: %s (log %s)", source.name, " ".join(command), log_file)
     with log_file.open("w", encoding="utf-8") as log:
         code = subprocess.run(

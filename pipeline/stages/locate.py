@@ -20,7 +20,7 @@ class LocateStage(Stage):
             ip_location=post.ip_location,
         )
         analysis.territory = territory
-        departments = ctx.departments.match(f"{post.title or ''}\n{post.text}")
+        departments = ctx.departments.match(post.text, post.title or "")
         analysis.departments = list(departments.topics)
         level = analysis.severity.level if analysis.severity else Level.GENERAL
         decision = ctx.router.route(
