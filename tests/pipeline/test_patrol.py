@@ -1,0 +1,107 @@
+"""A whole patrol, as a newcomer runs it: `yuqing demo` crawls the recorded 新浪 pages through the replay
+server in a real `scrapy crawl` process, runs every stage, stores, alerts; `yuqing search` finds the posts.
+Run against the embedded store and against a real Elasticsearch node, including one that is down."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDED_POSTS = 25  # the first-patrol items of tests/fixtures/sina (two list entries are older than 72 h)
+
+
+def yuqing(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def search_ids(query: str, env: dict[str, str]) -> list[str]:
+    result = yuqing("search", query, "--json", "--limit", "100", env=env)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+
+@pytest.fixture
+def base_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
+    env["YUQING_DATA_DIR"] = str(tmp_path / "var")
+    env["COLUMNS"] = "200"
+    return env
+
+
+def assert_demo_output(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert f"巡查完成：{RECORDED_POSTS} 条" in out
+    # The road accident in 范县 with deaths is a 重大突发事态 for 范县 with its deadlines and reasons.
+    accident = next(block for block in out.split("── 致 ") if "相撞" in block and "【" in block)
+    assert "【重大突发事态】" in accident
+    assert "属地：范县" in accident
+    assert "认领：范县县委宣传部、范县政府办" in accident
+    assert "首次发布时限" in accident
+    assert "新闻发布会时限" in accident
+    assert "市政府主要负责同志" in accident
+    assert "依据：问题性质：命中规则「突发事件致人死亡」(权重10)" in accident
+    # Spam and news from elsewhere never alert.
+    assert "开什么码" not in out
+    assert out.count("── 致 控制台 ──") >= 5
+
+
+def test_demo_patrol_on_the_embedded_store(base_env: dict[str, str]) -> None:
+    result = yuqing("demo", env=base_env)
+    assert_demo_output(result)
+    ids = search_ids("偷排", base_env)
+    assert ids
+    assert all(i.startswith("sina:") for i in ids)
+    assert len(search_ids("濮阳", base_env)) >= 10
+    # A second demo re-crawls the same pages: the store updates, never duplicates.
+    assert yuqing("demo", env=base_env).returncode == 0
+    assert search_ids("偷排", base_env) == ids
+    doctor = yuqing("doctor", env=base_env)
+    assert "ok   store: embedded SQLite" in doctor.stdout
+    assert f"{RECORDED_POSTS} posts" in doctor.stdout
+
+
+@pytest.mark.elasticsearch
+def test_demo_patrol_into_elasticsearch(base_env: dict[str, str], es_url: str) -> None:
+    env = {**base_env, "ES_URL": es_url, "YUQING_ES_INDEX": f"posts-{uuid.uuid4().hex[:8]}"}
+    assert_demo_output(yuqing("demo", env=env))
+    assert search_ids("偷排", env)
+    assert len(search_ids("濮阳", env)) >= 10
+    doctor = yuqing("doctor", env=env)
+    assert f"{RECORDED_POSTS} posts" in doctor.stdout
+
+
+@pytest.mark.elasticsearch
+def test_a_patrol_while_elasticsearch_is_down_loses_nothing(base_env: dict[str, str], es_node) -> None:
+    env = {**base_env, "ES_URL": es_node.url, "YUQING_ES_INDEX": f"posts-{uuid.uuid4().hex[:8]}"}
+    es_node.stop()
+    try:
+        down = yuqing("demo", env=env)
+    finally:
+        es_node.start()
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert f"巡查完成：{RECORDED_POSTS} 条" in down.stdout
+    spool = Path(env["YUQING_DATA_DIR"]) / "store" / "spool"
+    assert any(spool.glob("*.spool.jsonl")), "posts were not spooled while the node was down"
+
+    # The next patrol replays the spool first; every post is there once.
+    again = yuqing("demo", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not any(spool.glob("*.spool.jsonl"))
+    doctor = yuqing("doctor", env=env)
+    assert f"{RECORDED_POSTS} posts" in doctor.stdout
