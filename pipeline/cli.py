@@ -98,10 +98,9 @@ def demo() -> None:
     env = get_env()
     demo_dir = env.data_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)  # each demo starts as a first patrol
-    dirs = [RECORDINGS / s.spider.split("_")[0] for s in office.sources.sources if s.enabled]
-    missing = [str(d) for d in dirs if not (d / "index.json").exists()]
-    if missing:
-        raise _fail(f"no recordings for the demo in {', '.join(missing)}")
+    dirs = sorted(index.parent for index in RECORDINGS.glob("*/index.json"))
+    if not dirs:
+        raise _fail(f"no recordings for the demo under {RECORDINGS}")
     with ReplayServer(*dirs) as server:
         extra = {
             "YUQING_REPLAY_URL": server.base_url,
