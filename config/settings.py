@@ -38,6 +38,7 @@ ITEM_PIPELINES = {
     "pipeline.stages.tokenise.TokenisePipeline": 300,
     "pipeline.stages.classify.ClassifyPipeline": 400,
     "pipeline.stages.locate.LocatePipeline": 500,
+    "pipeline.stages.event.EventPipeline": 550,
     "pipeline.stages.index.IndexPipeline": 600,
     "pipeline.stages.alert.AlertPipeline": 700,
 }

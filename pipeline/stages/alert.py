@@ -9,6 +9,7 @@ from typing import Any
 from alerts.models import Alert
 from alerts.outbox import Outbox
 from classifiers.types import Level
+from pipeline.context import Context
 from pipeline.items import Post
 from pipeline.stages.base import Stage, StagePipeline
 
@@ -55,7 +56,7 @@ class AlertStage(Stage):
     name = "alert"
     offline = False
 
-    def __init__(self, context) -> None:
+    def __init__(self, context: Context) -> None:
         super().__init__(context)
         self.outbox = Outbox(context.env.outbox_path)
         self.min_level = context.office.alerts.min_level

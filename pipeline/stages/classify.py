@@ -5,8 +5,27 @@ from __future__ import annotations
 from classifiers import spam
 from classifiers.sentiment import polarity
 from classifiers.severity import Signals, assess
+from pipeline.context import Context
 from pipeline.items import AuthorKind, Post
 from pipeline.stages.base import Stage, StagePipeline
+
+
+def post_signals(post: Post, context: Context) -> Signals:
+    """What severity reads of one post; the event stage widens it to the whole event."""
+    analysis = post.analysis
+    return Signals(
+        rules=analysis.rules,
+        rule_floors=context.rule_floors,
+        sentiment=analysis.sentiment if analysis.sentiment is not None else 0.5,
+        comments=post.counts.comments,
+        reposts=post.counts.reposts,
+        likes=post.counts.likes,
+        media=[post.media] if post.media else [],
+        official_author=post.author_kind in (AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT),
+        # A post stamped with its crawl time has no known age, so no rate can be read from it.
+        published_at=post.published_at if post.published_at < post.crawled_at else None,
+        now=context.now(),
+    )
 
 
 class ClassifyStage(Stage):
@@ -30,22 +49,7 @@ class ClassifyStage(Stage):
         verdict = spam.detect(post.title, post.text)
         analysis.spam = verdict.is_spam
         analysis.spam_reasons.extend(verdict.reasons)
-        analysis.severity = assess(
-            Signals(
-                rules=analysis.rules,
-                rule_floors=ctx.rule_floors,
-                sentiment=score,
-                comments=post.counts.comments,
-                reposts=post.counts.reposts,
-                likes=post.counts.likes,
-                media=[post.media] if post.media else [],
-                official_author=post.author_kind in (AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT),
-                # A post stamped with its crawl time has no known age, so no rate can be read from it.
-                published_at=post.published_at if post.published_at < post.crawled_at else None,
-                now=ctx.now(),
-            ),
-            ctx.severity_model,
-        )
+        analysis.severity = assess(post_signals(post, self.context), ctx.severity_model)
         return post
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pipeline.context import Context
 from pipeline.items import Post
 from pipeline.stages.base import Stage, StagePipeline
 
@@ -18,7 +19,7 @@ class IndexStage(Stage):
     name = "index"
     offline = False
 
-    def __init__(self, context) -> None:
+    def __init__(self, context: Context) -> None:
         from pipeline.store import open_store  # here, so `yuqing analyze` never loads a store client
 
         super().__init__(context)

@@ -1,0 +1,103 @@
+"""Events: posts about the same incident grouped into one, so it raises one alert and its volume adds up.
+
+Two posts join when they are near-duplicates (reposts, copied articles, the same page twice: 64-bit
+simhash within a few bits) or when they share enough key terms (places, rule terms, the rarer words)
+inside a time window. Pure: the caller supplies the recent events to compare with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+BITS = 64
+# Words too common in news to say which incident a post is about.
+_COMMON = frozenset(
+    "我们 他们 记者 表示 目前 相关 工作 进行 已经 没有 一个 这个 时间 今天 昨天 日前 近日 情况 问题 发生 部门 "
+    "有关 了解 发现 记者 介绍 通过 要求 开展 进一步 其中 以及 可以 因为 所以 但是 如果 就是 还是 一些 这些 "
+    "表示 称 说 新闻 报道 消息 网友 视频 图片 原标题 来源 责任编辑 编辑".split()
+)
+
+
+def _hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+
+
+def simhash(words: Iterable[str]) -> int:
+    """64-bit simhash of the words, each weighted by how often it occurs."""
+    weights = [0] * BITS
+    for word, count in Counter(w for w in words if len(w) > 1).items():
+        h = _hash(word)
+        for bit in range(BITS):
+            weights[bit] += count if h >> bit & 1 else -count
+    return sum(1 << bit for bit in range(BITS) if weights[bit] > 0)
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def key_terms(words: Sequence[str], must_have: Iterable[str] = (), limit: int = 12) -> frozenset[str]:
+    """The words that name an incident: the given ones (places, rule terms) plus the most frequent
+    words of two or more characters that are not news boilerplate."""
+    counts = Counter(w for w in words if len(w) >= 2 and w not in _COMMON and not w.isdigit())
+    chosen = {w for w in must_have if w}
+    for word, _ in counts.most_common():
+        if len(chosen) >= limit:
+            break
+        chosen.add(word)
+    return frozenset(chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    post_id: str
+    event_id: str
+    fingerprint: int
+    terms: frozenset[str]
+    published_at: datetime
+    counties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    event_id: str
+    new: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventMatcher:
+    window: timedelta = timedelta(hours=72)
+    near_duplicate_bits: int = 3
+    min_shared_terms: int = 4
+    min_overlap: float = 0.4
+
+    def assign(self, post: Signature, recent: Iterable[Signature]) -> Assignment:
+        """The event the post belongs to, or a new one named after the post."""
+        best: tuple[float, Signature, str] | None = None
+        for other in recent:
+            if other.post_id == post.post_id:
+                return Assignment(other.event_id, False, ("同一条信息再次采集",))
+            if abs(post.published_at - other.published_at) > self.window:
+                continue
+            if post.counties and other.counties and not set(post.counties) & set(other.counties):
+                continue
+            distance = hamming(post.fingerprint, other.fingerprint)
+            if distance <= self.near_duplicate_bits:
+                score, reason = 2.0, f"与{other.post_id}内容近似重复(指纹相差{distance}位)"
+            else:
+                shared = post.terms & other.terms
+                overlap = len(shared) / max(1, min(len(post.terms), len(other.terms)))
+                if len(shared) < self.min_shared_terms or overlap < self.min_overlap:
+                    continue
+                score = overlap
+                reason = f"与{other.post_id}共有关键词「{'」「'.join(sorted(shared)[:6])}」"
+            if best is None or score > best[0]:
+                best = (score, other, reason)
+        if best is None:
+            return Assignment(post.event_id, True, ("新事件",))
+        return Assignment(best[1].event_id, False, (best[2],))
