@@ -32,6 +32,9 @@ class Gazetteer:
     province_aliases: tuple[str, ...] = ()
     city_aliases: tuple[str, ...] = ()
     city_landmarks: tuple[str, ...] = ()
+    # Names of divisions elsewhere in China (national data): seeing one makes weak local evidence
+    # (a township, a short county name, a landmark) doubtful, as it may be a same-named place there.
+    elsewhere: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -41,6 +44,7 @@ class _Evidence:
     counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     weak_counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     townships: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    elsewhere: list[str] = field(default_factory=list)
 
 
 class TerritoryLocator:
@@ -61,6 +65,9 @@ class TerritoryLocator:
                 entries[name].append(("landmark", county.name))
             for name in county.townships:
                 entries[name].append(("township", county.name))
+        for name in gazetteer.elsewhere:
+            if name not in entries:
+                entries[name].append(("elsewhere", ""))
         for name, kinds in entries.items():
             self._automaton.add_word(name, (name, tuple(kinds)))
         self._automaton.make_automaton()
@@ -70,7 +77,9 @@ class TerritoryLocator:
         for _end, (name, kinds) in _longest_matches(self._automaton, text):
             for kind, county in kinds:
                 label = f"{where}提到「{name}」"
-                if kind == "province":
+                if kind == "elsewhere":
+                    evidence.elsewhere.append(name)
+                elif kind == "province":
                     evidence.province.append(label)
                 elif kind == "city":
                     evidence.city.append(label)
@@ -100,7 +109,15 @@ class TerritoryLocator:
             name in ip_location
             for name in (g.province, *g.province_aliases)  # type: ignore[operator]
         )
+        # A short county name next to one of its own townships vouches for itself.
+        for county in list(evidence.weak_counties):
+            if any(county == c for owners in evidence.townships.values() for c, _ in owners):
+                evidence.counties[county].extend(evidence.weak_counties.pop(county))
         has_context = bool(evidence.city or evidence.province or ip_in_province or evidence.counties)
+        strong = bool(evidence.city or evidence.counties)
+        doubtful = bool(evidence.elsewhere) and not strong
+        if doubtful:
+            has_context = False
 
         counties: dict[str, list[str]] = {k: list(v) for k, v in evidence.counties.items()}
         # Short names and landmarks count only where the city or province is in view.
@@ -114,7 +131,7 @@ class TerritoryLocator:
             named = owner_counties & counties.keys()
             if named:
                 chosen = named
-            elif len(owner_counties) == 1 and has_context:
+            elif len(owner_counties) == 1 and has_context and not doubtful:
                 chosen = owner_counties
             else:
                 continue
@@ -136,6 +153,10 @@ class TerritoryLocator:
             if not ordered and not evidence.counties:
                 confidence = 0.8
             return Territory(g.province, g.city, tuple(ordered), tuple(townships), confidence, tuple(reasons))
+        if doubtful:
+            reasons.append(
+                f"提到外地「{'」「'.join(dict.fromkeys(evidence.elsewhere))}」，本地同名地名不作为依据"
+            )
         if evidence.province or ip_in_province:
             reasons.extend(dict.fromkeys(evidence.province))
             return Territory(g.province, None, (), (), 0.4 if evidence.province else 0.2, tuple(reasons))

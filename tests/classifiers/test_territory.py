@@ -59,3 +59,25 @@ def test_nothing_local_has_no_city_and_zero_confidence(locator: TerritoryLocator
     assert (t.province, t.city, t.counties, t.confidence) == (None, None, (), 0.0)
     province_only = locator.locate(text="河南今年小麦丰收")
     assert (province_only.province, province_only.city) == ("河南省", None)
+
+
+def test_a_same_named_township_elsewhere_is_not_taken_for_ours() -> None:
+    locator = TerritoryLocator(
+        Gazetteer(
+            province="河南省",
+            province_aliases=("河南",),
+            city="濮阳市",
+            city_aliases=("濮阳",),
+            counties=(CountyPlaces("范县", townships=("王楼镇",)),),
+            elsewhere=("信阳市", "信阳", "山东"),
+        )
+    )
+    elsewhere = locator.locate(text="河南信阳王楼镇一村庄发生火灾")
+    assert elsewhere.counties == ()
+    assert elsewhere.city is None
+    assert any("外地「信阳」" in r for r in elsewhere.reasons)
+    # Named with its county, it is ours even beside another place.
+    ours = locator.locate(text="从信阳回来后，他在范县王楼镇开了家店")
+    assert ours.counties == ("范县",)
+    assert ours.townships == ("王楼镇",)
+    assert locator.locate(text="河南王楼镇一村庄发生火灾").counties == ("范县",)

@@ -79,3 +79,9 @@ def test_malformed_lines_are_named_and_the_rest_still_processed(analyse) -> None
     assert outs[3]["error"].startswith("line 4:")
     assert "text" in outs[3]["error"]
     assert outs[4]["territory"]["counties"] == ["清丰县"]
+
+
+def test_national_division_data_keeps_other_cities_out(analyse) -> None:
+    (out,) = analyse(json.dumps({"text": "河南信阳市平桥区王楼镇一养殖场污水横流，村民投诉"}))
+    assert out["territory"]["city"] is None
+    assert out["territory"]["counties"] == []
