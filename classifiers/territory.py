@@ -97,7 +97,10 @@ class TerritoryLocator:
         text: str = "",
         author_location: str | None = None,
         ip_location: str | None = None,
+        words: Sequence[str] = (),
     ) -> Territory:
+        """`words`, the post's jieba words, tell a short name standing as a word (「范县」一货车) from one
+        inside a longer word (模「范县」长)."""
         g = self.gazetteer
         evidence = _Evidence()
         if title:
@@ -109,9 +112,11 @@ class TerritoryLocator:
             name in ip_location
             for name in (g.province, *g.province_aliases)  # type: ignore[operator]
         )
-        # A short county name next to one of its own townships vouches for itself.
+        # A short county name standing as a word, or next to one of its own townships, vouches for itself.
+        whole_words = set(words)
         for county in list(evidence.weak_counties):
-            if any(county == c for owners in evidence.townships.values() for c, _ in owners):
+            own_township = any(county == c for owners in evidence.townships.values() for c, _ in owners)
+            if own_township or county in whole_words:
                 evidence.counties[county].extend(evidence.weak_counties.pop(county))
         has_context = bool(evidence.city or evidence.province or ip_in_province or evidence.counties)
         strong = bool(evidence.city or evidence.counties)

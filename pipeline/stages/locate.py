@@ -18,6 +18,7 @@ class LocateStage(Stage):
             text=post.text,
             author_location=post.author_location,
             ip_location=post.ip_location,
+            words=analysis.words,
         )
         analysis.territory = territory
         departments = ctx.departments.match(post.text, post.title or "")
