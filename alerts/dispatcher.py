@@ -1,85 +1,472 @@
-"""Drains the outbox: plans one delivery per alert, channel and recipient, sends, records the result.
+"""Drains the outbox: plans one delivery per alert and recipient, then sends each through that
+recipient's chain of channels (their own, then the configured fallbacks) with retries and backoff,
+within each channel's rate windows, and records every step.
 
-At least once: a delivery is marked sent only after its channel acknowledged it; a failed or
-interrupted one stays pending and is sent again on the next run, never one already marked sent.
+At least once, never twice: a delivery is marked `sending` before its channel is called and `sent` only
+after the channel acknowledged; one left `sending` by a killed process is sent again, one marked `sent`
+never is. Low levels wait for the digest (`dispatch_digest`); silenced alerts are kept, not sent.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from alerts.channels import CHANNELS, Channel, Message
-from alerts.outbox import Outbox
+import requests
+from dotenv import dotenv_values
+
+from alerts.channels import CHANNELS, Channel, ChannelUnavailable, DeliveryResult, Message
+from alerts.channels.http import HttpChannel
+from alerts.digest import digest_subject, render_digest
+from alerts.models import Alert
+from alerts.noise import is_event_alert
+from alerts.outbox import HELD, PENDING, SILENCED, Delivery, Health, Outbox
+from alerts.ratelimit import wait_for
 from config.models import AlertsFile
 
 logger = logging.getLogger(__name__)
+
+CONSOLE_RECIPIENT = "控制台"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(slots=True)
 class DispatchReport:
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # attempts that failed (each is retried or moved on to the next channel)
+    deferred: int = 0  # waiting for a rate window, a retry or a dead channel's next try
+    fell_back: int = 0  # delivered by a channel after the recipient's first
+    silenced: int = 0
+    held: int = 0  # low-level alerts kept for the digest
+    digests: int = 0
+    channels_dead: list[str] = field(default_factory=list)
+
+
+# -- channels ---------------------------------------------------------------------------------------------
+
+
+def environment() -> dict[str, str]:
+    """Where channel secrets are looked up: the process environment over the ignored `.env` file."""
+    from_file = {k: v for k, v in dotenv_values(Path(".env")).items() if v is not None}
+    return {**from_file, **os.environ}
+
+
+def open_channels(
+    config: AlertsFile,
+    *,
+    environ: Mapping[str, str] | None = None,
+    session: requests.Session | None = None,
+    timer: Callable[[], float] = time.time,
+) -> tuple[dict[str, Channel], dict[str, str]]:
+    """Every configured channel that can be built here, and for the others why not."""
+    environ = environment() if environ is None else environ
+    session = session or requests.Session()
+    channels: dict[str, Channel] = {}
+    unavailable: dict[str, str] = {}
+    for spec in config.channels:
+        kind = CHANNELS[spec.type]
+        extra: dict[str, Any] = {"session": session} if issubclass(kind, HttpChannel) else {}
+        try:
+            channels[spec.name] = kind(spec.name, spec.options, environ=environ, timer=timer, **extra)
+        except ChannelUnavailable as exc:
+            unavailable[spec.name] = exc.reason
+    return channels, unavailable
 
 
 def build_channels(config: AlertsFile, overrides: Mapping[str, Channel] | None = None) -> dict[str, Channel]:
-    channels = {
-        c.name: CHANNELS[c.type](c.name, dict(c.options)) for c in config.channels if c.type in CHANNELS
-    }
+    channels, unavailable = open_channels(config)
+    for name, reason in unavailable.items():
+        logger.warning("channel %s unavailable: %s (its deliveries fall back or wait)", name, reason)
     channels.update(overrides or {})
     return channels
 
 
-CONSOLE_RECIPIENT = "控制台"
+# -- planning ---------------------------------------------------------------------------------------------
+
+
+def routes(recipients: Iterable[str], config: AlertsFile) -> list[tuple[str, list[str]]]:
+    """(recipient, channel chain) pairs: each recipient's own channels then the fallbacks, in order.
+
+    Recipients with no channel of their own are told once, on the console where duty staff watch (the
+    message lists every unit). Planned from config, not from what is up now, so a channel that is down
+    keeps its deliveries waiting or passes them on."""
+    configured = {c.name: c.type for c in config.channels}
+    fallback = [name for name in config.fallback if name in configured]
+    consoles = [name for name, kind in configured.items() if kind == "console"]
+    planned: list[tuple[str, list[str]]] = []
+    unrouted = False
+    for recipient in recipients:
+        own = [name for name in config.recipients.get(recipient, []) if name in configured]
+        if own:
+            planned.append((recipient, list(dict.fromkeys([*own, *fallback]))))
+        else:
+            unrouted = True
+    if unrouted:
+        chain = list(dict.fromkeys([*consoles, *fallback]))
+        if chain:
+            planned.append((CONSOLE_RECIPIENT, chain))
+    return planned
 
 
 def plan_deliveries(alert_key: str, recipients: list[str], config: AlertsFile) -> list[tuple[str, str]]:
-    """(channel, recipient) pairs from the configuration: each recipient's own channels; recipients with
-    none are shown once on every console channel, where duty staff watch (the message lists every unit).
-    Planned from config, not from what is up now, so a channel that is down keeps its deliveries pending."""
-    configured = {c.name: c.type for c in config.channels}
-    pairs: list[tuple[str, str]] = []
-    unrouted = False
-    for recipient in recipients:
-        named = [c for c in config.recipients.get(recipient, []) if c in configured]
-        pairs.extend((c, recipient) for c in named)
-        unrouted = unrouted or not named
-    if unrouted:
-        pairs.extend((name, CONSOLE_RECIPIENT) for name, kind in configured.items() if kind == "console")
-    return pairs
+    """(first channel, recipient) of each delivery an alert gets."""
+    return [(chain[0], recipient) for recipient, chain in routes(recipients, config)]
+
+
+# -- sending ----------------------------------------------------------------------------------------------
+
+
+class Dispatcher:
+    """One sending run over an outbox. `now` is the business clock (records, silences, digests);
+    `timer` and `sleep` are real seconds (backoff, rate windows), which pass even when `now` is frozen."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        config: AlertsFile,
+        channels: Mapping[str, Channel],
+        now: Callable[[], datetime],
+        *,
+        unavailable: Mapping[str, str] | None = None,
+        timer: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.outbox = outbox
+        self.config = config
+        self.policy = config.delivery
+        self.channels = channels
+        self.now = now
+        self.unavailable = dict(unavailable or {})
+        self.timer = timer
+        self.sleep = sleep
+        self.report = DispatchReport()
+
+    def plan(self) -> None:
+        silences = self.outbox.silences(active_at=self.now())
+        digest_below = self.config.digest_below
+        for alert in self.outbox.unplanned():
+            planned = routes(alert.recipients(), self.config)
+            if not planned:
+                continue
+            event_alert = is_event_alert(alert)
+            silence = next((s for s in silences if s.matches(alert)), None) if event_alert else None
+            if silence is not None:
+                self.outbox.plan_alert(alert.key, planned, status=SILENCED, silenced_by=silence.id)
+                self.report.silenced += 1
+                logger.info(
+                    "alert %s silenced by #%d (%s, until %s)",
+                    alert.key,
+                    silence.id,
+                    silence.reason,
+                    silence.until,
+                )
+            elif event_alert and digest_below is not None and alert.level.rank < digest_below.rank:
+                self.outbox.plan_alert(alert.key, planned, status=HELD)
+                self.report.held += 1
+            else:
+                self.outbox.plan_alert(alert.key, planned, status=PENDING)
+
+    def gather_digests(self) -> None:
+        now = self.now()
+        stamp = f"digest@{now:%Y-%m-%dT%H:%M}"
+        for recipient, group in groupby(self.outbox.held(), key=lambda d: d.recipient):
+            members = list(group)
+            alerts = [d.alert for d in members if d.alert is not None]
+            key, number = stamp, 1
+            while self.outbox.digest_exists(f"{key}|{recipient}"):
+                number += 1
+                key = f"{stamp}#{number}"
+            self.outbox.add_digest(
+                key,
+                recipient,
+                members[0].chain,
+                digest_subject(recipient, alerts, now),
+                render_digest(recipient, alerts, now),
+                [d.idem_key for d in members],
+                now,
+            )
+            self.report.digests += 1
+
+    def deliver(self, wait: float) -> None:
+        """Send what is due; wait (up to `wait` seconds in all) for rate windows and retries to come due."""
+        deadline = self.timer() + wait
+        self.outbox.forget_sends(self.timer() - 86400)
+        stuck: set[str] = set()  # nothing in this process can carry these; they wait for the next run
+        while True:
+            for delivery in self.outbox.due(self.timer()):
+                if delivery.idem_key not in stuck and not self.attempt(delivery):
+                    stuck.add(delivery.idem_key)
+            waiting = [d for d in self._waiting() if d[0] not in stuck]
+            if not waiting:
+                return
+            next_at = min(at for _key, at in waiting)
+            pause = next_at - self.timer()
+            if pause > 0:
+                if next_at > deadline:
+                    return
+                self.sleep(pause)
+
+    def _waiting(self) -> list[tuple[str, float]]:
+        rows = self.outbox.db.execute(
+            "SELECT idem_key, COALESCE(next_attempt_at, 0) FROM deliveries "
+            "WHERE status IN ('pending', 'failed', 'sending')"
+        )
+        return list(rows)
+
+    def _health(self, channel: str) -> Health | None:
+        found = self.outbox.health(channel)
+        return found[0] if found else None
+
+    def pick(self, delivery: Delivery) -> tuple[str | None, list[str], list[float], bool]:
+        """The first channel of the chain that can take this delivery now; else why not, when one may,
+        and whether some channel used up its attempts."""
+        now = self.timer()
+        notes: list[str] = []
+        later: list[float] = []
+        exhausted = False
+        for name in delivery.chain:
+            if name not in self.channels:
+                notes.append(f"{name}: {self.unavailable.get(name, 'not available in this process')}")
+                continue
+            if delivery.tries.get(name, 0) >= self.policy.attempts_per_channel:
+                exhausted = True
+                notes.append(f"{name}: tried {delivery.tries[name]} times")
+                continue
+            health = self._health(name)
+            if health is not None and health.dead_since is not None:
+                retry_at = max(
+                    health.dead_since + self.policy.retry_dead_after_seconds, health.resume_at or 0
+                )
+                if retry_at > now:
+                    notes.append(f"{name}: dead ({health.last_error})")
+                    later.append(retry_at)
+                    continue
+            if health is not None and health.resume_at is not None and health.resume_at > now:
+                notes.append(f"{name}: held back by the platform until {_clock(health.resume_at)}")
+                later.append(health.resume_at)
+                continue
+            return name, notes, later, exhausted
+        return None, notes, later, exhausted
+
+    def attempt(self, delivery: Delivery) -> bool:
+        """One step for one delivery; False when no channel in this process can ever take it."""
+        name, notes, later, exhausted = self.pick(delivery)
+        if name is None:
+            note = "no channel can take it now: " + "; ".join(notes)
+            if later:
+                self.outbox.defer(delivery.idem_key, min(later), note)
+                self.report.deferred += 1
+                return True
+            if exhausted:
+                # Every channel had its attempts: start a new round after the longest backoff.
+                self.outbox.failed(
+                    delivery.idem_key,
+                    error=note,
+                    tries={},
+                    next_attempt_at=self.timer() + self.policy.max_retry_after_seconds,
+                    at=self.now(),
+                )
+                self.report.deferred += 1
+                return True
+            self.outbox.failed(
+                delivery.idem_key, error=note, tries=delivery.tries, next_attempt_at=None, at=self.now()
+            )
+            self.report.failed += 1
+            logger.warning("delivery %s waits: %s", delivery.idem_key, note)
+            return False
+        channel = self.channels[name]
+        now = self.timer()
+        window = max((limit.seconds for limit in channel.limits), default=0)
+        wait = wait_for(self.outbox.sends_since(name, now - window), channel.limits, now) if window else 0
+        if wait > 0:
+            # Over the platform's limit the bot would be blocked; wait for the window instead.
+            self.outbox.defer(delivery.idem_key, now + wait)
+            self.report.deferred += 1
+            return True
+        self.outbox.start_sending(delivery.idem_key, name, self.now())
+        self.outbox.record_send(name, now)
+        try:
+            result = channel.send(self.message(delivery))
+        except Exception as exc:  # a channel bug must not stop the others
+            logger.exception("channel %s failed on %s", name, delivery.idem_key)
+            result = DeliveryResult(ok=False, error=channel.scrub(f"{type(exc).__name__}: {exc}"))
+        if result.ok:
+            self.outbox.sent(delivery.idem_key, name, self.now())
+            self.outbox.channel_ok(name, self.timer())
+            self.report.sent += 1
+            if name != delivery.chain[0]:
+                self.report.fell_back += 1
+            logger.info("delivered %s via %s", delivery.idem_key, name)
+            return True
+        self.failure(delivery, name, result)
+        return True
+
+    def failure(self, delivery: Delivery, name: str, result: DeliveryResult) -> None:
+        error = result.error or "failed"
+        tries = {**delivery.tries, name: delivery.tries.get(name, 0) + 1}
+        now = self.timer()
+        health = self.outbox.channel_failed(
+            name,
+            now,
+            error,
+            self.policy.dead_after_failures,
+            resume_at=now + result.retry_after if result.retry_after else None,
+        )
+        dead = health.dead_since is not None
+        if dead and health.failures == self.policy.dead_after_failures:
+            logger.warning("channel %s is dead after %d failures in a row: %s", name, health.failures, error)
+            self.report.channels_dead.append(name)
+            self.outbox.due_now(name)  # what waits on it moves on to the next channel now
+        move_on = (
+            result.permanent
+            or dead
+            or result.retry_after is not None
+            or tries[name] >= self.policy.attempts_per_channel
+        )
+        next_at = None if move_on else now + self.policy.backoff(tries[name])
+        self.outbox.failed(
+            delivery.idem_key, error=error, tries=tries, next_attempt_at=next_at, at=self.now()
+        )
+        self.report.failed += 1
+        logger.warning(
+            "delivery %s via %s failed (attempt %d): %s", delivery.idem_key, name, tries[name], error
+        )
+
+    def message(self, delivery: Delivery) -> Message:
+        alert = delivery.alert
+        if alert is None:  # a digest: its text is stored with the delivery
+            return Message(
+                recipient=delivery.recipient,
+                subject=delivery.subject or "",
+                body=delivery.body or "",
+                key=delivery.idem_key,
+            )
+        return Message(
+            recipient=delivery.recipient,
+            subject=alert.subject(),
+            body=alert.render(),
+            key=delivery.idem_key,
+            level=alert.level,
+            data=_alert_data(alert),
+        )
+
+
+def _alert_data(alert: Alert) -> dict[str, Any]:
+    data = asdict(alert)
+    data["level"] = alert.level.value
+    data["created_at"] = alert.created_at.isoformat()
+    return json.loads(json.dumps(data, ensure_ascii=False))
+
+
+def _clock(at: float) -> str:
+    return f"{datetime.fromtimestamp(at, SHANGHAI):%m-%d %H:%M:%S}"
 
 
 def dispatch(
-    outbox: Outbox, config: AlertsFile, channels: Mapping[str, Channel], now: Callable[[], datetime]
+    outbox: Outbox,
+    config: AlertsFile,
+    channels: Mapping[str, Channel],
+    now: Callable[[], datetime],
+    *,
+    unavailable: Mapping[str, str] | None = None,
+    timer: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    wait: float | None = None,
 ) -> DispatchReport:
-    for alert in outbox.unplanned():
-        for channel, recipient in plan_deliveries(alert.key, alert.recipients(), config):
-            outbox.plan(alert.key, channel, recipient)
-    report = DispatchReport()
-    for alert, channel_name, recipient in outbox.undelivered():
-        channel = channels.get(channel_name)
-        if channel is None:
-            outbox.mark(alert.key, channel_name, recipient, ok=False, error="channel not available", at=now())
-            report.failed += 1
-            continue
-        message = Message(
-            recipient=recipient, subject=f"【{alert.level.value}】{alert.title}", body=alert.render()
-        )
+    """Plan new alerts and send what is due, waiting up to `wait` seconds (default: the config's
+    `delivery.wait_seconds`) for rate windows and retries."""
+    dispatcher = Dispatcher(outbox, config, channels, now, unavailable=unavailable, timer=timer, sleep=sleep)
+    with outbox.exclusive():
+        dispatcher.plan()
+        dispatcher.deliver(config.delivery.wait_seconds if wait is None else wait)
+    return dispatcher.report
+
+
+def dispatch_digest(
+    outbox: Outbox,
+    config: AlertsFile,
+    channels: Mapping[str, Channel],
+    now: Callable[[], datetime],
+    *,
+    unavailable: Mapping[str, str] | None = None,
+    timer: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    wait: float | None = None,
+) -> DispatchReport:
+    """At a checkpoint: one digest per unit of the low-level alerts held since the last one, delivered
+    like any alert (together with anything else due)."""
+    dispatcher = Dispatcher(outbox, config, channels, now, unavailable=unavailable, timer=timer, sleep=sleep)
+    with outbox.exclusive():
+        dispatcher.plan()
+        dispatcher.gather_digests()
+        dispatcher.deliver(config.delivery.wait_seconds if wait is None else wait)
+    return dispatcher.report
+
+
+# -- doctor -----------------------------------------------------------------------------------------------
+
+
+def delivery_checks(
+    config: AlertsFile, outbox_path: Path, *, environ: Mapping[str, str] | None = None
+) -> list[tuple[bool, str, str]]:
+    """(ok, what, detail) lines for `yuqing doctor`: each channel, its health, and what waits to be sent."""
+    channels, unavailable = open_channels(config, environ=environ)
+    health: dict[str, Health] = {}
+    waiting: list[Delivery] = []
+    if outbox_path.exists():
+        outbox = Outbox(outbox_path)
         try:
-            result = channel.send(message)
-        except Exception as exc:  # a channel bug must not stop the others
-            logger.exception("channel %s failed for %s", channel_name, alert.key)
-            result_ok, error = False, f"{type(exc).__name__}: {exc}"
-        else:
-            result_ok, error = result.ok, result.error
-        outbox.mark(alert.key, channel_name, recipient, ok=result_ok, error=error, at=now())
-        if result_ok:
-            report.sent += 1
-        else:
-            report.failed += 1
-            logger.warning(
-                "delivery of %s to %s via %s failed: %s", alert.key, recipient, channel_name, error
+            health = {h.channel: h for h in outbox.health()}
+            waiting = [d for d in outbox.deliveries() if d.status in ("pending", "failed", "sending")]
+        finally:
+            outbox.close()
+    lines: list[tuple[bool, str, str]] = []
+    for spec in config.channels:
+        what = f"channel {spec.name}"
+        if spec.name in unavailable:
+            lines.append((False, what, f"{spec.type}: {unavailable[spec.name]}"))
+            continue
+        info = channels[spec.name].describe()
+        detail = ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("name",))
+        state = health.get(spec.name)
+        if state is not None and state.dead_since is not None:
+            lines.append(
+                (
+                    False,
+                    what,
+                    (
+                        f"dead since {_clock(state.dead_since)} after {state.failures} failures in a row; "
+                        f"last error: {state.last_error} ({detail})"
+                    ),
+                )
             )
-    return report
+        elif state is not None and state.failures:
+            lines.append(
+                (True, what, f"{detail}; {state.failures} recent failure(s), last: {state.last_error}")
+            )
+        else:
+            lines.append((True, what, detail))
+    troubled = [d for d in waiting if d.last_error]
+    if troubled:
+        lines.append(
+            (
+                False,
+                "deliveries",
+                (
+                    f"{len(waiting)} waiting, {len(troubled)} after failures; e.g. {troubled[0].idem_key}: "
+                    f"{troubled[0].last_error}"
+                ),
+            )
+        )
+    elif waiting:
+        lines.append((True, "deliveries", f"{len(waiting)} waiting to be sent"))
+    return lines

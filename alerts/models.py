@@ -31,6 +31,11 @@ class Alert:
     claim: list[str] = field(default_factory=list)
     inform: list[str] = field(default_factory=list)
     counties: list[str] = field(default_factory=list)
+    # "post": a post or event that concerns the territory; "health": a source that stopped delivering
+    # (pipeline.health), told to duty staff with its reason and what to do in `reasons`.
+    kind: str = "post"
+    categories: list[str] = field(default_factory=list)  # keyword-rule categories matched (silences)
+    reach: int = 0  # comments + reposts + likes when raised; growth re-alerts compare it
 
     def deadlines(self) -> dict[str, datetime]:
         if self.level is Level.MAJOR_EMERGENCY:
@@ -44,8 +49,15 @@ class Alert:
         """Everyone told: the units that must act, then those informed (duty staff always)."""
         return list(dict.fromkeys([*self.first, *self.claim, *self.coordinate, *self.inform]))
 
+    def subject(self) -> str:
+        if self.kind == "health":
+            return f"【信息源异常】{self.title}"
+        return f"【{self.level.value}】{self.title}"
+
     def render(self) -> str:
-        lines = [f"【{self.level.value}】{self.title}"]
+        if self.kind == "health":
+            return "\n".join([self.subject(), f"来源：{self.source}", *self.reasons])
+        lines = [self.subject()]
         if self.counties:
             lines.append(f"属地：{'、'.join(self.counties)}")
         lines.append(f"第一责任主体：{'、'.join(self.first) or '待指定'}")

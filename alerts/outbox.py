@@ -1,20 +1,29 @@
 """The durable outbox: an alert is written here before anyone is told, and each delivery is recorded.
 
-SQLite in WAL mode, one row per alert (its idempotency key is unique, so raising it twice is a no-op)
-and one row per (alert, channel, recipient) delivery, so a restarted sender resends what was not
-acknowledged and never what was.
+SQLite in WAL mode. One row per alert (its key is unique, so raising it twice is a no-op) and one row per
+(alert, recipient) delivery with its own idempotency key: marked `sending` before a channel is called and
+`sent` after it acknowledged, so a restarted sender resends what was not acknowledged and never what was.
+The same file keeps channel health, the send times rate windows are counted on, and silences.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
-from dataclasses import asdict
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alerts.models import Alert
+from alerts.noise import EventHistory, is_event_alert, judge
+from alerts.silences import Silence
 from classifiers.types import Level
+from config.delivery import RealertPolicy
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -33,7 +42,68 @@ CREATE TABLE IF NOT EXISTS deliveries (
     sent_at TEXT,
     PRIMARY KEY (alert_key, channel, recipient)
 );
+CREATE TABLE IF NOT EXISTS event_posts (
+    event_id TEXT NOT NULL,
+    post_id TEXT NOT NULL,
+    reach INTEGER NOT NULL,
+    PRIMARY KEY (event_id, post_id)
+);
+CREATE TABLE IF NOT EXISTS channel_health (
+    channel TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_failure_at REAL,
+    last_success_at REAL,
+    dead_since REAL,
+    resume_at REAL
+);
+CREATE TABLE IF NOT EXISTS channel_sends (channel TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS channel_sends_at ON channel_sends (channel, at);
+CREATE TABLE IF NOT EXISTS silences (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    match TEXT NOT NULL,
+    until TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
+
+# Columns added to the first schema; an outbox written by an older version gains them when opened.
+ADDED_COLUMNS = {
+    "alerts": {
+        "event_id": "TEXT",
+        "event_posts": "INTEGER",  # the event's size when this alert was raised (growth re-alerts)
+        "event_reach": "INTEGER",
+        "silenced_by": "INTEGER",  # the silence that held it back
+    },
+    "deliveries": {
+        "idem_key": "TEXT",  # one per alert (or digest) and recipient
+        "chain": "TEXT",  # JSON list: the recipient's channels, then the fallbacks, in order
+        "tries": "TEXT",  # JSON {channel: failed attempts}
+        "via": "TEXT",  # the channel last tried, or that delivered
+        "next_attempt_at": "REAL",  # epoch seconds; NULL is due now
+        "updated_at": "TEXT",
+        "subject": "TEXT",  # set for digests, which have no alert row of their own
+        "body": "TEXT",
+        "digest": "TEXT",  # for an alert held for a digest: the digest that carried it
+    },
+}
+
+INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_idem ON deliveries (idem_key);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS alerts_event ON alerts (event_id);
+"""
+
+# Delivery states. `held` waits for the digest, `digested` went out in one, `silenced` was held back.
+PENDING, SENDING, FAILED, SENT = "pending", "sending", "failed", "sent"
+HELD, DIGESTED, SILENCED = "held", "digested", "silenced"
+TO_SEND = (PENDING, FAILED, SENDING)
+
+
+class OutboxBusy(RuntimeError):
+    """Another sender holds the outbox."""
 
 
 def _alert_to_json(alert: Alert) -> str:
@@ -50,28 +120,217 @@ def _alert_from_json(body: str) -> Alert:
     return Alert(**data)
 
 
+@dataclass(slots=True)
+class Delivery:
+    """One (alert or digest, recipient) delivery as the dispatcher works on it."""
+
+    idem_key: str
+    alert_key: str
+    recipient: str
+    chain: list[str]
+    status: str
+    attempts: int
+    tries: dict[str, int] = field(default_factory=dict)
+    via: str | None = None
+    last_error: str | None = None
+    next_attempt_at: float | None = None
+    sent_at: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    alert: Alert | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    channel: str
+    failures: int  # consecutive
+    last_error: str | None
+    last_failure_at: float | None
+    last_success_at: float | None
+    dead_since: float | None
+    resume_at: float | None  # the platform holds the channel back until then (e.g. DingTalk's 10 minutes)
+
+
+_DELIVERY_COLUMNS = (
+    "d.idem_key, d.alert_key, d.recipient, d.chain, d.status, d.attempts, d.tries, d.via, d.last_error, "
+    "d.next_attempt_at, d.sent_at, d.subject, d.body, a.body"
+)
+
+
+def _delivery(row: tuple[Any, ...]) -> Delivery:
+    (
+        idem,
+        alert_key,
+        recipient,
+        chain,
+        status,
+        attempts,
+        tries,
+        via,
+        error,
+        due,
+        sent_at,
+        subject,
+        body,
+        alert,
+    ) = row
+    return Delivery(
+        idem_key=idem,
+        alert_key=alert_key,
+        recipient=recipient,
+        chain=json.loads(chain),
+        status=status,
+        attempts=attempts,
+        tries=json.loads(tries) if tries else {},
+        via=via,
+        last_error=error,
+        next_attempt_at=due,
+        sent_at=sent_at,
+        subject=subject,
+        body=body,
+        alert=_alert_from_json(alert) if alert else None,
+    )
+
+
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, realert: RealertPolicy | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.realert = realert or RealertPolicy()
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        # Several processes may open an old outbox at once; one migrates, the others then find it done.
+        with self._transaction():
+            for table, columns in ADDED_COLUMNS.items():
+                present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+                for column, kind in columns.items():
+                    if column not in present:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            # Rows written before idempotency keys were one per (alert, channel, recipient).
+            self.db.execute(
+                "UPDATE deliveries SET idem_key = alert_key || '|' || channel || '|' || recipient, "
+                "chain = json_array(channel) WHERE idem_key IS NULL"
+            )
+            self.db.execute(
+                "UPDATE alerts SET event_id = json_extract(body, '$.event_id') WHERE event_id IS NULL"
+            )
+            for statement in filter(str.strip, INDEXES.split(";")):
+                self.db.execute(statement)  # executescript would commit the transaction
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    @contextmanager
+    def exclusive(self, timeout: float = 60.0) -> Iterator[None]:
+        """Held by the one process that sends. A row still `sending` while it is held was left by a
+        process that died mid-send (the lock dies with its holder), so it is resent."""
+        lock = self.path.with_name(self.path.name + ".send.lock").open("a")
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise OutboxBusy(f"another process is sending from {self.path}") from None
+                    time.sleep(0.2)
+            yield
+        finally:
+            lock.close()  # closing releases the lock
+
+    # -- alerts ----------------------------------------------------------------------------------------
 
     def enqueue(self, alert: Alert) -> bool:
-        """Persist an alert; False when the same key was raised before (nothing changes then)."""
+        """Persist an alert unless noise control holds it back; False when nothing new was raised.
+
+        The same key twice is a no-op. For the pipeline's own alerts (key `<event>@<level>`), a lower or
+        equal level for an event already alerted is held back unless the event grew enough since (then
+        stored under a numbered key, e.g. `…@复杂敏感事件#2`). Other alerts (health, notices) are stored as
+        they come.
+        """
+        if not is_event_alert(alert) or "#" in alert.key:
+            return self._insert(alert, None, None)
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO event_posts (event_id, post_id, reach) VALUES (?, ?, ?) "
+                "ON CONFLICT (event_id, post_id) DO UPDATE SET reach = max(reach, excluded.reach)",
+                (alert.event_id, alert.post_id, alert.reach),
+            )
+            posts, reach = self.db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(reach), 0) FROM event_posts WHERE event_id = ?",
+                (alert.event_id,),
+            ).fetchone()
+            decision = judge(alert, self._history(alert.event_id, posts, reach), self.realert)
+            if not decision.raise_alert:
+                return False
+            if decision.key != alert.key:
+                top = self._top_level(alert.event_id) or alert.level
+                alert = replace(alert, key=decision.key, level=top, reasons=[decision.reason, *alert.reasons])
+            return self._insert(alert, posts, reach)
+
+    def _insert(self, alert: Alert, posts: int | None, reach: int | None) -> bool:
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO alerts (key, created_at, level, body) VALUES (?, ?, ?, ?)",
-            (alert.key, alert.created_at.isoformat(), alert.level.value, _alert_to_json(alert)),
+            "INSERT OR IGNORE INTO alerts (key, created_at, level, body, event_id, event_posts, event_reach) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                alert.key,
+                alert.created_at.isoformat(),
+                alert.level.value,
+                _alert_to_json(alert),
+                alert.event_id,
+                posts,
+                reach,
+            ),
         )
         return cursor.rowcount == 1
 
-    def plan(self, alert_key: str, channel: str, recipient: str) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO deliveries (alert_key, channel, recipient) VALUES (?, ?, ?)",
-            (alert_key, channel, recipient),
+    # The pipeline's alerts of an event: `<event>@<level>` and its growth re-alerts `<event>@<level>#n`.
+    _OF_EVENT = "event_id = ? AND substr(key, 1, length(event_id) + 1) = event_id || '@'"
+
+    def _top_level(self, event_id: str) -> Level | None:
+        rows = self.db.execute(f"SELECT level FROM alerts WHERE {self._OF_EVENT}", (event_id,))
+        levels = [Level(v) for (v,) in rows]
+        return max(levels, key=lambda level: level.rank) if levels else None
+
+    def _history(self, event_id: str, posts: int, reach: int) -> EventHistory | None:
+        top = self._top_level(event_id)
+        if top is None:
+            return None
+        last_at, posts_then, reach_then = self.db.execute(
+            "SELECT created_at, COALESCE(event_posts, 1), COALESCE(event_reach, 0) FROM alerts "
+            f"WHERE {self._OF_EVENT} ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (event_id,),
+        ).fetchone()
+        (realerts,) = self.db.execute(
+            f"SELECT COUNT(*) FROM alerts WHERE {self._OF_EVENT} AND level = ? AND instr(key, '#') > 0",
+            (event_id, top.value),
+        ).fetchone()
+        return EventHistory(
+            top_level=top,
+            last_alert_at=datetime.fromisoformat(last_at),
+            growth_realerts=realerts,
+            posts_then=posts_then,
+            reach_then=reach_then,
+            posts_now=posts,
+            reach_now=reach,
         )
+
+    def alert(self, key: str) -> Alert | None:
+        row = self.db.execute("SELECT body FROM alerts WHERE key = ?", (key,)).fetchone()
+        return _alert_from_json(row[0]) if row else None
 
     def alerts(self, *, since: datetime | None = None) -> list[Alert]:
         rows = self.db.execute(
@@ -80,19 +339,112 @@ class Outbox:
         )
         return [_alert_from_json(body) for (body,) in rows]
 
-    def undelivered(self) -> list[tuple[Alert, str, str]]:
-        """(alert, channel, recipient) for every delivery not yet acknowledged."""
-        rows = self.db.execute(
-            "SELECT a.body, d.channel, d.recipient FROM deliveries d JOIN alerts a ON a.key = d.alert_key "
-            "WHERE d.status != 'sent' ORDER BY a.created_at, a.key, d.channel, d.recipient"
-        )
-        return [(_alert_from_json(body), channel, recipient) for body, channel, recipient in rows]
-
     def unplanned(self) -> list[Alert]:
         rows = self.db.execute(
             "SELECT body FROM alerts WHERE key NOT IN (SELECT alert_key FROM deliveries) ORDER BY created_at, key"
         )
         return [_alert_from_json(body) for (body,) in rows]
+
+    # -- planning --------------------------------------------------------------------------------------
+
+    def plan(self, alert_key: str, channel: str, recipient: str) -> None:
+        """One delivery on one channel, without fallbacks."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO deliveries (alert_key, channel, recipient, idem_key, chain) VALUES (?, ?, ?, ?, ?)",
+            (alert_key, channel, recipient, f"{alert_key}|{channel}|{recipient}", json.dumps([channel])),
+        )
+
+    def plan_alert(
+        self,
+        alert_key: str,
+        routes: list[tuple[str, list[str]]],
+        *,
+        status: str,
+        silenced_by: int | None = None,
+    ) -> None:
+        """All deliveries of one alert at once: (recipient, channel chain) pairs, one row per recipient."""
+        with self._transaction():
+            for recipient, chain in routes:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO deliveries (alert_key, channel, recipient, status, idem_key, chain) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        alert_key,
+                        chain[0],
+                        recipient,
+                        status,
+                        f"{alert_key}|{recipient}",
+                        json.dumps(chain, ensure_ascii=False),
+                    ),
+                )
+            if silenced_by is not None:
+                self.db.execute("UPDATE alerts SET silenced_by = ? WHERE key = ?", (silenced_by, alert_key))
+
+    # -- sending ---------------------------------------------------------------------------------------
+
+    def due(self, now: float) -> list[Delivery]:
+        """Deliveries to try now: waiting ones whose time has come, and any left `sending`."""
+        rows = self.db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d LEFT JOIN alerts a ON a.key = d.alert_key "
+            "WHERE d.status = 'sending' OR (d.status IN ('pending', 'failed') "
+            "AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)) "
+            "ORDER BY COALESCE(a.created_at, d.updated_at), d.alert_key, d.recipient",
+            (now,),
+        )
+        return [_delivery(row) for row in rows]
+
+    def next_due(self) -> float | None:
+        (at,) = self.db.execute(
+            "SELECT MIN(COALESCE(next_attempt_at, 0)) FROM deliveries WHERE status IN ('pending', 'failed', 'sending')"
+        ).fetchone()
+        return at
+
+    def deliveries(self, alert_key: str | None = None) -> list[Delivery]:
+        rows = self.db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d LEFT JOIN alerts a ON a.key = d.alert_key "
+            "WHERE ? IS NULL OR d.alert_key = ? ORDER BY d.rowid",
+            (alert_key, alert_key),
+        )
+        return [_delivery(row) for row in rows]
+
+    def start_sending(self, idem_key: str, channel: str, at: datetime) -> None:
+        """Recorded before the channel is called: if the process dies now, the row is resent."""
+        self.db.execute(
+            "UPDATE deliveries SET status = 'sending', via = ?, attempts = attempts + 1, updated_at = ? "
+            "WHERE idem_key = ?",
+            (channel, at.isoformat(), idem_key),
+        )
+
+    def sent(self, idem_key: str, channel: str, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET status = 'sent', via = ?, sent_at = ?, updated_at = ?, next_attempt_at = NULL "
+            "WHERE idem_key = ?",
+            (channel, at.isoformat(), at.isoformat(), idem_key),
+        )
+
+    def failed(
+        self, idem_key: str, *, error: str, tries: dict[str, int], next_attempt_at: float | None, at: datetime
+    ) -> None:
+        self.db.execute(
+            "UPDATE deliveries SET status = 'failed', last_error = ?, tries = ?, next_attempt_at = ?, updated_at = ? "
+            "WHERE idem_key = ?",
+            (error, json.dumps(tries, ensure_ascii=False), next_attempt_at, at.isoformat(), idem_key),
+        )
+
+    def defer(self, idem_key: str, until: float, note: str | None = None) -> None:
+        """Not tried now (a rate window is full, or no channel can take it yet): due again at `until`."""
+        self.db.execute(
+            "UPDATE deliveries SET next_attempt_at = ?, last_error = COALESCE(?, last_error), "
+            "status = CASE status WHEN 'sending' THEN 'pending' ELSE status END WHERE idem_key = ?",
+            (until, note, idem_key),
+        )
+
+    def due_now(self, channel: str) -> None:
+        """Waiting deliveries last tried on `channel` become due at once (it died: they move on)."""
+        self.db.execute(
+            "UPDATE deliveries SET next_attempt_at = NULL WHERE via = ? AND status IN ('pending', 'failed')",
+            (channel,),
+        )
 
     def mark(
         self, alert_key: str, channel: str, recipient: str, *, ok: bool, error: str | None, at: datetime
@@ -110,8 +462,138 @@ class Outbox:
             ),
         )
 
+    def undelivered(self) -> list[tuple[Alert, str, str]]:
+        """(alert, channel, recipient) for every delivery still to be made (a held one goes in a digest)."""
+        rows = self.db.execute(
+            "SELECT a.body, d.channel, d.recipient FROM deliveries d JOIN alerts a ON a.key = d.alert_key "
+            "WHERE d.status IN ('pending', 'failed', 'sending', 'held') "
+            "ORDER BY a.created_at, a.key, d.channel, d.recipient"
+        )
+        return [(_alert_from_json(body), channel, recipient) for body, channel, recipient in rows]
+
     def delivery_counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
+
+    # -- digests ---------------------------------------------------------------------------------------
+
+    def held(self) -> list[Delivery]:
+        rows = self.db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.key = d.alert_key "
+            "WHERE d.status = 'held' ORDER BY d.recipient, a.created_at, a.key"
+        )
+        return [_delivery(row) for row in rows]
+
+    def add_digest(
+        self,
+        digest_key: str,
+        recipient: str,
+        chain: list[str],
+        subject: str,
+        body: str,
+        members: list[str],
+        at: datetime,
+    ) -> None:
+        """The digest's own delivery and its members' hand-over, in one transaction."""
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO deliveries (alert_key, channel, recipient, status, idem_key, chain, subject, body, "
+                "updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+                (
+                    digest_key,
+                    chain[0],
+                    recipient,
+                    f"{digest_key}|{recipient}",
+                    json.dumps(chain, ensure_ascii=False),
+                    subject,
+                    body,
+                    at.isoformat(),
+                ),
+            )
+            for idem in members:
+                self.db.execute(
+                    "UPDATE deliveries SET status = 'digested', digest = ?, updated_at = ? "
+                    "WHERE idem_key = ? AND status = 'held'",
+                    (digest_key, at.isoformat(), idem),
+                )
+
+    def digest_exists(self, digest_key: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM deliveries WHERE alert_key = ?", (digest_key,)).fetchone()
+            is not None
+        )
+
+    # -- channels: health and rate windows -------------------------------------------------------------
+
+    def health(self, channel: str | None = None) -> list[Health]:
+        rows = self.db.execute(
+            "SELECT channel, failures, last_error, last_failure_at, last_success_at, dead_since, resume_at "
+            "FROM channel_health "
+            "WHERE ? IS NULL OR channel = ? ORDER BY channel",
+            (channel, channel),
+        )
+        return [Health(*row) for row in rows]
+
+    def channel_ok(self, channel: str, at: float) -> None:
+        self.db.execute(
+            "INSERT INTO channel_health (channel, failures, last_success_at) VALUES (?, 0, ?) "
+            "ON CONFLICT (channel) DO UPDATE SET failures = 0, last_success_at = excluded.last_success_at, "
+            "dead_since = NULL, resume_at = NULL",
+            (channel, at),
+        )
+
+    def channel_failed(
+        self, channel: str, at: float, error: str, dead_after: int, *, resume_at: float | None = None
+    ) -> Health:
+        """One more consecutive failure; the channel is dead from `dead_after` of them on."""
+        with self._transaction():
+            self.db.execute(
+                "INSERT INTO channel_health (channel, failures, last_error, last_failure_at, resume_at) "
+                "VALUES (?, 1, ?, ?, ?) "
+                "ON CONFLICT (channel) DO UPDATE SET failures = failures + 1, last_error = excluded.last_error, "
+                "last_failure_at = excluded.last_failure_at, resume_at = excluded.resume_at",
+                (channel, error, at, resume_at),
+            )
+            self.db.execute(
+                "UPDATE channel_health SET dead_since = ? WHERE channel = ? AND failures >= ?",
+                (at, channel, dead_after),
+            )
+        return self.health(channel)[0]
+
+    def record_send(self, channel: str, at: float) -> None:
+        self.db.execute("INSERT INTO channel_sends (channel, at) VALUES (?, ?)", (channel, at))
+
+    def sends_since(self, channel: str, since: float) -> list[float]:
+        rows = self.db.execute("SELECT at FROM channel_sends WHERE channel = ? AND at > ?", (channel, since))
+        return [at for (at,) in rows]
+
+    def forget_sends(self, before: float) -> None:
+        self.db.execute("DELETE FROM channel_sends WHERE at < ?", (before,))
+
+    # -- silences --------------------------------------------------------------------------------------
+
+    def add_silence(self, match: str, until: datetime, reason: str, created_by: str, at: datetime) -> Silence:
+        cursor = self.db.execute(
+            "INSERT INTO silences (match, until, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+            (match, until.isoformat(), reason, created_by, at.isoformat()),
+        )
+        return Silence(cursor.lastrowid or 0, match, until, reason, created_by, at)
+
+    def silences(self, *, active_at: datetime | None = None) -> list[Silence]:
+        rows = self.db.execute(
+            "SELECT id, match, until, reason, created_by, created_at FROM silences ORDER BY id"
+        )
+        found = [
+            Silence(sid, match, datetime.fromisoformat(until), reason, by, datetime.fromisoformat(at))
+            for sid, match, until, reason, by, at in rows
+        ]
+        return [s for s in found if active_at is None or s.active(active_at)]
+
+    def silenced(self) -> list[tuple[Alert, int]]:
+        """Alerts held back by a silence, with the silence's id: kept for the records, never sent."""
+        rows = self.db.execute(
+            "SELECT body, silenced_by FROM alerts WHERE silenced_by IS NOT NULL ORDER BY created_at, key"
+        )
+        return [(_alert_from_json(body), sid) for body, sid in rows]
 
     def close(self) -> None:
         self.db.close()

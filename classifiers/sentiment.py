@@ -1,13 +1,13 @@
-"""Sentiment: the probability that a post is positive, 0..1, and its polarity.
+"""Sentiment: the probability that a post is positive (0..1), its polarity, and the reasons for both.
 
-`SnowNLPSentiment` uses snownlp's naive Bayes model but feeds it our jieba tokens, skipping snownlp's own
-segmentation (its slowest part). Models sit behind the `SentimentModel` protocol so a faster or better
-one can replace it without touching the stages.
+Models sit behind the `SentimentModel` protocol: the default `LexiconSentiment` (sentiment_lexicon.py) and
+`SnowNLPSentiment`, snownlp's naive Bayes model fed our jieba words (skipping its own slow segmentation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from classifiers.types import Polarity
@@ -16,13 +16,29 @@ NEGATIVE_BELOW = 0.4
 POSITIVE_ABOVE = 0.6
 
 
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    """`score` is the probability that the post is positive; `reasons` say what moved it."""
+
+    score: float
+    polarity: Polarity
+    reasons: tuple[str, ...] = ()
+
+
+NO_EVIDENCE = Sentiment(0.5, Polarity.NEUTRAL, ("无情感词",))
+
+
 class SentimentModel(Protocol):
     name: str
 
-    def score(self, tokens: Sequence[str]) -> float: ...
+    def judge(self, text: str, words: Sequence[str]) -> Sentiment:
+        """`text` is the post as written (title and body); `words` its jieba words, lower-cased."""
+        ...
 
 
 class SnowNLPSentiment:
+    """snownlp's classifier, trained on product reviews; kept selectable (`sentiment_model: snownlp`)."""
+
     name = "snownlp"
 
     def __init__(self) -> None:
@@ -32,12 +48,20 @@ class SnowNLPSentiment:
         self._classify = classifier.classifier.classify
         self._filter_stop = normal.filter_stop
 
-    def score(self, tokens: Sequence[str]) -> float:
-        words = self._filter_stop(list(tokens))
-        if not words:
+    def score(self, words: Sequence[str]) -> float:
+        kept = self._filter_stop(list(words))
+        if not kept:
             return 0.5
-        label, probability = self._classify(words)
+        label, probability = self._classify(kept)
         return float(probability if label == "pos" else 1.0 - probability)
+
+    def judge(self, text: str, words: Sequence[str]) -> Sentiment:
+        if not self._filter_stop(list(words)):
+            return NO_EVIDENCE
+        score = self.score(words)
+        return Sentiment(
+            score, polarity(score), (f"snownlp 朴素贝叶斯（商品评论语料）：P(正面)={score:.2f}",)
+        )
 
 
 def polarity(score: float) -> Polarity:

@@ -21,6 +21,15 @@ class Env(BaseSettings):
     state_dir_override: Path | None = Field(default=None, validation_alias="YUQING_STATE_DIR")
     outbox_override: Path | None = Field(default=None, validation_alias="YUQING_OUTBOX")
     smtp_password: SecretStr | None = Field(default=None, validation_alias="YUQING_SMTP_PASSWORD")
+    # m.weibo.cn cookies of a logged-in account, as a browser sends them ("SUB=...; SUBP=..."); Weibo asks for
+    # a login on comments and, more and more, on search.
+    weibo_cookie: SecretStr | None = Field(default=None, validation_alias="YUQING_WEIBO_COOKIE")
+    # Set on every machine of a crawl shared through one Redis frontier (scrapy-redis); unset, one machine.
+    redis_url: SecretStr | None = Field(default=None, validation_alias="YUQING_REDIS_URL")
+    # The Chromium that renders JS pages; by default the system one on PATH (never a downloaded browser).
+    chromium: Path | None = Field(default=None, validation_alias="YUQING_CHROMIUM")
+    # Names one patrol across machines, so their crawls share one frontier; by default the patrol's minute.
+    run_id: str | None = Field(default=None, validation_alias="YUQING_RUN_ID")
 
     @property
     def store_dir(self) -> Path:

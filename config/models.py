@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from classifiers.types import Level
+from config.channels import check_channel_options
+from config.delivery import DeliveryPolicy, RealertPolicy
 
 
 class Model(BaseModel):
@@ -31,6 +46,193 @@ def _repeated(values: list[str]) -> tuple[int, int] | None:
 
 # sources.yaml -----------------------------------------------------------------------------------------
 
+Word = Annotated[str, Field(min_length=1, pattern=r"\S")]
+
+
+class WeiboOptions(Model):
+    """What both Weibo spiders read: whose comments to fetch, and how much state to keep."""
+
+    # A post's comments are read when it mentions one of these and has at least `comments_min` comments.
+    comment_keywords: list[Word] | None = None
+    comments_min: int = Field(default=100, ge=0)
+    comment_pages: int = Field(default=2, ge=0, le=50)
+    state_limit: int = Field(default=5000, ge=100)
+
+
+class WeiboSearchOptions(WeiboOptions):
+    """`options` of a `weibo_search` source; `comment_keywords` defaults to `keywords`."""
+
+    keywords: list[Word] = Field(min_length=1)
+
+
+class WeiboAccount(Model):
+    uid: str = Field(pattern=r"^[0-9]{5,12}$")
+    name: str = ""
+
+
+class WeiboTimelineOptions(WeiboOptions):
+    """`options` of a `weibo_timeline` source: the accounts whose posts are read."""
+
+    accounts: list[WeiboAccount] = Field(min_length=1)
+
+
+def _as_tuple(value: object) -> object:
+    # One selector or a list of them; YAML authors write whichever reads better.
+    return (value,) if isinstance(value, str) else value
+
+
+def _selector(value: str) -> str:
+    """CSS (with parsel's ::text and ::attr()), or XPath when it starts with / ( or ./ — checked here so a
+    typo fails when sources.yaml is loaded, not in the middle of a patrol."""
+    from cssselect import SelectorError
+    from lxml import etree
+    from parsel.csstranslator import css2xpath
+
+    text = value.strip()
+    if not text:
+        raise ValueError("empty selector")
+    try:
+        if text.startswith(("/", "(", "./", "../")):
+            etree.XPath(text)
+        else:
+            css2xpath(text)
+    except (SelectorError, etree.XPathError) as exc:
+        raise ValueError(f"not a valid selector {text!r}: {exc}") from None
+    return text
+
+
+Selector = Annotated[str, AfterValidator(_selector)]
+Selectors = Annotated[tuple[Selector, ...], BeforeValidator(_as_tuple)]
+
+# A list that prints "11-23" gives no year; the spider takes the patrol's (the one before, for a future date).
+_DATE_PARTS = (("month", ("%m", "%b", "%B")), ("day", ("%d",)))
+
+
+def _date_format(value: str) -> str:
+    for part, codes in _DATE_PARTS:
+        if not any(code in value for code in codes):
+            raise ValueError(f"date format {value!r} has no {part} ({' or '.join(codes)})")
+    sample = datetime(2026, 11, 23, 8, 5, 9)
+    full = value if "%Y" in value or "%y" in value else f"%Y {value}"
+    try:
+        datetime.strptime(sample.strftime(full), full)
+    except ValueError as exc:
+        raise ValueError(f"date format {value!r} cannot be read back: {exc}") from None
+    return value
+
+
+DateFormat = Annotated[str, AfterValidator(_date_format)]
+
+
+class ListFields(Model):
+    """Where each field of a list entry is, relative to the entry; each a selector or a list tried in order."""
+
+    url: Selectors = ("a::attr(href)",)
+    title: Selectors = ("a::attr(title)", "a::text")
+    date: Selectors = ()
+    author: Selectors = ()
+    summary: Selectors = ()
+
+
+class ArticleSelectors(Model):
+    """Where an article page keeps its body (and, when the list lacks them, title, date and author)."""
+
+    body: Selectors = Field(min_length=1)
+    title: Selectors = ()
+    date: Selectors = ()
+    author: Selectors = ()
+    drop: Selectors = ()  # inside the body but not part of it: share bars, QR codes, print buttons
+
+
+class Pagination(Model):
+    """The next list page: a link to follow (`next_page`), or a URL template with `{page}` (`page_url`)."""
+
+    next_page: Selector | None = None
+    page_url: str | None = None
+    page_start: int = Field(default=2, ge=0)  # the number `{page}` takes on the second list page
+
+    @field_validator("page_url")
+    @classmethod
+    def _has_page(cls, value: str | None) -> str | None:
+        if value is not None and "{page}" not in value:
+            raise ValueError("must contain {page}, e.g. index_{page}.html")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Pagination:
+        if (self.next_page is None) == (self.page_url is None):
+            raise ValueError("give exactly one of next_page (a selector) or page_url (a template)")
+        return self
+
+
+class GenericSiteOptions(Model):
+    """`options` of a `generic` source: a list page read with selectors, so adding a site needs no code.
+
+    `items` selects each entry of the list; `container`, when given, tells an empty list (the container is
+    there without entries) from a changed layout (the container is gone).
+    """
+
+    items: Selector
+    container: Selector | None = None
+    fields: ListFields = Field(default_factory=ListFields)
+    date_formats: list[DateFormat] = Field(default_factory=list)
+    pagination: Pagination | None = None
+    article: ArticleSelectors | None = None
+    encoding: str | None = None
+    media: str | None = None
+    author_kind: Literal["official_media", "government", "verified", "ordinary", "unknown"] = "unknown"
+    state_limit: int = Field(default=2000, ge=100)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, gbk, gb18030)") from None
+        return value
+
+
+class TiebaOptions(Model):
+    """`options` of a `tieba` source: the 吧 to patrol, the words to search for in each, and how deep to read."""
+
+    forums: list[Word] = Field(min_length=1)  # as Tieba names them, with or without the trailing 吧
+    search_words: list[Word] = Field(default_factory=list)
+    # Pages read of one thread per patrol: the first (the thread itself) and the newest ones.
+    thread_pages: int = Field(default=3, ge=1, le=50)
+    # Pages of 楼中楼 replies read under one floor beyond the first ten that come with the thread page.
+    reply_pages: int = Field(default=2, ge=0, le=50)
+    state_limit: int = Field(default=20000, ge=100)
+
+    @field_validator("forums")
+    @classmethod
+    def _unique_forums(cls, forums: list[str]) -> list[str]:
+        names = [name.strip().removesuffix("吧") or name.strip() for name in forums]
+        if pair := _repeated(names):
+            first, second = pair
+            raise ValueError(
+                f"forum {names[second]!r} is listed twice (forums[{first}] and forums[{second}])"
+            )
+        return forums
+
+
+class WeixinSogouOptions(Model):
+    """`options` of a `weixin_sogou` source: what to search for among 微信公众号 articles."""
+
+    queries: list[Word] = Field(min_length=1)
+    state_limit: int = Field(default=5000, ge=100)
+
+
+# Spiders whose `options` have a fixed shape, checked when sources.yaml is loaded.
+SPIDER_OPTIONS: dict[str, type[Model]] = {
+    "tieba": TiebaOptions,
+    "weixin_sogou": WeixinSogouOptions,
+    "weibo_search": WeiboSearchOptions,
+    "generic": GenericSiteOptions,
+    "weibo_timeline": WeiboTimelineOptions,
+}
+
 
 class SourceConfig(Model):
     """One crawl target. `spider` names the spider; `start_urls` and `options` are what it reads."""
@@ -43,7 +245,28 @@ class SourceConfig(Model):
     max_age_hours: int = Field(default=72, ge=1)
     download_delay: float = Field(default=1.0, ge=0)
     concurrency: int = Field(default=2, ge=1, le=32)
+    robots_obey: bool = False
+    retries: int | None = Field(default=None, ge=0, le=10)  # None: RETRY_TIMES of config/settings.py
+    # The name of the environment variable holding the proxy URL (it may carry a password, so never here).
+    proxy_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    render: bool = False  # fetch through the system Chromium, for pages that build their content in JS
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _options_of_the_spider(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        model = SPIDER_OPTIONS.get(info.data.get("spider", ""))
+        if model is not None:
+            try:
+                model.model_validate(options)
+            except ValidationError as exc:
+                error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+                key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+                # A custom error keeps pydantic from prefixing "Value error, " to the key it names.
+                raise PydanticCustomError(
+                    "spider_options", "{key}: {msg}", {"key": key.lstrip(".") or "-", "msg": error["msg"]}
+                ) from None
+        return options
 
 
 class SourcesFile(Model):
@@ -187,6 +410,8 @@ class SeverityFile(Model):
     weights: dict[Factor, float]
     thresholds: dict[Level, float]
     official_media: list[str] = Field(default_factory=list)
+    # lexicon: words and Weibo emoticons (the default); snownlp: snownlp's product-review model
+    sentiment_model: Literal["lexicon", "snownlp"] = "lexicon"
 
     @field_validator("weights")
     @classmethod
@@ -219,7 +444,12 @@ class SeverityFile(Model):
 class ChannelConfig(Model):
     name: str
     type: Literal["console", "email", "webhook", "dingtalk", "wecom", "feishu"]
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict, validate_default=True)
+
+    @field_validator("options")
+    @classmethod
+    def _options_of_the_type(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        return check_channel_options(info.data.get("type", ""), options)
 
 
 class AlertsFile(Model):
@@ -227,7 +457,23 @@ class AlertsFile(Model):
     channels: list[ChannelConfig] = Field(
         default_factory=lambda: [ChannelConfig(name="console", type="console")]
     )
+    # Tried in order after a unit's own channels fail or are dead (e.g. office mail, then the console).
+    fallback: list[str] = Field(default_factory=list)
+    # Alerts below this level are not sent one by one but gathered into a digest at each checkpoint.
+    digest_below: Level | None = None
+    realert: RealertPolicy = Field(default_factory=RealertPolicy)
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
     recipients: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("fallback")
+    @classmethod
+    def _known_fallbacks(cls, fallback: list[str], info: ValidationInfo) -> list[str]:
+        if "channels" in info.data:
+            known = [channel.name for channel in info.data["channels"]]
+            for name in fallback:
+                if name not in known:
+                    raise ValueError(f"no channel is named {name!r} (channels: {', '.join(known)})")
+        return fallback
 
     @field_validator("recipients")
     @classmethod
@@ -258,12 +504,49 @@ def _clock(value: object) -> object:
 Clock = Annotated[str, BeforeValidator(_clock)]
 
 
+Minutes = Annotated[int, Field(ge=1)]
+
+
+class Reminders(Model):
+    """How many minutes before each deadline the responsible unit is reminded."""
+
+    claim: list[Minutes] = Field(default_factory=lambda: [10])
+    first_release: list[Minutes] = Field(default_factory=lambda: [20])
+    press_conference: list[Minutes] = Field(default_factory=lambda: [180, 60])
+    response: list[Minutes] = Field(default_factory=lambda: [720, 120])
+
+
+class FollowUp(Model):
+    """After a response the event stays watched; resurgence reopens it (回应—演化—新回应—再演化)."""
+
+    watch_days: int = Field(default=7, ge=0)
+    growth: float = Field(default=0.5, gt=0)
+    min_increase: int = Field(default=100, ge=0)
+
+
 class ScheduleFile(Model):
     checkpoints: dict[Literal["morning", "afternoon", "evening"], Clock]
     work_hours: tuple[Clock, Clock] = ("08:30", "18:00")
     work_interval_minutes: int = Field(default=60, ge=5)
     off_hours_interval_minutes: int = Field(default=120, ge=5)
     night_until: Clock = "24:00"
+    claim_min_minutes: int = Field(default=10, ge=0)
+    reminders: Reminders = Field(default_factory=Reminders)
+    follow_up: FollowUp = Field(default_factory=FollowUp)
+    sweep_minutes: int = Field(default=1, ge=1, le=60)
+    daily_log: Clock = "23:50"
+
+    @field_validator("night_until")
+    @classmethod
+    def _after_work(cls, night_until: str, info: ValidationInfo) -> str:
+        # "HH:MM" strings compare in time order; the patrol day runs start of work → end of work → night.
+        if "work_hours" in info.data:
+            start, end = info.data["work_hours"]
+            if not start < end <= night_until:
+                raise ValueError(
+                    f"work_hours {start}–{end} and night_until {night_until} must follow one another in the day"
+                )
+        return night_until
 
 
 class OfficeConfig(Model):

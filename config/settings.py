@@ -20,7 +20,10 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 RETRY_TIMES = 3
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+# 429 is retried with backoff first (spiders.politeness); only a 429 that outlasts the retries is a refusal.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+YUQING_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled for each further one
+YUQING_RETRY_BACKOFF_MAX = 60.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
@@ -29,7 +32,13 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
+    "spiders.render.RenderMiddleware": 45,  # before replay: rendered pages are replayed in the browser
     "spiders.middlewares.ReplayMiddleware": 50,
+    "spiders.politeness.SourceProxyMiddleware": 100,
+    # Just inside the retries: judges the answer left when they are spent, and every redirect target.
+    "spiders.health.SourceHealthMiddleware": 540,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.politeness.BackoffRetryMiddleware": 550,
 }
 
 ITEM_PIPELINES = {
@@ -44,5 +53,7 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # Before the run record, which then carries the health verdict and whether it was alerted.
+    "pipeline.extensions.SourceHealthExtension": 400,
     "pipeline.extensions.RunRecordExtension": 500,
 }

@@ -52,13 +52,14 @@ def _setup(
 
 def _print_patrol(report: Any, title: str) -> None:
     table = Table(title=title)
-    for column in ("来源", "结束", "采集", "丢弃", "入库", "暂存", "预警", "问题"):
+    for column in ("来源", "结束", "健康", "采集", "丢弃", "入库", "暂存", "预警", "问题"):
         table.add_column(column)
     for run in report.runs:
         problems = {**run.drop_reasons(), **run.source_problems()}
         table.add_row(
             run.source,
             run.finish_reason,
+            run.health if run.health in ("ok", "unknown") else f"[red]{run.health}[/red]",
             str(run.items),
             str(run.dropped),
             str(run.stat("yuqing/index/written")),
@@ -89,7 +90,9 @@ def patrol(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only these sources")] = None,
+) -> None:
     """The same patrol, offline, against a local server replaying recorded pages."""
     from pipeline.patrol import run_patrol
     from pipeline.replay import ReplayServer
@@ -110,7 +113,7 @@ def demo() -> None:
         }
         os.environ.update(extra)
         get_env.cache_clear()
-        report = run_patrol(office, get_env(), extra_env=extra)
+        report = run_patrol(office, get_env(), only=source, extra_env=extra)
     _print_patrol(report, f"演示巡查（回放 {server.base_url}）")
     if not report.ok:
         raise typer.Exit(1)
@@ -167,6 +170,7 @@ def _analysis_output(post: Any) -> dict[str, Any]:
         "tokens": a["words"],
         "sentiment": a["sentiment"],
         "polarity": a["polarity"],
+        "sentiment_reasons": a["sentiment_reasons"],
         "rules": a["rules"],
         "severity": a["severity"],
         "territory": {
@@ -218,6 +222,46 @@ def analyze() -> None:
 
 
 @app.command()
+def extract(
+    source: Annotated[str, typer.Argument(help="a saved page (file) or an http(s) URL to fetch")],
+    url: Annotated[
+        str | None, typer.Option(help="the page's address, for a file: picks the site's rules")
+    ] = None,
+) -> None:
+    """Read one news page: title, text, time, media and author as JSON (any charset, even mislabelled)."""
+    from pathlib import Path
+
+    from pipeline.extract import ExtractError
+    from pipeline.extract import extract as extract_page
+
+    declared = None
+    if source.startswith(("http://", "https://")):
+        import requests
+
+        try:
+            answer = requests.get(source, timeout=(10, 30), headers={"User-Agent": "Mozilla/5.0 yuqing"})
+            answer.raise_for_status()
+        except requests.RequestException as exc:
+            raise _fail(f"{source}: could not fetch: {exc}", 1) from None
+        body, url = answer.content, url or answer.url
+        # Only a charset the server states; requests guesses ISO-8859-1 for any bare text/html.
+        declared = answer.encoding if "charset" in answer.headers.get("Content-Type", "").lower() else None
+    else:
+        path = Path(source)
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            raise _fail(f"{source}: cannot read the file: {exc.strerror or exc}", 1) from None
+    try:
+        result = extract_page(body, url, declared)
+    except ExtractError as exc:
+        raise _fail(f"{source}: {exc.reason}", 1) from None
+    for note in result.notes:
+        err.print(f"note: {note}", highlight=False, markup=False)
+    sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
 def doctor() -> None:
     """Check config, store, browser and recent runs; say exactly what is missing."""
     from pipeline.store import describe_store, open_store
@@ -231,6 +275,7 @@ def doctor() -> None:
         out.print(f"{mark} {what}: {detail}", highlight=False)
 
     env = get_env()
+    office = None
     try:
         office = load_config()
         report(
@@ -247,18 +292,22 @@ def doctor() -> None:
         report(True, "store", f"{describe_store(env)}, {count} posts")
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure rather than stopping at the first
         report(False, "store", f"{describe_store(env)}: {exc}")
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    report(
-        bool(browser),
-        "browser",
-        browser or "no Chromium found: apt-get install chromium (pages that need JS)",
-    )
-    try:
-        import playwright  # noqa: F401
+    from pipeline.cli_alerts import doctor_lines
 
-        report(True, "playwright", "python package installed")
-    except ImportError:
-        report(False, "playwright", "python package missing: pip install playwright")
+    for ok, what, detail in doctor_lines(env):
+        report(ok, what, detail)
+    from pipeline.cli_workflow import calendar_line
+
+    calendar_ok, calendar_detail = calendar_line()
+    if calendar_ok:
+        report(True, "calendar", calendar_detail)
+    else:  # a warning, not a failure: with no data the patrols fall back to more, never fewer
+        out.print(f"[yellow]WARN[/yellow] calendar: {calendar_detail}", highlight=False)
+    from pipeline.browser import check_browser
+
+    # Launched for real (headless, one page): a binary that is there but cannot start is caught here.
+    browser = check_browser(env)
+    report(browser.ok, "browser", browser.detail)
     runs = (
         sorted(env.runs_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)[-5:]
         if env.runs_dir.exists()
@@ -273,8 +322,57 @@ def doctor() -> None:
             f"last run {record.get('source')}",
             f"{record.get('finished_at', '')[:19]} {record.get('finish_reason')} {stats.get('item_scraped_count', 0)} items",
         )
+    for ok, what, detail in _health_lines(env, office):
+        if ok is None:
+            out.print(f"[yellow]WARN[/yellow] {what}: {detail}", highlight=False)
+        else:
+            report(ok, what, detail)
     if problems:
         raise typer.Exit(1)
+
+
+def _health_lines(env: Any, office: Any) -> list[tuple[bool | None, str, str]]:
+    """Each source's health as its last crawls left it: ok, or the reason, since when and how many crawls
+    in a row; None for a source never crawled yet."""
+    from pipeline.health import ADVICE, health_dir, load_states
+
+    states = load_states(health_dir(env))
+    configured = [s.name for s in office.sources.sources if s.enabled] if office else []
+    lines: list[tuple[bool | None, str, str]] = []
+    for name in dict.fromkeys([*configured, *states]):
+        state = states.get(name)
+        if state is None:
+            lines.append((None, f"source {name}", "not crawled yet"))
+            continue
+        since = state.since[:16].replace("T", " ")
+        if state.ok:
+            lines.append((True, f"source {name}", f"ok since {since} ({state.runs} crawls)"))
+        else:
+            advice = ADVICE.get(state.state, "")
+            detail = f"{state.state} since {since} ({state.runs} crawls in a row): {state.detail}; {advice}"
+            lines.append((False, f"source {name}", detail))
+    return lines
+
+
+def _alert_commands() -> None:
+    from pipeline.cli_alerts import deliver, digest, silence_app
+
+    app.command()(deliver)
+    app.command()(digest)
+    app.add_typer(silence_app, name="silence")
+
+
+_alert_commands()
+
+
+def _workflow_commands() -> None:
+    from pipeline.cli_workflow import COMMANDS
+
+    for name, command in COMMANDS.items():
+        app.command(name)(command)
+
+
+_workflow_commands()
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from alerts.routing import Router
 from classifiers.departments import DepartmentMatcher
 from classifiers.rules import RuleSet, RuleSpec, all_terms, compile_rules
 from classifiers.sentiment import SentimentModel, SnowNLPSentiment
+from classifiers.sentiment_lexicon import LexiconSentiment
 from classifiers.severity import SeverityModel
 from classifiers.territory import CountyPlaces, Gazetteer, TerritoryLocator
 from classifiers.tokenise import Tokeniser
@@ -72,7 +73,9 @@ class Context:
 
     @cached_property
     def sentiment(self) -> SentimentModel:
-        return SnowNLPSentiment()
+        if self.office.severity.sentiment_model == "snownlp":
+            return SnowNLPSentiment()
+        return LexiconSentiment()
 
     @cached_property
     def locator(self) -> TerritoryLocator:

@@ -66,6 +66,7 @@ class Analysis:
     tokens: list[str] = field(default_factory=list)  # words plus their sub-words, what search indexes
     sentiment: float | None = None
     polarity: Polarity | None = None
+    sentiment_reasons: list[str] = field(default_factory=list)
     rules: list[RuleHit] = field(default_factory=list)
     severity: Severity | None = None
     territory: Territory | None = None
@@ -94,6 +95,9 @@ class Post:
     ip_location: str | None = None
     author_location: str | None = None
     parent_id: str | None = None
+    repost_of: str | None = None  # id of the post this one forwards (a Weibo 转发)
+    images: list[str] = field(default_factory=list)  # URLs of the pictures attached
+    has_video: bool = False
     raw_ref: str | None = None
     analysis: Analysis = field(default_factory=Analysis)
 
@@ -180,6 +184,9 @@ def post_from_dict(data: dict[str, Any]) -> Post:
         ip_location=data.get("ip_location"),
         author_location=data.get("author_location"),
         parent_id=data.get("parent_id"),
+        repost_of=data.get("repost_of"),
+        images=[str(url) for url in data.get("images") or []],
+        has_video=bool(data.get("has_video")),
         raw_ref=data.get("raw_ref"),
     )
 

@@ -1,5 +1,6 @@
 """One patrol: every enabled source crawled in its own `scrapy crawl` process (Twisted's reactor cannot
-restart inside one process), then the outbox drained, then a summary read from the run records."""
+restart inside one process), then the outbox drained, then a summary read from the run records. A crawl
+that died without a record is reported as a source-health failure here."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from alerts.outbox import Outbox
 from config.env import PROJECT_ROOT, Env
 from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
+from pipeline.health import FAILED, Verdict, health_dir, report_health
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ class SourceRun:
     source: str
     exit_code: int
     finish_reason: str = "unknown"
+    health: str = "unknown"  # "ok" or the reason the source is not delivering (pipeline.health)
     stats: dict[str, Any] = field(default_factory=dict)
 
     def stat(self, key: str) -> int:
@@ -85,9 +88,29 @@ def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) 
         record = json.loads(new[-1].read_text(encoding="utf-8"))
         run.finish_reason = record.get("finish_reason", "unknown")
         run.stats = record.get("stats", {})
+        run.health = (record.get("health") or {}).get("state", "unknown")
     elif code != 0:
         run.finish_reason = f"crawl process failed (exit {code}), see {log_file}"
+        run.health = FAILED
     return run
+
+
+def _last_lines(path: Path, count: int = 3) -> str:
+    try:
+        lines = [
+            line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()
+        ]
+    except OSError:
+        return ""
+    return " | ".join(lines[-count:])
+
+
+def report_dead_crawl(run: SourceRun, env: Env, duty: list[str], log_file: Path) -> None:
+    """A crawl that died before writing its run record (bad config, missing browser, a crash) never reached
+    the health extension: its silence is reported here, as `failed`, with the end of its log."""
+    detail = f"{run.finish_reason}: {_last_lines(log_file)}"
+    verdict = Verdict(run.source, FAILED, detail, run.finish_reason, 0, {})
+    report_health(verdict, health_dir=health_dir(env), outbox_path=env.outbox_path, duty=duty, at=clock.now())
 
 
 def run_patrol(
@@ -95,8 +118,14 @@ def run_patrol(
 ) -> PatrolReport:
     started = time.perf_counter()
     env_vars = {**os.environ, **(extra_env or {})}
+    # One name for this patrol, so crawls on several machines sharing a Redis frontier find each other.
+    env_vars.setdefault("YUQING_RUN_ID", f"{clock.now():%Y%m%dT%H%M}")
     sources = [s for s in office.sources.sources if s.enabled and (not only or s.name in only)]
-    runs = [crawl_source(source, env_vars, env.data_dir / "logs") for source in sources]
+    log_dir = env.data_dir / "logs"
+    runs = [crawl_source(source, env_vars, log_dir) for source in sources]
+    for run in runs:
+        if run.health == FAILED and not run.stats:
+            report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
     outbox = Outbox(env.outbox_path)
     try:
         report = dispatch(outbox, office.alerts, build_channels(office.alerts), clock.now)

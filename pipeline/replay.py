@@ -1,8 +1,9 @@
 """A local HTTP server that answers crawl requests from recorded responses, for tests and the offline demo.
 
 Each recordings directory holds the recorded bodies and an `index.json` naming, for every original URL, the
-file, status and headers the site sent, and the patrol round from which the site answered that way. Point
-a crawl at it with `YUQING_REPLAY_URL` (see `spiders.middlewares.ReplayMiddleware`).
+file, status and headers the site sent, and the patrol round from which the site answered that way. POST
+answers (JSON APIs) are recorded with the request body they answer. Point a crawl at it with
+`YUQING_REPLAY_URL` (see `spiders.middlewares.ReplayMiddleware`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,28 @@ def url_key(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
 
+def body_key(body: bytes | str | None) -> str:
+    """Compare POST bodies as the site would: JSON and form fields in any order match."""
+    if body is None:
+        return ""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    try:
+        return json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except ValueError:
+        pass
+    if "=" in text and not any(c.isspace() for c in text):
+        return urlencode(sorted(parse_qsl(text, keep_blank_values=True)))
+    return text
+
+
+def request_key(url: str, method: str = "GET", body: bytes | str | None = None) -> str:
+    """One key per request the site tells apart: GETs by URL, POSTs by URL and body."""
+    if method.upper() in ("GET", "HEAD"):
+        return url_key(url)
+    return f"{method.upper()} {url_key(url)} {body_key(body)}"
+
+
 class ReplayIndexError(ValueError):
     """An `index.json` that cannot be served: names the file, the entry and what is wrong."""
 
@@ -54,10 +77,19 @@ class Recording:
     file: Path
     status: int
     headers: tuple[tuple[str, str], ...]
+    method: str = "GET"
+    body: str | None = None  # the request body a POST answer was recorded for
+
+    @property
+    def key(self) -> str:
+        return request_key(self.url, self.method, self.body)
 
 
 def load_index(directory: Path) -> list[Recording]:
-    """Read `directory/index.json`: `{"responses": [{"url", "file", "status", "headers", "round"?}, ...]}`."""
+    """Read `directory/index.json`: `{"responses": [{"url", "file", "status", "headers", "round"?}, ...]}`.
+
+    A POST answer also has `"method": "POST"` and `"body"`: the request body, as text or as the JSON value.
+    """
     index = directory / "index.json"
     try:
         data = json.loads(index.read_text(encoding="utf-8"))
@@ -86,6 +118,13 @@ def load_index(directory: Path) -> list[Recording]:
         headers = entry.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
             raise ReplayIndexError(index, f"{where}.headers", "expected a mapping of header name to text")
+        method, body = entry.get("method", "GET"), entry.get("body")
+        if method not in ("GET", "POST"):
+            raise ReplayIndexError(index, f"{where}.method", f"expected GET or POST, got {method!r}")
+        if method == "POST" and body is None:
+            raise ReplayIndexError(index, f"{where}.body", "a POST answer needs the request body it answers")
+        if body is not None and not isinstance(body, str):
+            body = json.dumps(body, ensure_ascii=False)
         recordings.append(
             Recording(
                 url=url,
@@ -93,6 +132,8 @@ def load_index(directory: Path) -> list[Recording]:
                 file=directory / name,
                 status=status,
                 headers=tuple((str(k), v) for k, v in headers.items()),
+                method=method,
+                body=body,
             )
         )
     return recordings
@@ -129,7 +170,7 @@ class ReplayServer:
     def add(self, directory: Path) -> None:
         """Serve one more recordings directory; the same URL and round may not be recorded twice."""
         for recording in load_index(directory):
-            versions = self._table.setdefault(url_key(recording.url), [])
+            versions = self._table.setdefault(recording.key, [])
             clash = next((r for r in versions if r.round == recording.round), None)
             if clash is not None:
                 raise ReplayIndexError(
@@ -140,9 +181,11 @@ class ReplayServer:
             versions.append(recording)
             versions.sort(key=lambda r: r.round)
 
-    def lookup(self, url: str, round_: int | None = None) -> Recording | None:
+    def lookup(
+        self, url: str, round_: int | None = None, method: str = "GET", body: bytes | str | None = None
+    ) -> Recording | None:
         wanted = self.round if round_ is None else round_
-        versions = [r for r in self._table.get(url_key(url), ()) if r.round <= wanted]
+        versions = [r for r in self._table.get(request_key(url, method, body), ()) if r.round <= wanted]
         return versions[-1] if versions else None
 
     @property
@@ -192,8 +235,10 @@ class ReplayServer:
     ) -> None:
         self.stop()
 
-    def _answer(self, path: str) -> tuple[int, list[tuple[str, str]], bytes, str]:
-        """Status, headers, body and a note for the log line, for one request path."""
+    def _answer(
+        self, path: str, method: str = "GET", request_body: bytes | None = None
+    ) -> tuple[int, list[tuple[str, str]], bytes, str]:
+        """Status, headers, body and a note for the log line, for one request."""
         parts = urlsplit(path)
         originals = parse_qs(parts.query).get("url") if parts.path == REPLAY_PATH else None
         if not originals:
@@ -202,9 +247,10 @@ class ReplayServer:
         original = originals[0]
         with self._lock:
             current = self.round
-            recording = self.lookup(original, current)
+            recording = self.lookup(original, current, method, request_body)
         if recording is None:
-            body = f"replay: no recording for {original} (round {current})\n"
+            asked = f" with body {request_body[:200]!r}" if method == "POST" else ""
+            body = f"replay: no recording for {method} {original}{asked} (round {current})\n"
             with self._lock:
                 self.served.append((current, 404, original))
             return 404, [("Content-Type", "text/plain; charset=utf-8")], body.encode(), original
@@ -224,8 +270,12 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
         def do_HEAD(self) -> None:
             self._reply(send_body=False)
 
-        def _reply(self, *, send_body: bool) -> None:
-            status, headers, body, note = server._answer(self.path)
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self._reply(send_body=True, method="POST", request_body=self.rfile.read(length))
+
+        def _reply(self, *, send_body: bool, method: str = "GET", request_body: bytes | None = None) -> None:
+            status, headers, body, note = server._answer(self.path, method, request_body)
             logger.info("replay round=%d %d %s", server.round, status, note)
             self.send_response(status)
             for name, value in headers:

@@ -38,6 +38,9 @@ class ReplayMiddleware:
     def process_request(self, request: Request) -> Request | None:
         if request.url.startswith(self.prefix):
             return None
+        if request.meta.get("playwright"):
+            # A rendered page is replayed from inside the browser (spiders.render), keeping its real address.
+            return None
         # The original request already passed the duplicate filter; its stand-in must not be judged again.
         return request.replace(
             url=replay_request_url(self.base_url, request.url),

@@ -20,54 +20,13 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from pipeline.items import Post, Source
+from pipeline.layouts import SINA_LAYOUT
 from spiders.base.news_portal import (
-    ArticleLayout,
     Listing,
     NewsPortalSpider,
     clean_text,
     parse_count,
     parse_unix_time,
-)
-
-SINA_LAYOUT = ArticleLayout(
-    title=(
-        "h1.main-title::text",
-        "h1#artibodyTitle::text",
-        "meta[property='og:title']::attr(content)",
-    ),
-    published=(
-        "meta[property='article:published_time']::attr(content)",
-        ".date-source span.date::text",
-        "#navtimeSource::text",
-        ".time-source::text",
-        "#pub_date::text",
-        "meta[name='weibo: article:create_at']::attr(content)",
-    ),
-    media=(
-        ".date-source a.source::text",
-        ".date-source .source::text",
-        ".time-source [data-sudaclick='media_name'] a::text",
-        ".time-source [data-sudaclick='media_name']::text",
-        "#media_name a::text",
-        "#media_name::text",
-        "meta[property='article:author']::attr(content)",
-        "meta[name='mediaid']::attr(content)",
-    ),
-    body=("div#article", "div#artibody"),
-    drop=(
-        ".img_wrapper",
-        ".ct_hqimg",
-        ".appendQr_wrap",
-        ".app-kaihu-qr",
-        "#left_hzh_ad",
-        ".tech-quotation",
-        ".article-notice",
-        ".show_statement",
-        "ins.sinaads",
-        "[id^='ad_']",
-        "p.show_author",
-    ),
-    editor=("#article p.show_author::text", ".show_author::text", ".article-editor::text"),
 )
 
 _DOC_ID_IN_URL = re.compile(r"doc-i([a-z0-9]+)\.shtml|detail-i([a-z0-9]+)\.(?:d\.html|shtml)")

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from alerts.channels.base import Channel, DeliveryResult, Message
+from config.channels import ConsoleOptions
 
 
 class ConsoleChannel(Channel):
     type = "console"
+    options_model = ConsoleOptions
 
-    def __init__(self, name: str, options: dict[str, Any], stream: TextIO | None = None) -> None:
-        super().__init__(name, options)
+    def __init__(
+        self, name: str, options: Mapping[str, Any], stream: TextIO | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(name, options, **kwargs)
         self.stream = stream
 
     def send(self, message: Message) -> DeliveryResult:

@@ -37,6 +37,8 @@ def alert_from_post(post: Post, now: datetime) -> Alert:
         claim=list(analysis.responsible.claim),
         inform=list(analysis.responsible.inform),
         counties=list(analysis.territory.counties),
+        categories=list(dict.fromkeys(hit.category for hit in analysis.rules)),
+        reach=post.counts.comments + post.counts.reposts + post.counts.likes,
     )
 
 
@@ -58,7 +60,7 @@ class AlertStage(Stage):
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
-        self.outbox = Outbox(context.env.outbox_path)
+        self.outbox = Outbox(context.env.outbox_path, realert=context.office.alerts.realert)
         self.min_level = context.office.alerts.min_level
         self.raised = 0
 

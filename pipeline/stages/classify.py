@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from classifiers import spam
-from classifiers.sentiment import polarity
 from classifiers.severity import Signals, assess
 from pipeline.context import Context
 from pipeline.items import AuthorKind, Post
@@ -43,9 +42,10 @@ class ClassifyStage(Stage):
                 "media": post.media,
             }
         )
-        score = ctx.sentiment.score(analysis.words)
-        analysis.sentiment = round(score, 4)
-        analysis.polarity = polarity(score)
+        sentiment = ctx.sentiment.judge(f"{post.title or ''}\n{post.text}", analysis.words)
+        analysis.sentiment = round(sentiment.score, 4)
+        analysis.polarity = sentiment.polarity
+        analysis.sentiment_reasons = list(sentiment.reasons)
         verdict = spam.detect(post.title, post.text)
         analysis.spam = verdict.is_spam
         analysis.spam_reasons.extend(verdict.reasons)

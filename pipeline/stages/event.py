@@ -41,7 +41,9 @@ class EventStage(Stage):
         )
         joined_because = None
         if known is None:
-            assignment = self.matcher.assign(signature, self.store.recent(post.published_at, self.matcher.window))
+            assignment = self.matcher.assign(
+                signature, self.store.recent(post.published_at, self.matcher.window)
+            )
             signature = replace(signature, event_id=assignment.event_id)
             if not assignment.new:
                 self.joined += 1
@@ -59,7 +61,9 @@ class EventStage(Stage):
         if totals.posts > 1 and analysis.severity:
             self._judge_event(post, totals)
         if joined_because and analysis.severity:
-            analysis.severity = replace(analysis.severity, reasons=(*analysis.severity.reasons, joined_because))
+            analysis.severity = replace(
+                analysis.severity, reasons=(*analysis.severity.reasons, joined_because)
+            )
         return post
 
     def _judge_event(self, post: Post, totals: EventTotals) -> None:

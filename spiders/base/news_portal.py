@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import scrapy
-from parsel import Selector
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import TextResponse
@@ -25,9 +24,32 @@ from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import SourceConfig, SourcesFile
 from pipeline.clock import now
+from pipeline.extract import decode_html, fill_from_generic, generic_article, normalise_charset
+
+# Field parsers and page layouts live in pipeline (the `yuqing extract` command reads pages too); the names
+# stay importable from here for the portal spiders.
+from pipeline.fields import clean_text, dedupe_paragraphs, parse_cn_datetime, parse_editor
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
+from pipeline.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
+from spiders.base.source import apply_source_settings
 from spiders.middlewares import ORIGINAL_URL
 from spiders.state import DEFAULT_LIMIT, SourceState
+
+__all__ = [
+    "COMMON_DROP",
+    "ArticleLayout",
+    "ArticlePage",
+    "Listing",
+    "NewsPortalSpider",
+    "author_kind_of",
+    "clean_text",
+    "dedupe_paragraphs",
+    "extract_article",
+    "parse_cn_datetime",
+    "parse_count",
+    "parse_editor",
+    "parse_unix_time",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,50 +92,6 @@ CENTRAL_MEDIA: tuple[str, ...] = (
 
 # Field parsers ---------------------------------------------------------------------------------------------
 
-_CN_DATETIME = re.compile(
-    r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
-    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{1,2})(?:\s*[:：分]\s*(?P<S>\d{1,2}))?)?"
-)
-_NUMERIC_DATETIME = re.compile(
-    r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
-    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\.\d+)?"
-    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
-)
-
-
-def parse_cn_datetime(text: str | None) -> datetime | None:
-    """A time as Chinese pages write it, aware in Asia/Shanghai; None when there is none.
-
-    "2026年11月23日 08:57", "2026年11月23日08:57", "2026-11-23 08:57:12", "2026-11-23T08:57:12+08:00",
-    "2026/11/23 08:57"; text around it ("... 来源：新华社") is ignored. A written offset is honoured and
-    converted; without one the time is read as Beijing time.
-    """
-    if not text:
-        return None
-    match = _CN_DATETIME.search(text) or _NUMERIC_DATETIME.search(text)
-    if match is None:
-        return None
-    parts = match.groupdict()
-    try:
-        moment = datetime(
-            int(parts["y"]),
-            int(parts["m"]),
-            int(parts["d"]),
-            int(parts["H"] or 0),
-            int(parts["M"] or 0),
-            int(parts["S"] or 0),
-        )
-    except ValueError:
-        return None
-    offset = parts.get("tz")
-    if not offset:
-        return moment.replace(tzinfo=SHANGHAI)
-    if offset == "Z":
-        offset = "+00:00"
-    elif ":" not in offset:
-        offset = f"{offset[:3]}:{offset[3:]}"
-    return datetime.fromisoformat(f"{moment.isoformat()}{offset}").astimezone(SHANGHAI)
-
 
 def parse_unix_time(value: Any) -> datetime | None:
     """Unix seconds (number or numeric string, as APIs send them) to an aware Asia/Shanghai time."""
@@ -124,19 +102,6 @@ def parse_unix_time(value: Any) -> datetime | None:
     if seconds <= 0:
         return None
     return datetime.fromtimestamp(seconds, SHANGHAI)
-
-
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u3000]+")
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
-
-
-def clean_text(text: str | None) -> str:
-    """One paragraph as a reader sees it: full-width indents, nbsp and zero-width marks gone, spaces single."""
-    if not text:
-        return ""
-    text = _INVISIBLE.sub("", text)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return " ".join(line for line in lines if line)
 
 
 _COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿wW]?)")
@@ -158,30 +123,6 @@ def parse_count(text: Any) -> int:
     return int(number)
 
 
-_EDITOR = re.compile(r"^[\[【(（]?\s*(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<name>[^\]】)）]*?)\s*[\]】)）]?$")
-
-
-def parse_editor(line: str) -> str | None:
-    """The name in an editor credit ("责任编辑：李明" -> "李明"); None for any other line."""
-    match = _EDITOR.match(clean_text(line))
-    if match is None:
-        return None
-    return match.group("name").strip() or None
-
-
-def dedupe_paragraphs(paragraphs: list[str]) -> tuple[list[str], int]:
-    """Drop paragraphs repeated later on the page (some pages print their body twice); returns the count."""
-    kept: list[str] = []
-    seen: set[str] = set()
-    for paragraph in paragraphs:
-        key = re.sub(r"\s+", "", paragraph)
-        if key in seen:
-            continue
-        seen.add(key)
-        kept.append(paragraph)
-    return kept, len(paragraphs) - len(kept)
-
-
 def author_kind_of(media: str | None) -> AuthorKind:
     name = clean_text(media)
     if name and name.startswith(CENTRAL_MEDIA):
@@ -190,103 +131,6 @@ def author_kind_of(media: str | None) -> AuthorKind:
 
 
 # Article pages ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleLayout:
-    """Where a portal's article template keeps each field; every list is tried in order, first hit wins."""
-
-    title: tuple[str, ...]
-    published: tuple[str, ...]
-    media: tuple[str, ...]
-    body: tuple[str, ...]
-    drop: tuple[str, ...] = ()
-    editor: tuple[str, ...] = ()
-
-
-# Never part of what a reader reads, whatever the portal.
-COMMON_DROP: tuple[str, ...] = (
-    "script",
-    "style",
-    "noscript",
-    "iframe",
-    "object",
-    "embed",
-    "form",
-    "button",
-    "[style*='display:none']",
-    "[style*='display: none']",
-    "[hidden]",
-)
-
-
-@dataclass(slots=True)
-class ArticlePage:
-    title: str | None = None
-    published_at: datetime | None = None
-    media: str | None = None
-    editor: str | None = None
-    paragraphs: list[str] = field(default_factory=list)
-    repeated: int = 0
-    body_found: bool = False
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.paragraphs)
-
-
-def _first(selector: Selector | TextResponse, queries: tuple[str, ...]) -> str | None:
-    for query in queries:
-        for value in selector.css(query).getall():
-            text = clean_text(value)
-            if text:
-                return text
-    return None
-
-
-def _first_time(selector: Selector | TextResponse, queries: tuple[str, ...]) -> datetime | None:
-    for query in queries:
-        for value in selector.css(query).getall():
-            moment = parse_cn_datetime(value)
-            if moment is not None:
-                return moment
-    return None
-
-
-def extract_article(response: TextResponse, layout: ArticleLayout) -> ArticlePage:
-    """The fields of one article page; the caller decides what a missing field means."""
-    page = ArticlePage(
-        title=_first(response, layout.title),
-        published_at=_first_time(response, layout.published),
-        media=_first(response, layout.media),
-    )
-    for query in layout.editor:
-        page.editor = page.editor or next(filter(None, map(parse_editor, response.css(query).getall())), None)
-    container = next(filter(None, (response.css(query) for query in layout.body)), None)
-    if not container:
-        return page
-    page.body_found = True
-    # A fresh tree for the body, so dropping nodes leaves the response as it came.
-    body = Selector(text=container[0].get())
-    for query in (*COMMON_DROP, *layout.drop):
-        body.css(query).drop()
-    blocks = body.css("p")
-    raw = (
-        ["".join(p.xpath(".//text()").getall()) for p in blocks]
-        if blocks
-        else body.xpath("//text()").getall()
-    )
-    paragraphs = []
-    for text in map(clean_text, raw):
-        if not text:
-            continue
-        editor = parse_editor(text)
-        if editor is not None:
-            page.editor = page.editor or editor
-            continue
-        paragraphs.append(text)
-    page.paragraphs, page.repeated = dedupe_paragraphs(paragraphs)
-    return page
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,13 +210,7 @@ class NewsPortalSpider(scrapy.Spider):
         return spider
 
     def _apply_source_settings(self, crawler: Crawler) -> None:
-        if crawler.settings.frozen:
-            return
-        # Spider priority: a `-s` on the command line still wins.
-        crawler.settings.set("DOWNLOAD_DELAY", self.source_config.download_delay, priority="spider")
-        crawler.settings.set(
-            "CONCURRENT_REQUESTS_PER_DOMAIN", self.source_config.concurrency, priority="spider"
-        )
+        apply_source_settings(crawler, self.source_config)
 
     def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
         if spider is not self:
@@ -426,15 +264,44 @@ class NewsPortalSpider(scrapy.Spider):
             return False
         return True
 
+    def read_article(self, response: TextResponse) -> ArticlePage:
+        """The fields of one article page by this portal's layout; portals without CSS rules override it."""
+        return extract_article(response, self.layout)
+
+    def in_true_charset(self, response: TextResponse) -> TextResponse:
+        """The response decoded as its bytes really are: a page may declare gb2312 over UTF-8, or the reverse."""
+        found = decode_html(response.body, response.encoding)
+        if found.encoding == normalise_charset(response.encoding):
+            return response
+        self.problem(
+            "charset_mismatch",
+            response.url,
+            f"read as {response.encoding}, but the bytes are {found.encoding}",
+            logging.INFO,
+        )
+        return response.replace(encoding=found.encoding)
+
     def article_post(self, response: TextResponse, listing: Listing) -> Post | None:
-        """The `Post` for one article page, or None (counted) when the page has no body to read."""
-        page = extract_article(response, self.layout)
-        if not page.body_found:
-            self.problem("no_body", response.url, f"none of {', '.join(self.layout.body)} on the page")
-            return None
+        """The `Post` for one article page, or None (counted) when the page has no body to read.
+
+        When the portal's layout finds no body the page is counted as `no_body` (its template may have
+        changed) and the generic extractor reads it; the post is kept if that finds an article.
+        """
+        response = self.in_true_charset(response)
+        page = self.read_article(response)
         if not page.paragraphs:
-            self.problem("no_body", response.url, "the article container holds no text")
-            return None
+            generic = generic_article(response.text, response.url)
+            if not generic.paragraphs:
+                self.problem("no_body", response.url, f"{page.missing}; {generic.missing}")
+                return None
+            self.problem(
+                "no_body",
+                response.url,
+                f"{page.missing}; the layout rule failed, the generic extractor read "
+                f"{len(generic.text)} characters instead",
+            )
+            self.stat("generic_extract")
+            page = fill_from_generic(page, generic)
         if page.repeated:
             self.problem(
                 "body_repeated", response.url, f"{page.repeated} repeated paragraphs dropped", logging.INFO

@@ -45,7 +45,7 @@ def test_delivery_survives_a_restart_and_is_never_repeated(tmp_path) -> None:
     config = AlertsFile(
         channels=[
             ChannelConfig(name="console", type="console"),
-            ChannelConfig(name="duty-screen", type="webhook"),
+            ChannelConfig(name="duty-screen", type="webhook", options={"url_env": "YUQING_SCREEN_URL"}),
         ],
         recipients={"市生态环境局濮阳县分局": ["duty-screen"]},
     )

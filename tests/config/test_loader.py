@@ -159,7 +159,7 @@ def test_example_severity_alerts_schedule_and_sources(example: OfficeConfig) -> 
     assert (schedule.work_interval_minutes, schedule.off_hours_interval_minutes) == (60, 120)
     assert schedule.night_until == "24:00"
 
-    [source] = example.sources.sources
+    source = next(s for s in example.sources.sources if s.name == "sina_news")
     assert (source.name, source.spider, source.max_pages, source.max_age_hours) == (
         "sina_news",
         "sina_news",

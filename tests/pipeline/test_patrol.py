@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDED_POSTS = 25  # the first-patrol items of tests/fixtures/sina (two list entries are older than 72 h)
+# First-patrol items of the 新浪 recordings (two list entries are older than 72 h), the source the store
+# tests patrol; the whole demo, every source, is checked once in test_demo_covers_every_source.
+SINA_POSTS = 25
+SINA = ("--source", "sina_news")
 
 
 def yuqing(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -56,7 +59,7 @@ def base_env(tmp_path: Path) -> dict[str, str]:
 def assert_demo_output(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert f"巡查完成：{RECORDED_POSTS} 条" in out
+    assert f"巡查完成：{SINA_POSTS} 条" in out
     # The road accident in 范县 with deaths is a 重大突发事态 for 范县 with its deadlines and reasons.
     accident = next(block for block in out.split("── 致 ") if "相撞" in block and "【" in block)
     assert "【重大突发事态】" in accident
@@ -72,7 +75,7 @@ def assert_demo_output(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_demo_patrol_on_the_embedded_store(base_env: dict[str, str]) -> None:
-    result = yuqing("demo", env=base_env)
+    result = yuqing("demo", *SINA, env=base_env)
     assert_demo_output(result)
     ids = search_ids("偷排", base_env)
     assert ids
@@ -80,22 +83,22 @@ def test_demo_patrol_on_the_embedded_store(base_env: dict[str, str]) -> None:
     assert_finds_every_post_naming("濮阳", base_env, 6)
     assert_finds_every_post_naming("范县", base_env, 1)
     # A second demo re-crawls the same pages: the store updates, never duplicates.
-    assert yuqing("demo", env=base_env).returncode == 0
+    assert yuqing("demo", *SINA, env=base_env).returncode == 0
     assert search_ids("偷排", base_env) == ids
     doctor = yuqing("doctor", env=base_env)
     assert "ok   store: embedded SQLite" in doctor.stdout
-    assert f"{RECORDED_POSTS} posts" in doctor.stdout
+    assert f"{SINA_POSTS} posts" in doctor.stdout
 
 
 @pytest.mark.elasticsearch
 def test_demo_patrol_into_elasticsearch(base_env: dict[str, str], es_url: str) -> None:
     env = {**base_env, "ES_URL": es_url, "YUQING_ES_INDEX": f"posts-{uuid.uuid4().hex[:8]}"}
-    assert_demo_output(yuqing("demo", env=env))
+    assert_demo_output(yuqing("demo", *SINA, env=env))
     assert search_ids("偷排", env)
     assert_finds_every_post_naming("濮阳", env, 6)
     assert_finds_every_post_naming("范县", env, 1)
     doctor = yuqing("doctor", env=env)
-    assert f"{RECORDED_POSTS} posts" in doctor.stdout
+    assert f"{SINA_POSTS} posts" in doctor.stdout
 
 
 @pytest.mark.elasticsearch
@@ -103,17 +106,37 @@ def test_a_patrol_while_elasticsearch_is_down_loses_nothing(base_env: dict[str, 
     env = {**base_env, "ES_URL": es_node.url, "YUQING_ES_INDEX": f"posts-{uuid.uuid4().hex[:8]}"}
     es_node.stop()
     try:
-        down = yuqing("demo", env=env)
+        down = yuqing("demo", *SINA, env=env)
     finally:
         es_node.start()
     assert down.returncode == 0, down.stdout + down.stderr
-    assert f"巡查完成：{RECORDED_POSTS} 条" in down.stdout
+    assert f"巡查完成：{SINA_POSTS} 条" in down.stdout
     spool = Path(env["YUQING_DATA_DIR"]) / "store" / "spool"
     assert any(spool.glob("*.spool.jsonl")), "posts were not spooled while the node was down"
 
     # The next patrol replays the spool first; every post is there once.
-    again = yuqing("demo", env=env)
+    again = yuqing("demo", *SINA, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert not any(spool.glob("*.spool.jsonl"))
     doctor = yuqing("doctor", env=env)
-    assert f"{RECORDED_POSTS} posts" in doctor.stdout
+    assert f"{SINA_POSTS} posts" in doctor.stdout
+
+
+def test_demo_covers_every_source(base_env: dict[str, str]) -> None:
+    """`yuqing demo` with no filter patrols every configured source, and each yields posts, healthy."""
+    from config.loader import load_config
+
+    result = yuqing("demo", env=base_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    sources = [s.name for s in load_config().sources.sources if s.enabled]
+    records = [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in (Path(base_env["YUQING_DATA_DIR"]) / "runs").glob("*.json")
+    ]
+    by_source = {r["source"]: r for r in records}
+    assert sorted(by_source) == sorted(sources)
+    for name, record in by_source.items():
+        assert record["finish_reason"] == "finished", name
+        assert record["stats"].get("item_scraped_count", 0) > 0, name
+    total = sum(r["stats"]["item_scraped_count"] for r in records)
+    assert f"巡查完成：{total} 条" in result.stdout

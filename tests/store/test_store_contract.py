@@ -51,6 +51,9 @@ def full_post() -> Post:
         ip_location="河南",
         author_location="河南 濮阳",
         parent_id="weibo:N9xAAA",
+        repost_of="weibo:N9xBBB",
+        images=["https://wx1.sinaimg.cn/large/0077abcdly1hzz0000001j30u0140.jpg"],
+        has_video=True,
         raw_ref="var/raw/weibo/2026-11-23/N9xKq2.json",
         analysis=Analysis(
             words=["濮阳县", "化工厂", "夜间", "排污"],

@@ -1,0 +1,1267 @@
+"""Claim and response (seed 000 附件2 第六条～第九条): one case per event, its states and who moved it
+when, its deadlines as absolute times, and the sweep that reminds, records lapses and escalates.
+
+Cases live in their own tables in the outbox's SQLite file; notices (reminders, escalations) go out as
+alerts through `Outbox.enqueue`, so they are delivered like any other alert, exactly once per key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from alerts.calendar import SHANGHAI, Cadence
+from alerts.models import Alert
+from alerts.noise import is_event_alert
+from alerts.outbox import Outbox
+from classifiers.types import Level
+from config.errors import YuqingError
+from config.models import OfficeConfig
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = "系统"
+# Keys of the notices this module raises; `sync` never opens a case for them.
+NOTICE_PREFIX = "工作流:"
+
+
+class WorkflowError(YuqingError):
+    """An action the workflow refuses: names the case and why."""
+
+
+class State(StrEnum):
+    NEW = "new"
+    NOTIFIED = "notified"
+    CLAIMED = "claimed"
+    FIRST_RELEASE = "first_release"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+    REASSIGNED = "reassigned"
+    ESCALATED = "escalated"
+    EXTENSION_REQUESTED = "extension_requested"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS = {
+    State.NEW: "新建",
+    State.NOTIFIED: "已通知",
+    State.CLAIMED: "已认领",
+    State.FIRST_RELEASE: "已首次发布",
+    State.RESPONDED: "已回应",
+    State.CLOSED: "已办结",
+    State.REASSIGNED: "已指定认领",
+    State.ESCALATED: "逾期未认领",
+    State.EXTENSION_REQUESTED: "延期待批",
+    State.REOPENED: "重新打开",
+}
+
+_S = State
+TRANSITIONS: dict[State, frozenset[State]] = {
+    _S.NEW: frozenset({_S.NOTIFIED, _S.CLAIMED, _S.ESCALATED, _S.REASSIGNED, _S.CLOSED}),
+    _S.NOTIFIED: frozenset({_S.CLAIMED, _S.ESCALATED, _S.REASSIGNED, _S.CLOSED}),
+    _S.ESCALATED: frozenset({_S.CLAIMED, _S.REASSIGNED, _S.CLOSED}),
+    _S.REASSIGNED: frozenset({_S.CLAIMED, _S.ESCALATED, _S.REASSIGNED, _S.CLOSED}),
+    _S.CLAIMED: frozenset({_S.FIRST_RELEASE, _S.RESPONDED, _S.EXTENSION_REQUESTED, _S.REASSIGNED, _S.CLOSED}),
+    _S.FIRST_RELEASE: frozenset({_S.RESPONDED, _S.EXTENSION_REQUESTED, _S.REASSIGNED, _S.CLOSED}),
+    # A decided request returns the case to where it was.
+    _S.EXTENSION_REQUESTED: frozenset({_S.CLAIMED, _S.FIRST_RELEASE, _S.REOPENED, _S.CLOSED}),
+    # Further releases after the response are recorded ("持续发布权威信息").
+    _S.RESPONDED: frozenset({_S.RESPONDED, _S.REOPENED, _S.CLOSED}),
+    _S.CLOSED: frozenset({_S.REOPENED}),
+    _S.REOPENED: frozenset(
+        {_S.CLAIMED, _S.FIRST_RELEASE, _S.RESPONDED, _S.EXTENSION_REQUESTED, _S.REASSIGNED, _S.CLOSED}
+    ),
+}
+
+DELIVERED = frozenset({"sent", "digested"})
+UNCLAIMED = frozenset({State.NEW, State.NOTIFIED, State.ESCALATED, State.REASSIGNED})
+WORKING = frozenset({State.CLAIMED, State.FIRST_RELEASE, State.REOPENED})
+ANSWERED = frozenset({State.RESPONDED, State.CLOSED})
+
+
+class DeadlineKind(StrEnum):
+    CLAIM = "认领"
+    FIRST_RELEASE = "首次发布"
+    PRESS_CONFERENCE = "新闻发布会"
+    RESPONSE = "回应"
+
+    @property
+    def option(self) -> str:
+        """The name in config (reminders) and on the command line."""
+        return self.name.lower()
+
+
+RESPONSE_KINDS = (DeadlineKind.FIRST_RELEASE, DeadlineKind.PRESS_CONFERENCE, DeadlineKind.RESPONSE)
+
+
+@dataclass(slots=True)
+class Case:
+    id: str
+    alert_key: str
+    post_id: str
+    level: Level
+    title: str
+    url: str
+    source: str
+    counties: list[str]
+    first: list[str]
+    claim: list[str]
+    opened_at: datetime
+    state: State
+    prev_state: State | None
+    round: int
+    round_started_at: datetime
+    owner: str | None
+    assigned: str | None
+    updated_at: datetime
+    watch_from: datetime | None
+    baseline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def expected(self) -> list[str]:
+        """The units that may claim: the one 市委宣传部 and 市政府办 assigned, else those routing named."""
+        if self.assigned:
+            return [self.assigned]
+        return list(dict.fromkeys([*self.claim, *self.first]))
+
+    @property
+    def answerable(self) -> list[str]:
+        """Whom a response deadline is held against."""
+        return [self.owner] if self.owner else (self.first or self.expected)
+
+
+@dataclass(slots=True)
+class Deadline:
+    id: int
+    case_id: str
+    round: int
+    kind: DeadlineKind
+    due_at: datetime
+    original_due_at: datetime
+    status: str  # open, met, lapsed, cancelled
+    units: list[str]
+    met_at: datetime | None
+    met_unit: str | None
+
+    @property
+    def in_time(self) -> bool:
+        return self.met_at is not None and self.met_at <= self.due_at and self.status == "met"
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    case_id: str
+    at: datetime
+    action: str
+    from_state: State | None
+    to_state: State
+    actor: str
+    unit: str | None
+    note: str
+
+
+@dataclass(slots=True)
+class Lapse:
+    case_id: str
+    deadline_id: int
+    kind: DeadlineKind
+    due_at: datetime
+    lapsed_at: datetime
+    units: list[str]
+
+
+@dataclass(slots=True)
+class Extension:
+    id: int
+    case_id: str
+    deadline_id: int
+    unit: str
+    requested_by: str
+    requested_at: datetime
+    until: datetime
+    reason: str
+    status: str  # pending, approved, denied, withdrawn
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+@dataclass(slots=True)
+class SweepReport:
+    opened: int = 0
+    notified: int = 0
+    escalated: int = 0
+    overdue: int = 0
+    reminders: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY,
+    alert_key TEXT NOT NULL,
+    post_id TEXT NOT NULL,
+    level TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    source TEXT NOT NULL,
+    counties TEXT NOT NULL,
+    first_units TEXT NOT NULL,
+    claim_units TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    prev_state TEXT,
+    round INTEGER NOT NULL DEFAULT 0,
+    round_started_at TEXT NOT NULL,
+    owner TEXT,
+    assigned TEXT,
+    updated_at TEXT NOT NULL,
+    watch_from TEXT,
+    baseline TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS case_alerts (
+    alert_key TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    level TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS case_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    unit TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS case_deadlines (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    original_due_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    units TEXT NOT NULL,
+    met_at TEXT,
+    met_unit TEXT
+);
+CREATE INDEX IF NOT EXISTS case_deadlines_by_status ON case_deadlines (status, due_at);
+CREATE TABLE IF NOT EXISTS case_lapses (
+    deadline_id INTEGER NOT NULL,
+    due_at TEXT NOT NULL,
+    case_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    lapsed_at TEXT NOT NULL,
+    units TEXT NOT NULL,
+    PRIMARY KEY (deadline_id, due_at)
+);
+CREATE TABLE IF NOT EXISTS case_extensions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id TEXT NOT NULL,
+    deadline_id INTEGER NOT NULL,
+    unit TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    until TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    decided_by TEXT,
+    decided_at TEXT
+);
+CREATE TABLE IF NOT EXISTS case_notices (
+    key TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+def _ts(moment: datetime) -> str:
+    # UTC with a fixed shape, so the text sorts and compares in time order inside SQLite.
+    if moment.tzinfo is None:
+        raise ValueError(f"a time without a time zone: {moment}")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text).astimezone(SHANGHAI) if text else None
+
+
+def _duration(span: timedelta) -> str:
+    minutes = max(0, int(span.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    return (f" {hours} 小时" if hours else "") + (f" {minutes} 分钟" if minutes or not hours else "")
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+def interactions(counts: Mapping[str, int]) -> int:
+    """Reposts, comments and likes: what people do with a post. Reads are left out; they run to
+    millions and would drown the rest."""
+    return sum(int(value) for name, value in counts.items() if name != "reads")
+
+
+def claim_due(
+    cadence: Cadence, notified_at: datetime, responses: Mapping[DeadlineKind, datetime]
+) -> datetime:
+    """The next claim patrol after notification, but no later than the first response deadline: a unit
+    cannot release what it has not claimed (a 重大突发事态 at 22:30 is claimed by 23:30, not at 08:30)."""
+    return min([cadence.claim_deadline(notified_at), *responses.values()])
+
+
+def deadlines_for(alert: Alert, cadence: Cadence) -> dict[DeadlineKind, datetime]:
+    """Every deadline an alert sets, counted from when it was raised: what `yuqing route` shows."""
+    responses = {DeadlineKind(name): due for name, due in alert.deadlines().items()}
+    return {DeadlineKind.CLAIM: claim_due(cadence, alert.created_at, responses), **responses}
+
+
+class Workflow:
+    """The cases of one outbox file. `now` is the clock; every action takes its time from it."""
+
+    def __init__(self, outbox: Outbox, office: OfficeConfig, now: Callable[[], datetime]) -> None:
+        self.outbox = outbox
+        self.office = office
+        self.now = now
+        self.cadence = Cadence.from_schedule(office.schedule)
+        self.city = office.units.city_units
+        self.db = sqlite3.connect(outbox.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close this connection to the file (the cases stay; see `close_case` to close a case)."""
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so two sweepers (serve and a CLI) never interleave.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _case_from_row(self, row: sqlite3.Row) -> Case:
+        return Case(
+            id=row["id"],
+            alert_key=row["alert_key"],
+            post_id=row["post_id"],
+            level=Level(row["level"]),
+            title=row["title"],
+            url=row["url"],
+            source=row["source"],
+            counties=json.loads(row["counties"]),
+            first=json.loads(row["first_units"]),
+            claim=json.loads(row["claim_units"]),
+            opened_at=_dt(row["opened_at"]),
+            state=State(row["state"]),
+            prev_state=State(row["prev_state"]) if row["prev_state"] else None,
+            round=row["round"],
+            round_started_at=_dt(row["round_started_at"]),
+            owner=row["owner"],
+            assigned=row["assigned"],
+            updated_at=_dt(row["updated_at"]),
+            watch_from=_dt(row["watch_from"]),
+            baseline=json.loads(row["baseline"]),
+        )
+
+    def get(self, case_id: str) -> Case | None:
+        row = self.db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return self._case_from_row(row) if row else None
+
+    def find(self, key: str) -> Case:
+        """A case by its event id, by any of its alert keys, or by a fragment naming only one case."""
+        case = self.get(key)
+        if case:
+            return case
+        row = self.db.execute("SELECT case_id FROM case_alerts WHERE alert_key = ?", (key,)).fetchone()
+        if row:
+            return self.get(row["case_id"])
+        ids = [r["id"] for r in self.db.execute("SELECT id FROM cases WHERE instr(id, ?) > 0", (key,))]
+        if len(ids) == 1:
+            return self.get(ids[0])
+        if not ids:
+            raise WorkflowError(f"{key}: no such case (see `yuqing cases`)")
+        raise WorkflowError(f"{key}: names {len(ids)} cases ({', '.join(ids[:5])}); give more of the id")
+
+    def cases(self, *, opened_from: datetime | None = None, opened_to: datetime | None = None) -> list[Case]:
+        rows = self.db.execute(
+            "SELECT * FROM cases WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, id",
+            (_ts(opened_from) if opened_from else "", _ts(opened_to) if opened_to else "9999"),
+        )
+        return [self._case_from_row(r) for r in rows]
+
+    def deadlines(self, case_id: str | None = None, *, status: str | None = None) -> list[Deadline]:
+        sql = "SELECT * FROM case_deadlines WHERE 1=1"
+        args: list[Any] = []
+        if case_id is not None:
+            sql += " AND case_id = ?"
+            args.append(case_id)
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        rows = self.db.execute(sql + " ORDER BY due_at, id", args)
+        return [
+            Deadline(
+                id=r["id"],
+                case_id=r["case_id"],
+                round=r["round"],
+                kind=DeadlineKind(r["kind"]),
+                due_at=_dt(r["due_at"]),
+                original_due_at=_dt(r["original_due_at"]),
+                status=r["status"],
+                units=json.loads(r["units"]),
+                met_at=_dt(r["met_at"]),
+                met_unit=r["met_unit"],
+            )
+            for r in rows
+        ]
+
+    def history(self, case_id: str) -> list[HistoryEntry]:
+        rows = self.db.execute("SELECT * FROM case_history WHERE case_id = ? ORDER BY id", (case_id,))
+        return [
+            HistoryEntry(
+                case_id=r["case_id"],
+                at=_dt(r["at"]),
+                action=r["action"],
+                from_state=State(r["from_state"]) if r["from_state"] else None,
+                to_state=State(r["to_state"]),
+                actor=r["actor"],
+                unit=r["unit"],
+                note=r["note"],
+            )
+            for r in rows
+        ]
+
+    def lapses(self, case_id: str | None = None) -> list[Lapse]:
+        sql = "SELECT * FROM case_lapses" + (" WHERE case_id = ?" if case_id else "") + " ORDER BY lapsed_at"
+        rows = self.db.execute(sql, (case_id,) if case_id else ())
+        return [
+            Lapse(
+                case_id=r["case_id"],
+                deadline_id=r["deadline_id"],
+                kind=DeadlineKind(r["kind"]),
+                due_at=_dt(r["due_at"]),
+                lapsed_at=_dt(r["lapsed_at"]),
+                units=json.loads(r["units"]),
+            )
+            for r in rows
+        ]
+
+    def extensions(self, case_id: str | None = None) -> list[Extension]:
+        sql = "SELECT * FROM case_extensions" + (" WHERE case_id = ?" if case_id else "") + " ORDER BY id"
+        rows = self.db.execute(sql, (case_id,) if case_id else ())
+        return [
+            Extension(
+                id=r["id"],
+                case_id=r["case_id"],
+                deadline_id=r["deadline_id"],
+                unit=r["unit"],
+                requested_by=r["requested_by"],
+                requested_at=_dt(r["requested_at"]),
+                until=_dt(r["until"]),
+                reason=r["reason"],
+                status=r["status"],
+                decided_by=r["decided_by"],
+                decided_at=_dt(r["decided_at"]),
+            )
+            for r in rows
+        ]
+
+    # -- writing helpers ----------------------------------------------------------------------------
+
+    def _move(
+        self,
+        db: sqlite3.Connection,
+        case: Case,
+        to: State,
+        *,
+        action: str,
+        actor: str,
+        unit: str | None = None,
+        note: str = "",
+        at: datetime,
+        **fields: Any,
+    ) -> None:
+        """One transition: checked against TRANSITIONS, written with who, when and why."""
+        if to is not case.state and to not in TRANSITIONS[case.state]:
+            raise WorkflowError(
+                f"{case.id}: cannot {action} a case that is {case.state.label} ({case.state.value})"
+            )
+        sets = {"state": to.value, "updated_at": _ts(at), **fields}
+        db.execute(
+            f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+            (*sets.values(), case.id),
+        )
+        db.execute(
+            "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, unit, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (case.id, _ts(at), action, case.state.value, to.value, actor, unit, note),
+        )
+        logger.info(
+            "case %s: %s → %s by %s %s %s", case.id, case.state.value, to.value, actor, unit or "", note
+        )
+        case.state = to
+
+    def _add_deadline(
+        self,
+        db: sqlite3.Connection,
+        case_id: str,
+        round_: int,
+        kind: DeadlineKind,
+        due: datetime,
+        units: list[str],
+    ) -> None:
+        db.execute(
+            "INSERT INTO case_deadlines (case_id, round, kind, due_at, original_due_at, units) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (case_id, round_, kind.value, _ts(due), _ts(due), json.dumps(units, ensure_ascii=False)),
+        )
+
+    def _meet(self, db: sqlite3.Connection, deadline: Deadline, now: datetime, unit: str) -> bool:
+        """Record that a deadline was met now; True when in time. Met late, it is a lapse on record even
+        if no sweep ran between the deadline and now."""
+        in_time = deadline.status == "open" and now <= deadline.due_at
+        if not in_time:
+            db.execute(
+                "INSERT OR IGNORE INTO case_lapses (deadline_id, due_at, case_id, kind, lapsed_at, units) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    deadline.id,
+                    _ts(deadline.due_at),
+                    deadline.case_id,
+                    deadline.kind.value,
+                    _ts(now),
+                    json.dumps(deadline.units, ensure_ascii=False),
+                ),
+            )
+        db.execute(
+            "UPDATE case_deadlines SET status = ?, met_at = ?, met_unit = ? WHERE id = ?",
+            ("met" if in_time else "lapsed", _ts(now), unit, deadline.id),
+        )
+        return in_time
+
+    def _open(self, case_id: str, kinds: Iterable[DeadlineKind] | None = None) -> list[Deadline]:
+        wanted = set(kinds) if kinds is not None else None
+        return [d for d in self.deadlines(case_id, status="open") if wanted is None or d.kind in wanted]
+
+    def _outstanding(
+        self, case_id: str, kinds: Iterable[DeadlineKind], round_: int | None = None
+    ) -> list[Deadline]:
+        """Deadlines not yet met, whether still open or already lapsed (of one round, if given)."""
+        wanted = set(kinds)
+        return [
+            d
+            for d in self.deadlines(case_id)
+            if d.kind in wanted
+            and d.status in ("open", "lapsed")
+            and d.met_at is None
+            and (round_ is None or d.round == round_)
+        ]
+
+    def _response_deadlines(self, case: Case, level: Level, start: datetime) -> dict[DeadlineKind, datetime]:
+        """The seed's response deadlines, as alerts/models.py states them, counted from `start`."""
+        stub = self._notice(case, key="", title="", summary="", created_at=start, level=level)
+        return {DeadlineKind(name): due for name, due in stub.deadlines().items()}
+
+    def _claim_due(self, notified_at: datetime, responses: Mapping[DeadlineKind, datetime]) -> datetime:
+        return claim_due(self.cadence, notified_at, responses)
+
+    def _notice(
+        self,
+        case: Case,
+        *,
+        key: str,
+        title: str,
+        summary: str,
+        created_at: datetime,
+        level: Level | None = None,
+        first: list[str] | None = None,
+        claim: list[str] | None = None,
+        coordinate: list[str] | None = None,
+        inform: list[str] | None = None,
+        reasons: list[str] | None = None,
+    ) -> Alert:
+        # created_at is the start of the case's round, so the deadlines the message lists are the round's.
+        return Alert(
+            key=key,
+            post_id=case.post_id,
+            event_id=case.id,
+            level=level or case.level,
+            title=title,
+            url=case.url,
+            source=case.source,
+            summary=summary,
+            created_at=created_at,
+            reasons=reasons or [],
+            first=first if first is not None else list(case.first),
+            coordinate=coordinate or [],
+            claim=claim or [],
+            inform=inform or [],
+            counties=list(case.counties),
+            kind="workflow",
+        )
+
+    def _raise_notice(self, alert: Alert, kind: str, case_id: str, report: SweepReport | None) -> None:
+        # Enqueue first, record second: a crash in between re-enqueues (a no-op) on the next sweep.
+        new = self.outbox.enqueue(alert)
+        self.db.execute(
+            "INSERT OR IGNORE INTO case_notices (key, case_id, kind, at) VALUES (?, ?, ?, ?)",
+            (alert.key, case_id, kind, _ts(self.now())),
+        )
+        if new and report is not None:
+            report.notices.append(alert.key)
+
+    # -- opening cases from alerts ------------------------------------------------------------------
+
+    def sync(self) -> int:
+        """Open or update a case for every pipeline alert not seen yet; the number of cases opened."""
+        known = {r["alert_key"] for r in self.db.execute("SELECT alert_key FROM case_alerts")}
+        opened = 0
+        for alert in self.outbox.alerts():
+            if alert.key in known or not is_event_alert(alert):
+                continue
+            opened += self._take(alert)
+        self._announce_reopened()
+        return opened
+
+    def _take(self, alert: Alert) -> int:
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM case_alerts WHERE alert_key = ?", (alert.key,)).fetchone():
+                return 0  # another sweeper took it
+            db.execute(
+                "INSERT INTO case_alerts (alert_key, case_id, level, created_at) VALUES (?, ?, ?, ?)",
+                (alert.key, alert.event_id, alert.level.value, _ts(alert.created_at)),
+            )
+            case = self.get(alert.event_id)
+            if case is None:
+                self._open_case(db, alert)
+                return 1
+            if case.state in ANSWERED:
+                # A higher level, or the outbox re-telling the event because it keeps growing (`…#n`),
+                # is the resurgence seed 003 describes: 回应—演化—新回应—再演化.
+                higher = alert.level.rank > case.level.rank
+                if higher or ("#" in alert.key and self._watching(case, alert.created_at)):
+                    why = alert.reasons[0] if alert.reasons else ""
+                    reason = (
+                        f"级别升至{alert.level.value}（预警 {alert.key}）"
+                        if higher
+                        else f"事件持续发酵（预警 {alert.key}）" + (f"：{why}" if why else "")
+                    )
+                    level = alert.level if higher else case.level
+                    self._reopen(db, case, reason, at=alert.created_at, level=level)
+                    db.execute("UPDATE cases SET alert_key = ? WHERE id = ?", (alert.key, case.id))
+                    return 0
+            else:
+                self._note_media(db, case, alert.source)
+                if alert.level.rank > case.level.rank:
+                    self._upgrade(db, case, alert)
+                    return 0
+            db.execute(
+                "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
+                "VALUES (?, ?, 'alert', ?, ?, ?, ?)",
+                (
+                    case.id,
+                    _ts(alert.created_at),
+                    case.state.value,
+                    case.state.value,
+                    SYSTEM,
+                    f"同一事件新预警 {alert.key}",
+                ),
+            )
+        if case.state in ANSWERED:
+            self.observe(case.id, None, [alert.source])
+        return 0
+
+    def _note_media(self, db: sqlite3.Connection, case: Case, source: str) -> None:
+        media = list(case.baseline.get("media", []))
+        if source and source not in media:
+            baseline = {**case.baseline, "media": [*media, source]}
+            db.execute(
+                "UPDATE cases SET baseline = ? WHERE id = ?",
+                (json.dumps(baseline, ensure_ascii=False), case.id),
+            )
+
+    def _open_case(self, db: sqlite3.Connection, alert: Alert) -> None:
+        at = alert.created_at
+        db.execute(
+            "INSERT INTO cases (id, alert_key, post_id, level, title, url, source, counties, first_units, "
+            "claim_units, opened_at, state, round, round_started_at, updated_at, baseline) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+            (
+                alert.event_id,
+                alert.key,
+                alert.post_id,
+                alert.level.value,
+                alert.title,
+                alert.url,
+                alert.source,
+                json.dumps(alert.counties, ensure_ascii=False),
+                json.dumps(alert.first, ensure_ascii=False),
+                json.dumps(alert.claim, ensure_ascii=False),
+                _ts(at),
+                State.NEW.value,
+                _ts(at),
+                _ts(at),
+                # The outlet that raised it is coverage already known, not "new" coverage later.
+                json.dumps({"media": [alert.source]}, ensure_ascii=False),
+            ),
+        )
+        case = self.get(alert.event_id)
+        dues = deadlines_for(alert, self.cadence)
+        claim_at = dues.pop(DeadlineKind.CLAIM)
+        self._add_deadline(db, case.id, 0, DeadlineKind.CLAIM, claim_at, case.expected)
+        for kind, due in dues.items():
+            self._add_deadline(db, case.id, 0, kind, due, case.answerable)
+        db.execute(
+            "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
+            "VALUES (?, ?, 'open', NULL, ?, ?, ?)",
+            (
+                case.id,
+                _ts(at),
+                State.NEW.value,
+                SYSTEM,
+                f"{alert.level.value}预警 {alert.key}；认领时限 {_local(claim_at)}",
+            ),
+        )
+
+    def _upgrade(self, db: sqlite3.Connection, case: Case, alert: Alert) -> None:
+        """A higher level for an open case: its response deadlines become the new level's."""
+        for deadline in self._open(case.id, RESPONSE_KINDS):
+            db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+        responses = {DeadlineKind(name): due for name, due in alert.deadlines().items()}
+        for kind, due in responses.items():
+            self._add_deadline(db, case.id, case.round, kind, due, case.answerable)
+        for claim in self._open(case.id, [DeadlineKind.CLAIM]):
+            earliest = min(responses.values())
+            if earliest < claim.due_at:
+                db.execute("UPDATE case_deadlines SET due_at = ? WHERE id = ?", (_ts(earliest), claim.id))
+        note = f"级别由{case.level.value}升至{alert.level.value}（预警 {alert.key}）"
+        db.execute(
+            "UPDATE cases SET level = ?, alert_key = ?, updated_at = ? WHERE id = ?",
+            (alert.level.value, alert.key, _ts(alert.created_at), case.id),
+        )
+        db.execute(
+            "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
+            "VALUES (?, ?, 'upgrade', ?, ?, ?, ?)",
+            (case.id, _ts(alert.created_at), case.state.value, case.state.value, SYSTEM, note),
+        )
+
+    def _reopen(
+        self, db: sqlite3.Connection, case: Case, reason: str, *, at: datetime, level: Level | None = None
+    ) -> None:
+        level = level or case.level
+        round_ = case.round + 1
+        for deadline in self._open(case.id):
+            db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+        responses = self._response_deadlines(case, level, at)
+        if case.owner is None:
+            self._add_deadline(
+                db, case.id, round_, DeadlineKind.CLAIM, self._claim_due(at, responses), case.expected
+            )
+        for kind, due in responses.items():
+            self._add_deadline(db, case.id, round_, kind, due, case.answerable)
+        self._move(
+            db,
+            case,
+            State.REOPENED,
+            action="reopen",
+            actor=SYSTEM,
+            note=reason,
+            at=at,
+            round=round_,
+            round_started_at=_ts(at),
+            level=level.value,
+            prev_state=None,
+        )
+        case.round, case.round_started_at, case.level = round_, at, level
+
+    def _announce_reopened(self, report: SweepReport | None = None) -> None:
+        """Tell the unit about every reopened case not yet announced. Run after the reopening commits,
+        and by every sweep, so a crash between the two still announces it once."""
+        for case in self._cases_in(State.REOPENED):
+            key = f"{NOTICE_PREFIX}{case.id}:{case.round}:重新打开"
+            if self.db.execute("SELECT 1 FROM case_notices WHERE key = ?", (key,)).fetchone():
+                continue
+            reason = next((h.note for h in reversed(self.history(case.id)) if h.action == "reopen"), "")
+            dues = "；".join(
+                f"{d.kind.value}时限 {_local(d.due_at)}" for d in self._open(case.id) if d.round == case.round
+            )
+            notice = self._notice(
+                case,
+                key=key,
+                title=f"【舆情反弹，重新打开】{case.title}",
+                summary=f"回应后舆情再次发酵：{reason}。请再次回应：{dues}。",
+                created_at=case.round_started_at,
+                first=case.answerable,
+                coordinate=[self.city.propaganda, self.city.gov_office],
+                inform=list(self.city.duty),
+                reasons=[reason],
+            )
+            self._raise_notice(notice, "reopen", case.id, report)
+
+    # -- the sweep ----------------------------------------------------------------------------------
+
+    def sweep(self, now: datetime | None = None) -> SweepReport:
+        """Everything time does to cases, once: open cases for new alerts, mark delivered ones notified,
+        remind before deadlines, record lapses, escalate unclaimed cases. Safe to run any number of times
+        and from several processes; a run after a restart catches up on what fell due meanwhile."""
+        now = now or self.now()
+        report = SweepReport()
+        report.opened = self.sync()
+        self._announce_reopened(report)
+        report.notified = self._mark_notified(now)
+        for deadline in self.deadlines(status="open"):
+            if deadline.due_at <= now:
+                self._lapse(deadline, now, report)
+            else:
+                self._remind(deadline, now, report)
+        return report
+
+    def _mark_notified(self, now: datetime) -> int:
+        fresh = self._cases_in(State.NEW)
+        if not fresh:
+            return 0
+        marked = 0
+        for case in fresh:
+            # Told once any recipient has it (or a digest carries it); failed deliveries are retried by
+            # the dispatcher and do not move the claim deadline, which runs from the alert.
+            statuses = {d.status for d in self.outbox.deliveries(case.alert_key)}
+            if not statuses & DELIVERED:
+                continue
+            with self._tx() as db:
+                current = self.get(case.id)
+                if current.state is not State.NEW:
+                    continue
+                self._move(
+                    db, current, State.NOTIFIED, action="notify", actor=SYSTEM, note="预警已送达", at=now
+                )
+                marked += 1
+        return marked
+
+    def _cases_in(self, *states: State) -> list[Case]:
+        marks = ", ".join("?" for _ in states)
+        rows = self.db.execute(f"SELECT * FROM cases WHERE state IN ({marks})", [s.value for s in states])
+        return [self._case_from_row(r) for r in rows]
+
+    def _lapse(self, deadline: Deadline, now: datetime, report: SweepReport) -> None:
+        case = self.get(deadline.case_id)
+        units = deadline.units
+        if deadline.kind is DeadlineKind.CLAIM:
+            notice = self._notice(
+                case,
+                key=f"{NOTICE_PREFIX}{case.id}:{deadline.round}:认领逾期:{deadline.id}",
+                title=f"【逾期未认领，请指定认领】{case.title}",
+                summary=(
+                    f"认领时限 {_local(deadline.due_at)} 已过，{'、'.join(units)}未认领。"
+                    f"请{self.city.propaganda}会同{self.city.gov_office}指定认领；逾期已记录在案、纳入考核。"
+                ),
+                created_at=case.round_started_at,
+                claim=[self.city.propaganda, self.city.gov_office],
+                inform=[*self.city.duty, *units],
+                reasons=[
+                    "附件2 第六条：逾期未认领的，由市委宣传部门会同市政府办指定认领并记录在案、纳入考核"
+                ],
+            )
+        else:
+            notice = self._notice(
+                case,
+                key=f"{NOTICE_PREFIX}{case.id}:{deadline.round}:{deadline.kind.value}逾期:{deadline.id}",
+                title=f"【{deadline.kind.value}逾期】{case.title}",
+                summary=(
+                    f"{deadline.kind.value}时限 {_local(deadline.due_at)} 已过，{'、'.join(units)}尚未"
+                    f"{deadline.kind.value}；逾期已记录在案。"
+                ),
+                created_at=case.round_started_at,
+                first=units,
+                coordinate=[self.city.propaganda, self.city.gov_office],
+                inform=list(self.city.duty),
+            )
+        kind = "escalation" if deadline.kind is DeadlineKind.CLAIM else "overdue"
+        self._raise_notice(notice, kind, case.id, report)
+        with self._tx() as db:
+            changed = db.execute(
+                "UPDATE case_deadlines SET status = 'lapsed' WHERE id = ? AND status = 'open' AND due_at = ?",
+                (deadline.id, _ts(deadline.due_at)),
+            ).rowcount
+            if not changed:
+                return  # another sweeper recorded it, or the unit acted in the meantime
+            db.execute(
+                "INSERT OR IGNORE INTO case_lapses (deadline_id, due_at, case_id, kind, lapsed_at, units) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    deadline.id,
+                    _ts(deadline.due_at),
+                    case.id,
+                    deadline.kind.value,
+                    _ts(now),
+                    json.dumps(units, ensure_ascii=False),
+                ),
+            )
+            case = self.get(case.id)
+            if deadline.kind is DeadlineKind.CLAIM and case.state in UNCLAIMED:
+                self._move(
+                    db,
+                    case,
+                    State.ESCALATED,
+                    action="escalate",
+                    actor=SYSTEM,
+                    unit=self.city.propaganda,
+                    note=(
+                        f"认领时限 {_local(deadline.due_at)} 已过，{'、'.join(units)}未认领；"
+                        f"转{self.city.propaganda}会同{self.city.gov_office}指定认领"
+                    ),
+                    at=now,
+                )
+                report.escalated += 1
+            else:
+                db.execute(
+                    "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
+                    "VALUES (?, ?, 'overdue', ?, ?, ?, ?)",
+                    (
+                        case.id,
+                        _ts(now),
+                        case.state.value,
+                        case.state.value,
+                        SYSTEM,
+                        f"{deadline.kind.value}时限 {_local(deadline.due_at)} 已过，{'、'.join(units)}逾期",
+                    ),
+                )
+                report.overdue += 1
+
+    def _remind(self, deadline: Deadline, now: datetime, report: SweepReport) -> None:
+        leads = getattr(self.office.schedule.reminders, deadline.kind.option)
+        reached = [lead for lead in leads if now >= deadline.due_at - timedelta(minutes=lead)]
+        if not reached:
+            return
+        # After downtime several reminders may be due at once; only the most urgent is worth sending.
+        lead = min(reached)
+        case = self.get(deadline.case_id)
+        # The due time is part of the key: an approved extension gets reminders of its own.
+        due = f"{deadline.due_at.astimezone(SHANGHAI):%Y%m%d%H%M}"
+        notice = self._notice(
+            case,
+            key=f"{NOTICE_PREFIX}{case.id}:{deadline.round}:{deadline.kind.value}提醒:{deadline.id}:{due}:{lead}",
+            title=f"【{deadline.kind.value}提醒】{case.title}",
+            summary=f"请于 {_local(deadline.due_at)} 前{deadline.kind.value}（还有{_duration(deadline.due_at - now)}）。",
+            created_at=case.round_started_at,
+            first=list(case.first) if deadline.kind is DeadlineKind.CLAIM else deadline.units,
+            claim=deadline.units if deadline.kind is DeadlineKind.CLAIM else [],
+        )
+        before = len(report.notices)
+        self._raise_notice(notice, "reminder", case.id, report)
+        report.reminders += len(report.notices) - before
+
+    # -- what people do -----------------------------------------------------------------------------
+
+    def claim(self, key: str, *, unit: str, by: str) -> Case:
+        self.sync()
+        with self._tx() as db:
+            case = self.find(key)
+            if case.state not in UNCLAIMED and not (case.state is State.REOPENED and case.owner is None):
+                owner = f"（{case.owner}）" if case.owner else ""
+                raise WorkflowError(f"{case.id}: already {case.state.label}{owner}; nothing to claim")
+            if unit not in case.expected:
+                raise WorkflowError(
+                    f"{case.id}: {unit} is not responsible for this case (may claim: {'、'.join(case.expected)}); "
+                    f"ask {self.city.propaganda} or {self.city.gov_office} to reassign it"
+                )
+            now = self.now()
+            late = []
+            for deadline in self._outstanding(case.id, [DeadlineKind.CLAIM]):
+                if not self._meet(db, deadline, now, unit):
+                    late.append(_local(deadline.due_at))
+            for deadline in self._open(case.id, RESPONSE_KINDS):
+                db.execute(
+                    "UPDATE case_deadlines SET units = ? WHERE id = ?",
+                    (json.dumps([unit], ensure_ascii=False), deadline.id),
+                )
+            note = f"逾期认领（时限 {'、'.join(late)}）" if late else "按时认领"
+            self._move(
+                db, case, State.CLAIMED, action="claim", actor=by, unit=unit, note=note, at=now, owner=unit
+            )
+        return self.get(case.id)
+
+    def respond(self, key: str, *, kind: DeadlineKind, by: str, url: str, unit: str | None = None) -> Case:
+        if kind is DeadlineKind.CLAIM:
+            raise WorkflowError("a claim is made with `claim`, not `respond`")
+        self.sync()
+        with self._tx() as db:
+            case = self.find(key)
+            if case.owner is None:
+                raise WorkflowError(f"{case.id}: not claimed yet; claim it before responding")
+            unit = unit or case.owner
+            now = self.now()
+            round_kinds = {
+                d.kind for d in self.deadlines(case.id) if d.round == case.round and d.status != "cancelled"
+            }
+            if kind not in round_kinds:
+                wanted = "、".join(k.option for k in RESPONSE_KINDS if k in round_kinds)
+                raise WorkflowError(
+                    f"{case.id}: a {case.level.value} case is answered by {wanted}, not {kind.option}"
+                )
+            # A press conference is also a release: it meets an outstanding first-release deadline.
+            meets = [kind, DeadlineKind.FIRST_RELEASE] if kind is DeadlineKind.PRESS_CONFERENCE else [kind]
+            met_notes = []
+            for deadline in self._outstanding(case.id, meets, case.round):
+                in_time = self._meet(db, deadline, now, unit)
+                met_notes.append(
+                    f"{deadline.kind.value}{'按时' if in_time else '逾期'}（时限 {_local(deadline.due_at)}）"
+                )
+            remaining = self._outstanding(case.id, RESPONSE_KINDS, case.round)
+            note = f"{kind.value} {url}" + (f"；{'，'.join(met_notes)}" if met_notes else "；持续发布")
+            if case.state is State.EXTENSION_REQUESTED:
+                self._withdraw_extensions(db, case.id, now)
+                case.state = case.prev_state or State.CLAIMED
+            if remaining:
+                to = State.FIRST_RELEASE if case.state is not State.FIRST_RELEASE else case.state
+                self._move(db, case, to, action="respond", actor=by, unit=unit, note=note, at=now)
+            else:
+                self._move(
+                    db,
+                    case,
+                    State.RESPONDED,
+                    action="respond",
+                    actor=by,
+                    unit=unit,
+                    note=note,
+                    at=now,
+                    watch_from=_ts(now),
+                )
+        return self.get(case.id)
+
+    def request_extension(
+        self, key: str, *, until: datetime, reason: str, by: str, unit: str | None = None
+    ) -> Case:
+        self.sync()
+        with self._tx() as db:
+            case = self.find(key)
+            if case.state not in WORKING:
+                raise WorkflowError(
+                    f"{case.id}: an extension is asked for while working on a case, not when it is {case.state.label}"
+                )
+            unit = unit or case.owner
+            if unit != case.owner:
+                raise WorkflowError(f"{case.id}: only {case.owner}, which claimed it, may ask for more time")
+            open_ = self._outstanding(case.id, RESPONSE_KINDS, case.round)
+            if not open_:
+                raise WorkflowError(f"{case.id}: no response deadline is outstanding")
+            target = min(open_, key=lambda d: d.due_at)
+            if until <= target.due_at:
+                raise WorkflowError(
+                    f"{case.id}: {_local(until)} is not later than the {target.kind.value} deadline {_local(target.due_at)}"
+                )
+            if not reason.strip():
+                raise WorkflowError(f"{case.id}: an extension needs a reason (附件2 第八条: 书面申请)")
+            now = self.now()
+            db.execute(
+                "INSERT INTO case_extensions (case_id, deadline_id, unit, requested_by, requested_at, until, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (case.id, target.id, unit, by, _ts(now), _ts(until), reason),
+            )
+            self._move(
+                db,
+                case,
+                State.EXTENSION_REQUESTED,
+                action="request_extension",
+                actor=by,
+                unit=unit,
+                note=f"{target.kind.value}时限 {_local(target.due_at)} 申请延至 {_local(until)}：{reason}",
+                at=now,
+                prev_state=case.state.value,
+            )
+        return self.get(case.id)
+
+    def decide_extension(self, key: str, *, by: str, unit: str, approve: bool) -> Case:
+        """The supervisor (市委宣传部, 附件2 第八条) approves or refuses; the case returns to where it was."""
+        if unit != self.city.propaganda:
+            raise WorkflowError(f"an extension is approved by {self.city.propaganda}, not {unit}")
+        self.sync()
+        with self._tx() as db:
+            case = self.find(key)
+            pending = [e for e in self.extensions(case.id) if e.status == "pending"]
+            if case.state is not State.EXTENSION_REQUESTED or not pending:
+                raise WorkflowError(f"{case.id}: no extension is waiting for a decision")
+            request = pending[-1]
+            now = self.now()
+            db.execute(
+                "UPDATE case_extensions SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+                ("approved" if approve else "denied", by, _ts(now), request.id),
+            )
+            if approve:
+                # A deadline that lapsed while waiting keeps its recorded lapse; it is open again until `until`.
+                db.execute(
+                    "UPDATE case_deadlines SET due_at = ?, status = 'open' WHERE id = ?",
+                    (_ts(request.until), request.deadline_id),
+                )
+            note = f"{'批准' if approve else '不批准'}延期至 {_local(request.until)}（{request.unit}：{request.reason}）"
+            back = case.prev_state or State.CLAIMED
+            self._move(
+                db,
+                case,
+                back,
+                action="approve_extension" if approve else "deny_extension",
+                actor=by,
+                unit=unit,
+                note=note,
+                at=now,
+                prev_state=None,
+            )
+        return self.get(case.id)
+
+    def _withdraw_extensions(self, db: sqlite3.Connection, case_id: str, now: datetime) -> None:
+        db.execute(
+            "UPDATE case_extensions SET status = 'withdrawn', decided_at = ? WHERE case_id = ? AND status = 'pending'",
+            (_ts(now), case_id),
+        )
+
+    def reassign(self, key: str, *, to: str, by: str, unit: str, reason: str = "") -> Case:
+        """指定认领: 市委宣传部 or 市政府办 names the unit that must claim; it gets a fresh claim deadline."""
+        supervisors = [self.city.propaganda, self.city.gov_office]
+        if unit not in supervisors:
+            raise WorkflowError(f"a case is assigned by {'、'.join(supervisors)}, not {unit}")
+        self.sync()
+        with self._tx() as db:
+            case = self.find(key)
+            now = self.now()
+            if case.state is State.EXTENSION_REQUESTED:
+                self._withdraw_extensions(db, case.id, now)
+                case.state = case.prev_state or State.CLAIMED
+            for deadline in self._open(case.id, [DeadlineKind.CLAIM]):
+                db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+            responses = {d.kind: d.due_at for d in self._open(case.id, RESPONSE_KINDS)}
+            due = self._claim_due(now, {k: v for k, v in responses.items() if v > now})
+            self._add_deadline(db, case.id, case.round, DeadlineKind.CLAIM, due, [to])
+            for deadline in self._open(case.id, RESPONSE_KINDS):
+                db.execute(
+                    "UPDATE case_deadlines SET units = ? WHERE id = ?",
+                    (json.dumps([to], ensure_ascii=False), deadline.id),
+                )
+            note = f"指定{to}认领，认领时限 {_local(due)}" + (f"：{reason}" if reason else "")
+            self._move(
+                db,
+                case,
+                State.REASSIGNED,
+                action="reassign",
+                actor=by,
+                unit=unit,
+                note=note,
+                at=now,
+                assigned=to,
+                owner=None,
+                prev_state=None,
+            )
+        return self.get(case.id)
+
+    def close_case(self, key: str, *, by: str, unit: str | None = None, note: str = "") -> Case:
+        self.sync()
+        with self._tx() as db:
+            case = self.find(key)
+            now = self.now()
+            self._withdraw_extensions(db, case.id, now)
+            for deadline in self._open(case.id):
+                db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+            self._move(
+                db,
+                case,
+                State.CLOSED,
+                action="close",
+                actor=by,
+                unit=unit,
+                note=note or "办结",
+                at=now,
+                watch_from=_ts(now),
+                prev_state=None,
+            )
+        return self.get(case.id)
+
+    # -- follow-up ----------------------------------------------------------------------------------
+
+    def observe(
+        self, event_id: str, counts: Mapping[str, int] | None, negative_media: Iterable[str] = ()
+    ) -> str | None:
+        """Feed what the latest patrol saw of an event: its counts and the outlets carrying negative
+        coverage. Before a response it only updates the baseline; within the watch after a response,
+        interactions growing past the threshold (by `growth` of the baseline and at least `min_increase`)
+        or a new negative outlet reopen the case. Returns the reason when it reopened."""
+        follow = self.office.schedule.follow_up
+        media = [m for m in dict.fromkeys(negative_media) if m]
+        reason = None
+        with self._tx() as db:
+            case = self.get(event_id)
+            if case is None:
+                return None
+            now = self.now()
+            base = dict(case.baseline)
+            total = interactions(counts) if counts is not None else None
+            seen = list(base.get("media", []))
+            if self._watching(case, now):
+                reasons = []
+                before = base.get("total")
+                if total is not None and before is not None:
+                    increase = total - before
+                    if increase >= follow.min_increase and increase >= follow.growth * before:
+                        reasons.append(f"互动量由 {before} 增至 {total}（增长 {increase}）")
+                new_media = [m for m in media if m not in seen]
+                if new_media:
+                    reasons.append(f"出现新的负面报道：{'、'.join(new_media)}")
+                if reasons:
+                    reason = "；".join(reasons)
+                    self._reopen(db, case, reason, at=now)
+            if total is not None:
+                base["total"] = total
+            base["media"] = list(dict.fromkeys([*seen, *media]))
+            db.execute(
+                "UPDATE cases SET baseline = ? WHERE id = ?", (json.dumps(base, ensure_ascii=False), event_id)
+            )
+        self._announce_reopened()
+        return reason
+
+    def _watching(self, case: Case, at: datetime) -> bool:
+        """Answered, and still within the follow-up watch after its last response or closing."""
+        days = self.office.schedule.follow_up.watch_days
+        return (
+            case.state in ANSWERED
+            and case.watch_from is not None
+            and at <= case.watch_from + timedelta(days=days)
+        )
+
+    def watched(self) -> list[Case]:
+        """Cases a patrol should look at again: open ones and those within their watch after a response."""
+        now = self.now()
+        horizon = timedelta(days=self.office.schedule.follow_up.watch_days)
+        return [
+            c
+            for c in self.cases()
+            if c.state not in ANSWERED or (c.watch_from is not None and now <= c.watch_from + horizon)
+        ]
+
+    def overdue(self, now: datetime | None = None) -> dict[str, list[Deadline]]:
+        """Deadlines past due and not met, by case: what `yuqing cases --overdue` lists."""
+        now = now or self.now()
+        out: dict[str, list[Deadline]] = {}
+        for deadline in self.deadlines():
+            if deadline.status in ("open", "lapsed") and not deadline.met_at and deadline.due_at <= now:
+                out.setdefault(deadline.case_id, []).append(deadline)
+        return out

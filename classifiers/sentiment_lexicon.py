@@ -1,0 +1,388 @@
+"""The default sentiment model: Weibo emoticons and a word lexicon with negation, intensity and contrast,
+summed per post and turned into a probability with a logistic function. Every decision names its words.
+
+The lexicon is data (classifiers/data/sentiment_lexicon.txt), read once in the constructor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ahocorasick
+
+from classifiers.sentiment import NO_EVIDENCE, Sentiment, polarity
+
+DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "sentiment_lexicon.txt"
+
+# Fitted on tests/data/sentiment/dev.jsonl (benchmarks/sentiment.py --fit): the neutral band 0.4..0.6 of
+# the probability then holds posts whose evidence sums to less than half an ordinary word.
+DEFAULT_SCALE = 0.8
+
+SECTIONS = (
+    "emoticons",
+    "sarcasm",
+    "positive",
+    "negative",
+    "negators",
+    "intensifiers",
+    "neutralisers",
+    "contrast",
+    "concession",
+    "neutral",
+)
+_WEIGHTED = {"emoticons": None, "positive": 1.0, "negative": -1.0, "intensifiers": None}
+
+# How far (in characters, within one clause) a modifier reaches the sentiment word after it.
+NEGATION_REACH = 5
+INTENSIFIER_REACH = 2
+NEUTRALISER_REACH = 6
+NEGATED = -0.8  # 不满意 is a little milder than 差; 不差 a little milder than 好
+CONCEDED = 0.5  # the clause of 虽然, and everything before 但是
+STRESSED = 1.5  # what follows 但是
+EXCLAIMED = 1.25
+REPEATS = (1.0, 0.5, 0.5)  # the first three occurrences of one word or emoticon; later ones add nothing
+SARCASTIC = -0.5  # praise beside [微笑] is read as its opposite, at half strength
+DOUBLE_QUESTION = -0.6
+LISTED = 8  # words named per reason
+
+_EMOTICON = re.compile(r"\[([^\[\]\s]{1,12})\]")
+_BREAKS = frozenset("，。！？；,.!?;、…~～\n\r\t :：（）()【】「」“”\"'《》")
+# 就 and 才 end what a negator governs: in 不到一年就塌 the 不 is about the time, not about 塌.
+_SCOPE_ENDS = frozenset("就才")
+_EXCLAIM = frozenset("！!")
+_DOUBLE_QUESTION = re.compile(r"[？?][？?!！]")
+
+
+class LexiconError(ValueError):
+    """A lexicon file that cannot be read; names the file and line."""
+
+    def __init__(self, source: str, line: int, reason: str) -> None:
+        super().__init__(f"{source}:{line}: {reason}")
+        self.source = source
+        self.line = line
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class _Entry:
+    term: str
+    weight: float = 0.0
+    negator: bool = False
+    intensity: float = 0.0
+    neutraliser: bool = False
+    contrast: bool = False
+    concession: bool = False
+
+    @property
+    def sentiment(self) -> bool:
+        return self.weight != 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The parsed lexicon: emoticon weights, sarcasm emoticons, and the word entries by term."""
+
+    emoticons: dict[str, float]
+    sarcasm: frozenset[str]
+    entries: dict[str, _Entry] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str, source: str = "<lexicon>") -> Lexicon:
+        emoticons: dict[str, float] = {}
+        sarcasm: set[str] = set()
+        entries: dict[str, _Entry] = {}
+        seen: dict[tuple[str, str], int] = {}
+        section: str | None = None
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith("["):
+                name = line.strip("[]").strip()
+                if not line.endswith("]") or name not in SECTIONS:
+                    raise LexiconError(
+                        source, number, f"unknown section {line!r}; known: {', '.join(SECTIONS)}"
+                    )
+                section = name
+                continue
+            if section is None:
+                raise LexiconError(source, number, "entry before the first [section]")
+            parts = line.split()
+            if len(parts) > 2:
+                raise LexiconError(source, number, f"expected `term [weight]`, got {line!r}")
+            term = parts[0].lower()
+            key = (section, term)
+            if key in seen:
+                raise LexiconError(
+                    source, number, f"{term!r} already listed in [{section}] at line {seen[key]}"
+                )
+            seen[key] = number
+            weight = _weight(parts, section, source, number)
+            if section == "emoticons":
+                emoticons[term] = weight
+                continue
+            if section == "sarcasm":
+                sarcasm.add(term)
+                continue
+            entry = entries.setdefault(term, _Entry(term))
+            if section in ("positive", "negative"):
+                if (weight < 0) if section == "positive" else (weight > 0):
+                    raise LexiconError(source, number, f"{term!r}: weight {weight:g} has the wrong sign")
+                entry.weight = weight
+            elif section == "negators":
+                entry.negator = True
+            elif section == "intensifiers":
+                if weight <= 0:
+                    raise LexiconError(source, number, f"{term!r}: an intensity must be above 0")
+                entry.intensity = weight
+            elif section == "neutralisers":
+                entry.neutraliser = True
+            elif section == "contrast":
+                entry.contrast = True
+            elif section == "concession":
+                entry.concession = True
+        if not entries:
+            raise LexiconError(source, 0, "no words")
+        return cls(emoticons, frozenset(sarcasm), entries)
+
+    @classmethod
+    def load(cls, path: Path | str) -> Lexicon:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise LexiconError(str(path), 0, "file not found") from None
+        except UnicodeDecodeError as exc:
+            raise LexiconError(str(path), 0, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        return cls.parse(text, str(path))
+
+
+def _weight(parts: list[str], section: str, source: str, number: int) -> float:
+    if len(parts) == 1:
+        default = _WEIGHTED.get(section, 0.0)
+        if default is None:
+            raise LexiconError(source, number, f"[{section}] needs a weight after {parts[0]!r}")
+        return default
+    if section not in _WEIGHTED:
+        raise LexiconError(source, number, f"[{section}] takes no weight, got {parts[1]!r}")
+    try:
+        value = float(parts[1])
+    except ValueError:
+        raise LexiconError(source, number, f"weight {parts[1]!r} is not a number") from None
+    if not math.isfinite(value):
+        raise LexiconError(source, number, f"weight {parts[1]!r} is not finite")
+    return value
+
+
+@dataclass(slots=True)
+class _Hit:
+    """One piece of evidence: where it is, what it adds, and how to name it in the reasons."""
+
+    start: int
+    end: int
+    value: float
+    label: str
+    emoticon: bool = False
+    ironic: bool = False
+
+
+class LexiconSentiment:
+    """Lexicon and emoticon scorer over the raw text; needs no tokens, so it costs far less than jieba."""
+
+    name = "lexicon"
+
+    def __init__(self, lexicon: Lexicon | Path | str = DEFAULT_LEXICON, scale: float = DEFAULT_SCALE) -> None:
+        self.lexicon = lexicon if isinstance(lexicon, Lexicon) else Lexicon.load(lexicon)
+        self.scale = scale
+        self._automaton = ahocorasick.Automaton()
+        for term, entry in self.lexicon.entries.items():
+            self._automaton.add_word(term, entry)
+        self._automaton.make_automaton()
+
+    def judge(self, text: str, words: Sequence[str] = ()) -> Sentiment:
+        """`words` is accepted for the common interface and not needed: matching runs on the text."""
+        emoticons: list[str] = []
+
+        def take(match: re.Match[str]) -> str:
+            emoticons.append(match.group(1))
+            return "，"  # an emoticon ends a clause: 不 before it does not reach past it
+
+        body = _EMOTICON.sub(take, text.lower())
+        hits, turns, neutralised = self._word_hits(body)
+        hits.extend(self._emoticon_hits(emoticons))
+        sarcastic = [e for e in dict.fromkeys(emoticons) if e in self.lexicon.sarcasm]
+        total, notes = self._weigh(body, hits, turns, bool(sarcastic))
+        if any(h.ironic for h in hits):
+            notes.insert(0, f"反讽表情{''.join(f'[{e}]' for e in sarcastic)}：赞语按反话计")
+        if _DOUBLE_QUESTION.search(text):
+            total += DOUBLE_QUESTION
+            notes.append("连用问号/问叹号：质问语气")
+        if not hits and not notes and not neutralised:
+            return NO_EVIDENCE
+        score = 1.0 / (1.0 + math.exp(-self.scale * total))
+        reasons = _describe(hits) + notes
+        if neutralised:
+            reasons.append(f"治理、防范语境不计「{'」「'.join(neutralised[:LISTED])}」")
+        reasons.append(f"合计 {total:+.2f} → P(正面)={score:.2f}")
+        return Sentiment(score, polarity(score), tuple(reasons))
+
+    # --- evidence --------------------------------------------------------------------------------------
+
+    def _word_hits(self, body: str) -> tuple[list[_Hit], list[tuple[int, bool, str]], list[str]]:
+        """Sentiment words with their modifiers applied, contrast turns (offset, is_concession, word),
+        and the negative words a remedy word (整治, 防范 …) took out."""
+        matches = [(end - len(entry.term) + 1, end, entry) for end, entry in self._automaton.iter_long(body)]
+        hits: list[_Hit] = []
+        turns: list[tuple[int, bool, str]] = []
+        neutralised: list[str] = []
+        counts: dict[str, int] = {}
+        negators: list[tuple[int, int]] = []  # (start, end) since the last sentiment word
+        intensifiers: list[tuple[int, int, float]] = []
+        remedies: list[int] = []
+        for index, (start, end, entry) in enumerate(matches):
+            if entry.contrast or entry.concession:
+                turns.append((start, entry.concession, entry.term))
+            if entry.intensity and (not entry.sentiment or _modifies_next(matches, index)):
+                intensifiers.append((start, end, entry.intensity))
+                continue
+            if entry.negator:
+                negators.append((start, end))
+            if entry.neutraliser:
+                remedies.append(end)
+            if not entry.sentiment:
+                continue
+            value = entry.weight
+            first = start
+            flips = [s for s, e in negators if _reaches(body, e, start, NEGATION_REACH)]
+            if len(flips) % 2:
+                value *= NEGATED
+            if flips:
+                first = min(first, flips[0])
+            for s, e, factor in intensifiers:
+                if _reaches(body, e, start, INTENSIFIER_REACH):
+                    value *= factor
+                    first = min(first, s)
+            negators.clear()
+            intensifiers.clear()
+            if value < 0 and any(_reaches(body, e, start, NEUTRALISER_REACH) for e in remedies):
+                neutralised.append(body[first : end + 1])
+                continue
+            seen = counts.get(entry.term, 0)
+            counts[entry.term] = seen + 1
+            if seen >= len(REPEATS):
+                continue
+            hits.append(_Hit(first, end, value * REPEATS[seen], body[first : end + 1]))
+        return hits, turns, neutralised
+
+    def _emoticon_hits(self, names: Iterable[str]) -> list[_Hit]:
+        hits: list[_Hit] = []
+        counts: dict[str, int] = {}
+        for name in names:
+            weight = self.lexicon.emoticons.get(name)
+            if weight is None:
+                weight = self._unknown_emoticon(name)
+            if not weight:
+                continue
+            seen = counts.get(name, 0)
+            counts[name] = seen + 1
+            if seen >= len(REPEATS):
+                continue
+            hits.append(_Hit(-1, -1, weight * REPEATS[seen], f"[{name}]", emoticon=True))
+        return hits
+
+    def _unknown_emoticon(self, name: str) -> float:
+        """An emoticon not in the list is read by its name (「泪流满面」 has 泪), capped like a known one."""
+        weight = sum(entry.weight for _end, entry in self._automaton.iter_long(name))
+        return max(-2.0, min(2.0, weight * 1.5))
+
+    def _weigh(
+        self, body: str, hits: list[_Hit], turns: list[tuple[int, bool, str]], sarcastic: bool
+    ) -> tuple[float, list[str]]:
+        notes: list[str] = []
+        contrasts = [t for t in turns if not t[1]]
+        concessions = [t for t in turns if t[1]]
+        for _offset, _concession, term in contrasts:
+            notes.append(f"转折「{term}」：其后为重")
+        for _offset, _concession, term in concessions:
+            notes.append(f"让步「{term}」：该句减半")
+        total = 0.0
+        for hit in hits:
+            value = hit.value
+            if not hit.emoticon:
+                value *= _turn_factor(body, hit.start, contrasts, concessions)
+                if _clause_end_char(body, hit.end) in _EXCLAIM:
+                    value *= EXCLAIMED
+            if sarcastic and value > 0:
+                value *= SARCASTIC
+                hit.ironic = True
+            total += value
+        return total, notes
+
+
+def _turn_factor(
+    body: str, start: int, contrasts: list[tuple[int, bool, str]], concessions: list[tuple[int, bool, str]]
+) -> float:
+    factor = 1.0
+    later = [offset for offset, _c, _t in contrasts if offset > start]
+    if later:
+        factor *= CONCEDED
+    elif any(offset < start for offset, _c, _t in contrasts):
+        factor *= STRESSED
+    for offset, _c, _t in concessions:
+        clause_end = _clause_end(body, offset)
+        if offset <= start <= clause_end:
+            factor *= CONCEDED
+        elif start > clause_end and not later and not any(o < start for o, _c, _t in contrasts):
+            factor *= STRESSED
+    return factor
+
+
+def _modifies_next(matches: list[tuple[int, int, _Entry]], index: int) -> bool:
+    """好 in 好美 intensifies; 好 alone is a word of praise."""
+    if index + 1 >= len(matches):
+        return False
+    start, _end, entry = matches[index + 1]
+    return entry.sentiment and start - matches[index][1] - 1 <= 0
+
+
+def _reaches(body: str, modifier_end: int, start: int, reach: int) -> bool:
+    gap = start - modifier_end - 1
+    if gap < 0 or gap > reach:
+        return False
+    return not any(ch in _BREAKS or ch in _SCOPE_ENDS for ch in body[modifier_end + 1 : start])
+
+
+def _clause_end(body: str, position: int) -> int:
+    for i in range(position, len(body)):
+        if body[i] in _BREAKS:
+            return i
+    return len(body)
+
+
+def _clause_end_char(body: str, position: int) -> str:
+    end = _clause_end(body, position + 1)
+    return body[end] if end < len(body) else ""
+
+
+def _describe(hits: list[_Hit]) -> list[str]:
+    groups = {
+        "负面词": [h.label for h in hits if not h.emoticon and h.value < 0],
+        "正面词": [h.label for h in hits if not h.emoticon and h.value > 0 and not h.ironic],
+        "反话": [h.label for h in hits if h.ironic],
+        "负面表情": [h.label for h in hits if h.emoticon and h.value < 0],
+        "正面表情": [h.label for h in hits if h.emoticon and h.value > 0 and not h.ironic],
+    }
+    reasons = []
+    for title, labels in groups.items():
+        unique = list(dict.fromkeys(labels))[:LISTED]
+        if not unique:
+            continue
+        if title.endswith("表情"):
+            reasons.append(title + "".join(unique))
+        else:
+            reasons.append(f"{title}「{'」「'.join(unique)}」")
+    return reasons

@@ -1,0 +1,353 @@
+"""Article extraction as one piece: decode the bytes, apply the site's rules, fall back to trafilatura.
+
+`extract(html_bytes, url)` gives title, body text, publication time (Asia/Shanghai), source media and author
+of any news page; `decode_html` finds the charset a page really uses when it declares another.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from parsel import Selector
+
+from config.errors import YuqingError
+from pipeline.fields import clean_text, find_editor, parse_cn_datetime
+from pipeline.layouts import (
+    NETEASE_LAYOUT,
+    PEOPLE_LAYOUT,
+    SINA_LAYOUT,
+    SOHU_LAYOUT,
+    ArticleLayout,
+    ArticlePage,
+    clean_media,
+    extract_article,
+    ifeng_article,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractError(YuqingError):
+    """A page that cannot be read at all (no text anywhere); names the page and why."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+# Charsets ------------------------------------------------------------------------------------------------
+
+# Pages labelled GB2312 or GBK routinely use characters only their supersets have (喆, 䶮); GB18030 reads all.
+_GB_FAMILY = {
+    "gb2312",
+    "gbk",
+    "gb18030",
+    "xgbk",
+    "cp936",
+    "ms936",
+    "windows936",
+    "euccn",
+    "gb231280",
+    "csgb2312",
+}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-.:]+)""", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def normalise_charset(label: str | None) -> str | None:
+    """A codec name Python knows for a charset label, GB2312/GBK read as GB18030; None when unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if re.sub(r"[^a-z0-9]", "", label) in _GB_FAMILY:
+        return "gb18030"
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return "gb18030" if name in ("gb2312", "gbk") else name
+
+
+def meta_charset(body: bytes) -> str | None:
+    """The charset a page's `<meta>` declares (looked for in the first 4 KiB, as browsers do)."""
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str  # the codec used
+    declared: str | None  # what the page or the server said, as written
+    replaced: int = 0  # bytes that no candidate could read, shown as U+FFFD
+
+    @property
+    def mislabelled(self) -> bool:
+        return self.declared is not None and normalise_charset(self.declared) != self.encoding
+
+
+def _strict(body: bytes, encoding: str) -> str | None:
+    try:
+        return body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_html(body: bytes, declared: str | None = None) -> Decoded:
+    """The text of a page, whatever its label says.
+
+    A byte-order mark wins. Otherwise bytes that are valid UTF-8 and not plain ASCII are UTF-8 whatever the
+    label (GBK text practically never is valid UTF-8, while browser-saved pages keep their old `gb2312`
+    meta over UTF-8 bytes). Then the declared charset (`declared`, else the page's meta), then GB18030 and
+    UTF-8; when no candidate reads every byte, the one with the fewest replacement characters.
+    """
+    stated = declared or meta_charset(body)
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return Decoded(body[len(bom) :].decode(encoding, "replace"), encoding, stated)
+    if not body.isascii():
+        text = _strict(body, "utf-8")
+        if text is not None:
+            return Decoded(text, "utf-8", stated)
+    candidates: list[str] = []
+    for label in (declared, meta_charset(body), "gb18030", "utf-8"):
+        name = normalise_charset(label)
+        if name and name not in candidates:
+            candidates.append(name)
+    for name in candidates:
+        text = _strict(body, name)
+        if text is not None:
+            return Decoded(text, name, stated)
+    scored = []
+    for name in candidates:
+        text = body.decode(name, "replace")
+        scored.append((text.count("\ufffd"), candidates.index(name), name, text))
+    replaced, _, name, text = min(scored)
+    return Decoded(text, name, stated, replaced=replaced)
+
+
+# The generic extractor -----------------------------------------------------------------------------------
+
+# Less than this is a stray notice or a footer line, not an article.
+MIN_GENERIC_CHARS = 100
+
+_GENERIC_TIME: tuple[str, ...] = (
+    "meta[property='article:published_time']::attr(content)",
+    "meta[name='publishdate']::attr(content)",
+    "meta[name='PubDate']::attr(content)",
+    "meta[itemprop='datePublished']::attr(content)",
+    "meta[name='weibo: article:create_at']::attr(content)",
+    "time::attr(datetime)",
+)
+_GENERIC_MEDIA: tuple[str, ...] = (
+    "meta[name='source']::attr(content)",
+    "meta[name='ContentSource']::attr(content)",
+    "meta[property='og:site_name']::attr(content)",
+    "meta[name='mediaid']::attr(content)",
+)
+# A time printed with its hour, as article headers print it; a date alone is a weaker guess.
+_TIME_IN_TEXT = re.compile(
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*\d{1,2}[:：]\d{2}|\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?"
+)
+_SOURCE_IN_TEXT = re.compile(r"来源\s*[:：]\s*(?P<name>[^\s|｜<>]{2,30})")
+
+
+def generic_article(html: str, url: str | None = None) -> ArticlePage:
+    """What trafilatura finds in a page no site rule covers; `missing` says why when it finds no article."""
+    import trafilatura  # imported here: loading it costs a second that most commands never need
+
+    page = ArticlePage()
+    document = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+    )
+    selector = Selector(text=html, type="html")
+    page.published_at = next(
+        filter(None, (parse_cn_datetime(v) for q in _GENERIC_TIME for v in selector.css(q).getall())), None
+    )
+    media = next(
+        filter(None, (clean_media(v) for q in _GENERIC_MEDIA for v in selector.css(q).getall())), None
+    )
+    if document is None:
+        page.missing = "the generic extractor found no article text"
+        return page
+    page.title = clean_text(document.title) or None
+    visible = clean_text(html_text(selector))
+    if page.published_at is None:
+        printed = _TIME_IN_TEXT.search(visible)
+        page.published_at = parse_cn_datetime(printed.group(0) if printed else document.date)
+    text = document.text or ""
+    paragraphs = [line for line in map(clean_text, text.splitlines()) if line]
+    if paragraphs and paragraphs[0] == page.title:
+        # The headline repeated as the first line of the body.
+        paragraphs = paragraphs[1:]
+    if media is None:
+        found = _SOURCE_IN_TEXT.search(visible)
+        media = found.group("name") if found else None
+    page.media = media
+    page.editor = find_editor(document.author) or clean_text(document.author) or None
+    page.paragraphs = paragraphs
+    page.body_found = True
+    if sum(len(p) for p in paragraphs) < MIN_GENERIC_CHARS:
+        page.paragraphs = []
+        page.missing = f"the generic extractor found under {MIN_GENERIC_CHARS} characters of text"
+    return page
+
+
+def fill_from_generic(page: ArticlePage, generic: ArticlePage) -> ArticlePage:
+    """The generic extractor's body with what the site rule did read (title, time, media, editor) kept."""
+    generic.title = page.title or generic.title
+    generic.published_at = page.published_at or generic.published_at
+    generic.media = page.media or generic.media
+    generic.editor = page.editor or generic.editor
+    return generic
+
+
+def html_text(selector: Selector) -> str:
+    """The visible text of the page body, scripts and styles left out."""
+    return " ".join(selector.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall())
+
+
+# Site rules ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRule:
+    name: str
+    hosts: tuple[str, ...]  # the host or any of its subdomains
+    read: Callable[[str, Selector], ArticlePage]
+
+    def covers(self, host: str) -> bool:
+        return any(host == h or host.endswith(f".{h}") for h in self.hosts)
+
+
+def _with_layout(layout: ArticleLayout) -> Callable[[str, Selector], ArticlePage]:
+    def read(html: str, selector: Selector) -> ArticlePage:
+        return extract_article(selector, layout)
+
+    return read
+
+
+SITE_RULES: tuple[SiteRule, ...] = (
+    SiteRule("sina", ("sina.com.cn", "sina.cn"), _with_layout(SINA_LAYOUT)),
+    SiteRule("people", ("people.com.cn", "people.cn"), _with_layout(PEOPLE_LAYOUT)),
+    SiteRule("netease", ("163.com",), _with_layout(NETEASE_LAYOUT)),
+    SiteRule("sohu", ("sohu.com",), _with_layout(SOHU_LAYOUT)),
+    SiteRule("ifeng", ("ifeng.com",), lambda html, selector: ifeng_article(html)),
+)
+
+_PAGE_URL: tuple[str, ...] = (
+    "link[rel='canonical']::attr(href)",
+    "meta[property='og:url']::attr(content)",
+    "meta[name='mobile-agent']::attr(content)",
+)
+
+
+# Browsers note where a saved page came from: `<!-- saved from url=(0061)http://... -->`.
+_SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)(?P<url>https?://[^\s>]+)\s*-->", re.IGNORECASE)
+
+
+def page_url(selector: Selector, html: str = "") -> str | None:
+    """The address a page gives for itself (canonical link, og:url, a browser's "saved from" note), for
+    pages read from a file."""
+    saved = _SAVED_FROM.search(html[:2000])
+    if saved:
+        return saved.group("url")
+    for query in _PAGE_URL:
+        for value in selector.css(query).getall():
+            found = re.search(r"https?://\S+", value) or re.match(r"//\S+", value)
+            if found:
+                url = found.group(0)
+                return f"https:{url}" if url.startswith("//") else url
+    return None
+
+
+def site_rule_for(url: str | None) -> SiteRule | None:
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    return next((rule for rule in SITE_RULES if host and rule.covers(host)), None)
+
+
+# The one entry point -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    title: str | None
+    text: str
+    published_at: datetime | None
+    media: str | None
+    author: str | None
+    url: str | None = None
+    encoding: str | None = None
+    declared_charset: str | None = None
+    extractor: str = "trafilatura"  # "site:<name>" when a site rule read the page
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "text": self.text,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "media": self.media,
+            "author": self.author,
+            "encoding": self.encoding,
+            "declared_charset": self.declared_charset,
+            "extractor": self.extractor,
+            "notes": list(self.notes),
+        }
+
+
+def extract(html: bytes | str, url: str | None = None, declared_charset: str | None = None) -> Extracted:
+    """Title, text, time, media and author of one page.
+
+    The site's rules go first for the portals they cover (the host of `url`, or of the page's own canonical
+    address when no URL is given); when they find no body, trafilatura reads the page and `notes` says the
+    rule failed. Raises `ExtractError` when neither finds any text.
+    """
+    notes: list[str] = []
+    if isinstance(html, bytes):
+        decoded = decode_html(html, declared_charset)
+        text, encoding, declared = decoded.text, decoded.encoding, decoded.declared
+        if decoded.mislabelled:
+            notes.append(f"declares charset {decoded.declared}, but the bytes are {decoded.encoding}")
+        if decoded.replaced:
+            notes.append(f"{decoded.replaced} bytes could not be decoded in any candidate charset")
+    else:
+        text, encoding, declared = html, None, declared_charset
+    selector = Selector(text=text, type="html")
+    where = url or page_url(selector, text)
+    rule = site_rule_for(where)
+    page: ArticlePage | None = None
+    extractor = "trafilatura"
+    if rule is not None:
+        page = rule.read(text, selector)
+        if page.paragraphs:
+            extractor = f"site:{rule.name}"
+        else:
+            notes.append(f"the {rule.name} rule found no body ({page.missing}); used the generic extractor")
+            logger.warning("%s: %s rule found no body: %s", where or "page", rule.name, page.missing)
+    if page is None or not page.paragraphs:
+        generic = generic_article(text, where)
+        if not generic.paragraphs:
+            raise ExtractError(where or "page", generic.missing or "no article text")
+        page = fill_from_generic(page, generic) if page is not None else generic
+    return Extracted(
+        title=page.title,
+        text=page.text,
+        published_at=page.published_at,
+        media=page.media,
+        author=page.editor,
+        url=where,
+        encoding=encoding,
+        declared_charset=declared,
+        extractor=extractor,
+        notes=tuple(notes),
+    )

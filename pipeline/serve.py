@@ -1,0 +1,287 @@
+"""`yuqing serve`: the one scheduler process (APScheduler 3.x). A minute tick patrols whenever the holiday
+calendar says a patrol is due, so 调休 and holidays need no rescheduling; the deadline sweep and the daily
+舆情日志 run beside it. A lock file in the data folder keeps a second instance from running the same jobs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from alerts import dispatcher
+from alerts.calendar import SHANGHAI, Cadence, calendar_warning
+from alerts.outbox import Outbox
+from alerts.records import daily_log, render_daily_log
+from alerts.workflow import SweepReport, Workflow
+from config.env import Env
+from config.errors import YuqingError
+from config.models import OfficeConfig
+from pipeline import clock
+
+logger = logging.getLogger(__name__)
+
+
+class AlreadyServing(YuqingError):
+    """Another `yuqing serve` holds the lock."""
+
+
+class ServeLock:
+    """An exclusive `flock` on a file in the data folder. The kernel drops it when the holder exits, even
+    when killed, so a stale lock never blocks a restart."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8").strip() or "unknown"
+        except OSError:
+            return "unknown"
+
+    def acquire(self, *, wait: bool, on_wait: Callable[[str], None] | None = None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                handle.close()
+                raise AlreadyServing(
+                    f"another yuqing serve is running ({self.holder()}; lock {self.path}); this one exits so "
+                    "no job runs twice (use --wait to stand by and take over when it stops)"
+                ) from None
+            if on_wait:
+                on_wait(self.holder())
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, since {clock.now():%Y-%m-%d %H:%M:%S}")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the descriptor releases the lock
+            self._handle = None
+
+
+@dataclass(slots=True)
+class PatrolRun:
+    slot: datetime
+    checkpoint: bool
+    ok: bool
+
+
+class Service:
+    """The jobs `yuqing serve` schedules, callable on their own (tests drive them with a frozen clock)."""
+
+    def __init__(
+        self,
+        office: OfficeConfig,
+        env: Env,
+        *,
+        now: Callable[[], datetime] = clock.now,
+        patrol: Callable[[], Any] | None = None,
+    ) -> None:
+        self.office = office
+        self.env = env
+        self.now = now
+        self.cadence = Cadence.from_schedule(office.schedule)
+        self.state_path = env.data_dir / "serve-state.json"
+        self._patrolling = threading.Lock()
+        self._patrol = patrol or self._run_patrol
+
+    # -- state: which slot ran last, so a restart neither repeats nor skips a patrol ------------------
+
+    def _state(self) -> dict[str, str]:
+        try:
+            return json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _save(self, state: dict[str, str]) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        tmp.replace(self.state_path)
+
+    # -- jobs ---------------------------------------------------------------------------------------
+
+    def tick(self) -> PatrolRun | None:
+        """Patrol if a slot (claim patrol or checkpoint) has come since the last patrol. Missed slots are
+        coalesced: after downtime there is one patrol, not one per slot missed."""
+        now = self.now()
+        slot = self.cadence.last_slot(now)
+        if slot is None:
+            return None
+        state = self._state()
+        last = state.get("patrol_slot")
+        if last and datetime.fromisoformat(last) >= slot:
+            return None
+        if not self._patrolling.acquire(blocking=False):
+            return None  # the previous patrol is still running; the next tick takes this slot
+        try:
+            checkpoint = slot in self.cadence.checkpoint_times(slot.date())
+            logger.info(
+                "patrol for slot %s%s", f"{slot:%Y-%m-%d %H:%M}", " (checkpoint)" if checkpoint else ""
+            )
+            ok = True
+            try:
+                self._patrol()
+            except Exception:  # a failed patrol must not stop the schedule; the next slot tries again
+                logger.exception("patrol for slot %s failed", slot)
+                ok = False
+            if checkpoint:
+                self.digest()
+            self._save({**state, "patrol_slot": slot.isoformat()})
+            self.sweep()
+            self.follow_up()
+            return PatrolRun(slot, checkpoint, ok)
+        finally:
+            self._patrolling.release()
+
+    def _run_patrol(self) -> None:
+        from pipeline.patrol import run_patrol
+
+        report = run_patrol(self.office, self.env)
+        logger.info("patrol done: %d items, %d new alerts", report.items, report.alerts_raised)
+
+    def _dispatch(self, *, digest: bool) -> None:
+        send = getattr(dispatcher, "dispatch_digest", None) if digest else dispatcher.dispatch
+        if send is None:
+            return
+        outbox = Outbox(self.env.outbox_path, realert=self.office.alerts.realert)
+        try:
+            send(outbox, self.office.alerts, dispatcher.build_channels(self.office.alerts), self.now)
+        finally:
+            outbox.close()
+
+    def digest(self) -> None:
+        """At a checkpoint: the digest of low-level alerts, where the dispatcher provides one."""
+        try:
+            self._dispatch(digest=True)
+        except Exception:
+            logger.exception("digest failed")
+
+    def sweep(self) -> SweepReport:
+        """Deadlines: remind, record lapses, escalate; then send what the sweep raised."""
+        outbox = Outbox(self.env.outbox_path, realert=self.office.alerts.realert)
+        workflow = Workflow(outbox, self.office, self.now)
+        try:
+            report = workflow.sweep()
+        finally:
+            workflow.close()
+            outbox.close()
+        if report.notices:
+            logger.info("sweep raised %d notice(s): %s", len(report.notices), ", ".join(report.notices))
+            try:
+                self._dispatch(digest=False)
+            except Exception:
+                logger.exception("sending the sweep's notices failed; the next patrol retries")
+        return report
+
+    def follow_up(self) -> int:
+        """Feed the watched cases what the store now holds of their posts; the number reopened."""
+        from pipeline.store import open_store
+
+        outbox = Outbox(self.env.outbox_path, realert=self.office.alerts.realert)
+        workflow = Workflow(outbox, self.office, self.now)
+        reopened = 0
+        try:
+            store = open_store(self.env)
+            try:
+                for case in workflow.watched():
+                    doc = store.get(case.post_id)
+                    if doc and isinstance(doc.get("counts"), dict):
+                        reopened += workflow.observe(case.id, doc["counts"]) is not None
+            finally:
+                store.close()
+        except Exception:  # the store may be down; the next patrol looks again
+            logger.exception("follow-up of watched cases failed")
+        finally:
+            workflow.close()
+            outbox.close()
+        return reopened
+
+    def write_daily_log(self, day: date | None = None) -> Path:
+        day = day or self.now().astimezone(SHANGHAI).date()
+        outbox = Outbox(self.env.outbox_path, realert=self.office.alerts.realert)
+        workflow = Workflow(outbox, self.office, self.now)
+        try:
+            workflow.sync()
+            text = render_daily_log(day, daily_log(workflow, day), self.now())
+        finally:
+            workflow.close()
+            outbox.close()
+        path = self.env.data_dir / "daily" / f"{day:%Y-%m-%d}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        logger.info("舆情日志 %s written to %s", day, path)
+        return path
+
+
+def build_scheduler(service: Service) -> BlockingScheduler:
+    schedule = service.office.schedule
+    scheduler = BlockingScheduler(
+        timezone=SHANGHAI,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    # Two instances of the tick may overlap while a long patrol runs; the second returns at once
+    # (a lock inside `tick`) instead of APScheduler logging a skipped run every minute.
+    scheduler.add_job(service.tick, CronTrigger(second=0), id="patrol-tick", max_instances=2)
+    scheduler.add_job(service.sweep, IntervalTrigger(minutes=schedule.sweep_minutes), id="deadline-sweep")
+    hour, minute = (int(part) for part in schedule.daily_log.split(":"))
+    if hour == 24:  # "24:00" is the end of the day
+        hour, minute = 23, 59
+    scheduler.add_job(service.write_daily_log, CronTrigger(hour=hour, minute=minute), id="daily-log")
+    return scheduler
+
+
+def serve(office: OfficeConfig, env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
+    """Take the lock, catch up (a sweep and any patrol missed while down), then run until a signal."""
+    lock = ServeLock(env.data_dir / "serve.lock")
+    lock.acquire(
+        wait=wait, on_wait=lambda holder: say(f"yuqing serve: waiting for the running instance ({holder})")
+    )
+    try:
+        warning = calendar_warning(clock.now().date())
+        if warning:
+            logger.warning("calendar: %s", warning)
+        service = Service(office, env)
+        service.sweep()
+        service.tick()
+        scheduler = build_scheduler(service)
+
+        def stop(signum: int, _frame: Any) -> None:
+            logger.info("signal %d: stopping the scheduler", signum)
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        now = clock.now()
+        upcoming = [s for s in service.cadence.patrol_slots(now.date()) if s > now] or [
+            service.cadence.patrol_slots(now.date() + timedelta(days=1))[0]
+        ]
+        say(
+            f"yuqing serve: serving (pid {os.getpid()}); patrols follow the calendar, next at "
+            f"{upcoming[0]:%Y-%m-%d %H:%M}; deadline sweep every {office.schedule.sweep_minutes} min; "
+            f"舆情日志 at {office.schedule.daily_log}"
+        )
+        scheduler.start()
+        say("yuqing serve: stopped")
+    finally:
+        lock.release()

@@ -1,0 +1,480 @@
+"""The configurable spider for the many local sites an office also watches (message boards, county news,
+local forums): `scrapy crawl generic -a source=<name>`, everything else in that source's `options`.
+
+A list page is read with the source's selectors (`GenericSiteOptions`): each entry's link, title, date,
+author and summary; the next page by a link or a URL template; optionally each article page for its body.
+What was fetched before is skipped (`SourceState`). A first list page without entries is reported as
+`empty` (the list container is there but holds nothing) or `layout_changed` (the selectors match nothing
+on a page that has content), and the crawl then finishes with that reason for `yuqing doctor` and the alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from typing import Any, Self
+from urllib.parse import urldefrag, urljoin
+
+import scrapy
+from parsel import Selector, SelectorList
+from pydantic import ValidationError
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response, TextResponse
+
+from config.errors import ConfigError
+from config.models import GenericSiteOptions, SourceConfig
+from pipeline.clock import now
+from pipeline.fields import clean_text, parse_cn_datetime
+from pipeline.health import REASONS
+from pipeline.items import SHANGHAI, AuthorKind, Post, Source
+from spiders.base.source import SourceSpiderMixin, load_source_config
+from spiders.health import EXPECTS, SourceUnavailable, report_problem
+from spiders.middlewares import ORIGINAL_URL
+from spiders.state import SourceState
+
+# More replacement characters than this in a page means it was decoded with the wrong charset.
+MAX_REPLACEMENT_CHARS = 8
+# A page with less visible text than this holds no list, whatever its selectors say.
+BLANK_PAGE_CHARS = 40
+_BRACKETS = "[]()（）【】<>《》 \t\r\n\u3000"
+
+
+def select(node: Selector | TextResponse, query: str) -> SelectorList:
+    """CSS, or XPath when the query starts like a path (as `GenericSiteOptions` checked it)."""
+    if query.startswith(("/", "(", "./", "../")):
+        return node.xpath(query)
+    return node.css(query)
+
+
+def _text_of(found: Selector) -> str:
+    # A ::text or ::attr() query yields strings; an element query yields the element, read as its text.
+    if isinstance(found.root, str):
+        return found.root
+    return "".join(found.xpath(".//text()").getall())
+
+
+def first_text(node: Selector | TextResponse, queries: tuple[str, ...]) -> str | None:
+    """The text of the first query that finds any; every node it finds, joined."""
+    for query in queries:
+        text = clean_text(" ".join(_text_of(found) for found in select(node, query)))
+        if text:
+            return text
+    return None
+
+
+def parse_date(text: str | None, formats: list[str], today: datetime) -> datetime | None:
+    """A list or page date in Asia/Shanghai: the configured formats first, then the common Chinese forms.
+
+    A format without a year takes `today`'s year, or the year before when that would put the date in the
+    future (a list read on 2 January still shows "12-31").
+    """
+    if not text:
+        return None
+    cleaned = text.strip(_BRACKETS)
+    for fmt in formats:
+        has_year = "%Y" in fmt or "%y" in fmt
+        try:
+            moment = datetime.strptime(
+                cleaned if has_year else f"{today.year} {cleaned}", fmt if has_year else f"%Y {fmt}"
+            )
+        except ValueError:
+            continue
+        moment = moment.replace(tzinfo=SHANGHAI)
+        if not has_year and moment > today + timedelta(days=1):
+            moment = moment.replace(year=moment.year - 1)
+        return moment
+    return parse_cn_datetime(cleaned)
+
+
+def native_id_of(url: str) -> str:
+    """A stable id from the entry's address: the same page is the same post whichever list showed it."""
+    address = re.sub(r"^https?://", "", urldefrag(url)[0])
+    if len(address) <= 120:
+        return address
+    return f"{address[:80]}~{hashlib.sha1(address.encode()).hexdigest()[:16]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry of a list page."""
+
+    url: str
+    title: str
+    published_at: datetime | None = None
+    author: str | None = None
+    summary: str | None = None
+    version: int = 0  # what the list said (its date), so a later patrol knows the entry was read
+
+    @property
+    def latest(self) -> datetime | None:
+        """The latest moment the entry can be from: a date without a time may be any time that day."""
+        moment = self.published_at
+        if moment is not None and moment.timetz().replace(tzinfo=None) == time():
+            return moment + timedelta(days=1, seconds=-1)
+        return moment
+
+    @property
+    def native_id(self) -> str:
+        return native_id_of(self.url)
+
+
+class GenericSpider(SourceSpiderMixin, scrapy.Spider):
+    name = "generic"
+
+    def __init__(
+        self, source: str | None = None, *, source_config: SourceConfig | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if source_config is None and not source:
+            raise ConfigError(
+                "sources.yaml", "-", "say which source to crawl: scrapy crawl generic -a source=<name>"
+            )
+        self.source_config = source_config or load_source_config(source or "")
+        if self.source_config.spider != self.name:
+            raise ConfigError(
+                "sources.yaml",
+                f"{self.source_config.name}.spider",
+                f"is {self.source_config.spider!r}, but this spider is {self.name!r}",
+            )
+        self.source_name = self.source_config.name
+        try:
+            self.site = GenericSiteOptions.model_validate(self.source_config.options)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(part) for part in error["loc"])
+            raise ConfigError("sources.yaml", f"{self.source_name}.options.{key}", error["msg"]) from None
+        self.start_urls = list(self.source_config.start_urls)
+        self.state = SourceState.load(self.source_name, limit=self.site.state_limit)
+        self.patrol_at = now()
+        self.cutoff = self.patrol_at - timedelta(hours=self.source_config.max_age_hours)
+        self.health: dict[str, str] = {}  # reason -> first detail, for the finish reason
+        self.articles_read = 0
+        self.articles_without_body = 0
+        self.judged = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._finish, signal=signals.spider_idle)
+        crawler.signals.connect(spider._save_state, signal=signals.spider_closed)
+        return spider
+
+    # Counting -----------------------------------------------------------------------------------------------
+
+    def stat(self, key: str, count: int = 1) -> None:
+        """What a patrol did (`yuqing/crawl/<source>/<key>`)."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"yuqing/crawl/{self.source_name}/{key}", count)
+
+    def problem(self, reason: str, url: str, detail: str) -> None:
+        """A counted, logged problem; a health reason also decides how the crawl finishes."""
+        report_problem(self.crawler, self.source_name, reason, url, detail)
+        if reason in REASONS:
+            self.health.setdefault(reason, detail)
+
+    def fetch_failed(self, failure: Any) -> None:
+        request = failure.request
+        if failure.check(SourceUnavailable):
+            return  # counted by the health middleware, which is closing the crawl
+        url = request.meta.get(ORIGINAL_URL, request.url)
+        response = getattr(failure.value, "response", None)
+        status = response.status if response is not None else None
+        is_first_list = request.callback == self.parse_list and request.cb_kwargs.get("page") == 1
+        if is_first_list and status in (404, 410):
+            self.problem("layout_changed", url, f"the list page answers HTTP {status}: has it moved?")
+        elif is_first_list:
+            what = f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            self.problem("unreachable", url, f"the list page could not be fetched ({what})")
+        elif status is not None:
+            self.problem(f"http_{status}", url, f"HTTP {status}")
+        else:
+            self.problem("fetch_error", url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    # Crawl ---------------------------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.logger.info(
+            "%s: patrol at %s, skipping items older than %s (%s)",
+            self.source_name,
+            self.patrol_at.isoformat(),
+            self.cutoff.isoformat(),
+            "first run" if self.state.first_run else f"{len(self.state.seen)} ids remembered",
+        )
+        for url in self.start_urls:
+            yield self.list_request(url, url, 1)
+
+    def list_request(self, url: str, list_url: str, page: int) -> scrapy.Request:
+        meta: dict[str, Any] = {EXPECTS: "list"}
+        if self.source_config.render:
+            # A list filled in by XHR is complete once the network has been quiet for a moment.
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+        return scrapy.Request(
+            url,
+            callback=self.parse_list,
+            errback=self.fetch_failed,
+            cb_kwargs={"list_url": list_url, "page": page},
+            meta=meta,
+            priority=10,
+        )
+
+    def decoded(self, response: TextResponse) -> TextResponse:
+        """The page in the source's `encoding` when one is configured; a wrongly decoded page is counted."""
+        if self.site.encoding:
+            response = response.replace(encoding=self.site.encoding)
+        broken = response.text.count("\ufffd")
+        if broken > MAX_REPLACEMENT_CHARS:
+            self.problem(
+                "bad_encoding",
+                response.url,
+                f"{broken} characters could not be decoded as {response.encoding}; set options.encoding (gbk?)",
+            )
+        return response
+
+    def parse_list(self, response: Response, list_url: str, page: int) -> Iterator[scrapy.Request | Post]:
+        if not isinstance(response, TextResponse):
+            self.problem("not_text", response.url, f"{response.headers.get('Content-Type')!r} is not a page")
+            return
+        response = self.decoded(response)
+        self.stat("list_pages")
+        nodes = select(response, self.site.items)
+        if not nodes:
+            if page == 1:
+                self._judge_missing_list(response)
+            self.logger.info("%s: list page %d of %s: no entries; stop", self.source_name, page, list_url)
+            return
+        entries = self._entries(response, nodes)
+        if page == 1 and not entries:
+            self.problem(
+                "layout_changed",
+                response.url,
+                f"items matches {len(nodes)} entries but none has a title and a link: "
+                "options.fields no longer match",
+            )
+            return
+        wanted = [entry for entry in entries if self._is_wanted(entry)]
+        for entry in wanted:
+            if self.site.article is not None:
+                yield scrapy.Request(
+                    entry.url,
+                    callback=self.parse_article,
+                    errback=self.fetch_failed,
+                    cb_kwargs={"entry": entry},
+                )
+            else:
+                yield self._post(entry, response.url, text=entry.summary or entry.title)
+        oldest = min((e.latest for e in entries if e.latest), default=None)
+        stop = self._stop_reason(page, len(wanted), oldest)
+        next_url = None if stop else self._next_page(response, list_url, page)
+        self.logger.info(
+            "%s: list page %d of %s: %d entries, %d new%s",
+            self.source_name,
+            page,
+            list_url,
+            len(entries),
+            len(wanted),
+            f"; stop ({stop or 'no next page'})" if next_url is None else "",
+        )
+        if next_url is not None:
+            yield self.list_request(next_url, list_url, page + 1)
+
+    def _judge_missing_list(self, response: TextResponse) -> None:
+        container = self.site.container
+        if container is not None and select(response, container):
+            self.problem("empty", response.url, f"the list ({container}) is on the page but holds no entries")
+            return
+        visible = re.sub(
+            r"\s+",
+            "",
+            "".join(
+                response.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+            ),
+        )
+        if len(visible) < BLANK_PAGE_CHARS:
+            self.problem("empty", response.url, f"the page is blank ({len(visible)} characters of text)")
+        elif container is not None:
+            self.problem("layout_changed", response.url, f"the list container {container} is not on the page")
+        else:
+            self.problem(
+                "layout_changed", response.url, f"items {self.site.items} matches nothing on the page"
+            )
+
+    def _entries(self, response: TextResponse, nodes: SelectorList) -> list[Entry]:
+        fields = self.site.fields
+        entries: list[Entry] = []
+        dated = 0
+        for position, node in enumerate(nodes):
+            href = first_text(node, fields.url)
+            title = first_text(node, fields.title)
+            if not href or not title:
+                missing = " and ".join(
+                    name for name, value in (("link", href), ("title", title)) if not value
+                )
+                self.problem("bad_entry", response.url, f"entry {position + 1}: no {missing}")
+                continue
+            url = response.urljoin(href)
+            if not url.startswith(("http://", "https://")):
+                self.problem("bad_entry", response.url, f"entry {position + 1}: {href!r} is not a page link")
+                continue
+            date_text = first_text(node, fields.date) if fields.date else None
+            published = parse_date(date_text, self.site.date_formats, self.patrol_at)
+            if fields.date and published is None:
+                self.problem(
+                    "bad_date", response.url, f"entry {position + 1}: cannot read a date in {date_text!r}"
+                )
+            dated += published is not None
+            entries.append(
+                Entry(
+                    url=url,
+                    title=title,
+                    published_at=published,
+                    author=first_text(node, fields.author) if fields.author else None,
+                    summary=first_text(node, fields.summary) if fields.summary else None,
+                    version=int(published.timestamp()) if published else 0,
+                )
+            )
+        if fields.date and entries and not dated:
+            self.problem(
+                "layout_changed",
+                response.url,
+                f"no entry has a date readable by {self.site.date_formats or 'the usual forms'} "
+                f"(options.fields.date {', '.join(fields.date)})",
+            )
+        return entries
+
+    def _is_wanted(self, entry: Entry) -> bool:
+        if entry.latest is not None and entry.latest < self.cutoff:
+            self.stat("too_old")
+            return False
+        if not self.state.is_new(entry.native_id, entry.version):
+            self.stat("seen")
+            return False
+        return True
+
+    def _stop_reason(self, page: int, wanted: int, oldest: datetime | None) -> str | None:
+        """Why not to read the next list page; None to read it. Lists are newest first."""
+        if wanted == 0:
+            return "whole page already seen or too old"
+        if oldest is not None and oldest < self.cutoff:
+            return f"reached items older than {self.source_config.max_age_hours} h"
+        if page >= self.source_config.max_pages:
+            return f"max_pages {self.source_config.max_pages}"
+        return None
+
+    def _next_page(self, response: TextResponse, list_url: str, page: int) -> str | None:
+        pagination = self.site.pagination
+        if pagination is None:
+            return None
+        if pagination.next_page is not None:
+            href = first_text(response, (pagination.next_page,))
+            if not href:
+                return None
+            url = response.urljoin(href)
+            return url if url.startswith(("http://", "https://")) else None
+        assert pagination.page_url is not None
+        # Page 2 is numbered page_start (index_1.html on TRS sites, where page 1 is index.html).
+        return urljoin(list_url, pagination.page_url.format(page=pagination.page_start + page - 1))
+
+    def parse_article(self, response: Response, entry: Entry) -> Iterator[Post]:
+        if not isinstance(response, TextResponse):
+            self.problem("not_text", response.url, f"{response.headers.get('Content-Type')!r} is not a page")
+            yield self._post(entry, response.url, text=entry.summary or entry.title)
+            return
+        response = self.decoded(response)
+        article = self.site.article
+        assert article is not None
+        self.articles_read += 1
+        paragraphs = self._body(response, article.body, article.drop)
+        if not paragraphs:
+            self.articles_without_body += 1
+            self.problem("no_body", response.url, f"none of {', '.join(article.body)} holds text")
+        published = entry.published_at
+        if article.date:
+            page_date = parse_date(first_text(response, article.date), self.site.date_formats, self.patrol_at)
+            # The page usually has the minutes the list leaves out.
+            published = page_date or published
+        yield self._post(
+            replace(
+                entry,
+                title=(first_text(response, article.title) if article.title else None) or entry.title,
+                published_at=published,
+                author=(first_text(response, article.author) if article.author else None) or entry.author,
+            ),
+            response.url,
+            text="\n".join(paragraphs) or entry.summary or entry.title,
+        )
+
+    def _body(self, response: TextResponse, body: tuple[str, ...], drop: tuple[str, ...]) -> list[str]:
+        container = next(filter(None, (select(response, query) for query in body)), None)
+        if not container:
+            return []
+        # A fresh tree, so dropping nodes leaves the response as it came.
+        tree = Selector(text=container[0].get())
+        for query in ("script", "style", *drop):
+            for node in select(tree, query):
+                node.drop()
+        blocks = tree.css("p")
+        raw = (
+            ["".join(p.xpath(".//text()").getall()) for p in blocks]
+            if blocks
+            else tree.xpath("//text()").getall()
+        )
+        return [text for text in map(clean_text, raw) if text]
+
+    def _post(self, entry: Entry, page_url: str, text: str) -> Post:
+        published = entry.published_at
+        if published is None:
+            self.problem(
+                "no_time", page_url, "no publication date on the list or the page; the patrol time is used"
+            )
+            published = self.patrol_at
+        self.state.remember(entry.native_id, int(published.timestamp()), entry.version)
+        self.stat("posts")
+        return Post(
+            id=Post.make_id(Source.LOCAL, f"{self.source_name}:{entry.native_id}"),
+            source=Source.LOCAL,
+            url=entry.url,
+            title=entry.title,
+            text=text,
+            published_at=published,
+            crawled_at=now(),
+            author=entry.author,
+            author_kind=AuthorKind(self.site.author_kind),
+            media=self.site.media or self.source_name,
+            raw_ref=page_url,
+        )
+
+    # End ------------------------------------------------------------------------------------------------------
+
+    def _finish(self, spider: scrapy.Spider) -> None:
+        """On idle: a crawl that met a health problem finishes with it as its reason."""
+        if spider is not self:
+            return
+        if not self.judged and self.articles_read and self.articles_without_body == self.articles_read:
+            assert self.site.article is not None
+            self.problem(
+                "layout_changed",
+                self.start_urls[0],
+                f"none of the {self.articles_read} article pages has a body at "
+                f"{', '.join(self.site.article.body)}",
+            )
+        self.judged = True
+        reason = next((reason for reason in REASONS if reason in self.health), None)
+        if reason is not None:
+            raise CloseSpider(reason)
+
+    def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
+        if spider is not self:
+            return
+        path = self.state.save()
+        self.logger.info(
+            "%s: state saved to %s (%d ids, close reason %s)",
+            self.source_name,
+            path,
+            len(self.state.seen),
+            reason,
+        )

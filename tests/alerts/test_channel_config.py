@@ -1,0 +1,141 @@
+"""Channels in alerts.yaml are checked when the file is loaded: a wrong option gives one line naming the
+file, line and key, a secret written into the file is refused, and every shipped example is valid."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from alerts.dispatcher import open_channels
+from config.errors import ConfigError
+from config.loader import DEFAULT_DIR, load_file
+from config.models import AlertsFile
+
+HEAD = "min_level: 社会热点问题\nchannels:\n  - name: console\n    type: console\n"
+
+
+def load(tmp_path: Path, text: str) -> AlertsFile:
+    path = tmp_path / "alerts.yaml"
+    path.write_text(HEAD + text, encoding="utf-8")
+    return load_file(path, AlertsFile)
+
+
+@pytest.mark.parametrize(
+    ("channel", "line", "key", "reason"),
+    [
+        (
+            (
+                "  - name: duty-dingtalk\n    type: dingtalk\n    options:\n"
+                "      url: https://oapi.dingtalk.com/robot/send?access_token=abc\n"
+            ),
+            8,
+            "channels[1].options",
+            (
+                "url: secrets are not written in alerts.yaml; put the value in an environment variable "
+                "(or the ignored .env file) and give its name as url_env"
+            ),
+        ),
+        (
+            (
+                "  - name: office-mail\n    type: email\n    options:\n      host: smtp.example.gov.cn\n"
+                "      from: yuqing@example.gov.cn\n      password: hunter2\n"
+            ),
+            8,
+            "channels[1].options",
+            "password: secrets are not written in alerts.yaml",
+        ),
+        (
+            "  - name: duty-dingtalk\n    type: dingtalk\n    options:\n      url_evn: YUQING_DINGTALK_URL\n",
+            8,
+            "channels[1].options",
+            "url_evn: Extra inputs are not permitted",
+        ),
+        (
+            "  - name: duty-dingtalk\n    type: dingtalk\n    options: {}\n",
+            7,
+            "channels[1].options",
+            "url_env: Field required",
+        ),
+        (
+            (
+                "  - name: county-wecom\n    type: wecom\n    options:\n      url_env: YUQING_WECOM_URL\n"
+                "      msgtype: markdown\n      mentions: {清丰县委宣传部: ['13900000000']}\n"
+            ),
+            8,
+            "channels[1].options",
+            "WeCom bots @-mention by mobile only in text messages: use msgtype: text",
+        ),
+        (
+            (
+                "  - name: duty-dingtalk\n    type: dingtalk\n    options:\n      url_env: YUQING_DINGTALK_URL\n"
+                "      mentions: {市网信办值班室: ['138-0000-0000']}\n"
+            ),
+            8,
+            "channels[1].options",
+            "mentions.市网信办值班室.0: String should match pattern",
+        ),
+        (
+            (
+                "  - name: office-mail\n    type: email\n    options:\n      host: smtp.example.gov.cn\n"
+                "      from: yuqing@example.gov.cn\n      user: yuqing\n"
+            ),
+            8,
+            "channels[1].options",
+            "user is set but password_env is not",
+        ),
+        (
+            "  - name: duty-dingtalk\n    type: dingtalk\n    options:\n      url_env: https://oapi.dingtalk.com\n",
+            8,
+            "channels[1].options",
+            "url_env: String should match pattern",
+        ),
+        ("fallback: [office-mail]\n", 5, "fallback", "no channel is named 'office-mail' (channels: console)"),
+    ],
+)
+def test_a_bad_channel_gives_one_line_with_file_line_key_and_reason(
+    tmp_path: Path, channel: str, line: int, key: str, reason: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, channel)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{tmp_path / 'alerts.yaml'}:{line}: {key}: ")
+    assert reason in message
+
+
+def test_a_secret_in_a_value_never_reaches_the_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, "  - name: b\n    type: wecom\n    options:\n      key: 5f1c0d9a-7e2b-4c61\n")
+    assert "5f1c0d9a" not in str(caught.value)
+
+
+def test_every_commented_example_in_the_shipped_file_is_valid_and_builds(tmp_path: Path) -> None:
+    shipped = (DEFAULT_DIR / "alerts.yaml").read_text(encoding="utf-8")
+    # Un-comment the example channels the way an office would.
+    block = shipped[shipped.index("  # 示例") : shipped.index("\n\n", shipped.index("  # 示例"))]
+    examples = "\n".join(re.sub(r"^  # ", "  ", row) for row in block.splitlines()[1:])
+    enabled = shipped.replace(block, examples).replace("fallback: []", "fallback: [office-mail, console]")
+    path = tmp_path / "alerts.yaml"
+    path.write_text(enabled, encoding="utf-8")
+    config = load_file(path, AlertsFile)
+    assert [c.type for c in config.channels] == ["console", "email", "dingtalk", "wecom", "feishu", "webhook"]
+    variables = re.findall(r"_env: (YUQING_[A-Z_]+)", enabled)
+    assert len(variables) == 8
+    environ = dict.fromkeys(variables, "https://example.gov.cn/hook?key=k")
+    channels, unavailable = open_channels(config, environ=environ)
+    assert unavailable == {}
+    assert sorted(channels) == sorted(c.name for c in config.channels)
+    # Without the variables, only the console can be built, and each other channel says what is missing.
+    channels, unavailable = open_channels(config, environ={})
+    assert list(channels) == ["console"]
+    assert unavailable["duty-dingtalk"] == "environment variable YUQING_DINGTALK_URL is not set"
+    assert unavailable["office-mail"] == "environment variable YUQING_SMTP_PASSWORD is not set"
+
+
+def test_the_shipped_default_needs_no_secret() -> None:
+    config = load_file(DEFAULT_DIR / "alerts.yaml", AlertsFile)
+    channels, unavailable = open_channels(config, environ={})
+    assert list(channels) == ["console"]
+    assert unavailable == {}

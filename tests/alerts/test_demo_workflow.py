@@ -1,0 +1,192 @@
+"""The issue's finish line, end to end in real processes: a demo patrol's serious item reaches its county
+units by email and duty staff through the DingTalk bot (a real SMTP server and bot on 127.0.0.1), it is
+claimed in time, an unclaimed item escalates to 市委宣传部 and 市政府办 on time by the same channels, and
+the quarterly 通报 shows both."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from alerts.outbox import Outbox
+from alerts.workflow import Workflow
+from classifiers.types import Level
+from config.env import get_env
+from config.loader import DEFAULT_DIR, load_config
+from pipeline.cli import app
+from tests.alerts.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
+from tests.alerts.receiver import BotReceiver
+from tests.alerts.test_workflow import Clock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ADDRESSES = {
+    "范县县委宣传部": "xcb@fanxian.example.gov.cn",
+    "范县政府办": "zfb@fanxian.example.gov.cn",
+    "范县交通运输局": "jtj@fanxian.example.gov.cn",
+    "清丰县委宣传部": "xcb@qingfeng.example.gov.cn",
+    "清丰县政府办": "zfb@qingfeng.example.gov.cn",
+    "市委宣传部": "xcb@puyang.example.gov.cn",
+    "市政府办": "zfb@puyang.example.gov.cn",
+}
+
+
+def alerts_yaml(smtp: SmtpServer) -> str:
+    to = "\n".join(f"        {unit}: [{address}]" for unit, address in ADDRESSES.items())
+    mail_units = "\n".join(f"  {unit}: [office-mail]" for unit in ADDRESSES if not unit.startswith("市"))
+    return f"""
+min_level: 社会热点问题
+channels:
+  - name: console
+    type: console
+  - name: office-mail
+    type: email
+    options:
+      host: {smtp.host}
+      port: {smtp.port}
+      security: none
+      user: {SMTP_USER}
+      password_env: YUQING_SMTP_PASSWORD
+      from: {SMTP_USER}
+      to:
+{to}
+  - name: duty-dingtalk
+    type: dingtalk
+    options:
+      url_env: YUQING_DINGTALK_URL
+      secret_env: YUQING_DINGTALK_SECRET
+delivery:
+  wait_seconds: 5
+recipients:
+{mail_units}
+  市委宣传部: [office-mail, duty-dingtalk]
+  市政府办: [office-mail]
+  市网信办值班室: [duty-dingtalk]
+"""
+
+
+def demo(env: dict[str, str]) -> None:
+    # A real process: the demo patrol starts its replay server and one `scrapy crawl` per source.
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def yuqing(*args: str, now: str) -> str:
+    result = CliRunner().invoke(app, list(args), env={"YUQING_NOW": now})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def mails_to(smtp: SmtpServer, unit: str) -> list[str]:
+    return [str(mail["Subject"]) for rcpts, mail in smtp.mailbox.messages if ADDRESSES[unit] in rcpts]
+
+
+def only_weibo_search(office: Path) -> None:
+    """The recorded 微博 search carries both stories; the other sources are paused to keep the test short."""
+    path = office / "sources.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for source in data["sources"]:
+        source["enabled"] = source["name"] == "weibo_search"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_demo_patrol_notifies_escalates_and_reports(
+    tmp_path: Path, smtp: SmtpServer, receiver: BotReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    office = tmp_path / "office"
+    shutil.copytree(DEFAULT_DIR, office, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (office / "alerts.yaml").write_text(alerts_yaml(smtp), encoding="utf-8")
+    only_weibo_search(office)
+    data = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
+    env |= {
+        "YUQING_DATA_DIR": str(data),
+        "YUQING_CONFIG_DIR": str(office),
+        "YUQING_SMTP_PASSWORD": SMTP_PASSWORD,
+        "YUQING_DINGTALK_URL": receiver.dingtalk_url,
+        "YUQING_DINGTALK_SECRET": "SECabc123def456",
+        "COLUMNS": "220",
+    }
+
+    # 09:00 — the demo patrol: the 范县 crash is a 重大突发事态 for 范县's units, by email and to the duty bot.
+    demo(env)
+    assert any("【重大突发事态】" in s and "相撞" in s for s in mails_to(smtp, "范县县委宣传部"))
+    assert any("【重大突发事态】" in s and "相撞" in s for s in mails_to(smtp, "范县交通运输局"))
+    duty_bot = [r.body["markdown"]["title"] + r.body["markdown"]["text"] for r in receiver.of("dingtalk")]
+    assert any("重大突发事态" in text and "相撞" in text for text in duty_bot)
+
+    # Duty staff and the units act from here on, on the demo's outbox.
+    for name, value in {**env, "YUQING_OUTBOX": str(data / "demo" / "alerts.sqlite3")}.items():
+        monkeypatch.setenv(name, value)
+    get_env.cache_clear()
+    outbox = Outbox(get_env().outbox_path)
+    workflow = Workflow(outbox, load_config(office), Clock("2026-11-23T09:00"))
+    workflow.sync()
+    cases = workflow.cases()
+    crash = next(c for c in cases if c.level is Level.MAJOR_EMERGENCY and c.counties == ["范县"])
+    wages = next(c for c in cases if c.counties == ["清丰县"])
+    workflow.close()
+    outbox.close()
+
+    # 09:20 — 范县 claims its case; 清丰 does not.
+    claimed = yuqing(
+        "claim", crash.id, "--unit", "范县县委宣传部", "--by", "李明", now="2026-11-23T09:20:00+08:00"
+    )
+    assert "已认领" in claimed
+    before = len(smtp.mailbox.messages)
+
+    # 09:29 — nothing is late yet.
+    assert "逾期升级 0 件" in yuqing("sweep", now="2026-11-23T09:29:00+08:00")
+    assert not any("逾期未认领" in str(mail["Subject"]) for _, mail in smtp.mailbox.messages[before:])
+
+    # 09:30 — the claim patrol: 清丰's case escalates to 市委宣传部 and 市政府办, by email and bot.
+    assert "逾期升级 0 件" not in yuqing("sweep", now="2026-11-23T09:30:00+08:00")
+    escalations = [s for s in mails_to(smtp, "市委宣传部") if "逾期未认领" in s and wages.title[:10] in s]
+    assert len(escalations) == 1
+    assert any("逾期未认领" in s and wages.title[:10] in s for s in mails_to(smtp, "市政府办"))
+    assert any("逾期未认领" in s and wages.title[:10] in s for s in mails_to(smtp, "清丰县委宣传部"))
+    assert any("逾期未认领" in r.body["markdown"]["title"] for r in receiver.of("dingtalk"))
+    assert not any("逾期未认领" in s for s in mails_to(smtp, "范县县委宣传部"))
+
+    # The assessment shows both: 范县 claimed in time, 清丰's lapse on record.
+    report = yuqing(
+        "report", "--quarter", "2026Q4", "--csv", str(tmp_path / "q4.csv"), now="2026-11-23T09:40:00+08:00"
+    )
+    rows = {
+        line.split(",")[0]: line.split(",")[1:]
+        for line in (tmp_path / "q4.csv").read_text("utf-8-sig").splitlines()
+    }
+    assert int(rows["范县县委宣传部"][0]) >= 1  # received
+    assert rows["范县县委宣传部"][1] == "1"  # claimed in time
+    assert rows["清丰县委宣传部"][:2] == ["1", "0"]
+    assert rows["清丰县委宣传部"][3] == "1"  # overdue
+    assert wages.id in report
+    assert "逾期记录" in report
+
+    # On record: opened by the patrol, delivered, escalated by the sweep at 09:30.
+    outbox = Outbox(get_env().outbox_path)
+    workflow = Workflow(outbox, load_config(office), Clock("2026-11-23T09:40"))
+    history = [(h.action, h.to_state.value, f"{h.at:%H:%M}") for h in workflow.history(wages.id)]
+    assert history == [
+        ("open", "new", "09:00"),
+        ("notify", "notified", "09:29"),
+        ("escalate", "escalated", "09:30"),
+    ]
+    workflow.close()
+    outbox.close()
+    get_env.cache_clear()

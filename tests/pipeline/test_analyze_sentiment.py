@@ -1,0 +1,65 @@
+"""`yuqing analyze` with either sentiment model: the default explains itself, snownlp stays selectable in
+config/severity.yaml, and a wrong choice stops with the file and key named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from classifiers.sentiment import SnowNLPSentiment
+from pipeline.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPLAINT = "清丰县一小区停暖多日，居民多次投诉，物业推诿，热力公司踢皮球[怒]"
+
+
+def config_with(tmp_path: Path, choice: str) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    severity = config / "severity.yaml"
+    text = severity.read_text(encoding="utf-8")
+    assert "sentiment_model: lexicon" in text
+    severity.write_text(
+        text.replace("sentiment_model: lexicon", f"sentiment_model: {choice}"), encoding="utf-8"
+    )
+    return config
+
+
+def analyse(monkeypatch: pytest.MonkeyPatch, config: Path | None, *texts: str):
+    if config is not None:
+        monkeypatch.setenv("YUQING_CONFIG_DIR", str(config))
+    lines = "\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts) + "\n"
+    return CliRunner().invoke(app, ["analyze"], input=lines)
+
+
+def outputs(result) -> list[dict]:
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_default_model_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YUQING_CONFIG_DIR", raising=False)
+    (out,) = outputs(analyse(monkeypatch, None, COMPLAINT))
+    assert out["polarity"] == "negative"
+    assert out["sentiment"] < 0.1
+    assert any("「推诿」" in r and "「踢皮球」" in r for r in out["sentiment_reasons"])
+    assert "负面表情[怒]" in out["sentiment_reasons"]
+
+
+def test_snownlp_is_selectable_and_reads_our_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (out,) = outputs(analyse(monkeypatch, config_with(tmp_path, "snownlp"), COMPLAINT))
+    expected = SnowNLPSentiment().score(out["tokens"])
+    assert out["sentiment"] == pytest.approx(expected, abs=1e-4)
+    assert out["sentiment_reasons"][0].startswith("snownlp")
+
+
+def test_an_unknown_model_is_named_with_file_and_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = config_with(tmp_path, "bert")
+    result = analyse(monkeypatch, config, COMPLAINT)
+    assert result.exit_code == 2
+    assert f"{config / 'severity.yaml'}:" in result.stderr
+    assert "sentiment_model" in result.stderr
