@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -122,14 +122,36 @@ def run_patrol(
     env_vars.setdefault("YUQING_RUN_ID", f"{clock.now():%Y%m%dT%H%M}")
     sources = [s for s in office.sources.sources if s.enabled and (not only or s.name in only)]
     log_dir = env.data_dir / "logs"
-    runs = [crawl_source(source, env_vars, log_dir) for source in sources]
-    for run in runs:
+    channels = build_channels(office.alerts)
+    report = DispatchReport()
+    runs: list[SourceRun] = []
+    for source in sources:
+        run = crawl_source(source, env_vars, log_dir)
+        runs.append(run)
         if run.health == FAILED and not run.stats:
             report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
-    outbox = Outbox(env.outbox_path)
-    try:
-        report = dispatch(outbox, office.alerts, build_channels(office.alerts), clock.now)
-    finally:
-        outbox.close()
+        # Tell people now what this source raised, rather than after every other source is crawled;
+        # what must wait for a rate window or a retry is left to the final round.
+        _add(report, _dispatch(env, office, channels, wait=0))
+    _add(report, _dispatch(env, office, channels, wait=None))
     raised = sum(r.stat("yuqing/alert/raised") for r in runs)
     return PatrolReport(runs, time.perf_counter() - started, report, raised)
+
+
+def _dispatch(
+    env: Env, office: OfficeConfig, channels: dict[str, Any], *, wait: float | None
+) -> DispatchReport:
+    outbox = Outbox(env.outbox_path)
+    try:
+        return dispatch(outbox, office.alerts, channels, clock.now, wait=wait)
+    finally:
+        outbox.close()
+
+
+def _add(total: DispatchReport, part: DispatchReport) -> None:
+    for f in fields(DispatchReport):
+        mine, theirs = getattr(total, f.name), getattr(part, f.name)
+        if isinstance(mine, list):
+            mine.extend(x for x in theirs if x not in mine)
+        else:
+            setattr(total, f.name, mine + theirs)
