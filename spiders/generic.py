@@ -20,7 +20,6 @@ from urllib.parse import urldefrag, urljoin
 
 import scrapy
 from parsel import Selector, SelectorList
-from pydantic import ValidationError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
@@ -32,10 +31,9 @@ from pipeline.clock import now
 from pipeline.fields import clean_text, parse_cn_datetime
 from pipeline.health import REASONS
 from pipeline.items import SHANGHAI, AuthorKind, Post, Source
-from spiders.base.source import SourceSpiderMixin, load_source_config
+from spiders.base.source import SourceSpider
 from spiders.health import EXPECTS, SourceUnavailable, report_problem
 from spiders.middlewares import ORIGINAL_URL
-from spiders.state import SourceState
 
 # More replacement characters than this in a page means it was decoded with the wrong charset.
 MAX_REPLACEMENT_CHARS = 8
@@ -123,35 +121,20 @@ class Entry:
         return native_id_of(self.url)
 
 
-class GenericSpider(SourceSpiderMixin, scrapy.Spider):
+class GenericSpider(SourceSpider):
     name = "generic"
+
+    options_model = GenericSiteOptions
 
     def __init__(
         self, source: str | None = None, *, source_config: SourceConfig | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
         if source_config is None and not source:
             raise ConfigError(
                 "sources.yaml", "-", "say which source to crawl: scrapy crawl generic -a source=<name>"
             )
-        self.source_config = source_config or load_source_config(source or "")
-        if self.source_config.spider != self.name:
-            raise ConfigError(
-                "sources.yaml",
-                f"{self.source_config.name}.spider",
-                f"is {self.source_config.spider!r}, but this spider is {self.name!r}",
-            )
-        self.source_name = self.source_config.name
-        try:
-            self.site = GenericSiteOptions.model_validate(self.source_config.options)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            key = ".".join(str(part) for part in error["loc"])
-            raise ConfigError("sources.yaml", f"{self.source_name}.options.{key}", error["msg"]) from None
-        self.start_urls = list(self.source_config.start_urls)
-        self.state = SourceState.load(self.source_name, limit=self.site.state_limit)
-        self.patrol_at = now()
-        self.cutoff = self.patrol_at - timedelta(hours=self.source_config.max_age_hours)
+        super().__init__(source, source_config=source_config, **kwargs)
+        self.site: GenericSiteOptions = self.options
         self.health: dict[str, str] = {}  # reason -> first detail, for the finish reason
         self.articles_read = 0
         self.articles_without_body = 0
@@ -161,15 +144,9 @@ class GenericSpider(SourceSpiderMixin, scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._finish, signal=signals.spider_idle)
-        crawler.signals.connect(spider._save_state, signal=signals.spider_closed)
         return spider
 
     # Counting -----------------------------------------------------------------------------------------------
-
-    def stat(self, key: str, count: int = 1) -> None:
-        """What a patrol did (`yuqing/crawl/<source>/<key>`)."""
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"yuqing/crawl/{self.source_name}/{key}", count)
 
     def problem(self, reason: str, url: str, detail: str) -> None:
         """A counted, logged problem; a health reason also decides how the crawl finishes."""
@@ -466,15 +443,3 @@ class GenericSpider(SourceSpiderMixin, scrapy.Spider):
         reason = next((reason for reason in REASONS if reason in self.health), None)
         if reason is not None:
             raise CloseSpider(reason)
-
-    def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
-        if spider is not self:
-            return
-        path = self.state.save()
-        self.logger.info(
-            "%s: state saved to %s (%d ids, close reason %s)",
-            self.source_name,
-            path,
-            len(self.state.seen),
-            reason,
-        )

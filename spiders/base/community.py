@@ -7,28 +7,20 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
 from typing import Any, ClassVar, NoReturn, Self
 
 import scrapy
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 
-from config.errors import ConfigError
-from config.models import SourceConfig
-from pipeline.clock import now
 from pipeline.extract import decode_html, normalise_charset
 from pipeline.health import REASONS
-from pipeline.items import SHANGHAI
-from spiders.base.source import SourceSpiderMixin, load_source_config
+from spiders.base.source import SourceSpider
 from spiders.health import SourceUnavailable, report_problem
 from spiders.middlewares import ORIGINAL_URL
-from spiders.state import SourceState
-
-logger = logging.getLogger(__name__)
 
 # Finish reasons that say a source is unhealthy (`pipeline.health.REASONS`). A captcha ends the crawl at
 # once (more requests only lengthen the block); the others are remembered and name the finish once the
@@ -57,7 +49,7 @@ def header_charset(response: Response) -> str | None:
     return match.group(1) if match else None
 
 
-class CommunitySpider(SourceSpiderMixin, scrapy.Spider):
+class CommunitySpider(SourceSpider):
     """Base of the spiders of user-written sites: `scrapy crawl <spider> -a source=<name in sources.yaml>`.
 
     Subclasses set `name` and `options_model` (the pydantic model of their `options`). Problems are logged
@@ -67,67 +59,21 @@ class CommunitySpider(SourceSpiderMixin, scrapy.Spider):
 
     options_model: ClassVar[type[BaseModel]]
 
-    def __init__(
-        self, source: str | None = None, *, source_config: SourceConfig | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.source_config = source_config or load_source_config(source or self.name)
-        if self.source_config.spider != self.name:
-            raise ConfigError(
-                "sources.yaml",
-                f"{self.source_config.name}.spider",
-                f"is {self.source_config.spider!r}, but this spider is {self.name!r}",
-            )
-        self.source_name = self.source_config.name
-        try:
-            self.options: Any = self.options_model.model_validate(self.source_config.options)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            key = ".".join(str(part) for part in error["loc"])
-            raise ConfigError("sources.yaml", f"{self.source_name}.options.{key}", error["msg"]) from None
-        self.start_urls = list(self.source_config.start_urls)
-        self.state = SourceState.load(self.source_name, limit=self.options.state_limit)
-        self.patrol_at = now()
-        self.cutoff = self.patrol_at - timedelta(hours=self.source_config.max_age_hours)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.health: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider._save_state, signal=signals.spider_closed)
         crawler.signals.connect(spider._finish_with_health, signal=signals.spider_idle)
         return spider
-
-    def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
-        if spider is not self:
-            return
-        path = self.state.save()
-        logger.info(
-            "%s: state saved to %s (%d ids, newest %s, close reason %s)",
-            self.source_name,
-            path,
-            len(self.state.seen),
-            datetime.fromtimestamp(self.state.newest, SHANGHAI).isoformat() if self.state.newest else "-",
-            reason,
-        )
 
     def _finish_with_health(self, spider: scrapy.Spider) -> None:
         if spider is self and self.health is not None:
             raise CloseSpider(self.health)
 
     # Counting ------------------------------------------------------------------------------------------
-
-    def _inc(self, key: str, count: int = 1) -> None:
-        crawler = getattr(self, "crawler", None)
-        if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(key, count)
-
-    def stat(self, key: str, count: int = 1) -> None:
-        """Count what a patrol did (`yuqing/crawl/<source>/<key>`): pages read, items seen, posts made."""
-        self._inc(f"yuqing/crawl/{self.source_name}/{key}", count)
-
-    def count_problem(self, reason: str) -> None:
-        self._inc(f"yuqing/source/{self.source_name}/{reason}")
 
     def problem(self, reason: str, url: str, detail: str, level: int = logging.WARNING) -> None:
         """One greppable line naming source, URL and what is wrong, counted as `yuqing/source/<source>/<reason>`."""
@@ -136,8 +82,7 @@ class CommunitySpider(SourceSpiderMixin, scrapy.Spider):
             # Also keeps the first detail for the source-health alert.
             report_problem(crawler, self.source_name, reason, url, detail)
             return
-        self.logger.log(level, "%s: %s: %s: %s", self.source_name, reason, url, detail)
-        self.count_problem(reason)
+        super().problem(reason, url, detail, level)
 
     def unhealthy(self, reason: str, url: str, detail: str) -> None:
         """A problem that says the source no longer answers as it did; the most urgent names the finish."""

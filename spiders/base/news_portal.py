@@ -12,17 +12,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
-import scrapy
-from scrapy import signals
-from scrapy.crawler import Crawler
 from scrapy.http import TextResponse
 
-from config.errors import ConfigError
-from config.loader import config_dir, load_file
-from config.models import SourceConfig, SourcesFile
 from pipeline.clock import now
 from pipeline.extract import decode_html, fill_from_generic, generic_article, normalise_charset
 
@@ -31,9 +24,9 @@ from pipeline.extract import decode_html, fill_from_generic, generic_article, no
 from pipeline.fields import clean_text, dedupe_paragraphs, parse_cn_datetime, parse_editor
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
 from pipeline.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
-from spiders.base.source import apply_source_settings
+from spiders.base.source import SourceSpider, load_source_config
 from spiders.middlewares import ORIGINAL_URL
-from spiders.state import DEFAULT_LIMIT, SourceState
+from spiders.state import DEFAULT_LIMIT
 
 __all__ = [
     "COMMON_DROP",
@@ -45,13 +38,12 @@ __all__ = [
     "clean_text",
     "dedupe_paragraphs",
     "extract_article",
+    "load_source_config",
     "parse_cn_datetime",
     "parse_count",
     "parse_editor",
     "parse_unix_time",
 ]
-
-logger = logging.getLogger(__name__)
 
 _MINUTE = timedelta(minutes=1)
 
@@ -147,31 +139,10 @@ class Listing:
     comments: int = 0
 
 
-# Config ----------------------------------------------------------------------------------------------------
-
-
-def load_sources(directory: Path | None = None) -> SourcesFile:
-    """Only `sources.yaml`: a crawl needs nothing else from the office config."""
-    return load_file((directory or config_dir()) / "sources.yaml", SourcesFile)
-
-
-def load_source_config(name: str, directory: Path | None = None) -> SourceConfig:
-    sources = load_sources(directory)
-    for source in sources.sources:
-        if source.name == name:
-            return source
-    known = ", ".join(s.name for s in sources.sources) or "none"
-    raise ConfigError(
-        str((directory or config_dir()) / "sources.yaml"),
-        "sources",
-        f"no source named {name!r} (known: {known})",
-    )
-
-
 # The spider ------------------------------------------------------------------------------------------------
 
 
-class NewsPortalSpider(scrapy.Spider):
+class NewsPortalSpider(SourceSpider):
     """Base of the portal spiders: `scrapy crawl <spider> -a source=<name in sources.yaml>`.
 
     Subclasses set `name`, `portal` (the `Source`) and `layout`, list articles in `start`/callbacks and call
@@ -183,64 +154,9 @@ class NewsPortalSpider(scrapy.Spider):
     portal: ClassVar[Source]
     layout: ClassVar[ArticleLayout]
 
-    def __init__(
-        self, source: str | None = None, *, source_config: SourceConfig | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.source_config = source_config or load_source_config(source or self.name)
-        if self.source_config.spider != self.name:
-            raise ConfigError(
-                "sources.yaml",
-                f"{self.source_config.name}.spider",
-                f"is {self.source_config.spider!r}, but this spider is {self.name!r}",
-            )
-        self.source_name = self.source_config.name
-        self.start_urls = list(self.source_config.start_urls)
-        self.state = SourceState.load(
-            self.source_name, limit=int(self.source_config.options.get("state_limit", DEFAULT_LIMIT))
-        )
-        self.patrol_at = now()
-        self.cutoff = self.patrol_at - timedelta(hours=self.source_config.max_age_hours)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._apply_source_settings(crawler)
-        crawler.signals.connect(spider._save_state, signal=signals.spider_closed)
-        return spider
-
-    def _apply_source_settings(self, crawler: Crawler) -> None:
-        apply_source_settings(crawler, self.source_config)
-
-    def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
-        if spider is not self:
-            return
-        path = self.state.save()
-        logger.info(
-            "%s: state saved to %s (%d ids, newest %s, close reason %s)",
-            self.source_name,
-            path,
-            len(self.state.seen),
-            datetime.fromtimestamp(self.state.newest, SHANGHAI).isoformat() if self.state.newest else "-",
-            reason,
-        )
-
-    def _inc(self, key: str) -> None:
-        crawler = getattr(self, "crawler", None)
-        if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(key)
-
-    def stat(self, key: str) -> None:
-        """Count what a patrol did (`yuqing/crawl/<source>/<key>`): pages listed, items seen, posts made."""
-        self._inc(f"yuqing/crawl/{self.source_name}/{key}")
-
-    def count_problem(self, reason: str) -> None:
-        self._inc(f"yuqing/source/{self.source_name}/{reason}")
-
-    def problem(self, reason: str, url: str, detail: str, level: int = logging.WARNING) -> None:
-        """One greppable line naming source, URL and what is wrong, counted as `yuqing/source/<source>/<reason>`."""
-        self.logger.log(level, "%s: %s: %s: %s", self.source_name, reason, url, detail)
-        self.count_problem(reason)
+    def state_limit(self) -> int:
+        # Portal options are free-form (no options model), so the limit is read with its default here.
+        return int(self.options.get("state_limit", DEFAULT_LIMIT))
 
     def fetch_failed(self, failure: Any) -> None:
         """Errback for every request: a page that could not be fetched is a counted problem, not a traceback."""

@@ -1,4 +1,5 @@
-"""What every spider driven by a `sources.yaml` entry shares: the crawl settings that entry chooses.
+"""What every spider driven by a `sources.yaml` entry shares: the crawl settings that entry chooses, its
+incremental state, and counting what went well and what went wrong.
 
 Politeness (delay, concurrency, robots.txt, retries, proxy), rendering in Chromium and the shared Redis
 frontier are settings of the crawl, applied at spider priority before the crawl starts, so a `-s` on the
@@ -7,20 +8,30 @@ command line still wins and no spider callback deals with them.
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import scrapy
+from pydantic import BaseModel, ValidationError
+from scrapy import signals
 
 from config.env import Env, get_env
 from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import SourceConfig, SourcesFile
 from pipeline import clock
+from pipeline.items import SHANGHAI
 from spiders.frontier import frontier_settings
 from spiders.render import render_settings
+from spiders.state import SourceState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
 
 
 def load_source_config(name: str, directory: Path | None = None) -> SourceConfig:
@@ -63,13 +74,84 @@ def apply_source_settings(crawler: Crawler, source: SourceConfig) -> None:
         crawler.settings.set(name, value, priority="spider")
 
 
-class SourceSpiderMixin:
-    """Put before `scrapy.Spider` in the bases of a spider that has `source_config` once constructed."""
+class SourceSpider(scrapy.Spider):
+    """Base of the spiders crawling one `sources.yaml` entry: `scrapy crawl <spider> -a source=<name>`.
 
-    source_config: SourceConfig
+    Loads that entry (its `spider` must be this spider) and its typed `options` when `options_model` is
+    set, and the source's state, saved when the crawl closes. Problems are logged once with source, URL
+    and reason and counted as `yuqing/source/<source>/<reason>`; what went well is counted under
+    `yuqing/crawl/<source>/`.
+    """
+
+    options_model: ClassVar[type[BaseModel] | None] = None
+
+    def __init__(
+        self, source: str | None = None, *, source_config: SourceConfig | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source_config = source_config or load_source_config(source or self.name)
+        if self.source_config.spider != self.name:
+            raise ConfigError(
+                "sources.yaml",
+                f"{self.source_config.name}.spider",
+                f"is {self.source_config.spider!r}, but this spider is {self.name!r}",
+            )
+        self.source_name = self.source_config.name
+        self.options: Any = self._read_options()
+        self.start_urls = list(self.source_config.start_urls)
+        self.state = SourceState.load(self.source_name, limit=self.state_limit())
+        self.patrol_at = clock.now()
+        self.cutoff = self.patrol_at - timedelta(hours=self.source_config.max_age_hours)
+
+    def _read_options(self) -> Any:
+        if self.options_model is None:
+            return self.source_config.options
+        try:
+            return self.options_model.model_validate(self.source_config.options)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(part) for part in error["loc"])
+            raise ConfigError("sources.yaml", f"{self.source_name}.options.{key}", error["msg"]) from None
+
+    def state_limit(self) -> int:
+        """How many ids the state remembers: the `state_limit` of the typed options."""
+        return self.options.state_limit
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[misc]
+        spider = super().from_crawler(crawler, *args, **kwargs)
         apply_source_settings(crawler, spider.source_config)
+        crawler.signals.connect(spider._save_state, signal=signals.spider_closed)
         return spider
+
+    def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
+        if spider is not self:
+            return
+        path = self.state.save()
+        logger.info(
+            "%s: state saved to %s (%d ids, newest %s, close reason %s)",
+            self.source_name,
+            path,
+            len(self.state.seen),
+            datetime.fromtimestamp(self.state.newest, SHANGHAI).isoformat() if self.state.newest else "-",
+            reason,
+        )
+
+    # Counting ------------------------------------------------------------------------------------------
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value(key, count)
+
+    def stat(self, key: str, count: int = 1) -> None:
+        """Count what a patrol did (`yuqing/crawl/<source>/<key>`): pages read, items seen, posts made."""
+        self._inc(f"yuqing/crawl/{self.source_name}/{key}", count)
+
+    def count_problem(self, reason: str) -> None:
+        self._inc(f"yuqing/source/{self.source_name}/{reason}")
+
+    def problem(self, reason: str, url: str, detail: str, level: int = logging.WARNING) -> None:
+        """One greppable line naming source, URL and what is wrong, counted as `yuqing/source/<source>/<reason>`."""
+        self.logger.log(level, "%s: %s: %s: %s", self.source_name, reason, url, detail)
+        self.count_problem(reason)

@@ -18,24 +18,19 @@ from urllib.parse import urlencode, urlsplit
 import lxml.html
 import scrapy
 from lxml import etree
-from pydantic import ValidationError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
 
 from config.env import get_env
-from config.errors import ConfigError
-from config.models import SourceConfig, WeiboOptions
+from config.models import WeiboOptions
 from pipeline.clock import now
 from pipeline.errors import SourceBlocked
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
-from spiders.base.source import apply_source_settings, load_source_config
+from spiders.base.source import SourceSpider
 from spiders.health import EXPECTS, report_problem
 from spiders.middlewares import ORIGINAL_URL
-from spiders.state import SourceState
-
-logger = logging.getLogger(__name__)
 
 MOBILE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -662,7 +657,7 @@ _HINTS = {
 }
 
 
-class WeiboSpider(scrapy.Spider):
+class WeiboSpider(SourceSpider):
     """Base of `weibo_search` and `weibo_timeline`: `scrapy crawl <spider> -a source=<name in sources.yaml>`.
 
     Subclasses list posts (`start`, list callbacks) and hand each list page to `read_list` and
@@ -679,31 +674,10 @@ class WeiboSpider(scrapy.Spider):
 
     options_model: ClassVar[type[WeiboOptions]] = WeiboOptions
 
-    def __init__(
-        self, source: str | None = None, *, source_config: SourceConfig | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.source_config = source_config or load_source_config(source or self.name)
-        if self.source_config.spider != self.name:
-            raise ConfigError(
-                "sources.yaml",
-                f"{self.source_config.name}.spider",
-                f"is {self.source_config.spider!r}, but this spider is {self.name!r}",
-            )
-        try:
-            self.options = self.options_model.model_validate(self.source_config.options)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            key = ".".join(str(part) for part in error["loc"])
-            raise ConfigError(
-                "sources.yaml", f"{self.source_config.name}.options.{key}", error["msg"]
-            ) from None
-        self.source_name = self.source_config.name
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.base_url = self.source_config.start_urls[0].rstrip("/")
-        self.state = SourceState.load(self.source_name, limit=self.options.state_limit)
         self.known = frozenset(self.state.seen)  # what earlier patrols saw: where reading a list may stop
-        self.patrol_at = now()
-        self.cutoff = self.patrol_at - timedelta(hours=self.source_config.max_age_hours)
         cookie = get_env().weibo_cookie
         self._cookie = cookie.get_secret_value().strip() if cookie else ""
         self._taken: set[str] = set()  # ids yielded (or on their way) in this patrol
@@ -716,8 +690,6 @@ class WeiboSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        apply_source_settings(crawler, spider.source_config)
-        crawler.signals.connect(spider._save_state, signal=signals.spider_closed)
         crawler.signals.connect(spider._check_outcome, signal=signals.spider_idle)
         return spider
 
@@ -727,20 +699,6 @@ class WeiboSpider(scrapy.Spider):
         return tuple(self.options.comment_keywords or ())
 
     # Bookkeeping -------------------------------------------------------------------------------------
-
-    def _inc(self, key: str) -> None:
-        crawler = getattr(self, "crawler", None)
-        if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(key)
-
-    def stat(self, key: str) -> None:
-        """Count what a patrol did (`yuqing/crawl/<source>/<key>`)."""
-        self._inc(f"yuqing/crawl/{self.source_name}/{key}")
-
-    def problem(self, reason: str, url: str, detail: str, level: int = logging.WARNING) -> None:
-        """One greppable line naming source, URL and what is wrong, counted as `yuqing/source/<source>/<reason>`."""
-        self.logger.log(level, "%s: %s: %s: %s", self.source_name, reason, url, detail)
-        self._inc(f"yuqing/source/{self.source_name}/{reason}")
 
     def stop(self, reason: str, url: str, detail: str) -> CloseSpider:
         """The exception that ends this source's patrol, counted and logged with what to do about it; the
@@ -753,19 +711,6 @@ class WeiboSpider(scrapy.Spider):
         else:
             self.problem(reason, url, detail, logging.ERROR)
         return CloseSpider(reason)
-
-    def _save_state(self, spider: scrapy.Spider, reason: str) -> None:
-        if spider is not self:
-            return
-        path = self.state.save()
-        logger.info(
-            "%s: state saved to %s (%d ids, newest %s, close reason %s)",
-            self.source_name,
-            path,
-            len(self.state.seen),
-            datetime.fromtimestamp(self.state.newest, SHANGHAI).isoformat() if self.state.newest else "-",
-            reason,
-        )
 
     def _check_outcome(self, spider: scrapy.Spider) -> None:
         """When the work is done: a source that answered nothing usable ends `layout_changed` or `empty`."""
