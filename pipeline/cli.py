@@ -189,32 +189,18 @@ def _analysis_output(post: Any) -> dict[str, Any]:
 @app.command()
 def analyze() -> None:
     """Read posts as JSON lines on stdin; write one JSON line of enrichment per input line."""
-    from pipeline import clock
     from pipeline.context import Context
-    from pipeline.items import Source, post_from_dict
-    from pipeline.runner import Drop, OfflineRunner
+    from pipeline.runner import OfflineRunner, run_json_lines
 
     office = _load_office()
     runner = OfflineRunner(Context(office=office, env=get_env()))
     failures = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            if not isinstance(data, dict):
-                raise TypeError("expected a JSON object")
-            data.setdefault("id", f"analyze:{number}")
-            data.setdefault("source", Source.LOCAL.value)
-            data.setdefault("url", f"https://analyze.invalid/{number}")
-            now = clock.now().isoformat()
-            data.setdefault("published_at", now)
-            data.setdefault("crawled_at", now)
-            post = runner.run(post_from_dict(data))
-            result: dict[str, Any] = {"line": number, **_analysis_output(post)}
-        except (ValueError, TypeError, Drop) as exc:
+    for number, outcome in run_json_lines(sys.stdin, runner, "analyze"):
+        if isinstance(outcome, str):
             failures += 1
-            result = {"line": number, "error": f"line {number}: {exc}"}
+            result: dict[str, Any] = {"line": number, "error": outcome}
+        else:
+            result = {"line": number, **_analysis_output(outcome)}
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     if failures:

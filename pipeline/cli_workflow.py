@@ -99,31 +99,18 @@ def route() -> None:
     Each answer holds the responsible units, each recipient's roles and channels, the deliveries and
     every deadline, so an office can check its rules."""
     from pipeline.context import Context
-    from pipeline.items import Source, post_from_dict
-    from pipeline.runner import Drop, OfflineRunner
+    from pipeline.runner import OfflineRunner, run_json_lines
 
     office = _office()
     runner = OfflineRunner(Context(office=office, env=get_env()))
     cadence = Cadence.from_schedule(office.schedule)
     failures = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            if not isinstance(data, dict):
-                raise TypeError("expected a JSON object")
-            now = clock.now()
-            data.setdefault("id", f"route:{number}")
-            data.setdefault("source", Source.LOCAL.value)
-            data.setdefault("url", f"https://route.invalid/{number}")
-            data.setdefault("published_at", now.isoformat())
-            data.setdefault("crawled_at", now.isoformat())
-            post = runner.run(post_from_dict(data))
-            result = _route_output(number, post, office, now, cadence)
-        except (ValueError, TypeError, Drop) as exc:
+    for number, outcome in run_json_lines(sys.stdin, runner, "route"):
+        if isinstance(outcome, str):
             failures += 1
-            result = {"line": number, "error": f"line {number}: {exc}"}
+            result = {"line": number, "error": outcome}
+        else:
+            result = _route_output(number, outcome, office, clock.now(), cadence)
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     if failures:
