@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import TextResponse
 
-from pipeline.items import Post, Source
+from pipeline.items import Source
 from pipeline.layouts import SINA_LAYOUT
+from spiders.base.listing import ListError, ListPage, RollingListSpider
 from spiders.base.news_portal import (
     Listing,
-    NewsPortalSpider,
     clean_text,
     parse_count,
     parse_unix_time,
@@ -125,85 +122,25 @@ def page_of(url: str) -> int:
     return int(value) if value.isdigit() else 1
 
 
-class SinaNewsSpider(NewsPortalSpider):
+class SinaNewsSpider(RollingListSpider):
     name = "sina_news"
     portal = Source.SINA
     layout = SINA_LAYOUT
+    # Sina has retired roll channels before; an empty first page is how that shows.
+    empty_list_detail = "the roll answered no entries; is the lid still in use?"
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        self.logger.info(
-            "%s: patrol at %s, skipping items older than %s (%s)",
-            self.source_name,
-            self.patrol_at.isoformat(),
-            self.cutoff.isoformat(),
-            "first run" if self.state.first_run else f"{len(self.state.seen)} ids remembered",
-        )
-        for url in self.start_urls:
-            yield self.list_request(url)
-
-    def list_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_list, errback=self.fetch_failed, priority=10)
-
-    def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
-        page = page_of(response.url)
+    def read_list(self, response: TextResponse, page: int) -> ListPage:
         try:
             roll = parse_roll_page(response.body)
         except RollError as exc:
-            self.problem(exc.reason, response.url, exc.detail)
-            return
-        self.stat("list_pages")
-        if page == 1 and not roll.entries:
-            # Sina has retired roll channels before; an empty first page is how that shows.
-            self.problem("empty_list", response.url, "the roll answered no entries; is the lid still in use?")
-        listings: list[Listing] = []
+            raise ListError(exc.reason, exc.detail) from None
+        listed = ListPage(
+            entries=len(roll.entries),
+            next_request=self.list_request(with_page(response.url, page + 1), page + 1),
+        )
         for position, entry in enumerate(roll.entries):
             try:
-                listings.append(parse_roll_entry(entry))
+                listed.listings.append(parse_roll_entry(entry))
             except RollError as exc:
-                self.problem(exc.reason, response.url, f"data[{position}]: {exc.detail}")
-        wanted = [listing for listing in listings if self.is_wanted(listing)]
-        for listing in wanted:
-            yield scrapy.Request(
-                listing.url,
-                callback=self.parse_article,
-                errback=self.fetch_failed,
-                cb_kwargs={"listing": listing},
-            )
-        oldest = min((listing.published_at for listing in listings if listing.published_at), default=None)
-        stop = self._stop_reason(page, len(roll.entries), len(wanted), oldest)
-        self.logger.info(
-            "%s: list page %d: %d entries, %d new%s",
-            self.source_name,
-            page,
-            len(roll.entries),
-            len(wanted),
-            f"; stop ({stop})" if stop else "",
-        )
-        if stop is None:
-            yield self.list_request(with_page(response.url, page + 1))
-
-    def _stop_reason(self, page: int, entries: int, wanted: int, oldest: datetime | None) -> str | None:
-        """Why not to read the next list page; None to read it. The roll is newest first."""
-        if entries == 0:
-            return "empty page"
-        if wanted == 0:
-            return "whole page already seen or too old"
-        if oldest is not None and oldest < self.cutoff:
-            return f"reached items older than {self.source_config.max_age_hours} h"
-        if page >= self.source_config.max_pages:
-            return f"max_pages {self.source_config.max_pages}"
-        return None
-
-    def parse_article(self, response: Response, listing: Listing) -> Iterator[Post]:
-        if not isinstance(response, TextResponse):
-            self.problem("not_text", response.url, f"{response.headers.get('Content-Type')!r} is not a page")
-            return
-        try:
-            post = self.article_post(response, listing)
-        except Exception:
-            # A page the parser did not foresee costs this item, not the patrol.
-            self.logger.exception("%s: parse_error: %s", self.source_name, response.url)
-            self.count_problem("parse_error")
-            return
-        if post is not None:
-            yield post
+                listed.errors.append((f"data[{position}]", ListError(exc.reason, exc.detail)))
+        return listed

@@ -82,6 +82,8 @@ class RollingListSpider(NewsPortalSpider):
     """
 
     list_expects: ClassVar[str] = "json"
+    # What an empty first list page most likely means on this portal, for the duty staff who read it.
+    empty_list_detail: ClassVar[str] = "the list answered no entries; has the channel moved?"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.logger.info(
@@ -128,7 +130,7 @@ class RollingListSpider(NewsPortalSpider):
             return
         self.stat("list_pages")
         if page == 1 and not listed.entries:
-            self.problem("empty_list", response.url, "the list answered no entries; has the channel moved?")
+            self.problem("empty_list", response.url, self.empty_list_detail)
         for where, error in listed.errors:
             self.problem(error.reason, response.url, f"{where}: {error.detail}")
         wanted = [listing for listing in listed.listings if self.is_wanted(listing)]
