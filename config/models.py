@@ -44,6 +44,13 @@ def _repeated(values: list[str]) -> tuple[int, int] | None:
     return None
 
 
+def _require_unique(values: list[str], what: str, field: str, verb: str = "is used twice") -> None:
+    """Raise naming the first repeated value and both of its positions in `field`."""
+    if pair := _repeated(values):
+        first, second = pair
+        raise ValueError(f"{what} {values[second]!r} {verb} ({field}[{first}] and {field}[{second}])")
+
+
 # sources.yaml -----------------------------------------------------------------------------------------
 
 Word = Annotated[str, Field(min_length=1, pattern=r"\S")]
@@ -209,11 +216,7 @@ class TiebaOptions(Model):
     @classmethod
     def _unique_forums(cls, forums: list[str]) -> list[str]:
         names = [name.strip().removesuffix("吧") or name.strip() for name in forums]
-        if pair := _repeated(names):
-            first, second = pair
-            raise ValueError(
-                f"forum {names[second]!r} is listed twice (forums[{first}] and forums[{second}])"
-            )
+        _require_unique(names, "forum", "forums", "is listed twice")
         return forums
 
 
@@ -275,11 +278,7 @@ class SourcesFile(Model):
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
-        if pair := _repeated([s.name for s in sources]):
-            first, second = pair
-            raise ValueError(
-                f"source name {sources[second].name!r} is used twice (sources[{first}] and sources[{second}])"
-            )
+        _require_unique([s.name for s in sources], "source name", "sources")
         return sources
 
 
@@ -303,11 +302,7 @@ class RulesFile(Model):
     @field_validator("rules")
     @classmethod
     def _unique_ids(cls, rules: list[RuleConfig]) -> list[RuleConfig]:
-        if pair := _repeated([r.id for r in rules]):
-            first, second = pair
-            raise ValueError(
-                f"rule id {rules[second].id!r} is used twice (rules[{first}] and rules[{second}])"
-            )
+        _require_unique([r.id for r in rules], "rule id", "rules")
         return rules
 
 
@@ -388,12 +383,7 @@ class UnitsFile(Model):
     @field_validator("departments")
     @classmethod
     def _unique_topics(cls, departments: list[Department]) -> list[Department]:
-        if pair := _repeated([d.topic for d in departments]):
-            first, second = pair
-            raise ValueError(
-                f"department topic {departments[second].topic!r} is listed twice"
-                f" (departments[{first}] and departments[{second}])"
-            )
+        _require_unique([d.topic for d in departments], "department topic", "departments", "is listed twice")
         return departments
 
 
