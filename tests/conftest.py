@@ -5,12 +5,36 @@ A service that cannot start fails the tests that need it, with the reason; it ne
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
 from tests.services import EsNode, RedisServer, ServiceError
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+class OutsideRepository(RuntimeError):
+    """A test opened a file beside the repository: it would pass here and fail on a clean clone."""
+
+
+def _refuse_files_beside_the_repository(event: str, args: tuple[object, ...]) -> None:
+    # Tests must pass on a clone with nothing next to it, so the folders that sit beside a working copy
+    # (another project's data, shared notes) are off limits to this process. System paths, the virtualenv
+    # and temporary folders are elsewhere and stay open.
+    if event != "open" or not isinstance(args[0], str | bytes):
+        return
+    path = os.path.abspath(os.fsdecode(args[0]))
+    parent, root = str(REPOSITORY.parent), str(REPOSITORY)
+    if path.startswith(parent + os.sep) and not (path == root or path.startswith(root + os.sep)):
+        raise OutsideRepository(f"a test opened {path}, outside the repository {root}")
+
+
+sys.addaudithook(_refuse_files_beside_the_repository)
 
 
 @pytest.fixture(scope="session")

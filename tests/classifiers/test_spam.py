@@ -2,11 +2,11 @@ from pathlib import Path
 
 from classifiers.spam import collapse_repeats, detect, strip_injections
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+PAGE = Path(__file__).resolve().parents[1] / "data" / "spam" / "puyang_zhengban_2018_63.txt"
 
 
 def test_injected_lottery_line_is_stripped_and_the_article_kept() -> None:
-    text = (SEEDS / "000_48b9ded9da2fa432.txt").read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     cleaned, reasons = strip_injections(text)
     assert "开什么码" not in cleaned
     assert "政务舆情回应处置" in cleaned
