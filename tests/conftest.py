@@ -28,7 +28,8 @@ def _refuse_files_beside_the_repository(event: str, args: tuple[object, ...]) ->
     # and temporary folders are elsewhere and stay open.
     if event != "open" or not isinstance(args[0], str | bytes):
         return
-    path = os.path.abspath(os.fsdecode(args[0]))
+    # Not Path.resolve(): no symlink lookups inside a hook that runs on every open.
+    path = os.path.abspath(os.fsdecode(args[0]))  # noqa: PTH100
     parent, root = str(REPOSITORY.parent), str(REPOSITORY)
     if path.startswith(parent + os.sep) and not (path == root or path.startswith(root + os.sep)):
         raise OutsideRepository(f"a test opened {path}, outside the repository {root}")
