@@ -17,7 +17,9 @@ from rich.table import Table
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import config_dir, load_config
+from pipeline import cli_text
 
+cli_text.install()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
 out = Console()
 err = Console(stderr=True)
