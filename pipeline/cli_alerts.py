@@ -202,7 +202,7 @@ def silence_lift(
         if lifted is None:
             ended = silence.lifted_at or silence.until
             raise _refuse(
-                f"静默 #{silence.id}（{silence.match}）已于 {_local(ended)} {silence.state(now)}，无需解除"
+                f"静默 #{silence.id}（{silence.match}）{silence.state(now)}（{_local(ended)}），无需解除"
             )
         held = sum(1 for _alert, sid in outbox.silenced() if sid == silence.id)
     finally:
