@@ -18,7 +18,7 @@ from rich.table import Table
 
 from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warning
 from alerts.outbox import Outbox
-from alerts.silences import HELD, Silence
+from alerts.silences import HELD, Silence, longest
 from alerts.workflow import ANSWERED, Case, DeadlineKind, Workflow, WorkflowError
 from config.env import get_env
 from config.errors import ConfigError
@@ -321,15 +321,16 @@ def cases(
             )
         out.print(table)
         if not overdue:
-            _print_held(workflow.outbox)
+            _print_held(workflow)
 
 
-def _print_held(outbox: Outbox) -> None:
+def _print_held(workflow: Workflow) -> None:
     """The alerts silences hold back now: nobody has them yet, so they are no case and nobody's overdue."""
-    held = outbox.silence_records(HELD)
+    held = workflow.outbox.silence_records(HELD)
     if not held:
         return
-    silences = {s.id: s for s in outbox.silences()}
+    now, bound = workflow.now(), longest(workflow.office.alerts.silences)
+    silences = {s.id: s for s in workflow.outbox.silences()}
     table = Table(title=f"静默暂缓的预警（{len(held)} 条：未发送，不立案、不计时、不考核；静默结束后补发）")
     for column in ("事件", "级别", "标题", "属地", "发现时间", "静默", "设置人及原因"):
         table.add_column(column)
@@ -341,7 +342,8 @@ def _print_held(outbox: Outbox) -> None:
             alert.title[:30],
             "、".join(alert.counties) or "-",
             _local(record.raised_at),
-            silence.label() if silence else f"静默 #{record.silence_id}",
+            (silence.label() if silence else f"静默 #{record.silence_id}")
+            + ("" if silence and silence.active(now, bound) else "，已结束，下次发送时补发"),
             f"{silence.created_by}：{silence.reason}" if silence else "-",
         )
     out.print(table)
