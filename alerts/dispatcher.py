@@ -4,7 +4,8 @@ within each channel's rate windows, and records every step.
 
 At least once, never twice: a delivery is marked `sending` before its channel is called and `sent` only
 after the channel acknowledged; one left `sending` by a killed process is sent again, one marked `sent`
-never is. Low levels wait for the digest (`dispatch_digest`); silenced alerts are kept, not sent.
+never is. Low levels wait for the digest (`dispatch_digest`); alerts a silence holds back are kept, not
+sent, and go out when it ends; one above the level silences may hold goes out with a note saying so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -29,8 +30,10 @@ from alerts.channels.http import HttpChannel
 from alerts.digest import digest_subject, render_digest
 from alerts.models import Alert
 from alerts.noise import is_event_alert
-from alerts.outbox import HELD, PENDING, SILENCED, Delivery, Health, Outbox
+from alerts.outbox import HELD, PENDING, SILENCED, Delivery, Health, Outbox, SilenceRecord
 from alerts.ratelimit import wait_for
+from alerts.silences import HELD as HOLD_HELD
+from alerts.silences import OVERRIDDEN, judge, longest
 from config.models import AlertsFile
 
 logger = logging.getLogger(__name__)
@@ -45,10 +48,13 @@ class DispatchReport:
     failed: int = 0  # attempts that failed (each is retried or moved on to the next channel)
     deferred: int = 0  # waiting for a rate window, a retry or a dead channel's next try
     fell_back: int = 0  # delivered by a channel after the recipient's first
-    silenced: int = 0
+    silenced: int = 0  # held back by a silence
+    released: int = 0  # held back until a silence ended, sent now
     held: int = 0  # low-level alerts kept for the digest
     digests: int = 0
     channels_dead: list[str] = field(default_factory=list)
+    # One line per alert a silence held back, let through for its level, or released: for the summaries.
+    silence_notes: list[str] = field(default_factory=list)
 
 
 # -- channels ---------------------------------------------------------------------------------------------
@@ -150,30 +156,105 @@ class Dispatcher:
         self.sleep = sleep
         self.report = DispatchReport()
 
-    def plan(self) -> None:
-        silences = self.outbox.silences(active_at=self.now())
+    def _first_status(self, alert: Alert) -> str:
         digest_below = self.config.digest_below
+        if is_event_alert(alert) and digest_below is not None and alert.level.rank < digest_below.rank:
+            return HELD
+        return PENDING
+
+    def plan(self) -> None:
+        now = self.now()
+        policy = self.config.silences
+        silences = self.outbox.silences()
+        self.release_ended(now)
         for alert in self.outbox.unplanned():
             planned = routes(alert.recipients(), self.config)
             if not planned:
                 continue
-            event_alert = is_event_alert(alert)
-            silence = next((s for s in silences if s.matches(alert)), None) if event_alert else None
-            if silence is not None:
-                self.outbox.plan_alert(alert.key, planned, status=SILENCED, silenced_by=silence.id)
-                self.report.silenced += 1
-                logger.info(
-                    "alert %s silenced by #%d (%s, until %s)",
+            hold = judge(alert, silences, policy, now)
+            what = f"【{alert.level.value}】{alert.title}"
+            if hold is not None and hold.held:
+                self.outbox.plan_alert(
                     alert.key,
-                    silence.id,
-                    silence.reason,
-                    silence.until,
+                    planned,
+                    status=SILENCED,
+                    silenced_by=hold.silence.id,
+                    silence_state=HOLD_HELD,
+                    silence_note=hold.note,
                 )
-            elif event_alert and digest_below is not None and alert.level.rank < digest_below.rank:
-                self.outbox.plan_alert(alert.key, planned, status=HELD)
-                self.report.held += 1
+                self.report.silenced += 1
+                self.report.silence_notes.append(f"{hold.silence.label()}暂缓：{what}")
+                logger.info("alert %s held back by silence #%d (%s)", alert.key, hold.silence.id, hold.note)
+                continue
+            status = self._first_status(alert)
+            if hold is None:
+                self.outbox.plan_alert(alert.key, planned, status=status)
             else:
-                self.outbox.plan_alert(alert.key, planned, status=PENDING)
+                # Sent despite the silence; whoever set it reads why in the alert and in the record.
+                self.outbox.plan_alert(
+                    alert.key,
+                    planned,
+                    status=status,
+                    silenced_by=hold.silence.id,
+                    silence_state=OVERRIDDEN,
+                    silence_note=hold.note,
+                    body=replace(alert, reasons=[hold.note, *alert.reasons]),
+                )
+                self.report.silence_notes.append(f"照常发送{what}：{hold.note}")
+                logger.warning("alert %s sent despite silence #%d: %s", alert.key, hold.silence.id, hold.note)
+            if status == HELD:
+                self.report.held += 1
+
+    def release_ended(self, now: datetime) -> None:
+        """What silences that have ended (expired, lifted, or now above the level a silence may hold)
+        kept back: per event the highest and newest alert goes out now, told as raised now, so its
+        claim and response clocks start from when the units hear of it; the others, and one whose
+        event was told since at its level or above, are recorded as superseded and not sent."""
+        policy = self.config.silences
+        bound = longest(policy)
+        silences = {s.id: s for s in self.outbox.silences()}
+
+        def ended(record: SilenceRecord) -> bool:
+            silence = silences.get(record.silence_id)
+            too_high = record.alert.level.rank > policy.max_level.rank
+            return silence is None or too_high or not silence.active(now, bound)
+
+        by_event: dict[str, list[SilenceRecord]] = {}
+        for record in self.outbox.silence_records(HOLD_HELD):
+            if ended(record):
+                by_event.setdefault(record.alert.event_id, []).append(record)
+        for event_id, records in by_event.items():
+            records.sort(key=lambda r: (r.alert.level.rank, r.raised_at))
+            chosen = records[-1]
+            for older in records[:-1]:
+                note = f"静默 #{older.silence_id} 结束时，同一事件补发了预警 {chosen.alert.key}，此条不再单独补发"
+                self.outbox.supersede(older.alert.key, note=note, at=now)
+            alert = chosen.alert
+            silence = silences.get(chosen.silence_id)
+            told = [
+                lv for lv in self.outbox.told_after(event_id, chosen.raised_at) if lv.rank >= alert.level.rank
+            ]
+            if told:
+                note = f"静默 #{chosen.silence_id} 结束时，该事件此后已按{told[0].value}预警，此条不再补发"
+                self.outbox.supersede(alert.key, note=note, at=now)
+                continue
+            if silence is not None and silence.lifted_at is not None and silence.lifted_at <= now:
+                how = f"已于 {_local(silence.lifted_at)} 由{silence.lifted_by}解除"
+            elif alert.level.rank > policy.max_level.rank:
+                how = f"不再适用于{alert.level.value}"
+            else:
+                how = f"已于 {_local(silence.ends_at(bound) if silence else now)} 到期"
+            note = (
+                f"静默 #{chosen.silence_id} 期间暂缓（{_local(chosen.raised_at)} 发现），静默{how}，"
+                f"{_local(now)} 补发；认领、回应时限自补发时起算"
+            )
+            told_now = replace(alert, created_at=now, reasons=[note, *alert.reasons])
+            self.outbox.release(told_now, status=self._first_status(alert), note=note, at=now)
+            self.report.released += 1
+            self.report.silence_notes.append(
+                f"静默 #{chosen.silence_id} 结束，补发【{alert.level.value}】{alert.title}"
+            )
+            logger.info("alert %s released: %s", alert.key, note)
 
     def gather_digests(self) -> None:
         now = self.now()
@@ -369,6 +450,10 @@ def _alert_data(alert: Alert) -> dict[str, Any]:
 
 def _clock(at: float) -> str:
     return f"{datetime.fromtimestamp(at, SHANGHAI):%m-%d %H:%M:%S}"
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment.astimezone(SHANGHAI):%m-%d %H:%M}"
 
 
 def dispatch(

@@ -36,6 +36,7 @@ class Alert:
     kind: str = "post"
     categories: list[str] = field(default_factory=list)  # keyword-rule categories matched (silences)
     reach: int = 0  # comments + reposts + likes when raised; growth re-alerts compare it
+    townships: list[str] = field(default_factory=list)  # named in the post (silences may name one)
 
     def deadlines(self) -> dict[str, datetime]:
         if self.level is Level.MAJOR_EMERGENCY:

@@ -3,7 +3,8 @@
 SQLite in WAL mode. One row per alert (its key is unique, so raising it twice is a no-op) and one row per
 (alert, recipient) delivery with its own idempotency key: marked `sending` before a channel is called and
 `sent` after it acknowledged, so a restarted sender resends what was not acknowledged and never what was.
-The same file keeps channel health, the send times rate windows are counted on, and silences.
+The same file keeps channel health, the send times rate windows are counted on, and silences with
+what each did to each alert it concerned (held, released, superseded, or overridden for its level).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 
 from alerts.models import Alert
 from alerts.noise import EventHistory, is_event_alert, judge
-from alerts.silences import Silence
+from alerts.silences import HELD as HOLD_HELD
+from alerts.silences import RELEASED, SUPERSEDED, Silence
 from classifiers.types import Level
 from config.delivery import RealertPolicy
 
@@ -75,7 +77,15 @@ ADDED_COLUMNS = {
         "event_id": "TEXT",
         "event_posts": "INTEGER",  # the event's size when this alert was raised (growth re-alerts)
         "event_reach": "INTEGER",
-        "silenced_by": "INTEGER",  # the silence that held it back
+        "silenced_by": "INTEGER",  # the silence that held it back, or that it went out despite
+        "silence_state": "TEXT",  # alerts.silences: held, released, superseded, overridden (NULL: held)
+        "silence_note": "TEXT",  # why, in the words the people reading the record see
+        "silence_at": "TEXT",  # when it was released or superseded
+    },
+    "silences": {
+        "lifted_at": "TEXT",  # ended early with `yuqing silence lift`: when, by whom, why
+        "lifted_by": "TEXT",
+        "lift_reason": "TEXT",
     },
     "deliveries": {
         "idem_key": "TEXT",  # one per alert (or digest) and recipient
@@ -138,6 +148,26 @@ class Delivery:
     subject: str | None = None
     body: str | None = None
     alert: Alert | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceRecord:
+    """What a silence did to one alert: held it, released it when it ended, found it superseded by a
+    later alert of the event, or let it through because of its level."""
+
+    alert: Alert
+    silence_id: int
+    state: str
+    note: str
+    raised_at: datetime
+    at: datetime | None  # released or superseded then
+
+
+# An alert in one of these states was never told, so it opens no case; NULL is a row held before
+# states were recorded.
+_NOT_TOLD = (
+    f"silenced_by IS NOT NULL AND COALESCE(silence_state, '{HOLD_HELD}') IN ('{HOLD_HELD}', '{SUPERSEDED}')"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,8 +391,13 @@ class Outbox:
         *,
         status: str,
         silenced_by: int | None = None,
+        silence_state: str | None = None,
+        silence_note: str | None = None,
+        body: Alert | None = None,
     ) -> None:
-        """All deliveries of one alert at once: (recipient, channel chain) pairs, one row per recipient."""
+        """All deliveries of one alert at once: (recipient, channel chain) pairs, one row per recipient;
+        with what a silence made of it, and its text as told when that changed it, in the same
+        transaction (so no sweep ever sees it planned but not yet marked held)."""
         with self._transaction():
             for recipient, chain in routes:
                 self.db.execute(
@@ -378,7 +413,12 @@ class Outbox:
                     ),
                 )
             if silenced_by is not None:
-                self.db.execute("UPDATE alerts SET silenced_by = ? WHERE key = ?", (silenced_by, alert_key))
+                self.db.execute(
+                    "UPDATE alerts SET silenced_by = ?, silence_state = ?, silence_note = ? WHERE key = ?",
+                    (silenced_by, silence_state or HOLD_HELD, silence_note, alert_key),
+                )
+            if body is not None:
+                self.db.execute("UPDATE alerts SET body = ? WHERE key = ?", (_alert_to_json(body), alert_key))
 
     # -- sending ---------------------------------------------------------------------------------------
 
@@ -578,22 +618,110 @@ class Outbox:
         )
         return Silence(cursor.lastrowid or 0, match, until, reason, created_by, at)
 
+    def lift_silence(self, silence_id: int, by: str, reason: str, at: datetime) -> Silence | None:
+        """End a silence now, on record; None when there is no such silence or it already ended."""
+        with self._transaction():
+            silence = self.silence(silence_id)
+            if silence is None or not silence.active(at):
+                return None
+            self.db.execute(
+                "UPDATE silences SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ?",
+                (at.isoformat(), by, reason, silence_id),
+            )
+        return self.silence(silence_id)
+
+    def silence(self, silence_id: int) -> Silence | None:
+        return next((s for s in self.silences() if s.id == silence_id), None)
+
     def silences(self, *, active_at: datetime | None = None) -> list[Silence]:
         rows = self.db.execute(
-            "SELECT id, match, until, reason, created_by, created_at FROM silences ORDER BY id"
+            "SELECT id, match, until, reason, created_by, created_at, lifted_at, lifted_by, lift_reason "
+            "FROM silences ORDER BY id"
         )
         found = [
-            Silence(sid, match, datetime.fromisoformat(until), reason, by, datetime.fromisoformat(at))
-            for sid, match, until, reason, by, at in rows
+            Silence(
+                sid,
+                match,
+                datetime.fromisoformat(until),
+                reason,
+                by,
+                datetime.fromisoformat(at),
+                datetime.fromisoformat(lifted_at) if lifted_at else None,
+                lifted_by,
+                lift_reason,
+            )
+            for sid, match, until, reason, by, at, lifted_at, lifted_by, lift_reason in rows
         ]
         return [s for s in found if active_at is None or s.active(active_at)]
 
     def silenced(self) -> list[tuple[Alert, int]]:
-        """Alerts held back by a silence, with the silence's id: kept for the records, never sent."""
+        """Alerts a silence holds back now, with the silence's id: kept, not sent, no case opened."""
+        return [(r.alert, r.silence_id) for r in self.silence_records(HOLD_HELD)]
+
+    def silence_records(self, *states: str) -> list[SilenceRecord]:
+        """What silences did to alerts (only those in `states`, when given), oldest first."""
         rows = self.db.execute(
-            "SELECT body, silenced_by FROM alerts WHERE silenced_by IS NOT NULL ORDER BY created_at, key"
+            f"SELECT body, silenced_by, COALESCE(silence_state, '{HOLD_HELD}'), COALESCE(silence_note, ''), "
+            "created_at, silence_at FROM alerts WHERE silenced_by IS NOT NULL ORDER BY created_at, key"
         )
-        return [(_alert_from_json(body), sid) for body, sid in rows]
+        records = [
+            SilenceRecord(
+                _alert_from_json(body),
+                sid,
+                state,
+                note,
+                datetime.fromisoformat(raised),
+                datetime.fromisoformat(at) if at else None,
+            )
+            for body, sid, state, note, raised, at in rows
+        ]
+        return [r for r in records if not states or r.state in states]
+
+    def untold(self) -> set[str]:
+        """Keys of the alerts a silence kept from everyone (held, or superseded while held): no case is
+        opened for them and no unit answers for them."""
+        return {key for (key,) in self.db.execute(f"SELECT key FROM alerts WHERE {_NOT_TOLD}")}
+
+    def planned_keys(self) -> set[str]:
+        """Keys of the alerts the sender has planned (and so judged against the silences)."""
+        return {key for (key,) in self.db.execute("SELECT DISTINCT alert_key FROM deliveries")}
+
+    def told_after(self, event_id: str, after: datetime) -> list[Level]:
+        """Levels the event was told at by alerts raised after `after` (planned, not kept back)."""
+        rows = self.db.execute(
+            f"SELECT level FROM alerts WHERE {self._OF_EVENT} AND created_at > ? AND NOT ({_NOT_TOLD}) "
+            "AND key IN (SELECT alert_key FROM deliveries)",
+            (event_id, after.isoformat()),
+        )
+        return [Level(level) for (level,) in rows]
+
+    def release(self, alert: Alert, *, status: str, note: str, at: datetime) -> None:
+        """A held alert goes out after all, told as `alert` (its time and deadlines are the release's)."""
+        with self._transaction():
+            self.db.execute(
+                "UPDATE deliveries SET status = ?, next_attempt_at = NULL, updated_at = ? "
+                "WHERE alert_key = ? AND status = 'silenced'",
+                (status, at.isoformat(), alert.key),
+            )
+            self.db.execute(
+                "UPDATE alerts SET silence_state = ?, silence_note = ?, silence_at = ?, body = ? WHERE key = ?",
+                (RELEASED, note, at.isoformat(), _alert_to_json(alert), alert.key),
+            )
+
+    def supersede(self, alert_key: str, *, note: str, at: datetime) -> None:
+        """A held alert stays unsent once its silence ends: the event was told since at its level or above."""
+        self.db.execute(
+            "UPDATE alerts SET silence_state = ?, silence_note = ?, silence_at = ? WHERE key = ?",
+            (SUPERSEDED, note, at.isoformat(), alert_key),
+        )
+
+    def alerted_events(self) -> list[str]:
+        """Event and post ids the pipeline raised alerts about, newest first (what a silence may name)."""
+        rows = self.db.execute(
+            "SELECT event_id, json_extract(body, '$.post_id') FROM alerts "
+            "WHERE json_extract(body, '$.kind') = 'post' ORDER BY created_at DESC, rowid DESC"
+        )
+        return list(dict.fromkeys(name for row in rows for name in row if name))
 
     def close(self) -> None:
         self.db.close()

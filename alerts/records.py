@@ -77,14 +77,18 @@ def quarter_bounds(text: str) -> tuple[datetime, datetime, str]:
 
 
 def assess(workflow: Workflow, start: datetime, end: datetime, title: str) -> Assessment:
-    """Every case opened in [start, end), counted for each unit it was put to."""
+    """Every case opened in [start, end), counted for each unit it was put to. A case only a silence's
+    held-back alerts ever stood for was never put to anyone and is not counted."""
     records: dict[str, UnitRecord] = {}
+    untold = workflow.untold_cases()
 
     def unit(name: str) -> UnitRecord:
         return records.setdefault(name, UnitRecord(name))
 
     lapses: list[LapseRecord] = []
     for case in workflow.cases(opened_from=start, opened_to=end):
+        if case.id in untold:
+            continue
         deadlines = workflow.deadlines(case.id)
         claims = [d for d in deadlines if d.kind is DeadlineKind.CLAIM]
         for name in dict.fromkeys(u for d in claims for u in d.units):
@@ -144,7 +148,10 @@ def daily_log(workflow: Workflow, day: date) -> dict[Level, list[LogEntry]]:
     """The 舆情日志 of one day: the cases opened that day, by level (highest first), with their deadlines."""
     start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
     by_level: dict[Level, list[LogEntry]] = {level: [] for level in sorted(Level, key=lambda lv: -lv.rank)}
+    untold = workflow.untold_cases()
     for case in workflow.cases(opened_from=start, opened_to=start + timedelta(days=1)):
+        if case.id in untold:
+            continue  # held back by a silence: nobody was told, so it stands nowhere yet
         by_level[case.level].append(LogEntry(case, workflow.deadlines(case.id)))
     return by_level
 

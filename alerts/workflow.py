@@ -21,6 +21,7 @@ from alerts.calendar import SHANGHAI, Cadence
 from alerts.models import Alert
 from alerts.noise import is_event_alert
 from alerts.outbox import Outbox
+from alerts.silences import judge as judge_silences
 from classifiers.types import Level
 from config.errors import YuqingError
 from config.models import OfficeConfig
@@ -636,15 +637,38 @@ class Workflow:
     # -- opening cases from alerts ------------------------------------------------------------------
 
     def sync(self) -> int:
-        """Open or update a case for every pipeline alert not seen yet; the number of cases opened."""
+        """Open or update a case for every pipeline alert not seen yet; the number of cases opened.
+
+        An alert a silence holds back is nobody's yet: it opens no case and sets no deadline until the
+        silence ends and it is sent (the sender then tells it as raised at that moment)."""
         known = {r["alert_key"] for r in self.db.execute("SELECT alert_key FROM case_alerts")}
+        untold = self.outbox.untold()
+        planned = self.outbox.planned_keys()
+        silences = self.outbox.silences()
+        now = self.now()
         opened = 0
         for alert in self.outbox.alerts():
-            if alert.key in known or not is_event_alert(alert):
+            if alert.key in known or alert.key in untold or not is_event_alert(alert):
                 continue
+            if alert.key not in planned:
+                # Not yet seen by the sender: the same judgement it will make, so no case opens first.
+                hold = judge_silences(alert, silences, self.office.alerts.silences, now)
+                if hold is not None and hold.held:
+                    continue
             opened += self._take(alert)
         self._announce_reopened()
         return opened
+
+    def untold_cases(self) -> set[str]:
+        """Cases whose every alert a silence kept from everyone (opened so by an earlier version): no
+        unit was told, so no deadline of theirs runs and none is counted against anyone."""
+        untold = self.outbox.untold()
+        if not untold:
+            return set()
+        keys: dict[str, set[str]] = {}
+        for row in self.db.execute("SELECT case_id, alert_key FROM case_alerts"):
+            keys.setdefault(row["case_id"], set()).add(row["alert_key"])
+        return {case_id for case_id, alerts in keys.items() if alerts <= untold}
 
     def _take(self, alert: Alert) -> int:
         with self._tx() as db:
@@ -832,7 +856,10 @@ class Workflow:
         report.opened = self.sync()
         self._announce_reopened(report)
         report.notified = self._mark_notified(now)
+        untold = self.untold_cases()
         for deadline in self.deadlines(status="open"):
+            if deadline.case_id in untold:
+                continue
             if deadline.due_at <= now:
                 self._lapse(deadline, now, report)
             else:
@@ -1260,8 +1287,11 @@ class Workflow:
     def overdue(self, now: datetime | None = None) -> dict[str, list[Deadline]]:
         """Deadlines past due and not met, by case: what `yuqing cases --overdue` lists."""
         now = now or self.now()
+        untold = self.untold_cases()
         out: dict[str, list[Deadline]] = {}
         for deadline in self.deadlines():
+            if deadline.case_id in untold:
+                continue
             if deadline.status in ("open", "lapsed") and not deadline.met_at and deadline.due_at <= now:
                 out.setdefault(deadline.case_id, []).append(deadline)
         return out

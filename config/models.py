@@ -442,6 +442,29 @@ class ChannelConfig(Model):
         return check_channel_options(info.data.get("type", ""), options)
 
 
+class SilencePolicy(Model):
+    """How far `yuqing silence add` may go: the highest level a silence holds back and its longest
+    length. A 重大突发事态 is never held back, whatever this says."""
+
+    max_level: Level = Level.HOT_TOPIC
+    max_days: int = 7
+
+    @field_validator("max_level")
+    @classmethod
+    def _never_emergencies(cls, level: Level) -> Level:
+        if level is Level.MAJOR_EMERGENCY:
+            raise ValueError(f"静默从不暂缓{Level.MAJOR_EMERGENCY.value}，最高只能写{Level.SENSITIVE.value}")
+        return level
+
+    @field_validator("max_days")
+    @classmethod
+    def _bounded(cls, days: int) -> int:
+        # Longer than a month a silence is no longer a pause but switched-off monitoring.
+        if not 1 <= days <= 30:
+            raise ValueError(f"静默最长天数须在 1 到 30 之间，不能是 {days}")
+        return days
+
+
 class AlertsFile(Model):
     min_level: Level = Level.HOT_TOPIC
     channels: list[ChannelConfig] = Field(
@@ -454,6 +477,7 @@ class AlertsFile(Model):
     realert: RealertPolicy = Field(default_factory=RealertPolicy)
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
     recipients: dict[str, list[str]] = Field(default_factory=dict)
+    silences: SilencePolicy = Field(default_factory=SilencePolicy)
 
     @field_validator("fallback")
     @classmethod

@@ -75,6 +75,8 @@ def _print_patrol(report: Any, title: str) -> None:
         f"巡查完成：{report.items} 条，用时 {report.seconds:.1f} 秒（{rate:.1f} 条/秒）；"
         f"新预警 {report.alerts_raised} 条，送达 {report.dispatch.sent} 次，失败 {report.dispatch.failed} 次"
     )
+    for note in report.dispatch.silence_notes:  # what a silence held back, let through or released
+        out.print(note, highlight=False)
 
 
 @app.command()

@@ -5,26 +5,30 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from alerts.calendar import SHANGHAI
 from alerts.dispatcher import DispatchReport, delivery_checks, dispatch, dispatch_digest, open_channels
 from alerts.outbox import Outbox, OutboxBusy
-from alerts.silences import parse_until
+from alerts.silences import HELD, RELEASED, SUPERSEDED, SilenceError, Targets, longest, silence_end
+from classifiers.types import Level
 from config.env import Env, get_env
 from config.errors import ConfigError
 from config.loader import config_dir, load_file
-from config.models import AlertsFile
+from config.models import AlertsFile, RulesFile, TerritoryFile
 from pipeline import clock
 
 out = Console()
 err = Console(stderr=True)
 
 silence_app = typer.Typer(
-    no_args_is_help=True, help="silences: hold back alerts about an event, county or category"
+    no_args_is_help=True, help="静默：暂缓某事件、县（区）、乡镇或规则类别的预警（重大突发事态从不暂缓）"
 )
 
 
@@ -42,17 +46,19 @@ def _summary(report: DispatchReport) -> str:
     if report.fell_back:
         parts.append(f"经后备渠道送达 {report.fell_back} 次")
     if report.silenced:
-        parts.append(f"静默 {report.silenced} 条")
+        parts.append(f"静默暂缓 {report.silenced} 条")
+    if report.released:
+        parts.append(f"静默结束补发 {report.released} 条")
     if report.held:
         parts.append(f"留待摘要 {report.held} 条")
     if report.digests:
         parts.append(f"发出摘要 {report.digests} 份")
     if report.channels_dead:
         parts.append(f"渠道失效：{'、'.join(report.channels_dead)}")
-    return "，".join(parts)
+    return "\n".join(["，".join(parts), *report.silence_notes])
 
 
-def _run(digest: bool, wait: float | None) -> None:
+def _send(digest: bool, wait: float | None) -> DispatchReport:
     config = _alerts_config()
     env = get_env()
     channels, unavailable = open_channels(config)
@@ -61,12 +67,17 @@ def _run(digest: bool, wait: float | None) -> None:
     outbox = Outbox(env.outbox_path, realert=config.realert)
     send = dispatch_digest if digest else dispatch
     try:
-        report = send(outbox, config, channels, clock.now, unavailable=unavailable, wait=wait)
+        return send(outbox, config, channels, clock.now, unavailable=unavailable, wait=wait)
+    finally:
+        outbox.close()
+
+
+def _run(digest: bool, wait: float | None) -> None:
+    try:
+        report = _send(digest, wait)
     except OutboxBusy as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    finally:
-        outbox.close()
     out.print(_summary(report), highlight=False)
 
 
@@ -84,72 +95,168 @@ def digest(
     _run(digest=True, wait=wait)
 
 
+def _refuse(message: str) -> typer.Exit:
+    err.print(f"[red]错误：[/red]{message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+def _targets(outbox_path: Path) -> tuple[Targets, list[str]]:
+    """What `--match` may name, and which files could not be read to say so."""
+    problems: list[str] = []
+    loaded: dict[str, Any] = {}
+    for name, model in (("territory", TerritoryFile), ("rules", RulesFile)):
+        try:
+            loaded[name] = load_file(config_dir() / f"{name}.yaml", model)
+        except ConfigError as exc:
+            loaded[name] = None
+            problems.append(str(exc))
+    events: list[str] = []
+    if outbox_path.exists():
+        outbox = Outbox(outbox_path)
+        try:
+            events = outbox.alerted_events()
+        finally:
+            outbox.close()
+    return Targets.of(loaded["territory"], loaded["rules"], events), problems
+
+
 @silence_app.command("add")
 def silence_add(
     match: Annotated[
-        str, typer.Option(help="an event id, a county (e.g. 濮阳县) or a rule category (e.g. 民生诉求)")
+        str,
+        typer.Option(
+            help="暂缓什么：事件编号（yuqing cases 的「事件」列）、县（区，如 濮阳县）、乡镇（如 柳屯镇）或规则类别（如 民生诉求）"
+        ),
     ],
     until: Annotated[
-        str, typer.Option(help="when it ends: 2026-11-24 18:00, or a duration like 4h, 30m, 2d")
+        str,
+        typer.Option(
+            help="到何时为止：2026-11-24 18:00（北京时间），或时长如 4h、30m、2d；不超过规定的最长天数"
+        ),
     ],
-    reason: Annotated[str, typer.Option(help="why, for the record")],
-    by: Annotated[str | None, typer.Option(help="who sets it (default: the login name)")] = None,
+    reason: Annotated[str, typer.Option(help="为什么暂缓，记录在案")],
+    by: Annotated[str | None, typer.Option(help="设置人（默认：当前登录名）")] = None,
 ) -> None:
-    """Hold back alerts that match until a time; each one held back is kept and marked silenced."""
+    """暂缓与某事件、地方或类别有关的预警到某一时刻；被暂缓的预警留有记录、不立案、不计时，静默结束后补发。
+    重大突发事态从不暂缓。"""
     now = clock.now()
+    policy = _alerts_config().silences
     try:
-        end = parse_until(until, now)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    if end <= now:
-        err.print(
-            f"[red]error:[/red] --until {until!r} is not in the future ({now:%Y-%m-%d %H:%M})",
-            highlight=False,
-        )
-        raise typer.Exit(2)
-    if not match.strip() or not reason.strip():
-        err.print("[red]error:[/red] --match and --reason must not be empty", highlight=False)
-        raise typer.Exit(2)
+        end = silence_end(until, now, policy)
+    except SilenceError as exc:
+        raise _refuse(str(exc)) from None
+    if not reason.strip():
+        raise _refuse("--reason 不能为空：请写明为什么暂缓，记录在案")
+    path = get_env().outbox_path
+    targets, problems = _targets(path)
+    try:
+        name = targets.resolve(match)
+    except SilenceError as exc:
+        unread = f"（无法读取：{'；'.join(problems)}）" if problems else ""
+        raise _refuse(f"{exc}{unread}") from None
     who = by or os.environ.get("USER") or getpass.getuser()
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(path)
     try:
-        silence = outbox.add_silence(match.strip(), end, reason.strip(), who, now)
+        silence = outbox.add_silence(name, end, reason.strip(), who, now)
     finally:
         outbox.close()
     out.print(
-        f"静默 #{silence.id}：{silence.match}，至 {end:%Y-%m-%d %H:%M}，{who}：{silence.reason}",
+        f"静默 #{silence.id}：{silence.match}，至 {_local(end)}，{who}：{silence.reason}", highlight=False
+    )
+    above = [level.value for level in Level if level.rank > policy.max_level.rank]
+    out.print(
+        f"只暂缓{policy.max_level.value}及以下的预警；{'、'.join(above)}照常发送。"
+        f"提前结束：yuqing silence lift {silence.id} --reason …",
         highlight=False,
     )
 
 
+@silence_app.command("lift")
+def silence_lift(
+    silence_id: Annotated[
+        str, typer.Argument(metavar="ID", help="静默编号，如 3（yuqing silence list 的 # 列）")
+    ],
+    reason: Annotated[str, typer.Option(help="为什么提前解除，记录在案")] = "",
+    by: Annotated[str | None, typer.Option(help="解除人（默认：当前登录名）")] = None,
+    wait: Annotated[float | None, typer.Option(help="补发时等待限频和重试的秒数")] = None,
+) -> None:
+    """提前解除一项静默，记录谁、何时、为何解除；它暂缓的预警随即补发，时限自补发时起算。"""
+    number = silence_id.strip().lstrip("#")
+    if not number.isdigit():
+        raise _refuse(f"「{silence_id}」不是静默编号：请写数字，如 3（见 yuqing silence list）")
+    now = clock.now()
+    path = get_env().outbox_path
+    if not path.exists():
+        raise _refuse(f"没有静默 #{number}：{path} 里还没有任何静默")
+    who = by or os.environ.get("USER") or getpass.getuser()
+    outbox = Outbox(path)
+    try:
+        silence = outbox.silence(int(number))
+        if silence is None:
+            raise _refuse(f"没有静默 #{number}（全部静默见 yuqing silence list --all）")
+        lifted = outbox.lift_silence(silence.id, who, reason.strip(), now)
+        if lifted is None:
+            ended = silence.lifted_at or silence.until
+            raise _refuse(
+                f"静默 #{silence.id}（{silence.match}）{silence.state(now)}（{_local(ended)}），无需解除"
+            )
+        held = sum(1 for _alert, sid in outbox.silenced() if sid == silence.id)
+    finally:
+        outbox.close()
+    out.print(
+        f"已解除静默 #{silence.id}（{silence.match}）：{who}，{_local(now)}，原因：{reason.strip() or '未说明'}",
+        highlight=False,
+    )
+    if not held:
+        return
+    out.print(f"补发它暂缓的 {held} 条预警：", highlight=False)
+    try:
+        report = _send(digest=False, wait=wait)
+    except OutboxBusy:
+        out.print("另一进程正在发送，暂缓的预警由它补发（或运行 yuqing deliver）。", highlight=False)
+        return
+    out.print(_summary(report), highlight=False)
+
+
 @silence_app.command("list")
 def silence_list(
-    show_all: Annotated[bool, typer.Option("--all", help="also the expired ones")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="也列出已到期、已解除的")] = False,
 ) -> None:
-    """The silences in force (or all of them), with who set them, when and why."""
+    """生效中的静默（或全部）：匹配什么、到何时、谁设置、为什么，暂缓了几条预警。"""
     now = clock.now()
+    bound = longest(_alerts_config().silences)
     outbox = Outbox(get_env().outbox_path)
     try:
-        silences = outbox.silences(active_at=None if show_all else now)
-        held = {}
-        for _alert, sid in outbox.silenced():
-            held[sid] = held.get(sid, 0) + 1
+        silences = [s for s in outbox.silences() if show_all or s.active(now, bound)]
+        held: dict[int, int] = {}
+        waiting: dict[int, int] = {}
+        for record in outbox.silence_records(HELD, RELEASED, SUPERSEDED):
+            held[record.silence_id] = held.get(record.silence_id, 0) + 1
+            if record.state == HELD:
+                waiting[record.silence_id] = waiting.get(record.silence_id, 0) + 1
     finally:
         outbox.close()
     table = Table(title=f"静默（{'全部' if show_all else '生效中'}）")
-    for column in ("#", "匹配", "至", "原因", "设置人", "设置时间", "已静默", "状态"):
+    for column in ("#", "匹配", "至", "原因", "设置人", "设置时间", "已暂缓", "状态"):
         table.add_column(column)
     for s in silences:
+        state = s.state(now, bound)
+        if s.lifted_at is not None and state == "已解除":
+            state += f"（{s.lifted_by}，{_local(s.lifted_at)}：{s.lift_reason or '未说明原因'}）"
+        count = str(held.get(s.id, 0)) + (f"（待补发 {waiting[s.id]}）" if waiting.get(s.id) else "")
         table.add_row(
             str(s.id),
             s.match,
-            f"{s.until:%Y-%m-%d %H:%M}",
+            _local(s.until),
             s.reason,
             s.created_by,
-            f"{s.created_at:%Y-%m-%d %H:%M}",
-            str(held.get(s.id, 0)),
-            "生效" if s.active(now) else "已过期",
+            _local(s.created_at),
+            count,
+            state,
         )
     out.print(table)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,6 +18,7 @@ from rich.table import Table
 
 from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warning
 from alerts.outbox import Outbox
+from alerts.silences import HELD, Silence, longest
 from alerts.workflow import ANSWERED, Case, DeadlineKind, Workflow, WorkflowError
 from config.env import get_env
 from config.errors import ConfigError
@@ -104,23 +105,42 @@ def route() -> None:
     office = _office()
     runner = OfflineRunner(Context(office=office, env=get_env()))
     cadence = Cadence.from_schedule(office.schedule)
+    silences = _silences()
     failures = 0
     for number, outcome in run_json_lines(sys.stdin, runner, "route"):
         if isinstance(outcome, str):
             failures += 1
             result = {"line": number, "error": outcome}
         else:
-            result = _route_output(number, outcome, office, clock.now(), cadence)
+            result = _route_output(number, outcome, office, clock.now(), cadence, silences)
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     if failures:
         err.print(f"{failures} line(s) could not be routed")
 
 
+def _silences() -> list[Silence]:
+    """The silences on record, read without creating an outbox where there is none."""
+    path = get_env().outbox_path
+    if not path.exists():
+        return []
+    outbox = Outbox(path)
+    try:
+        return outbox.silences()
+    finally:
+        outbox.close()
+
+
 def _route_output(
-    number: int, post: Any, office: OfficeConfig, now: datetime, cadence: Cadence
+    number: int,
+    post: Any,
+    office: OfficeConfig,
+    now: datetime,
+    cadence: Cadence,
+    silences: Sequence[Silence] = (),
 ) -> dict[str, Any]:
     from alerts.dispatcher import routes
+    from alerts.silences import judge
     from alerts.workflow import deadlines_for
     from pipeline.stages.alert import alert_from_post, warrants_alert
 
@@ -141,10 +161,13 @@ def _route_output(
         "recipients": [],
         "deliveries": [],
         "deadlines": {},
+        "silenced": None,  # the id of the silence that would hold the alert back
+        "silence_note": None,  # what a matching silence does to it, and why
     }
     if why_not is not None:
         return result
     alert = alert_from_post(post, now)
+    hold = judge(alert, silences, office.alerts.silences, now)
     roles = {
         "first": alert.first,
         "claim": alert.claim,
@@ -159,6 +182,11 @@ def _route_output(
         }
         for unit in alert.recipients()
     ]
+    if hold is not None:
+        result["silence_note"] = hold.note
+        if hold.held:
+            result["silenced"] = hold.silence.id
+            return result  # nothing is sent and no clock starts until the silence ends
     result["deliveries"] = [
         {"recipient": recipient, "channels": chain}
         for recipient, chain in routes(alert.recipients(), office.alerts)
@@ -267,10 +295,13 @@ def cases(
     with _workflow() as workflow:
         workflow.sync()
         late = workflow.overdue()
+        untold = workflow.untold_cases()
         shown = [
             c
             for c in workflow.cases()
-            if (show_all or c.state not in ANSWERED or c.id in late) and (not overdue or c.id in late)
+            if (show_all or c.state not in ANSWERED or c.id in late)
+            and (not overdue or c.id in late)
+            and c.id not in untold
         ]
         title = "逾期案件" if overdue else "舆情案件"
         table = Table(title=f"{title}（{len(shown)} 件，{_local(workflow.now())}）")
@@ -289,6 +320,33 @@ def cases(
                 lapsed or "-",
             )
         out.print(table)
+        if not overdue:
+            _print_held(workflow)
+
+
+def _print_held(workflow: Workflow) -> None:
+    """The alerts silences hold back now: nobody has them yet, so they are no case and nobody's overdue."""
+    held = workflow.outbox.silence_records(HELD)
+    if not held:
+        return
+    now, bound = workflow.now(), longest(workflow.office.alerts.silences)
+    silences = {s.id: s for s in workflow.outbox.silences()}
+    table = Table(title=f"静默暂缓的预警（{len(held)} 条：未发送，不立案、不计时、不考核；静默结束后补发）")
+    for column in ("事件", "级别", "标题", "属地", "发现时间", "静默", "设置人及原因"):
+        table.add_column(column)
+    for record in held:
+        alert, silence = record.alert, silences.get(record.silence_id)
+        table.add_row(
+            alert.event_id,
+            alert.level.value,
+            alert.title[:30],
+            "、".join(alert.counties) or "-",
+            _local(record.raised_at),
+            (silence.label() if silence else f"静默 #{record.silence_id}")
+            + ("" if silence and silence.active(now, bound) else "，已结束，下次发送时补发"),
+            f"{silence.created_by}：{silence.reason}" if silence else "-",
+        )
+    out.print(table)
 
 
 def sweep() -> None:

@@ -37,6 +37,7 @@ def alert_from_post(post: Post, now: datetime) -> Alert:
         claim=list(analysis.responsible.claim),
         inform=list(analysis.responsible.inform),
         counties=list(analysis.territory.counties),
+        townships=list(analysis.territory.townships),
         categories=list(dict.fromkeys(hit.category for hit in analysis.rules)),
         reach=post.counts.comments + post.counts.reposts + post.counts.likes,
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from config.env import get_env
 from config.loader import DEFAULT_DIR
 from pipeline.cli import app
 
@@ -58,12 +60,19 @@ def routed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     )
     (office / "alerts.yaml").write_text(ALERTS_YAML, encoding="utf-8")
     lines = [json.dumps(item, ensure_ascii=False) for item in ITEMS.values()] + ["{broken", "[1]"]
+    get_env.cache_clear()
     result = CliRunner().invoke(
         app,
         ["route"],
         input="\n".join(lines) + "\n",
-        env={"YUQING_CONFIG_DIR": str(office), "YUQING_NOW": "2026-11-23T22:30:00+08:00"},
+        env={
+            "YUQING_CONFIG_DIR": str(office),
+            "YUQING_NOW": "2026-11-23T22:30:00+08:00",
+            # An outbox of its own: silences on record elsewhere must not change what this test sees.
+            "YUQING_OUTBOX": str(office / "alerts.sqlite3"),
+        },
     )
+    get_env.cache_clear()
     assert result.exit_code == 0, result.output
     outs = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [o["line"] for o in outs] == list(range(1, len(lines) + 1))
@@ -137,3 +146,39 @@ def test_an_office_with_a_broken_alerts_file_is_told_where(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "alerts.yaml" in result.output
     assert "no channel is named 'office-fax'" in result.output
+
+
+def test_route_says_which_silence_would_hold_an_item_back_and_which_it_may_not(tmp_path: Path) -> None:
+    from alerts.outbox import Outbox
+
+    outbox_path = tmp_path / "alerts.sqlite3"
+    outbox = Outbox(outbox_path)
+    now = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+    outbox.add_silence("范县", now + timedelta(hours=4), "已处置，跟踪中", "张三", now)
+    outbox.close()
+    water = {
+        "text": "范县一小区连续停水三天，上千户居民生活受影响，业主多次投诉没人管，记者调查发现供水公司与物业相互推诿。",
+        "counts": {"comments": 800},
+    }
+    lines = [json.dumps(item, ensure_ascii=False) for item in (water, ITEMS["crash"], ITEMS["wages"])]
+    get_env.cache_clear()  # the environment is read once per process; this test brings its own outbox
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["route"],
+            input="\n".join(lines) + "\n",
+            env={"YUQING_OUTBOX": str(outbox_path), "YUQING_NOW": now.isoformat()},
+        )
+    finally:
+        get_env.cache_clear()
+    assert result.exit_code == 0, result.output
+    held, crash, wages = (json.loads(line) for line in result.stdout.splitlines())
+    assert (held["level"], held["counties"], held["silenced"]) == ("社会热点问题", ["范县"], 1)
+    assert held["silence_note"] == (
+        "静默 #1（范县，至 2026-11-23 13:00）暂缓：不发送、不立案、不计时；静默结束后补发，时限自补发时起算"
+    )
+    assert (held["deliveries"], held["deadlines"]) == ([], {})  # nothing goes out, no clock starts
+    assert (crash["level"], crash["silenced"]) == ("重大突发事态", None)
+    assert crash["silence_note"] == "静默 #1 不适用于重大突发事态，照常发送（范县）"
+    assert list(crash["deadlines"]) == ["认领", "首次发布", "新闻发布会"]
+    assert (wages["silenced"], wages["silence_note"]) == (None, None)  # 清丰县: no silence concerns it
