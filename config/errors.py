@@ -15,3 +15,14 @@ class ConfigError(YuqingError):
         self.file = file
         self.key = key
         self.reason = reason
+
+    @property
+    def path(self) -> str:
+        """The file without the line number `file` may end with."""
+        head, _, tail = self.file.rpartition(":")
+        return head if head and tail.isdigit() else self.file
+
+    @property
+    def line(self) -> int | None:
+        head, _, tail = self.file.rpartition(":")
+        return int(tail) if head and tail.isdigit() else None

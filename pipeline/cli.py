@@ -16,7 +16,7 @@ from rich.table import Table
 
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
-from config.loader import config_dir, load_config
+from config.loader import ALL, config_dir, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
 out = Console()
@@ -32,9 +32,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load_office():
+# What the offline analysis stages read (pipeline.context): rules, places, departments and severity.
+ANALYSIS = frozenset({"rules", "territory", "units", "severity"})
+# The query is cut into words as posts are: rule terms, place names and department keywords.
+SEARCH = frozenset({"rules", "territory", "units"})
+
+
+def _load_office(only: frozenset[str] = ALL):
+    """The config files a command reads, and only those: a mistake elsewhere does not stop it."""
     try:
-        return load_config()
+        return load_config(only=only)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
 
@@ -129,7 +136,7 @@ def search(
     from pipeline.context import Context
     from pipeline.store import open_store
 
-    office = _load_office()
+    office = _load_office(SEARCH)
     env = get_env()
     terms = Context(office=office, env=env).tokeniser.query_terms(query)
     if not terms:
@@ -192,7 +199,7 @@ def analyze() -> None:
     from pipeline.context import Context
     from pipeline.runner import OfflineRunner, run_json_lines
 
-    office = _load_office()
+    office = _load_office(ANALYSIS)
     runner = OfflineRunner(Context(office=office, env=get_env()))
     failures = 0
     for number, outcome in run_json_lines(sys.stdin, runner, "analyze"):
