@@ -10,11 +10,14 @@ class YuqingError(Exception):
 class ConfigError(YuqingError):
     """A config file that cannot be used: names the file, the key and what is wrong, on one line."""
 
-    def __init__(self, file: str, key: str, reason: str) -> None:
+    def __init__(self, file: str, key: str, reason: str, kind: str = "") -> None:
         super().__init__(f"{file}: {key}: {reason}")
         self.file = file
         self.key = key
         self.reason = reason
+        # What sort of mistake it is (pydantic's error type, or `yaml`, `file`, `encoding`, `rule`), so a
+        # message to people can say it in their words; "" when not known.
+        self.kind = kind
 
     @property
     def path(self) -> str:

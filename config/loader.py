@@ -84,27 +84,34 @@ def load_file(path: Path, model: type[M]) -> M:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(where, "-", "file not found") from None
+        raise ConfigError(where, "-", "file not found", "file") from None
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{where}:{line}", "-", "not UTF-8 text; save the file as UTF-8") from None
+        raise ConfigError(
+            f"{where}:{line}", "-", "not UTF-8 text; save the file as UTF-8", "encoding"
+        ) from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if getattr(exc, "context", None) == "while scanning a simple key":
+            # A key without its colon is only noticed on the next line; the typo is where the key starts.
+            mark = getattr(exc, "context_mark", None) or mark
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}{line}", "-", f"YAML syntax: {problem}") from None
+        raise ConfigError(f"{where}{line}", "-", f"YAML syntax: {problem}", "yaml") from None
     if not isinstance(data, dict):
-        raise ConfigError(where, "-", "expected a mapping at the top level")
+        raise ConfigError(where, "-", "expected a mapping at the top level", "yaml")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         # A mistyped key also makes the real one "missing"; the unknown key is the one to point at.
         error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         loc = tuple(error["loc"])
-        raise ConfigError(f"{where}{_line_of(node, loc)}", _key_path(loc), error["msg"]) from None
+        raise ConfigError(
+            f"{where}{_line_of(node, loc)}", _key_path(loc), error["msg"], error["type"]
+        ) from None
 
 
 def _check_rules(path: Path, rules: RulesFile) -> None:
@@ -114,7 +121,7 @@ def _check_rules(path: Path, rules: RulesFile) -> None:
         index = next(i for i, r in enumerate(rules.rules) if r.id == exc.rule_id)
         loc = ("rules", index, "expr")
         node = yaml.compose(path.read_text(encoding="utf-8"))
-        raise ConfigError(f"{path}{_line_of(node, loc)}", _key_path(loc), str(exc)) from None
+        raise ConfigError(f"{path}{_line_of(node, loc)}", _key_path(loc), str(exc), "rule") from None
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -33,18 +33,46 @@ logger = logging.getLogger(__name__)
 STATE = "state.json"
 
 
+# What each sort of mistake means, for the people told; the loader's own words follow in brackets.
+MEANINGS = {
+    "yaml": "YAML 格式错误（多半是缩进、冒号或引号）",
+    "file": "文件不存在",
+    "encoding": "文件不是 UTF-8 编码",
+    "rule": "关键词表达式写错了",
+    "extra_forbidden": "有不认识的键，多半是键名拼错了",
+    "missing": "缺少必须填写的键",
+    "value_error": "取值不符合要求",
+    "literal_error": "不是允许的取值之一",
+    "enum": "不是允许的取值之一",
+    "string_pattern_mismatch": "格式不对",
+    "too_short": "内容太少",
+    "too_long": "内容太多",
+}
+
+
+def meaning(error: ConfigError) -> str:
+    kind = error.kind
+    if kind in MEANINGS:
+        return MEANINGS[kind]
+    if kind.endswith(("_type", "_parsing")):
+        return "值的类型不对"
+    if kind.startswith(("greater_than", "less_than")):
+        return "数值超出允许的范围"
+    return "该项写得不对"
+
+
 def _where(error: ConfigError) -> str:
     name = Path(error.path).name
     return f"{name} 第 {error.line} 行" if error.line else name
 
 
-def config_alert(error: ConfigError, duty: list[str], at: datetime, since: datetime, using: str) -> Alert:
-    """One alert per distinct error of one broken spell (`since`), addressed to duty staff. `using` says
-    what runs meanwhile."""
+def config_alert(error: ConfigError, duty: list[str], at: datetime, *, spell: str, effect: str) -> Alert:
+    """A 【配置错误】 alert to duty staff: one per distinct error within one `spell` (the key part naming
+    the time the config broke, or the day). `effect` says what runs meanwhile."""
     digest = hashlib.sha256(str(error).encode("utf-8")).hexdigest()[:16]
     where = f"文件：{error.path}" + (f"，第 {error.line} 行" if error.line else "")
     return Alert(
-        key=f"config:{since:%Y-%m-%dT%H:%M}:{digest}",
+        key=f"config:{spell}:{digest}",
         post_id="",
         event_id="config",
         level=Level.GENERAL,
@@ -56,8 +84,8 @@ def config_alert(error: ConfigError, duty: list[str], at: datetime, since: datet
         reasons=[
             where,
             f"位置：{error.key}",
-            f"原因：{error.reason}",
-            f"自 {since:%Y-%m-%d %H:%M} 起该配置无法读取；{using}",
+            f"原因：{meaning(error)}（{error.reason}）",
+            effect,
             "处理建议：按上面的文件、行和原因改正后保存；下一次任务自动重新读取，无需重启。",
         ],
         inform=list(duty),
@@ -74,8 +102,11 @@ def report_config_failure(
         load_config(directory)
     except ConfigError as error:
         logger.error("抓取进程因配置错误退出（不是网站的问题）：%s", error)
-        day = at.replace(hour=0, minute=0, second=0, microsecond=0)
-        alert = config_alert(error, duty, at, day, "该配置的改动未生效，依赖它的抓取未能运行。")
+        effect = (
+            f"{at:%Y-%m-%d %H:%M} 抓取进程读取配置时出错退出；这是配置问题，不是网站的问题。"
+            "本次巡查开始时配置检查通过，其后该文件被改动。"
+        )
+        alert = config_alert(error, duty, at, spell=f"{at:%Y-%m-%d}", effect=effect)
         outbox = Outbox(outbox_path)
         try:
             outbox.enqueue(alert)
@@ -159,9 +190,8 @@ class ConfigWatch:
         try:
             return load_config(staging)
         except ConfigError as exc:
-            raise ConfigError(
-                exc.file.replace(str(staging), str(self.source), 1), exc.key, exc.reason
-            ) from None
+            file = exc.file.replace(str(staging), str(self.source), 1)
+            raise ConfigError(file, exc.key, exc.reason, exc.kind) from None
 
     # -- what serve calls -----------------------------------------------------------------------------
 
@@ -223,8 +253,11 @@ class ConfigWatch:
             if good_at
             else "各项任务继续按启动时的配置运行，该文件的改动尚未生效。"
         )
-        alert = config_alert(error, office.units.city_units.duty, now, since, using)
-        # The alert first, the state second: a crash in between re-raises the same key, which is a no-op.
+        effect = f"自 {since:%Y-%m-%d %H:%M} 起该配置无法读取；{using}"
+        # The spell is named by the good config it broke away from, so the key is the same when a crash
+        # between the alert and the state below makes this run again: the outbox then adds nothing.
+        spell = f"{state.get('good', '-')}@{good_at or since.isoformat()}"
+        alert = config_alert(error, office.units.city_units.duty, now, spell=spell, effect=effect)
         outbox = Outbox(self.outbox_path)
         try:
             alerted = outbox.enqueue(alert)

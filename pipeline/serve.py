@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -35,6 +36,8 @@ from pipeline import clock
 from pipeline.config_watch import ConfigWatch
 
 logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class AlreadyServing(YuqingError):
@@ -325,17 +328,24 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
             logger.info("signal %d: stopping the scheduler", signum)
             scheduler.shutdown(wait=False)
 
+        def started(_event: Any) -> None:
+            now = clock.now()
+            upcoming = [s for s in service.cadence.patrol_slots(now.date()) if s > now] or [
+                service.cadence.patrol_slots(now.date() + timedelta(days=1))[0]
+            ]
+            say(
+                f"yuqing serve: serving (pid {os.getpid()}); patrols follow the calendar, next at "
+                f"{upcoming[0]:%Y-%m-%d %H:%M}; deadline sweep every {service.office.schedule.sweep_minutes} "
+                f"min; 舆情日志 at {service.office.schedule.daily_log}"
+            )
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+        # A stop signal that comes before the scheduler runs would find nothing to shut down; it waits,
+        # blocked, until the scheduler has started (the listener runs in this thread as it starts).
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        now = clock.now()
-        upcoming = [s for s in service.cadence.patrol_slots(now.date()) if s > now] or [
-            service.cadence.patrol_slots(now.date() + timedelta(days=1))[0]
-        ]
-        say(
-            f"yuqing serve: serving (pid {os.getpid()}); patrols follow the calendar, next at "
-            f"{upcoming[0]:%Y-%m-%d %H:%M}; deadline sweep every {service.office.schedule.sweep_minutes} min; "
-            f"舆情日志 at {service.office.schedule.daily_log}"
-        )
+        scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
         scheduler.start()
         say("yuqing serve: stopped")
     finally:

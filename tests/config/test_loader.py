@@ -342,3 +342,10 @@ def test_empty_file(office: Path) -> None:
     path.write_text("# 还没写\n", encoding="utf-8")
     error = load_error(office)
     assert str(error) == f"{path}: -: expected a mapping at the top level"
+
+
+def test_a_key_without_its_colon_is_named_on_its_own_line(office: Path) -> None:
+    path = office / "severity.yaml"
+    line = edit(path, "  社会热点问题: 35", "  社会热点问题 35")
+    error = load_error(office)
+    assert str(error) == f"{path}:{line}: -: YAML syntax: could not find expected ':'"
