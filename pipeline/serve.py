@@ -124,7 +124,7 @@ class Service:
         try:
             checked = self.watch.check(self.office)
         except Exception:  # e.g. a full disk while copying: the jobs go on with the config they have
-            logger.exception("reading the config again failed; the jobs go on with the last good one")
+            logger.exception("重新读取配置失败，各项任务继续按上一份检查通过的配置运行")
             return
         self.config_folder = checked.folder
         if checked.office is not self.office:
@@ -136,7 +136,7 @@ class Service:
             try:
                 self._dispatch(digest=False)
             except Exception:
-                logger.exception("sending the config error alert failed; the next patrol retries")
+                logger.exception("【配置错误】预警发送失败，留在待发队列，下次发送时重试")
 
     # -- state: which slot ran last, so a restart neither repeats nor skips a patrol ------------------
 
