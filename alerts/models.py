@@ -32,7 +32,8 @@ class Alert:
     inform: list[str] = field(default_factory=list)
     counties: list[str] = field(default_factory=list)
     # "post": a post or event that concerns the territory; "health": a source that stopped delivering
-    # (pipeline.health), told to duty staff with its reason and what to do in `reasons`.
+    # (pipeline.health); "config": a config file that cannot be used (pipeline.config_watch). The last two
+    # are told to duty staff with the reason and what to do in `reasons`.
     kind: str = "post"
     categories: list[str] = field(default_factory=list)  # keyword-rule categories matched (silences)
     reach: int = 0  # comments + reposts + likes when raised; growth re-alerts compare it
@@ -53,11 +54,15 @@ class Alert:
     def subject(self) -> str:
         if self.kind == "health":
             return f"【信息源异常】{self.title}"
+        if self.kind == "config":
+            return f"【配置错误】{self.title}"
         return f"【{self.level.value}】{self.title}"
 
     def render(self) -> str:
         if self.kind == "health":
             return "\n".join([self.subject(), f"来源：{self.source}", *self.reasons])
+        if self.kind == "config":
+            return "\n".join([self.subject(), *self.reasons])
         lines = [self.subject()]
         if self.counties:
             lines.append(f"属地：{'、'.join(self.counties)}")

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
-from config.loader import config_dir, load_config
+from config.loader import ALL, config_dir, load_config
 from pipeline import cli_text
 
 cli_text.install()
@@ -34,9 +34,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load_office():
+# What the offline analysis stages read (pipeline.context): rules, places, departments and severity.
+ANALYSIS = frozenset({"rules", "territory", "units", "severity"})
+# The query is cut into words as posts are: rule terms, place names and department keywords.
+SEARCH = frozenset({"rules", "territory", "units"})
+
+
+def _load_office(only: frozenset[str] = ALL):
+    """The config files a command reads, and only those: a mistake elsewhere does not stop it."""
     try:
-        return load_config()
+        return load_config(only=only)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
 
@@ -133,7 +140,7 @@ def search(
     from pipeline.context import Context
     from pipeline.store import open_store
 
-    office = _load_office()
+    office = _load_office(SEARCH)
     env = get_env()
     terms = Context(office=office, env=env).tokeniser.query_terms(query)
     if not terms:
@@ -196,7 +203,7 @@ def analyze() -> None:
     from pipeline.context import Context
     from pipeline.runner import OfflineRunner, run_json_lines
 
-    office = _load_office()
+    office = _load_office(ANALYSIS)
     runner = OfflineRunner(Context(office=office, env=get_env()))
     failures = 0
     for number, outcome in run_json_lines(sys.stdin, runner, "analyze"):

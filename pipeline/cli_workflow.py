@@ -22,7 +22,7 @@ from alerts.silences import HELD, Silence, longest
 from alerts.workflow import ANSWERED, Case, DeadlineKind, Workflow, WorkflowError
 from config.env import get_env
 from config.errors import ConfigError
-from config.loader import load_config
+from config.loader import ALL, load_config
 from config.models import OfficeConfig
 from pipeline import clock
 
@@ -35,17 +35,26 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _office() -> OfficeConfig:
+# The files each command reads, and only those, so a mistake in another file does not stop it. Cases
+# need the city's units and the schedule's deadlines; the sweep also sends, through alerts.yaml; `route`
+# runs the analysis (rules, places, departments, severity) and shows channels and deadlines.
+WORKFLOW = frozenset({"units", "schedule"})
+SWEEP = WORKFLOW | {"alerts"}
+ROUTE = ALL - {"sources"}
+
+
+def _office(only: frozenset[str]) -> OfficeConfig:
     try:
-        return load_config()
+        return load_config(only=only)
     except ConfigError as exc:
         raise _fail(str(exc), 2) from None
 
 
 @contextmanager
 def _workflow() -> Iterator[Workflow]:
-    office = _office()
-    outbox = Outbox(get_env().outbox_path, realert=office.alerts.realert)
+    office = _office(WORKFLOW)
+    # No re-alert policy: acting on cases raises no pipeline alert, only workflow notices.
+    outbox = Outbox(get_env().outbox_path)
     workflow = Workflow(outbox, office, clock.now)
     try:
         yield workflow
@@ -102,7 +111,7 @@ def route() -> None:
     from pipeline.context import Context
     from pipeline.runner import OfflineRunner, run_json_lines
 
-    office = _office()
+    office = _office(ROUTE)
     runner = OfflineRunner(Context(office=office, env=get_env()))
     cadence = Cadence.from_schedule(office.schedule)
     silences = _silences()
@@ -353,7 +362,7 @@ def sweep() -> None:
     """Run the deadline sweep once now (what `serve` does every few minutes) and send its notices."""
     from pipeline.serve import Service
 
-    service = Service(_office(), get_env())
+    service = Service(_office(SWEEP), get_env())
     try:
         report = service.sweep()
     except WorkflowError as exc:
@@ -434,9 +443,11 @@ def serve(
     from pipeline.serve import AlreadyServing
     from pipeline.serve import serve as run_service
 
-    office = _office()
     try:
-        run_service(office, get_env(), wait=wait, say=lambda line: out.print(line, highlight=False))
+        # Loads the whole config itself: it starts on the last good one when an edit broke a file.
+        run_service(get_env(), wait=wait, say=lambda line: out.print(line, highlight=False))
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
     except AlreadyServing as exc:
         raise _fail(str(exc), 3) from None
 

@@ -17,8 +17,10 @@ from typing import Any
 from alerts.dispatcher import DispatchReport, build_channels, dispatch
 from alerts.outbox import Outbox
 from config.env import PROJECT_ROOT, Env
+from config.loader import DEFAULT_DIR
 from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
+from pipeline.config_watch import report_config_failure
 from pipeline.health import FAILED, Verdict, health_dir, report_health
 
 logger = logging.getLogger(__name__)
@@ -113,6 +115,17 @@ def report_dead_crawl(run: SourceRun, env: Env, duty: list[str], log_file: Path)
     report_health(verdict, health_dir=health_dir(env), outbox_path=env.outbox_path, duty=duty, at=clock.now())
 
 
+def _died_on_config(run: SourceRun, env_vars: dict[str, str], env: Env, office: OfficeConfig) -> bool:
+    """A crawl that died on a config file edited since the patrol began says nothing about its site: it is
+    told to duty staff as a config error, never as the source's health."""
+    directory = Path(env_vars.get("YUQING_CONFIG_DIR") or DEFAULT_DIR)
+    duty = office.units.city_units.duty
+    error = report_config_failure(directory, outbox_path=env.outbox_path, duty=duty, at=clock.now())
+    if error is not None:
+        run.finish_reason = f"配置错误：{error}"
+    return error is not None
+
+
 def run_patrol(
     office: OfficeConfig, env: Env, *, only: list[str] | None = None, extra_env: dict[str, str] | None = None
 ) -> PatrolReport:
@@ -128,7 +141,7 @@ def run_patrol(
     for source in sources:
         run = crawl_source(source, env_vars, log_dir)
         runs.append(run)
-        if run.health == FAILED and not run.stats:
+        if run.health == FAILED and not run.stats and not _died_on_config(run, env_vars, env, office):
             report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
         # Tell people now what this source raised, rather than after every other source is crawled;
         # what must wait for a rate window or a retry is left to the final round.

@@ -1,6 +1,8 @@
 """`yuqing serve`: the one scheduler process (APScheduler 3.x). A minute tick patrols whenever the holiday
 calendar says a patrol is due, so 调休 and holidays need no rescheduling; the deadline sweep and the daily
 舆情日志 run beside it. A lock file in the data folder keeps a second instance from running the same jobs.
+Each job first reads the config again; while an edit leaves it broken, the jobs run on the last good one
+(pipeline.config_watch).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -28,10 +31,13 @@ from alerts.records import daily_log, render_daily_log
 from alerts.workflow import SweepReport, Workflow
 from config.env import Env
 from config.errors import YuqingError
-from config.models import OfficeConfig
+from config.models import OfficeConfig, ScheduleFile
 from pipeline import clock
+from pipeline.config_watch import ConfigWatch
 
 logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class AlreadyServing(YuqingError):
@@ -96,6 +102,7 @@ class Service:
         *,
         now: Callable[[], datetime] = clock.now,
         patrol: Callable[[], Any] | None = None,
+        watch: ConfigWatch | None = None,
     ) -> None:
         self.office = office
         self.env = env
@@ -104,6 +111,32 @@ class Service:
         self.state_path = env.data_dir / "serve-state.json"
         self._patrolling = threading.Lock()
         self._patrol = patrol or self._run_patrol
+        # Without a watch (the `sweep` command, tests) the config given is used as it is.
+        self.watch = watch
+        self.config_folder: Path | None = None  # the checked copy the patrol's crawls read
+        self.on_new_config: Callable[[OfficeConfig, OfficeConfig], None] | None = None
+
+    # -- config: read again before each job, the last good one kept while an edit is broken ----------
+
+    def refresh(self) -> None:
+        if self.watch is None:
+            return
+        try:
+            checked = self.watch.check(self.office)
+        except Exception:  # e.g. a full disk while copying: the jobs go on with the config they have
+            logger.exception("重新读取配置失败，各项任务继续按上一份检查通过的配置运行")
+            return
+        self.config_folder = checked.folder
+        if checked.office is not self.office:
+            old, self.office = self.office, checked.office
+            self.cadence = Cadence.from_schedule(checked.office.schedule)
+            if self.on_new_config is not None:
+                self.on_new_config(old, checked.office)
+        if checked.alerted:
+            try:
+                self._dispatch(digest=False)
+            except Exception:
+                logger.exception("【配置错误】预警发送失败，留在待发队列，下次发送时重试")
 
     # -- state: which slot ran last, so a restart neither repeats nor skips a patrol ------------------
 
@@ -124,6 +157,7 @@ class Service:
     def tick(self) -> PatrolRun | None:
         """Patrol if a slot (claim patrol or checkpoint) has come since the last patrol. Missed slots are
         coalesced: after downtime there is one patrol, not one per slot missed."""
+        self.refresh()
         now = self.now()
         slot = self.cadence.last_slot(now)
         if slot is None:
@@ -135,6 +169,8 @@ class Service:
         if not self._patrolling.acquire(blocking=False):
             return None  # the previous patrol is still running; the next tick takes this slot
         try:
+            if self.watch is not None:
+                self.watch.prune(keep=self.config_folder)  # no crawl reads an older copy now
             checkpoint = slot in self.cadence.checkpoint_times(slot.date())
             logger.info(
                 "patrol for slot %s%s", f"{slot:%Y-%m-%d %H:%M}", " (checkpoint)" if checkpoint else ""
@@ -157,7 +193,9 @@ class Service:
     def _run_patrol(self) -> None:
         from pipeline.patrol import run_patrol
 
-        report = run_patrol(self.office, self.env)
+        folder = self.config_folder
+        extra = {"YUQING_CONFIG_DIR": str(folder)} if folder is not None else None
+        report = run_patrol(self.office, self.env, extra_env=extra)
         logger.info("patrol done: %d items, %d new alerts", report.items, report.alerts_raised)
 
     def _dispatch(self, *, digest: bool) -> None:
@@ -179,6 +217,7 @@ class Service:
 
     def sweep(self) -> SweepReport:
         """Deadlines: remind, record lapses, escalate; then send what the sweep raised."""
+        self.refresh()
         outbox = Outbox(self.env.outbox_path, realert=self.office.alerts.realert)
         workflow = Workflow(outbox, self.office, self.now)
         try:
@@ -218,6 +257,7 @@ class Service:
         return reopened
 
     def write_daily_log(self, day: date | None = None) -> Path:
+        self.refresh()
         day = day or self.now().astimezone(SHANGHAI).date()
         outbox = Outbox(self.env.outbox_path, realert=self.office.alerts.realert)
         workflow = Workflow(outbox, self.office, self.now)
@@ -234,6 +274,13 @@ class Service:
         return path
 
 
+def _daily_log_trigger(schedule: ScheduleFile) -> CronTrigger:
+    hour, minute = (int(part) for part in schedule.daily_log.split(":"))
+    if hour == 24:  # "24:00" is the end of the day
+        hour, minute = 23, 59
+    return CronTrigger(hour=hour, minute=minute)
+
+
 def build_scheduler(service: Service) -> BlockingScheduler:
     schedule = service.office.schedule
     scheduler = BlockingScheduler(
@@ -244,15 +291,26 @@ def build_scheduler(service: Service) -> BlockingScheduler:
     # (a lock inside `tick`) instead of APScheduler logging a skipped run every minute.
     scheduler.add_job(service.tick, CronTrigger(second=0), id="patrol-tick", max_instances=2)
     scheduler.add_job(service.sweep, IntervalTrigger(minutes=schedule.sweep_minutes), id="deadline-sweep")
-    hour, minute = (int(part) for part in schedule.daily_log.split(":"))
-    if hour == 24:  # "24:00" is the end of the day
-        hour, minute = 23, 59
-    scheduler.add_job(service.write_daily_log, CronTrigger(hour=hour, minute=minute), id="daily-log")
+    scheduler.add_job(service.write_daily_log, _daily_log_trigger(schedule), id="daily-log")
+
+    def reschedule(old: OfficeConfig, new: OfficeConfig) -> None:
+        # An edited schedule.yaml takes effect without a restart, like every other file.
+        if new.schedule.sweep_minutes != old.schedule.sweep_minutes:
+            scheduler.reschedule_job(
+                "deadline-sweep", trigger=IntervalTrigger(minutes=new.schedule.sweep_minutes)
+            )
+        if new.schedule.daily_log != old.schedule.daily_log:
+            scheduler.reschedule_job("daily-log", trigger=_daily_log_trigger(new.schedule))
+
+    service.on_new_config = reschedule
     return scheduler
 
 
-def serve(office: OfficeConfig, env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
-    """Take the lock, catch up (a sweep and any patrol missed while down), then run until a signal."""
+def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
+    """Check the config, take the lock, catch up (a sweep and any patrol missed while down), then run until
+    a signal. A broken config folder with no last good copy raises its ConfigError before anything runs."""
+    watch = ConfigWatch(env)
+    office = watch.startup()
     lock = ServeLock(env.data_dir / "serve.lock")
     lock.acquire(
         wait=wait, on_wait=lambda holder: say(f"yuqing serve: waiting for the running instance ({holder})")
@@ -261,7 +319,7 @@ def serve(office: OfficeConfig, env: Env, *, wait: bool, say: Callable[[str], No
         warning = calendar_warning(clock.now().date())
         if warning:
             logger.warning("calendar: %s", warning)
-        service = Service(office, env)
+        service = Service(office, env, watch=watch)
         service.sweep()
         service.tick()
         scheduler = build_scheduler(service)
@@ -270,17 +328,24 @@ def serve(office: OfficeConfig, env: Env, *, wait: bool, say: Callable[[str], No
             logger.info("signal %d: stopping the scheduler", signum)
             scheduler.shutdown(wait=False)
 
+        def started(_event: Any) -> None:
+            now = clock.now()
+            upcoming = [s for s in service.cadence.patrol_slots(now.date()) if s > now] or [
+                service.cadence.patrol_slots(now.date() + timedelta(days=1))[0]
+            ]
+            say(
+                f"yuqing serve: serving (pid {os.getpid()}); patrols follow the calendar, next at "
+                f"{upcoming[0]:%Y-%m-%d %H:%M}; deadline sweep every {service.office.schedule.sweep_minutes} "
+                f"min; 舆情日志 at {service.office.schedule.daily_log}"
+            )
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+        # A stop signal that comes before the scheduler runs would find nothing to shut down; it waits,
+        # blocked, until the scheduler has started (the listener runs in this thread as it starts).
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        now = clock.now()
-        upcoming = [s for s in service.cadence.patrol_slots(now.date()) if s > now] or [
-            service.cadence.patrol_slots(now.date() + timedelta(days=1))[0]
-        ]
-        say(
-            f"yuqing serve: serving (pid {os.getpid()}); patrols follow the calendar, next at "
-            f"{upcoming[0]:%Y-%m-%d %H:%M}; deadline sweep every {office.schedule.sweep_minutes} min; "
-            f"舆情日志 at {office.schedule.daily_log}"
-        )
+        scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
         scheduler.start()
         say("yuqing serve: stopped")
     finally:

@@ -342,3 +342,23 @@ def test_empty_file(office: Path) -> None:
     path.write_text("# 还没写\n", encoding="utf-8")
     error = load_error(office)
     assert str(error) == f"{path}: -: expected a mapping at the top level"
+
+
+def test_a_key_without_its_colon_is_named_on_its_own_line(office: Path) -> None:
+    path = office / "severity.yaml"
+    line = edit(path, "  社会热点问题: 35", "  社会热点问题 35")
+    error = load_error(office)
+    assert str(error) == f"{path}:{line}: -: YAML syntax: could not find expected ':'"
+
+
+def test_only_the_files_asked_for_are_read(office: Path) -> None:
+    line = edit(office / "rules.yaml", "    weight: 10", "    wieght: 10")
+    partial = load_config(office, only={"units", "schedule"})
+    assert partial.units.city_units.propaganda == "市委宣传部"
+    assert partial.schedule.sweep_minutes == 1
+    with pytest.raises(AttributeError, match=r"rules\.yaml was not loaded"):
+        _ = partial.rules
+    error = load_error(office)  # whoever reads rules.yaml still gets the one line
+    assert str(error).startswith(f"{office / 'rules.yaml'}:{line}: rules[0].wieght: ")
+    with pytest.raises(ValueError, match="no such config file: rule"):
+        load_config(office, only={"rule"})
