@@ -1,8 +1,9 @@
 """Who answers for a post: 属地管理、分级负责、谁主管谁负责 (seed 000 三; 附件2 第六条).
 
-`route` is a pure function of where a post is (its counties), what it is about (department topics)
+`route` is a pure function of where an event is (its counties), what it is about (department topics)
 and how serious it is, over the units in config/units.yaml and config/territory.yaml. Every decision
-carries the clause it applies.
+carries the clause it applies. The route stage (pipeline/stages/route.py) is its one caller in the flow:
+it routes after the event stage, on the event's final level, so a rise in level reaches that level's units.
 """
 
 from __future__ import annotations

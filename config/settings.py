@@ -48,6 +48,8 @@ ITEM_PIPELINES = {
     "pipeline.stages.classify.ClassifyPipeline": 400,
     "pipeline.stages.locate.LocatePipeline": 500,
     "pipeline.stages.event.EventPipeline": 550,
+    # After the event stage, which may raise the level: routing on any earlier level misses recipients.
+    "pipeline.stages.route.RoutePipeline": 560,
     "pipeline.stages.index.IndexPipeline": 600,
     "pipeline.stages.alert.AlertPipeline": 700,
 }

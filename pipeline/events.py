@@ -1,18 +1,22 @@
-"""The durable memory of recent events: each post's signature and counts, so a post crawled today can
-join an incident first seen yesterday, from another source, in another crawl process.
+"""The durable memory of recent events: each post's signature, counts, places, lines of work and the level
+it was judged at, so a post crawled today can join an incident first seen yesterday, from another source,
+in another crawl process, and the event keeps the highest level it reached.
 
-SQLite in WAL mode beside the other state; the judgement itself is `classifiers.events`.
+SQLite in WAL mode beside the other state (or in memory, for `yuqing analyze` and `yuqing route`); the
+judgement itself is `classifiers.events`.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from classifiers.events import Signature
+from classifiers.types import Level
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signatures (
@@ -27,11 +31,15 @@ CREATE TABLE IF NOT EXISTS signatures (
     media TEXT,
     comments INTEGER NOT NULL,
     reposts INTEGER NOT NULL,
-    likes INTEGER NOT NULL
+    likes INTEGER NOT NULL,
+    departments TEXT NOT NULL DEFAULT '[]',
+    level TEXT
 );
 CREATE INDEX IF NOT EXISTS signatures_time ON signatures (published_ts);
 CREATE INDEX IF NOT EXISTS signatures_event ON signatures (event_id);
 """
+# Columns added since the first version; a file written before them gains them when opened.
+ADDED_COLUMNS = {"departments": "TEXT NOT NULL DEFAULT '[]'", "level": "TEXT"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +51,30 @@ class EventTotals:
     reposts: int
     likes: int
     first_published: datetime
+    counties: tuple[str, ...]  # every county its posts named, first seen first
+    departments: tuple[str, ...]  # every line of work its posts touched, first seen first
+    level: Level | None  # the highest level any of its posts was judged at
 
 
 class EventStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+    def __init__(self, path: Path | None) -> None:
+        """`path` None keeps the events in memory only, for one run that must leave the office's alone."""
+        if path is None:
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(signatures)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in have:
+                try:
+                    self.db.execute(f"ALTER TABLE signatures ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as exc:
+                    # Another crawl of the same patrol opened the file at the same moment and added it.
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def recent(self, around: datetime, window: timedelta, limit: int = 5000) -> list[Signature]:
         rows = self.db.execute(
@@ -75,12 +99,23 @@ class EventStore:
         return row[0] if row else None
 
     def record(
-        self, signature: Signature, *, source: str, media: str | None, comments: int, reposts: int, likes: int
+        self,
+        signature: Signature,
+        *,
+        source: str,
+        media: str | None,
+        comments: int,
+        reposts: int,
+        likes: int,
+        departments: Sequence[str] = (),
     ) -> None:
-        """Remember a post under its event; a re-crawl refreshes its counts."""
+        """Remember a post under its event; a re-crawl refreshes its counts and lines of work."""
         self.db.execute(
-            "INSERT INTO signatures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(post_id) DO UPDATE SET "
-            "comments = excluded.comments, reposts = excluded.reposts, likes = excluded.likes",
+            "INSERT INTO signatures (post_id, event_id, fingerprint, terms, counties, published_ts, "
+            "published_at, source, media, comments, reposts, likes, departments) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(post_id) DO UPDATE SET "
+            "comments = excluded.comments, reposts = excluded.reposts, likes = excluded.likes, "
+            "departments = excluded.departments",
             (
                 signature.post_id,
                 signature.event_id,
@@ -94,14 +129,21 @@ class EventStore:
                 comments,
                 reposts,
                 likes,
+                json.dumps(list(departments), ensure_ascii=False),
             ),
         )
 
+    def judged(self, post_id: str, level: Level) -> None:
+        """The level the post was finally judged at, which the event keeps as a floor."""
+        self.db.execute("UPDATE signatures SET level = ? WHERE post_id = ?", (level.value, post_id))
+
     def totals(self, event_id: str) -> EventTotals:
         rows = self.db.execute(
-            "SELECT source, media, comments, reposts, likes, published_at FROM signatures WHERE event_id = ?",
+            "SELECT source, media, comments, reposts, likes, published_at, counties, departments, level "
+            "FROM signatures WHERE event_id = ? ORDER BY published_ts, rowid",
             (event_id,),
         ).fetchall()
+        levels = [Level(r[8]) for r in rows if r[8]]
         return EventTotals(
             posts=len(rows),
             sources=tuple(sorted({r[0] for r in rows})),
@@ -110,6 +152,9 @@ class EventStore:
             reposts=sum(r[3] for r in rows),
             likes=sum(r[4] for r in rows),
             first_published=min(datetime.fromisoformat(r[5]) for r in rows),
+            counties=tuple(dict.fromkeys(c for r in rows for c in json.loads(r[6]))),
+            departments=tuple(dict.fromkeys(d for r in rows for d in json.loads(r[7]))),
+            level=max(levels, key=lambda level: level.rank) if levels else None,
         )
 
     def close(self) -> None:

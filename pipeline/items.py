@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from classifiers.types import Polarity, RuleHit, Severity, Territory
+from classifiers.types import Level, Polarity, RuleHit, Severity, Territory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -51,13 +51,25 @@ class Counts:
 
 @dataclass(slots=True, kw_only=True)
 class Responsible:
-    """Who answers for a post under 属地管理、分级负责、谁主管谁负责 (seed 000 三, 附件2 第六条)."""
+    """Who answers for a post under 属地管理、分级负责、谁主管谁负责 (seed 000 三, 附件2 第六条), and the
+    level it was routed on: the event's final level, so the record and the alert can be checked against it."""
 
+    level: Level | None = None
     first: list[str] = field(default_factory=list)
     coordinate: list[str] = field(default_factory=list)
     claim: list[str] = field(default_factory=list)
     inform: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class EventScope:
+    """What the whole event a post belongs to concerns, as the event stage last saw it: all its posts'
+    counties and lines of work. Routing reads these, so every alert of an event reaches all of its places."""
+
+    posts: int = 1
+    counties: list[str] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -71,10 +83,12 @@ class Analysis:
     severity: Severity | None = None
     territory: Territory | None = None
     departments: list[str] = field(default_factory=list)
+    department_reasons: list[str] = field(default_factory=list)  # the words that named each line of work
     responsible: Responsible | None = None
     spam: bool = False
     spam_reasons: list[str] = field(default_factory=list)
     event_id: str | None = None
+    event: EventScope | None = None
 
 
 @dataclass(slots=True, kw_only=True)

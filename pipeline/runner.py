@@ -1,4 +1,5 @@
-"""Runs the offline stages outside a crawl (for `yuqing analyze`), in the order ITEM_PIPELINES declares."""
+"""Runs the offline stages outside a crawl (for `yuqing analyze` and `yuqing route`), in the order
+ITEM_PIPELINES declares: the same stages as a patrol, so the same event joining and the same routing."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def stage_classes(*, offline_only: bool) -> list[type[Stage]]:
 
 class OfflineRunner:
     def __init__(self, context: Context) -> None:
-        self.stages = [cls(context) for cls in stage_classes(offline_only=True)]
+        self.stages = [cls.for_analysis(context) for cls in stage_classes(offline_only=True)]
 
     def run(self, post: Post) -> Post:
         """Every offline stage in order; a `Drop` from one (e.g. an invalid post) propagates."""

@@ -12,13 +12,24 @@ from classifiers.types import Level
 from pipeline.context import Context
 from pipeline.items import Post
 from pipeline.stages.base import Stage, StagePipeline
+from pipeline.stages.route import event_scope
 
 
 def alert_from_post(post: Post, now: datetime) -> Alert:
-    """One alert per event and level: the same event raised again at the same level is not re-sent."""
+    """One alert per event and level: the same event raised again at the same level is not re-sent.
+
+    Its recipients are the route stage's decision, unchanged, so what the store keeps for the post and
+    whom the alert reaches are one and the same; a decision made on another level than the alert's is
+    refused rather than sent to the wrong people."""
     analysis = post.analysis
     if not (analysis.severity and analysis.responsible and analysis.territory):
         raise ValueError(f"{post.id}: an alert needs severity, territory and responsible units")
+    if analysis.responsible.level is not analysis.severity.level:
+        routed = analysis.responsible.level.value if analysis.responsible.level else "no level"
+        raise ValueError(
+            f"{post.id}: responsible units were decided for {routed}, but the alert is at "
+            f"{analysis.severity.level.value}; route the post after its event's level is final"
+        )
     event = analysis.event_id or post.id
     summary = post.text.replace("\n", " ")
     return Alert(
@@ -36,7 +47,7 @@ def alert_from_post(post: Post, now: datetime) -> Alert:
         coordinate=list(analysis.responsible.coordinate),
         claim=list(analysis.responsible.claim),
         inform=list(analysis.responsible.inform),
-        counties=list(analysis.territory.counties),
+        counties=list(event_scope(post).counties),
         townships=list(analysis.territory.townships),
         categories=list(dict.fromkeys(hit.category for hit in analysis.rules)),
         reach=post.counts.comments + post.counts.reposts + post.counts.likes,

@@ -32,13 +32,19 @@ class Drop(Exception):
 
 
 class Stage:
-    """Base of the plain stages. `offline` stages also run in `yuqing analyze` (they do no I/O)."""
+    """Base of the plain stages. `offline` stages also run in `yuqing analyze` and `yuqing route`, built by
+    `for_analysis`: they write nothing the office keeps (no store, no outbox, no event records)."""
 
     name: ClassVar[str]
     offline: ClassVar[bool] = True
 
     def __init__(self, context: Context) -> None:
         self.context = context
+
+    @classmethod
+    def for_analysis(cls, context: Context) -> Self:
+        """The stage as the analysts' commands run it; a stage that keeps records overrides this."""
+        return cls(context)
 
     def __call__(self, post: Post) -> Post:
         raise NotImplementedError

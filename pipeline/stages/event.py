@@ -1,29 +1,37 @@
 """Event: join each post to the incident it reports (near-duplicates and same-incident posts across
-sources and patrols), then judge severity on the whole event: its volume, media and growth add up."""
+sources and patrols), then judge severity on the whole event: its volume, media and growth add up, and
+the event never falls below the highest level it reached. The post leaves with the event's final level
+and its scope (all its posts' counties and lines of work), which the route stage reads."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Self
 
 from classifiers.events import EventMatcher, Signature, key_terms, simhash
 from classifiers.severity import assess
+from classifiers.types import Level, Severity
 from pipeline.context import Context
 from pipeline.events import EventStore, EventTotals
-from pipeline.items import Post
+from pipeline.items import EventScope, Post
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import post_signals
 
 
 class EventStage(Stage):
     name = "event"
-    offline = False
 
-    def __init__(self, context: Context) -> None:
+    def __init__(self, context: Context, store: EventStore | None = None) -> None:
         super().__init__(context)
-        self.store = EventStore(context.env.data_dir / "events.sqlite3")
+        self.store = store or EventStore(context.env.data_dir / "events.sqlite3")
         self.matcher = EventMatcher()
         self.joined = 0
+
+    @classmethod
+    def for_analysis(cls, context: Context) -> Self:
+        """Lines given to `yuqing analyze` or `route` join each other as a patrol's posts would, in memory:
+        the office's own events are neither read nor changed by an analyst's trial."""
+        return cls(context, EventStore(None))
 
     def __call__(self, post: Post) -> Post:
         analysis = post.analysis
@@ -56,15 +64,34 @@ class EventStage(Stage):
             comments=post.counts.comments,
             reposts=post.counts.reposts,
             likes=post.counts.likes,
+            departments=analysis.departments,
         )
         totals = self.store.totals(signature.event_id)
         if totals.posts > 1 and analysis.severity:
             self._judge_event(post, totals)
+        if analysis.severity:
+            analysis.severity = self._at_least_reached(analysis.severity, totals.level)
+            self.store.judged(post.id, analysis.severity.level)
         if joined_because and analysis.severity:
             analysis.severity = replace(
                 analysis.severity, reasons=(*analysis.severity.reasons, joined_because)
             )
+        analysis.event = EventScope(
+            posts=totals.posts, counties=list(totals.counties), departments=list(totals.departments)
+        )
         return post
+
+    @staticmethod
+    def _at_least_reached(severity: Severity, reached: Level | None) -> Severity:
+        """An event that reached a level keeps it: a later, quieter post of it is still told at that level,
+        to the recipients of that level, not to fewer."""
+        if reached is None or reached.rank <= severity.level.rank:
+            return severity
+        return replace(
+            severity,
+            level=reached,
+            reasons=(*severity.reasons, f"事件此前已达{reached.value}，按事件级别处置"),
+        )
 
     def _judge_event(self, post: Post, totals: EventTotals) -> None:
         analysis = post.analysis

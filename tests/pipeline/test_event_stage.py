@@ -3,13 +3,12 @@ media add up in its severity."""
 
 from datetime import datetime
 
+from alerts.outbox import Outbox
 from config.env import Env
 from config.loader import load_config
 from pipeline.context import Context
 from pipeline.items import Counts, Post, Source
-from pipeline.runner import OfflineRunner
-from pipeline.stages.alert import AlertStage
-from pipeline.stages.event import EventStage
+from tests.pipeline.stages import Patrol
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 CRAWLED = datetime.fromisoformat("2026-11-23T09:30:00+08:00")
@@ -30,9 +29,10 @@ def post(post_id: str, source: Source, media: str, title: str, text: str, commen
 
 
 def test_one_incident_from_three_sources_is_one_event_with_one_alert(tmp_path) -> None:
-    context = Context(office=load_config(), env=Env(YUQING_DATA_DIR=tmp_path), now=lambda: CRAWLED)
-    analyse = OfflineRunner(context)
-    events, alerts = EventStage(context), AlertStage(context)
+    context = Context(
+        office=load_config(), env=Env(YUQING_DATA_DIR=tmp_path, ES_URL=None), now=lambda: CRAWLED
+    )
+    patrol = Patrol(context)
     reports = [
         post(
             "sina:1",
@@ -59,13 +59,14 @@ def test_one_incident_from_three_sources_is_one_event_with_one_alert(tmp_path) -
             5,
         ),
     ]
-    done = [alerts(events(analyse.run(p))) for p in reports]
+    done = [patrol(p) for p in reports]
+    patrol.close()
     discharge_a, discharge_b, harvest = (p.analysis for p in done)
     assert discharge_a.event_id == discharge_b.event_id == "event:sina:1"
     assert harvest.event_id == "event:sina:3"
     assert any(r.startswith("事件合计：2条信息") and "河南日报" in r for r in discharge_b.severity.reasons)
     assert any(r.startswith("归入事件") for r in discharge_b.severity.reasons)
-    raised = [a for a in alerts.outbox.alerts() if a.event_id == "event:sina:1"]
+    outbox = Outbox(context.env.outbox_path)
+    raised = [a for a in outbox.alerts() if a.event_id == "event:sina:1"]
+    outbox.close()
     assert len({a.level for a in raised}) == len(raised)  # at most one alert per event and level
-    events.close()
-    alerts.close()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from classifiers.types import Level, Polarity, RuleHit, Severity, Territory
-from pipeline.items import Analysis, AuthorKind, Counts, Post, Responsible, Source, to_dict
+from pipeline.items import Analysis, AuthorKind, Counts, EventScope, Post, Responsible, Source, to_dict
 from pipeline.store.base import Store
 from pipeline.store.elasticsearch import ElasticsearchStore, load_template_body
 from pipeline.store.sqlite import SqliteStore
@@ -78,7 +78,9 @@ def full_post() -> Post:
                 reasons=("正文提到 濮阳县", "IP属地 河南"),
             ),
             departments=["生态环境", "应急管理"],
+            department_reasons=["生态环境: 「排污」", "应急管理: 「呛人」"],
             responsible=Responsible(
+                level=Level.SENSITIVE,
                 first=["濮阳县生态环境分局"],
                 coordinate=["濮阳县人民政府办公室", "中共濮阳县委宣传部"],
                 claim=["中共濮阳县委宣传部"],
@@ -88,6 +90,7 @@ def full_post() -> Post:
             spam=False,
             spam_reasons=[],
             event_id="evt-20261123-濮阳县-化工厂",
+            event=EventScope(posts=3, counties=["濮阳县", "清丰县"], departments=["生态环境", "应急管理"]),
         ),
     )
 
