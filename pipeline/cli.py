@@ -183,7 +183,21 @@ def _analysis_output(post: Any) -> dict[str, Any]:
         },
         "spam": a["spam"],
         "spam_reasons": a["spam_reasons"],
+        "truncated": a["truncated"],
     }
+
+
+def _write_json_line(result: dict[str, Any]) -> None:
+    # JSON lines are UTF-8 whatever the locale says, so an ASCII or strict terminal setting cannot stop them.
+    stream = getattr(sys.stdout, "buffer", None)
+    line = json.dumps(result, ensure_ascii=False) + "\n"
+    if stream is None:
+        sys.stdout.write(line)
+    else:
+        sys.stdout.flush()
+        stream.write(line.encode("utf-8"))
+        stream.flush()
+    sys.stdout.flush()
 
 
 @app.command()
@@ -194,17 +208,22 @@ def analyze() -> None:
 
     office = _load_office()
     runner = OfflineRunner(Context(office=office, env=get_env()))
-    failures = 0
+    failures = truncated = 0
     for number, outcome in run_json_lines(sys.stdin, runner, "analyze"):
         if isinstance(outcome, str):
             failures += 1
             result: dict[str, Any] = {"line": number, "error": outcome}
         else:
+            truncated += outcome.analysis.truncated is not None
             result = {"line": number, **_analysis_output(outcome)}
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        _write_json_line(result)
+    if truncated:
+        cap = office.severity.max_text_chars
+        err.print(
+            f"{truncated} 行文字超过 {cap:,} 字，只分析了前 {cap:,} 字（见各行 truncated）", highlight=False
+        )
     if failures:
-        err.print(f"{failures} line(s) could not be analysed")
+        err.print(f"{failures} 行未能分析（见各行 error）", highlight=False)
 
 
 @app.command()
