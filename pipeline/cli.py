@@ -17,6 +17,7 @@ from rich.table import Table
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import config_dir, load_config
+from pipeline.userpaths import user_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
 out = Console()
@@ -234,29 +235,18 @@ def extract(
     ] = None,
 ) -> None:
     """Read one news page: title, text, time, media and author as JSON (any charset, even mislabelled)."""
-    from pathlib import Path
-
-    from pipeline.extract import ExtractError
+    from pipeline.extract import ExtractError, fetch_url, read_file
     from pipeline.extract import extract as extract_page
 
     declared = None
-    if source.startswith(("http://", "https://")):
-        import requests
-
-        try:
-            answer = requests.get(source, timeout=(10, 30), headers={"User-Agent": "Mozilla/5.0 yuqing"})
-            answer.raise_for_status()
-        except requests.RequestException as exc:
-            raise _fail(f"{source}: could not fetch: {exc}", 1) from None
-        body, url = answer.content, url or answer.url
-        # Only a charset the server states; requests guesses ISO-8859-1 for any bare text/html.
-        declared = answer.encoding if "charset" in answer.headers.get("Content-Type", "").lower() else None
-    else:
-        path = Path(source)
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            raise _fail(f"{source}: cannot read the file: {exc.strerror or exc}", 1) from None
+    try:
+        if source.startswith(("http://", "https://")):
+            fetched = fetch_url(source)
+            body, url, declared = fetched.body, url or fetched.url, fetched.declared
+        else:
+            body = read_file(user_path(source))
+    except ExtractError as exc:
+        raise _fail(str(exc), 1) from None
     try:
         result = extract_page(body, url, declared)
     except ExtractError as exc:
