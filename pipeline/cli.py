@@ -33,6 +33,19 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+# Elasticsearch answers at most 10,000 hits per query (index.max_result_window); the embedded store holds to
+# the same, so a query means the same on both.
+MAX_SEARCH_RESULTS = 10_000
+
+
+def _check_count(option: str, value: int, maximum: int) -> int:
+    """A count option within 1..maximum, or the one-line error that says so (0 or less would mean "all" to
+    SQLite, a huge number overflows it)."""
+    if not 1 <= value <= maximum:
+        raise _fail(f"{option} 应为 1 到 {maximum:,} 之间的整数，收到 {value}")
+    return value
+
+
 def _load_office():
     try:
         return load_config()
@@ -49,6 +62,13 @@ def _setup(
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    from pipeline.clock import ClockError, frozen
+
+    # Checked once here, before any command reads the clock deep inside and fails with a traceback.
+    try:
+        frozen()
+    except ClockError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _print_patrol(report: Any, title: str) -> None:
@@ -123,13 +143,14 @@ def demo(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="words to find, e.g. 化工厂 排污")],
-    limit: Annotated[int, typer.Option(help="how many results")] = 20,
+    limit: Annotated[int, typer.Option(help=f"how many results (1 to {MAX_SEARCH_RESULTS:,})")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON document per line")] = False,
 ) -> None:
     """Find stored posts; the query is cut into words the same way posts are."""
     from pipeline.context import Context
     from pipeline.store import open_store
 
+    _check_count("--limit", limit, MAX_SEARCH_RESULTS)
     office = _load_office()
     env = get_env()
     terms = Context(office=office, env=env).tokeniser.query_terms(query)
