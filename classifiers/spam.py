@@ -59,9 +59,15 @@ def collapse_repeats(text: str) -> tuple[str, list[str]]:
     if n < 40:
         return text, []
     head = stripped[:30]
-    start = stripped.find(head, len(head))
+    # The second copy starts with `head`, so no space precedes it and it is `n - start` long, while the
+    # first is at most `start` long: only a start past (n - 20) / 2 can fold, and none where the first copy
+    # is already longer than the rest. Trying every earlier match made a text that repeats one character
+    # quadratic.
+    start = stripped.find(head, max(len(head), (n - 20) // 2))
     while start > 0:
-        first, second = stripped[:start].strip(), stripped[start:].strip()
+        first, second = stripped[:start].rstrip(), stripped[start:]
+        if len(first) > len(second):
+            break
         if first == second or (second.startswith(first) and len(second) - len(first) < 20):
             return first, ["正文重复出现两次，已合并"]
         start = stripped.find(head, start + 1)

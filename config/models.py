@@ -402,6 +402,8 @@ class SeverityFile(Model):
     official_media: list[str] = Field(default_factory=list)
     # lexicon: words and Weibo emoticons (the default); snownlp: snownlp's product-review model
     sentiment_model: Literal["lexicon", "snownlp"] = "lexicon"
+    # Characters of title and text analysed (and kept) per post; the rest of a longer one is cut, and said so.
+    max_text_chars: int = Field(default=20_000, ge=1_000, le=1_000_000)
 
     @field_validator("weights")
     @classmethod

@@ -30,6 +30,11 @@ LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# No page or API answer of a watched site comes near this; a bigger one (a runaway page, an endless stream)
+# is cut off, logged and counted per source as `too_large` (spiders.limits). `yuqing extract` reads files
+# and URLs under the same limit.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
     "spiders.render.RenderMiddleware": 45,  # before replay: rendered pages are replayed in the browser
@@ -39,6 +44,8 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.health.SourceHealthMiddleware": 540,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.politeness.BackoffRetryMiddleware": 550,
+    # Nearest the download, so it sees a cut-off download before any other middleware can answer for it.
+    "spiders.limits.DownloadSizeMiddleware": 950,
 }
 
 ITEM_PIPELINES = {

@@ -18,6 +18,7 @@ from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
 from pipeline import cli_text
+from pipeline.userpaths import user_path
 
 cli_text.install()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
@@ -32,6 +33,19 @@ DEMO_NOW = "2026-11-23T09:00:00+08:00"
 def _fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+# Elasticsearch answers at most 10,000 hits per query (index.max_result_window); the embedded store holds to
+# the same, so a query means the same on both.
+MAX_SEARCH_RESULTS = 10_000
+
+
+def _check_count(option: str, value: int, maximum: int) -> int:
+    """A count option within 1..maximum, or the one-line error that says so (0 or less would mean "all" to
+    SQLite, a huge number overflows it)."""
+    if not 1 <= value <= maximum:
+        raise _fail(f"{option} 应为 1 到 {maximum:,} 之间的整数，收到 {value}")
+    return value
 
 
 # What the offline analysis stages read (pipeline.context): rules, places, departments and severity.
@@ -57,6 +71,13 @@ def _setup(
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    from pipeline.clock import ClockError, frozen
+
+    # Checked once here, before any command reads the clock deep inside and fails with a traceback.
+    try:
+        frozen()
+    except ClockError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _print_patrol(report: Any, title: str) -> None:
@@ -133,13 +154,14 @@ def demo(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="words to find, e.g. 化工厂 排污")],
-    limit: Annotated[int, typer.Option(help="how many results")] = 20,
+    limit: Annotated[int, typer.Option(help=f"how many results (1 to {MAX_SEARCH_RESULTS:,})")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON document per line")] = False,
 ) -> None:
     """Find stored posts; the query is cut into words the same way posts are."""
     from pipeline.context import Context
     from pipeline.store import open_store
 
+    _check_count("--limit", limit, MAX_SEARCH_RESULTS)
     office = _load_office(SEARCH)
     env = get_env()
     terms = Context(office=office, env=env).tokeniser.query_terms(query)
@@ -194,7 +216,21 @@ def _analysis_output(post: Any) -> dict[str, Any]:
         },
         "spam": a["spam"],
         "spam_reasons": a["spam_reasons"],
+        "truncated": a["truncated"],
     }
+
+
+def _write_json_line(result: dict[str, Any]) -> None:
+    # JSON lines are UTF-8 whatever the locale says, so an ASCII or strict terminal setting cannot stop them.
+    stream = getattr(sys.stdout, "buffer", None)
+    line = json.dumps(result, ensure_ascii=False) + "\n"
+    if stream is None:
+        sys.stdout.write(line)
+    else:
+        sys.stdout.flush()
+        stream.write(line.encode("utf-8"))
+        stream.flush()
+    sys.stdout.flush()
 
 
 @app.command()
@@ -205,17 +241,22 @@ def analyze() -> None:
 
     office = _load_office(ANALYSIS)
     runner = OfflineRunner(Context(office=office, env=get_env()))
-    failures = 0
+    failures = truncated = 0
     for number, outcome in run_json_lines(sys.stdin, runner, "analyze"):
         if isinstance(outcome, str):
             failures += 1
             result: dict[str, Any] = {"line": number, "error": outcome}
         else:
+            truncated += outcome.analysis.truncated is not None
             result = {"line": number, **_analysis_output(outcome)}
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        _write_json_line(result)
+    if truncated:
+        cap = office.severity.max_text_chars
+        err.print(
+            f"{truncated} 行文字超过 {cap:,} 字，只分析了前 {cap:,} 字（见各行 truncated）", highlight=False
+        )
     if failures:
-        err.print(f"{failures} line(s) could not be analysed")
+        err.print(f"{failures} 行未能分析（见各行 error）", highlight=False)
 
 
 @app.command()
@@ -226,29 +267,18 @@ def extract(
     ] = None,
 ) -> None:
     """Read one news page: title, text, time, media and author as JSON (any charset, even mislabelled)."""
-    from pathlib import Path
-
-    from pipeline.extract import ExtractError
+    from pipeline.extract import ExtractError, fetch_url, read_file
     from pipeline.extract import extract as extract_page
 
     declared = None
-    if source.startswith(("http://", "https://")):
-        import requests
-
-        try:
-            answer = requests.get(source, timeout=(10, 30), headers={"User-Agent": "Mozilla/5.0 yuqing"})
-            answer.raise_for_status()
-        except requests.RequestException as exc:
-            raise _fail(f"{source}: could not fetch: {exc}", 1) from None
-        body, url = answer.content, url or answer.url
-        # Only a charset the server states; requests guesses ISO-8859-1 for any bare text/html.
-        declared = answer.encoding if "charset" in answer.headers.get("Content-Type", "").lower() else None
-    else:
-        path = Path(source)
-        try:
-            body = path.read_bytes()
-        except OSError as exc:
-            raise _fail(f"{source}: cannot read the file: {exc.strerror or exc}", 1) from None
+    try:
+        if source.startswith(("http://", "https://")):
+            fetched = fetch_url(source)
+            body, url, declared = fetched.body, url or fetched.url, fetched.declared
+        else:
+            body = read_file(user_path(source))
+    except ExtractError as exc:
+        raise _fail(str(exc), 1) from None
     try:
         result = extract_page(body, url, declared)
     except ExtractError as exc:

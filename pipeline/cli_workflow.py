@@ -4,6 +4,7 @@ close, cases, sweep, report, log and serve. Registered on the main app in pipeli
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from config.errors import ConfigError
 from config.loader import ALL, load_config
 from config.models import OfficeConfig
 from pipeline import clock
+from pipeline.userpaths import user_path
 
 out = Console()
 err = Console(stderr=True)
@@ -374,6 +376,19 @@ def sweep() -> None:
     )
 
 
+def _writable_file(path: Path, option: str) -> Path:
+    """Where the user asked a file to be written, checked before any work is done."""
+    target = user_path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise _fail(f"{option} {target}：这是一个目录，请给出文件名", 2)
+    if not folder.is_dir():
+        raise _fail(f"{option} {target}：目录 {folder} 不存在", 2)
+    if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise _fail(f"{option} {target}：没有写入权限", 2)
+    return target
+
+
 def report(
     quarter: Annotated[str, typer.Option("--quarter", help="e.g. 2026Q4")],
     csv_path: Annotated[
@@ -387,6 +402,7 @@ def report(
         start, end, name = quarter_bounds(quarter)
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
+    target = _writable_file(csv_path, "--csv") if csv_path else None
     with _workflow() as workflow:
         workflow.sync()
         assessment = assess(workflow, start, end, name)
@@ -412,9 +428,12 @@ def report(
         out.print(lapses)
     else:
         out.print("本季度无逾期。")
-    if csv_path:
-        write_csv(assessment, csv_path)
-        out.print(f"已导出 {csv_path}", highlight=False)
+    if target:
+        try:
+            write_csv(assessment, target)
+        except OSError as exc:
+            raise _fail(f"--csv {target}：写入失败：{exc.strerror or exc}") from None
+        out.print(f"已导出 {target}", highlight=False, soft_wrap=True)
 
 
 def log(

@@ -1,23 +1,29 @@
 """Article extraction as one piece: decode the bytes, apply the site's rules, fall back to trafilatura.
 
 `extract(html_bytes, url)` gives title, body text, publication time (Asia/Shanghai), source media and author
-of any news page; `decode_html` finds the charset a page really uses when it declares another.
+of any news page; `decode_html` finds the charset a page really uses when it declares another. `read_file` and
+`fetch_url` read a page for `yuqing extract` under the crawls' size limit (DOWNLOAD_MAXSIZE).
 """
 
 from __future__ import annotations
 
 import codecs
 import logging
+import os
 import re
+import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from parsel import Selector
 
 from config.errors import YuqingError
+from config.settings import DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT
 from pipeline.fields import clean_text, find_editor, parse_cn_datetime
 from pipeline.layouts import (
     NETEASE_LAYOUT,
@@ -41,6 +47,76 @@ class ExtractError(YuqingError):
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
+
+
+# Reading a page under the size limit -------------------------------------------------------------------
+
+_LIMIT_NAME = "config/settings.py 的 DOWNLOAD_MAXSIZE"
+
+
+def _mib(size: int) -> str:
+    return f"{size:,} 字节（{size / 1024 / 1024:.1f} MiB）"
+
+
+def read_file(path: Path, limit: int = DOWNLOAD_MAXSIZE) -> bytes:
+    """The bytes of a saved page; `ExtractError` for a file over `limit` (at most limit + 1 bytes are
+    ever read, so a device or a pipe that never ends cannot fill the memory)."""
+    where = str(path)
+    try:
+        with path.open("rb") as handle:
+            status = os.fstat(handle.fileno())
+            if stat.S_ISREG(status.st_mode) and status.st_size > limit:
+                raise ExtractError(
+                    where, f"文件大小 {_mib(status.st_size)}，超过上限 {_mib(limit)}（{_LIMIT_NAME}）"
+                )
+            body = handle.read(limit + 1)
+    except OSError as exc:
+        raise ExtractError(where, f"无法读取文件：{exc.strerror or exc}") from None
+    if len(body) > limit:
+        raise ExtractError(where, f"已读到 {_mib(limit)} 仍未结束，超过上限（{_LIMIT_NAME}）")
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    body: bytes
+    url: str  # after redirects
+    declared: str | None  # the charset the server states, if it states one
+
+
+def fetch_url(url: str, limit: int = DOWNLOAD_MAXSIZE, seconds: float = DOWNLOAD_TIMEOUT * 2) -> Fetched:
+    """A page over HTTP, streamed and stopped at `limit` bytes or after `seconds` in all, so an endless or
+    trickling answer ends with `ExtractError` instead of exhausting the memory or the user's patience."""
+    import requests  # imported here: most commands never fetch
+
+    started = time.monotonic()
+    try:
+        with requests.get(
+            url, timeout=(10, DOWNLOAD_TIMEOUT), headers={"User-Agent": "Mozilla/5.0 yuqing"}, stream=True
+        ) as answer:
+            if answer.status_code >= 400:
+                raise ExtractError(url, f"无法下载：HTTP {answer.status_code} {answer.reason or ''}".rstrip())
+            announced = answer.headers.get("Content-Length", "")
+            if announced.isdigit() and int(announced) > limit:
+                raise ExtractError(
+                    url, f"服务器声明页面大小 {_mib(int(announced))}，超过上限 {_mib(limit)}（{_LIMIT_NAME}）"
+                )
+            chunks: list[bytes] = []
+            received = 0
+            for chunk in answer.iter_content(64 * 1024):
+                received += len(chunk)
+                if received > limit:
+                    raise ExtractError(
+                        url, f"已收到 {_mib(received)} 仍未结束，超过上限 {_mib(limit)}（{_LIMIT_NAME}）"
+                    )
+                if time.monotonic() - started > seconds:
+                    raise ExtractError(url, f"下载超过 {seconds:.0f} 秒仍未完成（已收到 {received:,} 字节）")
+                chunks.append(chunk)
+            # Only a charset the server states; requests guesses ISO-8859-1 for any bare text/html.
+            stated = "charset" in answer.headers.get("Content-Type", "").lower()
+            return Fetched(b"".join(chunks), answer.url, answer.encoding if stated else None)
+    except requests.RequestException as exc:
+        raise ExtractError(url, f"无法下载：{exc}") from None
 
 
 # Charsets ------------------------------------------------------------------------------------------------

@@ -7,11 +7,26 @@ the clean stage applies, so a spider bug becomes a counted drop with a reason, n
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from classifiers.types import Level, Polarity, RuleHit, Severity, Territory
 
@@ -73,6 +88,15 @@ class EventScope:
 
 
 @dataclass(slots=True, kw_only=True)
+class Truncation:
+    """A text longer than the analysis cap: how many characters were analysed (and kept) of how many."""
+
+    analysed: int
+    total: int
+    note: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
 class Analysis:
     words: list[str] = field(default_factory=list)  # precise cut, read by the classifiers
     tokens: list[str] = field(default_factory=list)  # words plus their sub-words, what search indexes
@@ -89,6 +113,7 @@ class Analysis:
     spam_reasons: list[str] = field(default_factory=list)
     event_id: str | None = None
     event: EventScope | None = None
+    truncated: Truncation | None = None  # set when the text was cut to the analysis cap
 
 
 @dataclass(slots=True, kw_only=True)
@@ -178,35 +203,192 @@ def to_dict(obj: Any) -> Any:
     return _plain(obj)
 
 
-def post_from_dict(data: dict[str, Any]) -> Post:
-    """Rebuild a Post from `to_dict` output or from analysts' JSON (source fields only)."""
-    counts = data.get("counts") or {}
-    return Post(
-        id=data.get("id") or "",
-        source=data.get("source") or Source.LOCAL,
-        url=data.get("url") or "",
-        text=data.get("text") or "",
-        title=data.get("title"),
-        author=data.get("author"),
-        author_kind=AuthorKind(data.get("author_kind") or AuthorKind.UNKNOWN),
-        media=data.get("media"),
-        published_at=_parse_time(data.get("published_at")),
-        crawled_at=_parse_time(data.get("crawled_at")),
-        counts=Counts(
-            **{k: int(v) for k, v in counts.items() if k in ("reposts", "comments", "likes", "reads")}
-        ),
-        ip_location=data.get("ip_location"),
-        author_location=data.get("author_location"),
-        parent_id=data.get("parent_id"),
-        repost_of=data.get("repost_of"),
-        images=[str(url) for url in data.get("images") or []],
-        has_video=bool(data.get("has_video")),
-        raw_ref=data.get("raw_ref"),
-    )
+# The input schema -----------------------------------------------------------------------------------------
+# What analysts may give `yuqing analyze` and `yuqing route` per line: the source fields of a Post, each
+# checked for its type (a number is never read as text, nor text as a number), so a bad field costs its
+# line with a message naming the field, never the lines after it.
+
+# No post has a trillion reads; a bigger number is a mistake, and would not fit the stores' integers.
+MAX_COUNT = 10**12
 
 
-def _parse_time(value: Any) -> Any:
-    if isinstance(value, str) and value:
-        parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)
+def _whole_text(value: str) -> str:
+    # A lone UTF-16 surrogate (`"\ud800"` in JSON; Weibo texts cut inside an emoji have them) cannot be
+    # written as UTF-8: it becomes U+FFFD, as undecodable bytes do, instead of failing the answer.
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value
+
+
+def _iso_time(value: Any) -> Any:
+    if value is None or isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("time_type", "应为 ISO 8601 时间字符串，如 2026-11-23T09:00:00+08:00")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise PydanticCustomError(
+            "time_format", "不是 ISO 8601 时间，应写作 2026-11-23T09:00:00+08:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or any(c.isspace() for c in value):
+        raise PydanticCustomError("url", "应为 http:// 或 https:// 开头的地址")
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_whole_text)]
+Time = Annotated[datetime | None, BeforeValidator(_iso_time)]
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+
+
+class _Input(BaseModel):
+    # Fields the schema does not know are ignored: `to_dict` output carries `analysis`, and analysts'
+    # exports carry their own columns.
+    model_config = ConfigDict(extra="ignore")
+
+
+class CountsInput(_Input):
+    reposts: Count = 0
+    comments: Count = 0
+    likes: Count = 0
+    reads: Count = 0
+
+
+class PostInput(_Input):
+    """One post as analysts give it; only `text` (or `title`) is needed, the rest gets stand-ins."""
+
+    id: Text | None = None
+    source: Source | None = None
+    url: Annotated[Text, AfterValidator(_http_url)] | None = None
+    text: Text | None = None
+    title: Text | None = None
+    author: Text | None = None
+    author_kind: AuthorKind | None = None
+    media: Text | None = None
+    published_at: Time = None
+    crawled_at: Time = None
+    counts: CountsInput | None = None
+    ip_location: Text | None = None
+    author_location: Text | None = None
+    parent_id: Text | None = None
+    repost_of: Text | None = None
+    images: list[Text] | None = None
+    has_video: StrictBool | None = None
+    raw_ref: Text | None = None
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> PostInput:
+        if not (self.text or "").strip() and not (self.title or "").strip():
+            raise PydanticCustomError("empty", "text 与 title 都为空，没有可分析的文字")
+        return self
+
+    def to_post(self, *, stand_in_id: str, stand_in_url: str, now: datetime) -> Post:
+        """The Post, with stand-ins for a missing id, url or time (a bare `{"text": ...}` is enough)."""
+        return Post(
+            id=self.id or stand_in_id,
+            source=self.source or Source.LOCAL,
+            url=self.url or stand_in_url,
+            text=self.text or "",
+            title=self.title,
+            author=self.author,
+            author_kind=self.author_kind or AuthorKind.UNKNOWN,
+            media=self.media,
+            published_at=self.published_at or now,
+            crawled_at=self.crawled_at or now,
+            counts=Counts(**(self.counts or CountsInput()).model_dump()),
+            ip_location=self.ip_location,
+            author_location=self.author_location,
+            parent_id=self.parent_id,
+            repost_of=self.repost_of,
+            images=list(self.images or []),
+            has_video=bool(self.has_video),
+            raw_ref=self.raw_ref,
+        )
+
+
+_KIND = {bool: "布尔值", int: "整数", float: "小数", str: "字符串", list: "列表", dict: "对象"}
+_EXPECTED = {
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "datetime_type": "应为 ISO 8601 时间字符串",
+    "none_required": "应为 null",
+}
+_ENUMS: dict[str, type[StrEnum]] = {"source": Source, "author_kind": AuthorKind}
+_OWN_ERRORS = {"time_type", "time_format", "url"}
+
+
+def printable(value: str, limit: int = 40) -> str:
+    """`value` shortened for a message, with anything UTF-8 cannot carry shown as an escape."""
+    value = value if len(value) <= limit else f"{value[:limit]}…"
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def describe_value(value: Any) -> str:
+    """What a JSON value is, in words, e.g. 整数 5, 字符串 "abc", 列表（3 项）."""
+    if value is None:
+        return "null"
+    kind = _KIND.get(type(value), type(value).__name__)
+    if isinstance(value, list | dict):
+        return f"{kind}（{len(value)} 项）"
+    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    return f"{kind} {printable(shown)}"
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    where = ""
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    return where
+
+
+def input_errors(exc: ValidationError) -> str:
+    """A pydantic error on `PostInput` as one Chinese clause per field, e.g.
+    「字段 media 应为字符串，收到整数 5」."""
+    clauses = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        kind = error["type"]
+        value = error.get("input")
+        where = _where(loc)
+        if kind == "empty":
+            clauses.append(f"字段 {error['msg']}")
+            continue
+        if kind in _EXPECTED:
+            expected = _EXPECTED[kind]
+        elif kind == "enum" and where in _ENUMS:
+            expected = "应为 " + "、".join(member.value for member in _ENUMS[where]) + " 之一"
+        elif kind == "greater_than_equal":
+            expected = "应为非负整数"
+        elif kind == "less_than_equal":
+            expected = f"应不大于 {MAX_COUNT:,}"
+        elif kind in _OWN_ERRORS:
+            expected = error["msg"]  # already in Chinese
+        else:
+            expected = f"不合要求（{error['msg']}）"
+        clauses.append(f"字段 {where} {expected}，收到{describe_value(value)}")
+    return "；".join(clauses)
+
+
+def post_from_dict(
+    data: dict[str, Any], *, stand_in_id: str = "", stand_in_url: str = "", now: datetime | None = None
+) -> Post:
+    """A Post from `to_dict` output or analysts' JSON (source fields only), checked against `PostInput`;
+    raises `ValueError` with the fields at fault in Chinese."""
+    from pipeline import clock  # here: the clock module reads this one's time zone
+
+    try:
+        checked = PostInput.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(input_errors(exc)) from None
+    return checked.to_post(stand_in_id=stand_in_id, stand_in_url=stand_in_url, now=now or clock.now())

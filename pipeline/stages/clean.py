@@ -1,4 +1,5 @@
-"""Clean: check the schema, normalise whitespace, strip injected spam lines and repeated bodies."""
+"""Clean: check the schema, normalise whitespace, cap the text analysed, strip injected spam lines and
+repeated bodies."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 import unicodedata
 
 from classifiers.spam import collapse_repeats, strip_injections
-from pipeline.items import InvalidPost, Post, validate_post
+from pipeline.items import InvalidPost, Post, Truncation, validate_post
 from pipeline.stages.base import Drop, Stage, StagePipeline
 
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
@@ -20,6 +21,25 @@ def clean_text(text: str) -> str:
     return "\n".join(line.strip() for line in text.split("\n")).strip()
 
 
+def cap_text(post: Post, text: str, cap: int) -> str:
+    """Title and text cut to `cap` characters together (title first), recorded in `analysis.truncated`:
+    every later stage costs at least linear time in the text, and a megabyte-long post says no more to an
+    office than its first pages do."""
+    title = post.title or ""
+    total = len(title) + len(text)
+    if total <= cap:
+        return text
+    post.title = title[:cap] or post.title
+    text = text[: cap - len(post.title or "")]
+    analysed = len(post.title or "") + len(text)
+    post.analysis.truncated = Truncation(
+        analysed=analysed,
+        total=total,
+        note=f"全文 {total:,} 字，超过分析上限，只分析并保存了前 {analysed:,} 字（severity.yaml 的 max_text_chars）",
+    )
+    return text
+
+
 class CleanStage(Stage):
     name = "clean"
 
@@ -29,7 +49,8 @@ class CleanStage(Stage):
         except InvalidPost as exc:
             raise Drop("invalid", f"field {exc.field}: {exc.reason}") from None
         post.title = clean_text(post.title) if post.title else post.title
-        text, removed = strip_injections(clean_text(post.text))
+        text = cap_text(post, clean_text(post.text), self.context.office.severity.max_text_chars)
+        text, removed = strip_injections(text)
         text, folded = collapse_repeats(text)
         post.text = text
         post.analysis.spam_reasons.extend(removed + folded)

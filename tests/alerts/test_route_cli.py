@@ -131,8 +131,8 @@ def test_items_that_do_not_alert_say_why_and_reach_no_one(routed) -> None:
 
 
 def test_bad_lines_are_named_and_the_rest_still_routed(routed) -> None:
-    assert routed["broken"]["error"].startswith("line 7:")
-    assert routed["array"]["error"] == "line 8: expected a JSON object"
+    assert routed["broken"]["error"].startswith("第 7 行：不是有效的 JSON")
+    assert routed["array"]["error"] == "第 8 行：应为一个 JSON 对象（{...}），收到列表（1 项）"
 
 
 def test_an_office_with_a_broken_alerts_file_is_told_where(tmp_path: Path) -> None:

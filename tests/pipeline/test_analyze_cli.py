@@ -73,11 +73,9 @@ def test_malformed_lines_are_named_and_the_rest_still_processed(analyse) -> None
     assert [o["line"] for o in outs] == [1, 2, 3, 4, 5]
     assert "error" not in outs[0]
     assert "error" not in outs[4]
-    assert outs[1]["error"].startswith("line 2:")
-    assert outs[2]["error"].startswith("line 3:")
-    assert "JSON object" in outs[2]["error"]
-    assert outs[3]["error"].startswith("line 4:")
-    assert "text" in outs[3]["error"]
+    assert outs[1]["error"].startswith("第 2 行：不是有效的 JSON")
+    assert outs[2]["error"] == "第 3 行：应为一个 JSON 对象（{...}），收到列表（2 项）"
+    assert outs[3]["error"] == "第 4 行：字段 text 与 title 都为空，没有可分析的文字"
     assert outs[4]["territory"]["counties"] == ["清丰县"]
 
 

@@ -264,7 +264,7 @@ def test_cli_on_a_missing_file_fails_with_the_path():
     result = run(str(missing))
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert f"{missing}: cannot read the file: No such file or directory" in " ".join(result.stderr.split())
+    assert f"{missing}: 无法读取文件：No such file or directory" in " ".join(result.stderr.split())
 
 
 def test_cli_on_a_page_with_no_article_fails(tmp_path: Path):
@@ -315,7 +315,7 @@ def test_the_command_fetches_a_url_whose_server_says_one_charset_and_sends_anoth
 
         refused = run(server.url_for("http://gone.example.cn/a.html"))
         assert refused.exit_code == 1
-        assert "could not fetch: 404 Client Error" in refused.stderr
+        assert "无法下载：HTTP 404" in refused.stderr
 
 
 def _one_page_dir(index: dict) -> Path:

@@ -1,0 +1,159 @@
+"""Bad input to `yuqing analyze` and `yuqing route` costs its own line and nothing else: each line is read
+as bytes, decoded, parsed and checked against the input schema on its own, with a Chinese error naming the
+line and the field; a text too long to analyse is cut to the cap and says so."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from config.env import PROJECT_ROOT, get_env
+from config.loader import DEFAULT_DIR, load_config
+from pipeline.context import Context
+from pipeline.items import SHANGHAI, Post, Source
+from pipeline.runner import MAX_LINE_BYTES
+from pipeline.stages.clean import CleanStage
+
+YUQING = Path(sys.executable).with_name("yuqing")
+GOOD = {"text": "清丰县一小区停暖多日，居民投诉没人管"}
+GOOD_LINE = json.dumps(GOOD, ensure_ascii=False).encode("utf-8")
+RIVER = "濮阳县柳屯镇一化工厂夜间向河道偷排废水，河水发黑发臭，村民投诉无人管。"
+
+
+def run(command: str, stdin: bytes, **env: str) -> tuple[list[dict], str]:
+    """The command in its own process, as an analyst runs it; its JSON lines and its stderr."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    environment.update(env)
+    done = subprocess.run(
+        [str(YUQING), command],
+        input=stdin,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 0, stderr
+    return [json.loads(line) for line in done.stdout.decode("utf-8").splitlines()], stderr
+
+
+def lines(*items: bytes) -> bytes:
+    return b"\n".join(items) + b"\n"
+
+
+def test_fields_of_the_wrong_type_are_named_and_the_lines_after_them_analysed() -> None:
+    outs, stderr = run(
+        "analyze",
+        lines(
+            GOOD_LINE,
+            b'{"text":"x","media":5}',
+            b'{"text":123}',
+            b'{"text":"x","title":7}',
+            b'{"text":"x","counts":{"comments":-3}}',
+            b'{"text":"x","published_at":"yesterday"}',
+            GOOD_LINE,
+        ),
+    )
+    assert [o["line"] for o in outs] == [1, 2, 3, 4, 5, 6, 7]
+    assert [o.get("error") for o in outs[1:6]] == [
+        "第 2 行：字段 media 应为字符串，收到整数 5",
+        "第 3 行：字段 text 应为字符串，收到整数 123",
+        "第 4 行：字段 title 应为字符串，收到整数 7",
+        "第 5 行：字段 counts.comments 应为非负整数，收到整数 -3",
+        '第 6 行：字段 published_at 不是 ISO 8601 时间，应写作 2026-11-23T09:00:00+08:00，收到字符串 "yesterday"',
+    ]
+    for out in (outs[0], outs[6]):
+        assert "error" not in out
+        assert out["territory"]["counties"] == ["清丰县"]
+    assert "5 行未能分析" in stderr
+
+
+def test_deeply_nested_brackets_are_one_line_error() -> None:
+    outs, _ = run("analyze", lines(b"[" * 100_000, GOOD_LINE))
+    assert outs[0] == {"line": 1, "error": "第 1 行：JSON 嵌套层数过多，无法解析"}
+    assert outs[1]["territory"]["counties"] == ["清丰县"]
+
+
+def test_bytes_that_are_not_utf8_cost_their_line_under_a_strict_utf8_locale() -> None:
+    outs, _ = run(
+        "analyze",
+        lines('{"text":"濮阳县'.encode() + b"\xff\xfe" + b'"}', GOOD_LINE),
+        LC_ALL="C.UTF-8",
+        PYTHONIOENCODING="utf-8:strict",
+    )
+    assert outs[0] == {"line": 1, "error": "第 1 行：不是有效的 UTF-8 文本：字节偏移 18 处为 0xff"}
+    assert outs[1]["territory"]["counties"] == ["清丰县"]
+
+
+def test_a_line_over_the_line_limit_is_skipped_without_losing_the_next() -> None:
+    huge = b'{"text":"' + b"a" * MAX_LINE_BYTES + b'"}'
+    outs, _ = run("analyze", lines(huge, GOOD_LINE))
+    assert outs[0]["error"] == (
+        f"第 1 行：长 {len(huge):,} 字节，超过每行上限 {MAX_LINE_BYTES:,} 字节，已跳过"
+    )
+    assert outs[1]["territory"]["counties"] == ["清丰县"]
+
+
+def test_a_long_text_is_analysed_up_to_the_cap_and_says_so(tmp_path: Path) -> None:
+    office = tmp_path / "office"
+    shutil.copytree(DEFAULT_DIR, office, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    severity = office / "severity.yaml"
+    severity.write_text(
+        severity.read_text(encoding="utf-8").replace("max_text_chars: 20000", "max_text_chars: 5000"),
+        encoding="utf-8",
+    )
+    long_text = RIVER * (60_000 // len(RIVER))
+    outs, stderr = run(
+        "analyze",
+        lines(json.dumps({"text": long_text}, ensure_ascii=False).encode(), GOOD_LINE),
+        YUQING_CONFIG_DIR=str(office),
+    )
+    assert outs[0]["truncated"]["analysed"] == 5000
+    assert outs[0]["truncated"]["total"] == len(long_text)
+    assert "只分析并保存了前 5,000 字" in outs[0]["truncated"]["note"]
+    assert outs[0]["territory"]["counties"] == ["濮阳县"]
+    assert outs[1]["truncated"] is None
+    assert "1 行文字超过 5,000 字" in stderr
+
+
+def test_route_reads_its_input_the_same_way() -> None:
+    outs, _ = run(
+        "route",
+        lines(b'{"text":"x","media":5}', b"[" * 100_000, GOOD_LINE),
+        YUQING_NOW="2026-11-23T10:00:00+08:00",
+    )
+    assert outs[0]["error"] == "第 1 行：字段 media 应为字符串，收到整数 5"
+    assert outs[1]["error"] == "第 2 行：JSON 嵌套层数过多，无法解析"
+    assert outs[2]["counties"] == ["清丰县"]
+
+
+@pytest.mark.parametrize("source", [Source.SINA, Source.WEIBO])
+def test_a_crawled_post_is_capped_in_the_clean_stage(source: Source) -> None:
+    office = load_config()
+    cap = office.severity.max_text_chars
+    moment = datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)
+    text = RIVER * (3 * cap // len(RIVER))
+    post = Post(
+        id=f"{source}:1",
+        source=source,
+        url="https://example.cn/1",
+        title="濮阳县一化工厂被指偷排",
+        text=text,
+        published_at=moment,
+        crawled_at=moment,
+    )
+    cleaned = CleanStage(Context(office=office, env=get_env()))(post)
+    assert len(cleaned.title or "") + len(cleaned.text) == cap
+    assert cleaned.analysis.truncated is not None
+    assert (cleaned.analysis.truncated.analysed, cleaned.analysis.truncated.total) == (
+        cap,
+        len(text) + len("濮阳县一化工厂被指偷排"),
+    )
