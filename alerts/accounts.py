@@ -240,7 +240,7 @@ class Accounts:
             )
         if not account.enabled:
             raise AccountError(
-                f"账号 {account.describe()} 已于 {account.disabled_at:%Y-%m-%d %H:%M} 停用，不能再操作"
+                f"账号{account.describe()}已于 {account.disabled_at:%Y-%m-%d %H:%M} 停用，不能再操作"
             )
         return account
 
@@ -354,10 +354,10 @@ class Accounts:
             if account is None:
                 raise AccountError(f"没有名为「{name}」的账号（见 yuqing user list）")
             if not account.enabled:
-                raise AccountError(f"账号 {account.describe()} 已停用")
+                raise AccountError(f"账号{account.describe()}已停用")
             if account.role is Role.ADMIN and len(self._admins()) == 1:
                 raise AccountError(
-                    f"{account.describe()} 是唯一启用的管理员，停用后无人能管理账号；请先添加另一名管理员"
+                    f"{account.describe()}是唯一启用的管理员，停用后无人能管理账号；请先添加另一名管理员"
                 )
             db.execute(
                 "UPDATE accounts SET disabled_at = ?, disabled_by = ? WHERE name = ?",
@@ -381,7 +381,7 @@ class Accounts:
             )
         account = self.acting(by)
         if account.role is not Role.ADMIN:
-            raise AccountError(f"{account.describe()} 不能管理账号：账号只能由管理员添加、停用")
+            raise AccountError(f"{account.describe()}不能管理账号：账号只能由管理员添加、停用")
         return account
 
     def _unit_for(self, role: Role, unit: str | None) -> str | None:

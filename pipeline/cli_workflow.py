@@ -348,10 +348,14 @@ def _id_column(table: Table, header: str = "编号") -> None:
     table.add_column(header, no_wrap=True, min_width=8)
 
 
-def _units_column(table: Table, header: str, names: list[str]) -> None:
-    """One unit a line, never cut: the column is as wide as the longest name it shows."""
+def _units_column(table: Table, header: str, names: list[str], others: int) -> None:
+    """One unit a line, never cut: the column is as wide as the longest name it shows, when the other
+    columns (`others` cells, padding included) leave the room; a longer name wraps onto a second line."""
     widest = max((cell_len(name) for name in names), default=4)
-    table.add_column(header, no_wrap=True, min_width=widest)
+    if widest <= out.width - others:
+        table.add_column(header, no_wrap=True, min_width=widest)
+    else:
+        table.add_column(header, overflow="fold", min_width=max(8, out.width - others))
 
 
 def _deadline_lines(workflow: Workflow, case: Case, late: list[Deadline]) -> str:
@@ -390,7 +394,7 @@ def cases(
         _id_column(table)
         table.add_column("级别／状态", no_wrap=True, min_width=12)
         table.add_column("标题", overflow="fold", ratio=1, min_width=6)
-        _units_column(table, "责任单位", [u for units in who.values() for u in units])
+        _units_column(table, "责任单位", [u for units in who.values() for u in units], 8 + 12 + 6 + 11 + 8)
         table.add_column("时限", no_wrap=True, min_width=11)
         for case in shown:
             table.add_row(
@@ -482,7 +486,7 @@ def report(
         workflow.sync()
         assessment = assess(workflow, start, end, name)
     table = _table(f"{name}政务舆情认领回应情况通报")
-    _units_column(table, BULLETIN_COLUMNS[0], [r.unit for r in assessment.units])
+    _units_column(table, BULLETIN_COLUMNS[0], [r.unit for r in assessment.units], 6 * 4 + 12)
     for column in BULLETIN_COLUMNS[1:]:
         # Four-character headings on two lines, so the units' names keep the width.
         table.add_column(column if len(column) <= 2 else f"{column[:2]}\n{column[2:]}", justify="right")
@@ -494,7 +498,9 @@ def report(
         _id_column(lapses)
         lapses.add_column("标题", overflow="fold", ratio=1, min_width=6)
         lapses.add_column("事项／时限", no_wrap=True, min_width=11)
-        _units_column(lapses, "应办单位", [u for lapse in assessment.lapses for u in lapse.units])
+        _units_column(
+            lapses, "应办单位", [u for lapse in assessment.lapses for u in lapse.units], 8 + 6 + 11 + 11 + 10
+        )
         lapses.add_column("后来办理", overflow="fold", min_width=11)
         for lapse in assessment.lapses:
             lapses.add_row(
@@ -513,7 +519,9 @@ def report(
         wrong = _table("误报（不计入考核）")
         _id_column(wrong)
         wrong.add_column("标题", overflow="fold", ratio=1, min_width=6)
-        _units_column(wrong, "原责任单位", [u for f in assessment.false_alarms for u in f.units])
+        _units_column(
+            wrong, "原责任单位", [u for f in assessment.false_alarms for u in f.units], 8 + 6 + 11 + 6 + 10
+        )
         wrong.add_column("认定", overflow="fold", min_width=11)
         wrong.add_column("理由", overflow="fold", min_width=6)
         for item in assessment.false_alarms:
