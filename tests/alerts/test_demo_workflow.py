@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,8 +22,7 @@ from pipeline.cli import app
 from tests.alerts.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from tests.alerts.receiver import BotReceiver
 from tests.alerts.test_workflow import Clock
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import yuqing as run_yuqing
 
 ADDRESSES = {
     "范县县委宣传部": "xcb@fanxian.example.gov.cn",
@@ -73,21 +70,13 @@ recipients:
 
 
 def demo(env: dict[str, str]) -> None:
-    # A real process: the demo patrol starts its replay server and one `scrapy crawl` per source.
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_yuqing("demo", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def yuqing(*args: str, now: str) -> str:
-    result = CliRunner().invoke(app, list(args), env={"YUQING_NOW": now})
+    """A command on the demo's data, at `now`."""
+    result = CliRunner().invoke(app, [*args, "--demo"], env={"YUQING_NOW": now})
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -130,11 +119,11 @@ def test_demo_patrol_notifies_escalates_and_reports(
     duty_bot = [r.body["markdown"]["title"] + r.body["markdown"]["text"] for r in receiver.of("dingtalk")]
     assert any("重大突发事态" in text and "相撞" in text for text in duty_bot)
 
-    # Duty staff and the units act from here on, on the demo's outbox.
-    for name, value in {**env, "YUQING_OUTBOX": str(data / "demo" / "alerts.sqlite3")}.items():
+    # Duty staff and the units act from here on, on the demo's data (`--demo`).
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_env.cache_clear()
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(data / "demo" / "alerts.sqlite3")
     workflow = Workflow(outbox, load_config(office), Clock("2026-11-23T09:00"))
     workflow.sync()
     cases = workflow.cases()
@@ -179,7 +168,7 @@ def test_demo_patrol_notifies_escalates_and_reports(
     assert "逾期记录" in report
 
     # On record: opened by the patrol, delivered, escalated by the sweep at 09:30.
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(data / "demo" / "alerts.sqlite3")
     workflow = Workflow(outbox, load_config(office), Clock("2026-11-23T09:40"))
     history = [(h.action, h.to_state.value, f"{h.at:%H:%M}") for h in workflow.history(wages.id)]
     assert history == [
