@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from config.env import PROJECT_ROOT
+from config.env import PROJECT_ROOT, Env
 from config.loader import load_config
-from pipeline.demo import DEMO_NOW
+from pipeline.demo import DEMO_NOW, DemoBuild, reading_demo
 from pipeline.health import Verdict, load_state, report_health
 from pipeline.replay import ReplayServer
 from tests.helpers import office_env, yuqing
@@ -52,7 +52,8 @@ class Office:
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
     data = tmp_path_factory.mktemp("office") / "var"
-    env = office_env(data)
+    # An office may name its outbox outright; the demo keeps to its own all the same.
+    env = office_env(data, YUQING_OUTBOX=str(data / "alerts.sqlite3"))
     with ReplayServer(PROJECT_ROOT / "tests" / "fixtures" / "people") as server:
         patrol = yuqing(
             "patrol",
@@ -191,3 +192,23 @@ def test_two_demos_at_once_each_print_their_alerts_once_and_leave_one_whole_demo
     demo_dir = tmp_path / "var" / "demo"
     assert len(list((demo_dir / "runs").glob("sina_news-*.json"))) == 1
     assert [p.name for p in (tmp_path / "var" / "demos").iterdir() if p.is_dir()] == [demo_dir.resolve().name]
+
+
+def test_a_demo_folder_in_use_is_never_removed_and_an_interrupted_demo_leaves_none(tmp_path: Path) -> None:
+    office_data = Env(YUQING_DATA_DIR=tmp_path / "var")
+    with DemoBuild(office_data) as first:
+        (first.path / "alerts.sqlite3").write_bytes(b"first")
+        first.publish(now=DEMO_NOW, sources=["sina_news"])
+    with reading_demo(office_data) as reading:
+        assert (reading.data_dir / "alerts.sqlite3").read_bytes() == b"first"
+        with DemoBuild(office_data) as second:
+            second.publish(now=DEMO_NOW, sources=["sina_news"])
+        # The newer demo is what `--demo` shows from now on; the folder still being read stays whole.
+        assert office_data.demo_dir.resolve() == second.path
+        assert (reading.data_dir / "alerts.sqlite3").read_bytes() == b"first"
+    with pytest.raises(KeyboardInterrupt), DemoBuild(office_data) as interrupted:
+        raise KeyboardInterrupt
+    assert not interrupted.path.exists()
+    assert not first.path.exists()  # once nobody read it, the next demo cleared it away
+    assert office_data.demo_dir.resolve() == second.path
+    assert [p for p in office_data.demo_builds_dir.iterdir() if p.is_dir()] == [second.path]
