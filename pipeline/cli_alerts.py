@@ -178,6 +178,7 @@ def silence_add(
 
 
 @silence_app.command("lift")
+@demo_option
 def silence_lift(
     silence_id: Annotated[
         str, typer.Argument(metavar="ID", help="静默编号，如 3（yuqing silence list 的 # 列）")
