@@ -122,6 +122,13 @@ def patrol(
 @app.command()
 def demo(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only these sources")] = None,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver",
+            help="按 alerts.yaml 的渠道真实发送演示预警（默认只在屏幕上显示，不发给任何人）",
+        ),
+    ] = False,
 ) -> None:
     """同样的巡查，离线进行：本机回放录制的网页，一切写入演示数据目录 var/demo/，不碰真实数据。"""
     from pipeline.demo import DEMO_NOW, DemoBuild, on_data_folder
@@ -135,6 +142,8 @@ def demo(
         raise _fail(f"no recordings for the demo under {RECORDINGS}")
     # An empty YUQING_NOW runs the demo on the wall clock.
     now = os.environ.get("YUQING_NOW", DEMO_NOW)
+    if deliver:
+        os.environ["YUQING_DEMO_DELIVER"] = "1"
     with (
         DemoBuild(env) as build,
         on_data_folder(build.path, demo=True, now=now) as demo_env,
