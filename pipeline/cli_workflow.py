@@ -38,10 +38,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 # The files each command reads, and only those, so a mistake in another file does not stop it. Cases
-# need the city's units and the schedule's deadlines; the sweep also sends, through alerts.yaml; `route`
-# runs the analysis (rules, places, departments, severity) and shows channels and deadlines.
-WORKFLOW = frozenset({"units", "schedule"})
-SWEEP = WORKFLOW | {"alerts"}
+# need the city's units, the schedule's deadlines and alerts.yaml's silence limits (a held alert opens no
+# case); `route` runs the analysis (rules, places, departments, severity) and shows channels and deadlines.
+WORKFLOW = frozenset({"units", "schedule", "alerts"})
+
 ROUTE = ALL - {"sources"}
 
 
@@ -364,7 +364,7 @@ def sweep() -> None:
     """Run the deadline sweep once now (what `serve` does every few minutes) and send its notices."""
     from pipeline.serve import Service
 
-    service = Service(_office(SWEEP), get_env())
+    service = Service(_office(WORKFLOW), get_env())
     try:
         report = service.sweep()
     except WorkflowError as exc:
