@@ -27,6 +27,7 @@ from dotenv import dotenv_values
 
 from alerts.channels import CHANNELS, Channel, ChannelUnavailable, DeliveryResult, Message
 from alerts.channels.http import HttpChannel
+from alerts.channels.rehearsal import RehearsalChannel, rehearsing
 from alerts.digest import digest_subject, render_digest
 from alerts.models import Alert
 from alerts.noise import is_event_alert
@@ -73,12 +74,17 @@ def open_channels(
     session: requests.Session | None = None,
     timer: Callable[[], float] = time.time,
 ) -> tuple[dict[str, Channel], dict[str, str]]:
-    """Every configured channel that can be built here, and for the others why not."""
+    """Every configured channel that can be built here, and for the others why not. In a demo every channel
+    but the console is rehearsed: its alerts are invented and must reach nobody."""
     environ = environment() if environ is None else environ
     session = session or requests.Session()
     channels: dict[str, Channel] = {}
     unavailable: dict[str, str] = {}
+    rehearse = rehearsing(environ)
     for spec in config.channels:
+        if rehearse and spec.type != "console":
+            channels[spec.name] = RehearsalChannel(spec.name, spec.type, timer=timer)
+            continue
         kind = CHANNELS[spec.type]
         extra: dict[str, Any] = {"session": session} if issubclass(kind, HttpChannel) else {}
         try:

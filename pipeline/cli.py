@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
 from pipeline import cli_text
+from pipeline.demo import demo_option
 from pipeline.userpaths import user_path
 
 cli_text.install()
@@ -26,8 +26,6 @@ out = Console()
 err = Console(stderr=True)
 
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
-# The moment the shipped recordings were made: the demo runs its clock there so ages and rates are real.
-DEMO_NOW = "2026-11-23T09:00:00+08:00"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -124,34 +122,47 @@ def patrol(
 @app.command()
 def demo(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only these sources")] = None,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver",
+            help="按 alerts.yaml 的渠道真实发送演示预警（默认只在屏幕上显示，不发给任何人）",
+        ),
+    ] = False,
 ) -> None:
-    """The same patrol, offline, against a local server replaying recorded pages."""
+    """同样的巡查，离线进行：本机回放录制的网页，一切写入演示数据目录 var/demo/，不碰真实数据。"""
+    from pipeline.demo import DEMO_NOW, DemoBuild, on_data_folder
     from pipeline.patrol import run_patrol
     from pipeline.replay import ReplayServer
 
     office = _load_office()
     env = get_env()
-    demo_dir = env.data_dir / "demo"
-    shutil.rmtree(demo_dir, ignore_errors=True)  # each demo starts as a first patrol
     dirs = sorted(index.parent for index in RECORDINGS.glob("*/index.json"))
     if not dirs:
         raise _fail(f"no recordings for the demo under {RECORDINGS}")
-    with ReplayServer(*dirs) as server:
-        extra = {
-            "YUQING_REPLAY_URL": server.base_url,
-            "YUQING_NOW": os.environ.get("YUQING_NOW", DEMO_NOW),
-            "YUQING_STATE_DIR": str(demo_dir / "state"),
-            "YUQING_OUTBOX": str(demo_dir / "alerts.sqlite3"),
-        }
-        os.environ.update(extra)
-        get_env.cache_clear()
-        report = run_patrol(office, get_env(), only=source, extra_env=extra)
+    # An empty YUQING_NOW runs the demo on the wall clock.
+    now = os.environ.get("YUQING_NOW", DEMO_NOW)
+    if deliver:
+        os.environ["YUQING_DEMO_DELIVER"] = "1"
+    with (
+        DemoBuild(env) as build,
+        on_data_folder(build.path, demo=True, now=now) as demo_env,
+        ReplayServer(*dirs) as server,
+    ):
+        report = run_patrol(office, demo_env, only=source, extra_env={"YUQING_REPLAY_URL": server.base_url})
+        build.publish(now=now or None, sources=[run.source for run in report.runs])
     _print_patrol(report, f"演示巡查（回放 {server.base_url}）")
+    out.print(
+        f"演示数据在 {env.demo_dir}，真实数据未动。在命令后加 --demo 即可查看和试用，"
+        "例如 ./yuqing search 濮阳 --demo、./yuqing cases --demo",
+        highlight=False,
+    )
     if not report.ok:
         raise typer.Exit(1)
 
 
 @app.command()
+@demo_option
 def search(
     query: Annotated[str, typer.Argument(help="words to find, e.g. 化工厂 排污")],
     limit: Annotated[int, typer.Option(help=f"how many results (1 to {MAX_SEARCH_RESULTS:,})")] = 20,
@@ -289,6 +300,7 @@ def extract(
 
 
 @app.command()
+@demo_option
 def doctor() -> None:
     """Check config, store, browser and recent runs; say exactly what is missing."""
     from pipeline.store import describe_store, open_store
@@ -384,8 +396,8 @@ def _health_lines(env: Any, office: Any) -> list[tuple[bool | None, str, str]]:
 def _alert_commands() -> None:
     from pipeline.cli_alerts import deliver, digest, silence_app
 
-    app.command()(deliver)
-    app.command()(digest)
+    app.command()(demo_option(deliver))
+    app.command()(demo_option(digest))
     app.add_typer(silence_app, name="silence")
 
 
@@ -396,7 +408,8 @@ def _workflow_commands() -> None:
     from pipeline.cli_workflow import COMMANDS
 
     for name, command in COMMANDS.items():
-        app.command(name)(command)
+        # Everything but routing a text and the scheduler reads or acts on the data: each can run on the demo's.
+        app.command(name)(command if name in ("route", "serve") else demo_option(command))
 
 
 _workflow_commands()

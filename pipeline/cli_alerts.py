@@ -23,6 +23,7 @@ from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import AlertsFile, RulesFile, TerritoryFile
 from pipeline import clock
+from pipeline.demo import demo_option
 
 out = Console()
 err = Console(stderr=True)
@@ -125,6 +126,7 @@ def _targets(outbox_path: Path) -> tuple[Targets, list[str]]:
 
 
 @silence_app.command("add")
+@demo_option
 def silence_add(
     match: Annotated[
         str,
@@ -176,6 +178,7 @@ def silence_add(
 
 
 @silence_app.command("lift")
+@demo_option
 def silence_lift(
     silence_id: Annotated[
         str, typer.Argument(metavar="ID", help="静默编号，如 3（yuqing silence list 的 # 列）")
@@ -223,6 +226,7 @@ def silence_lift(
 
 
 @silence_app.command("list")
+@demo_option
 def silence_list(
     show_all: Annotated[bool, typer.Option("--all", help="也列出已到期、已解除的")] = False,
 ) -> None:

@@ -119,7 +119,7 @@ class HealthState:
 
 def health_dir(env: Env) -> Path:
     """Where each source's health state is kept: one small JSON file per source."""
-    return env.data_dir / "health"
+    return env.health_dir
 
 
 def state_path(directory: Path, source: str) -> Path:

@@ -71,7 +71,7 @@ class PatrolReport:
 
 
 def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) -> SourceRun:
-    runs_dir = Path(env_vars.get("YUQING_DATA_DIR") or PROJECT_ROOT / "var") / "runs"
+    runs_dir = Path(env_vars["YUQING_DATA_DIR"]) / "runs"
     before = set(runs_dir.glob(f"{source.name}-*.json")) if runs_dir.exists() else set()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"{source.name}.log"
@@ -130,11 +130,12 @@ def run_patrol(
     office: OfficeConfig, env: Env, *, only: list[str] | None = None, extra_env: dict[str, str] | None = None
 ) -> PatrolReport:
     started = time.perf_counter()
-    env_vars = {**os.environ, **(extra_env or {})}
+    # The crawls write into the same data folder as this process, whatever `.env` they would read.
+    env_vars = {**os.environ, **(extra_env or {}), **env.process_vars()}
     # One name for this patrol, so crawls on several machines sharing a Redis frontier find each other.
     env_vars.setdefault("YUQING_RUN_ID", f"{clock.now():%Y%m%dT%H%M}")
     sources = [s for s in office.sources.sources if s.enabled and (not only or s.name in only)]
-    log_dir = env.data_dir / "logs"
+    log_dir = env.logs_dir
     channels = build_channels(office.alerts)
     report = DispatchReport()
     runs: list[SourceRun] = []

@@ -28,7 +28,7 @@ def sqlite_path(env: Env) -> Path:
 def open_store(env: Env | None = None) -> Store:
     env = env or get_env()
     if env.es_url:
-        return ElasticsearchStore(env.es_url, env.es_index, spool_dir=env.store_dir / "spool")
+        return ElasticsearchStore(env.es_url, env.es_index, spool_dir=env.spool_dir)
     return SqliteStore(sqlite_path(env))
 
 
