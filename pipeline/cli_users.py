@@ -1,5 +1,6 @@
 """`yuqing user`: the accounts that act on cases. An administrator adds and disables them; the first
-administrator is made from the server's shell, with no account yet. Registered in pipeline/cli.py."""
+administrator is made from the server's shell, with no account yet. With `--demo`, the demo's accounts,
+beside its cases. Registered in pipeline/cli.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from alerts.accounts import AccountError, Role, roles_help
 from pipeline.cli_workflow import ACTING, Actor, _local, _table, _workflow, out
+from pipeline.demo import demo_option
 
 user_app = typer.Typer(help="账号：谁以什么角色、为哪个单位操作案件", no_args_is_help=True)
 
@@ -22,6 +24,7 @@ def _role(text: str) -> Role:
 
 
 @user_app.command("add")
+@demo_option
 def add(
     name: Annotated[str, typer.Argument(help="账号名，通常是本人姓名，如 王芳")],
     role: Annotated[str, typer.Option("--role", help=f"角色：{roles_help()}", metavar="角色")],
@@ -41,6 +44,7 @@ def add(
 
 
 @user_app.command("list")
+@demo_option
 def list_accounts() -> None:
     """列出账号：名称、角色、单位、状态，以及由谁、何时（北京时间）创建。"""
     with _workflow(ACTING) as workflow:
@@ -66,6 +70,7 @@ def list_accounts() -> None:
 
 
 @user_app.command("disable")
+@demo_option
 def disable(
     name: Annotated[str, typer.Argument(help="要停用的账号名")],
     actor: Actor = None,

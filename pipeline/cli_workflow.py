@@ -107,11 +107,12 @@ def _pending(workflow: Workflow, case: Case) -> list[Deadline]:
 
 
 def _outstanding(workflow: Workflow, case: Case) -> str:
-    """The next deadline still to meet, or what is overdue."""
+    """The next deadline still to meet (a new one a reassignment set before the one that lapsed), or
+    what is overdue."""
     pending = _pending(workflow, case)
     if not pending:
         return "-"
-    first = pending[0]
+    first = next((d for d in pending if d.status == "open"), pending[0])
     late = "（已逾期）" if first.due_at <= workflow.now() else ""
     return f"{first.kind.value} {_local(first.due_at)}{late}"
 

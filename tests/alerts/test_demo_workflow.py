@@ -151,7 +151,7 @@ def test_demo_patrol_notifies_escalates_and_reports(
     workflow.close()
     outbox.close()
 
-    # 09:10 — the accounts the README creates: the first administrator, then a 范县 officer.
+    # 09:10 — the accounts the README creates: the first administrator, then a 范县 officer, in the demo.
     yuqing("user", "add", "管理员", "--role", "admin", now="2026-11-23T09:10:00+08:00")
     yuqing(
         *["user", "add", "李明", "--role", "unit", "--unit", "范县县委宣传部", "--as", "管理员"],
@@ -162,6 +162,12 @@ def test_demo_patrol_notifies_escalates_and_reports(
     assert crash.short_id in yuqing("cases", now="2026-11-23T09:20:00+08:00")
     claimed = yuqing("claim", crash.short_id, "--as", "李明", now="2026-11-23T09:20:00+08:00")
     assert f"已认领：案件 {crash.short_id}（已认领，范县县委宣传部）" in claimed
+    released = yuqing(
+        *["respond", crash.short_id, "--kind", "首次发布", "--url", "https://www.fanxian.gov.cn/xwfb/1.html"],
+        *["--as", "李明"],
+        now="2026-11-23T09:25:00+08:00",
+    )
+    assert f"已记录：案件 {crash.short_id}（已首次发布，范县县委宣传部）；下一时限：新闻发布会" in released
     before = len(smtp.mailbox.messages)
 
     # 09:29 — nothing is late yet.
