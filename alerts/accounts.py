@@ -13,8 +13,8 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -333,8 +333,8 @@ class Accounts:
     def add(self, name: str, role: Role, unit: str | None, *, by: str | None) -> Account:
         """A new account. `by` is the administrator creating it; with no administrator yet, the first
         one may be created without (`by=None`), once."""
-        check_name(name)
-        with self._tx() as db:
+        with self.on_record(by, "user_add", name), self._tx() as db:
+            check_name(name)
             creator = self._administrator(by, creating=role)
             unit = self._unit_for(role, unit)
             if self.get(name) is not None:
@@ -348,7 +348,7 @@ class Accounts:
         return account
 
     def disable(self, name: str, *, by: str | None) -> Account:
-        with self._tx() as db:
+        with self.on_record(by, "user_disable", name), self._tx() as db:
             admin = self._administrator(by, creating=None)
             account = self.get(name)
             if account is None:
@@ -365,6 +365,15 @@ class Accounts:
             )
             self.record(db, admin, "user_disable", name, detail=account.describe())
         return self.get(name)
+
+    @contextmanager
+    def on_record(self, actor: str | None, action: str, target: str) -> Iterator[None]:
+        """Around an action: a refusal inside it is recorded in the audit trail, then raised."""
+        try:
+            yield
+        except Refused as exc:
+            self.refused(actor, action, target, str(exc))
+            raise
 
     def _admins(self) -> list[Account]:
         return [a for a in self.all() if a.role is Role.ADMIN and a.enabled]

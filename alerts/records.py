@@ -91,7 +91,7 @@ def quarter_bounds(text: str) -> tuple[datetime, datetime, str]:
     """ "2026Q4" → its first moment, the first moment after it (Asia/Shanghai), and its Chinese name."""
     match = _QUARTER.fullmatch(text.strip())
     if not match:
-        raise ValueError(f"{text!r} is not a quarter; write it like 2026Q4")
+        raise ValueError(f"--quarter {text}：不是季度，请写成 2026Q4 的样子")
     year, quarter = int(match[1]), int(match[2])
     start = datetime(year, 3 * quarter - 2, 1, tzinfo=SHANGHAI)
     end = datetime(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1, tzinfo=SHANGHAI)

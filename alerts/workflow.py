@@ -100,8 +100,8 @@ ACTION_LABELS = {
     "claim": "认领",
     "respond": "记录回应",
     "request_extension": "申请延期",
-    "approve_extension": "批准延期",
-    "deny_extension": "不批准延期",
+    "approve_extension": "审批延期",
+    "deny_extension": "审批延期",
     "reassign": "指定认领",
     "close": "办结",
     "false_alarm": "标记误报",
@@ -1111,14 +1111,6 @@ class Workflow:
     # answer for it) and the office's files (units that exist, the longest extension). What is done goes
     # into the case's history and the audit trail at once; what is refused goes into the audit trail.
 
-    @contextmanager
-    def _acting(self, actor: str | None, action: str, key: str) -> Iterator[None]:
-        try:
-            yield
-        except Refused as exc:
-            self.accounts.refused(actor, action, key, str(exc))
-            raise
-
     def _account(self, actor: str | None, action: str, *roles: Role) -> Account:
         account = self.accounts.acting(actor)
         if account.role not in roles:
@@ -1137,7 +1129,7 @@ class Workflow:
     def claim(self, key: str, *, actor: str | None) -> Case:
         """认领: a unit the case was put to takes it, as the unit of the account acting."""
         self.sync()
-        with self._acting(actor, "claim", key), self._tx() as db:
+        with self.accounts.on_record(actor, "claim", key), self._tx() as db:
             account = self._account(actor, "claim", Role.UNIT, Role.SUPERVISOR)
             case = self.find(key)
             unit = account.unit
@@ -1179,7 +1171,7 @@ class Workflow:
     def respond(self, key: str, *, kind: DeadlineKind, actor: str | None, url: str) -> Case:
         """回应: a unit answering for the case (or a supervisor) records a release and where it is."""
         self.sync()
-        with self._acting(actor, "respond", key), self._tx() as db:
+        with self.accounts.on_record(actor, "respond", key), self._tx() as db:
             account = self._account(actor, "respond", Role.UNIT, Role.SUPERVISOR)
             if kind is DeadlineKind.CLAIM:
                 raise WorkflowError("认领用 yuqing claim，不是回应的一种")
@@ -1227,7 +1219,7 @@ class Workflow:
         """申请延期: the unit that claimed the case asks for more time; it applies once a supervisor
         approves, and never beyond `max_extension_hours` (schedule.yaml) after the original deadline."""
         self.sync()
-        with self._acting(actor, "request_extension", key), self._tx() as db:
+        with self.accounts.on_record(actor, "request_extension", key), self._tx() as db:
             account = self._account(actor, "request_extension", Role.UNIT, Role.SUPERVISOR)
             case = self.find(key)
             if case.owner is None or account.unit != case.owner:
@@ -1285,7 +1277,7 @@ class Workflow:
         for; the case returns to where it was."""
         action = "approve_extension" if approve else "deny_extension"
         self.sync()
-        with self._acting(actor, action, key), self._tx() as db:
+        with self.accounts.on_record(actor, action, key), self._tx() as db:
             account = self._account(actor, action, Role.SUPERVISOR)
             case = self.find(key)
             pending = [e for e in self.extensions(case.id) if e.status == "pending"]
@@ -1338,7 +1330,7 @@ class Workflow:
         """指定认领: a supervisor (市委宣传部 or 市政府办) names the unit, one of units.yaml or
         territory.yaml, that must claim; it gets a fresh claim deadline."""
         self.sync()
-        with self._acting(actor, "reassign", key), self._tx() as db:
+        with self.accounts.on_record(actor, "reassign", key), self._tx() as db:
             account = self._account(actor, "reassign", Role.SUPERVISOR)
             to = self.accounts.check_unit(to.strip())
             case = self.find(key)
@@ -1404,7 +1396,7 @@ class Workflow:
         """办结: the unit that claimed and answered the case closes it, or a supervisor does, giving a
         reason when it was not answered. Deadlines already missed are recorded as lapses first."""
         self.sync()
-        with self._acting(actor, "close", key), self._tx() as db:
+        with self.accounts.on_record(actor, "close", key), self._tx() as db:
             account = self._account(actor, "close", Role.UNIT, Role.SUPERVISOR)
             case = self.find(key)
             if case.state in (State.CLOSED, State.FALSE_ALARM):
@@ -1451,7 +1443,7 @@ class Workflow:
         such, its deadlines stop, and the quarterly 通报 counts it against no unit. Only a higher level
         raised for the event later opens it again."""
         self.sync()
-        with self._acting(actor, "false_alarm", key), self._tx() as db:
+        with self.accounts.on_record(actor, "false_alarm", key), self._tx() as db:
             account = self._account(actor, "false_alarm", Role.SUPERVISOR)
             case = self.find(key)
             if case.state is State.FALSE_ALARM:

@@ -186,7 +186,7 @@ def test_nobody_approves_their_own_extension_nor_one_of_their_own_unit(outbox_pa
     ok("claim", county, "--as", "王芳")
     ok("extend", county, "--until", "2026-11-26 18:00", "--reason", "需现场核实", "--as", "王芳")
     line = refused("approve", county, "--as", "王芳")
-    assert "王芳（责任单位，清丰县政府办）不能批准延期：批准延期须由督办账号操作" in line
+    assert "王芳（责任单位，清丰县政府办）不能审批延期：审批延期须由督办账号操作" in line
 
     case = short_id(city.event_id)
     ok("claim", case, "--as", "赵敏")
@@ -370,12 +370,21 @@ def test_every_action_and_refusal_is_on_the_audit_trail_which_cannot_be_rewritte
     staff()
     refused("claim", case, "--as", "张三")
     ok("claim", case, "--as", "王芳")
+    refused("user", "add", "王五", "--role", "admin", "--as", "王芳")
     outbox, workflow = desk(outbox_path)
     trail = [(e.account, e.action, e.outcome) for e in workflow.accounts.audit_trail()]
     assert trail[0] == ("本机初始化", "user_add", "done")
-    assert trail[-2:] == [("张三", "claim", "refused"), ("王芳", "claim", "done")]
-    last = workflow.accounts.audit_trail()[-1]
-    assert (last.role, last.unit, last.target) == (Role.UNIT, "清丰县政府办", "event:sina:1")
+    assert trail[-3:] == [
+        ("张三", "claim", "refused"),
+        ("王芳", "claim", "done"),
+        ("王芳", "user_add", "refused"),
+    ]
+    assert (
+        "王芳（责任单位，清丰县政府办）不能管理账号"
+        in workflow.accounts.audit_trail(account="王芳")[-1].detail
+    )
+    last = workflow.accounts.audit_trail(target="event:sina:1")[-1]
+    assert (last.account, last.role, last.unit) == ("王芳", Role.UNIT, "清丰县政府办")
     assert workflow.accounts.verify_trail() is None
     with pytest.raises(sqlite3.IntegrityError, match="审计记录只能追加"):
         workflow.db.execute("UPDATE audit SET account = '李四' WHERE id = ?", (last.id,))

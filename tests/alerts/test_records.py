@@ -83,7 +83,7 @@ def test_the_quarter_counts_each_unit_once_per_case(tmp_path: Path) -> None:
     assert (lapse.done_at, lapse.done_by) == (at("2026-11-23T10:00"), "南乐县住房和城乡建设局")
     wf.close()
     outbox.close()
-    with pytest.raises(ValueError, match="write it like 2026Q4"):
+    with pytest.raises(ValueError, match="不是季度，请写成 2026Q4 的样子"):
         quarter_bounds("2026-4")
 
 

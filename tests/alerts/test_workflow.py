@@ -400,7 +400,7 @@ def test_an_extension_counts_only_once_the_supervisor_approves(desk: Desk, clock
     # Pending, the original 48 hours still apply.
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-25T09:00")
     with pytest.raises(
-        WorkflowError, match="王芳（责任单位，清丰县政府办）不能批准延期：批准延期须由督办账号操作"
+        WorkflowError, match="王芳（责任单位，清丰县政府办）不能审批延期：审批延期须由督办账号操作"
     ):
         wf.decide_extension("sina:1", actor="王芳", approve=True)
     clock.set("2026-11-24T11:00")
