@@ -25,7 +25,7 @@ from alerts.accounts import Refused
 from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warning
 from alerts.outbox import Outbox
 from alerts.silences import HELD, Silence, longest
-from alerts.workflow import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, Workflow
+from alerts.workflow import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import ALL, load_config
@@ -119,7 +119,9 @@ def _outstanding(workflow: Workflow, case: Case) -> str:
 
 def _said(case: Case, workflow: Workflow, what: str) -> None:
     owner = f"，{case.owner}" if case.owner else ""
-    if case.state in ANSWERED:
+    if case.state is State.FALSE_ALARM:
+        after = "；不计入任何单位的考核"
+    elif case.state in ANSWERED:
         missed = [d for d in _pending(workflow, case) if d.status == "lapsed"]
         after = "；逾期记录在案：" + "、".join(f"{d.kind.value}（时限 {_local(d.due_at)}）" for d in missed)
         after = after if missed else ""
@@ -246,7 +248,9 @@ def _kind(text: str) -> DeadlineKind:
     return kind
 
 
-Key = Annotated[str, typer.Argument(help="案件编号（yuqing cases 所列的 8 位编号），或事件 id、预警 key")]
+Key = Annotated[
+    str, typer.Argument(help="案件编号（yuqing cases 所列的 8 位编号），或事件 id、预警 key", metavar="编号")
+]
 Actor = Annotated[
     str | None,
     typer.Option(
@@ -254,7 +258,7 @@ Actor = Annotated[
         "--by",
         envvar="YUQING_ACCOUNT",
         show_envvar=True,
-        help="以哪个账号操作（yuqing user list；创建：yuqing user add）",
+        help="以哪个账号操作（账号见 yuqing user list）",
     ),
 ]
 

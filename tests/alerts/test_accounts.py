@@ -322,7 +322,7 @@ def test_a_false_alarm_needs_a_supervisor_and_a_reason_and_counts_against_no_uni
     assert "标记误报须由督办账号操作" in refused("false-alarm", wrong, "--reason", "非本地", "--as", "王芳")
     assert "标记误报须写明理由" in refused("false-alarm", wrong, "--reason", " ", "--as", "赵敏")
     marked = ok("false-alarm", wrong, "--reason", "系外省同名村，非本市", "--as", "赵敏")
-    assert f"已标记误报：案件 {wrong}（误报）" in marked
+    assert f"已标记误报：案件 {wrong}（误报）；不计入任何单位的考核" in marked
     report = ok("report", "--quarter", "2026Q4", now="2026-11-23T10:00:00+08:00")
     bulletin, rest = report.split("逾期记录")
     assert "南乐县" not in bulletin  # its units are not counted, lapse included
