@@ -17,7 +17,7 @@ from alerts.silences import parse_until
 from config.env import Env, get_env
 from config.errors import ConfigError
 from config.loader import config_dir, load_file
-from config.models import AlertsFile
+from config.models import AlertsFile, TerritoryFile, UnitsFile
 from pipeline import clock
 
 out = Console()
@@ -154,10 +154,77 @@ def silence_list(
     out.print(table)
 
 
-def doctor_lines(env: Env) -> list[tuple[bool, str, str]]:
-    """Channels (built from the environment, never showing a secret), their health and waiting deliveries."""
+def doctor_lines(env: Env) -> list[tuple[str, str, str]]:
+    """(status, line name, detail) for `yuqing doctor`, status being ok, warn or fail: channels (built from
+    the environment, never showing a secret), their health, waiting deliveries, and the units no channel
+    but the console reaches."""
     try:
         config = load_file(config_dir() / "alerts.yaml", AlertsFile)
     except ConfigError:
         return []  # the config line of doctor already says what is wrong
-    return delivery_checks(config, env.outbox_path)
+    lines: list[tuple[str, str, str]] = []
+    for ok, what, detail in delivery_checks(config, env.outbox_path):
+        kind, _, name = what.partition(" ")
+        title = {"channel": f"渠道 {name}", "deliveries": "待发送预警"}.get(kind, what)
+        lines.append(("ok" if ok else "fail", title, detail))
+    try:
+        units = load_file(config_dir() / "units.yaml", UnitsFile)
+        territory = load_file(config_dir() / "territory.yaml", TerritoryFile)
+    except ConfigError:
+        return lines
+    lines += unit_reach_lines(config, known_units(units, territory))
+    return lines
+
+
+def known_units(units: UnitsFile, territory: TerritoryFile) -> list[str]:
+    """Every unit an alert can name, composed as alerts.routing composes them: the city's units by role,
+    each department in the city and in every county, and each county's own two claiming units."""
+    city = units.city_units
+    names = [
+        *city.duty,
+        city.cyberspace,
+        city.propaganda,
+        city.gov_office,
+        city.principal,
+        city.party_committee,
+    ]
+    for department in units.departments:
+        names.append(department.city_unit)
+        if department.vertical:
+            names.append(f"{department.city_unit}办公室")
+    for county in territory.counties:
+        names += [county.propaganda, county.gov_office]
+        names += [department.county_unit.format(county=county.name) for department in units.departments]
+    return list(dict.fromkeys(names))
+
+
+def unit_reach_lines(
+    config: AlertsFile, units: list[str], *, environ: dict[str, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """A warning naming every unit that no channel but the console reaches: its alerts are printed where
+    duty staff watch, and nobody else tells the unit. A channel that cannot be built here (a variable not
+    set) reaches nobody either. Also names units in `recipients` that no alert can ever name."""
+    kinds = {c.name: c.type for c in config.channels}
+    _channels, unavailable = open_channels(config, environ=environ)
+    console_only: list[str] = []
+    for unit in units:
+        own = [name for name in config.recipients.get(unit, []) if name in kinds]
+        reaching = [name for name in own if kinds[name] != "console" and name not in unavailable]
+        if not reaching:
+            down = [name for name in own if name in unavailable]
+            console_only.append(f"{unit}（渠道 {'、'.join(down)} 不可用）" if down else unit)
+    lines: list[tuple[str, str, str]] = []
+    if console_only:
+        detail = (
+            f"{len(console_only)} 个单位只有控制台能通知到：alerts.yaml 的 recipients 没有给它们配置可用的"
+            f"邮件或机器人渠道，它们的预警只显示在控制台，须由值班人员转告：{'、'.join(console_only)}"
+        )
+        lines.append(("warn", "单位通知", detail))
+    strangers = [unit for unit in config.recipients if unit not in units]
+    if strangers:
+        detail = (
+            "alerts.yaml 的 recipients 里有 units.yaml、territory.yaml 中没有的单位（名称写错了？）："
+            + "、".join(strangers)
+        )
+        lines.append(("warn", "单位通知", detail))
+    return lines
