@@ -332,6 +332,9 @@ class SourceHealthMiddleware:
         return getattr(spider, "source_name", None) or getattr(spider, "name", "?")
 
     def process_request(self, request: Request) -> None:
+        if self.closing == UNREACHABLE:
+            # A request that comes back after the verdict (a retry, a stand-in for the replay server).
+            raise CrawlStopped(f"{self.source}: {UNREACHABLE}: not fetched: {request.url}")
         if not request.meta.get("redirect_urls") or request.meta.get(CHECK) is False:
             return
         target = request.meta.get(ORIGINAL_URL, request.url)
