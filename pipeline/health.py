@@ -83,7 +83,7 @@ SPIDER_LABELS: dict[str, str] = {
     "weibo_search": "微博搜索",
     "weibo_timeline": "微博账号",
     "tieba": "百度贴吧",
-    "weixin_sogou": "微信公众号（搜狗）",
+    "weixin_sogou": "微信公众号(搜狗)",
 }
 
 
