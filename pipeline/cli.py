@@ -51,7 +51,7 @@ def _setup(
 
 
 def _print_patrol(report: Any, title: str) -> None:
-    from pipeline.health import FETCH_FAILURES, REASONS, display_name, state_text
+    from pipeline.health import FETCH_FAILURES, REASONS, UNREACHABLE, display_name, state_text
 
     table = Table(title=title)
     for column in ("来源", "健康", "采集", "丢弃", "入库", "暂存", "预警", "用时", "问题"):
@@ -95,6 +95,12 @@ def _print_patrol(report: Any, title: str) -> None:
         out.print(
             f"[red]故障：{len(report.failed)} 个来源本次巡查失败，其舆情可能漏报：[/red]", highlight=False
         )
+        if len(report.runs) > 1 and all(run.health == UNREACHABLE for run in report.runs):
+            out.print(
+                "所有来源都无法访问：多半是本机断网，或 DNS、代理设置有误，而不是各网站同时出了问题。",
+                highlight=False,
+                soft_wrap=True,
+            )
         for run in report.failed:
             out.print(
                 f"  {display_name(run.source, run.label)}：{_run_reason(run)}"
@@ -146,6 +152,10 @@ def patrol(
     from pipeline.patrol import run_patrol
 
     office = _load_office()
+    known = [s.name for s in office.sources.sources]
+    unknown = [name for name in source or [] if name not in known]
+    if unknown:
+        raise _fail(f"sources.yaml 中没有来源 {'、'.join(unknown)}（已配置：{'、'.join(known)}）")
     started, finished = _patrol_progress()
     report = run_patrol(office, get_env(), only=source, started=started, finished=finished)
     _print_patrol(report, "巡查")
@@ -326,7 +336,7 @@ def doctor(
     from pipeline.items import SHANGHAI
     from pipeline.store import describe_store, open_store
 
-    checks: list[dict[str, str]] = []
+    checks: list[dict[str, Any]] = []
 
     def check(status: str, name: str, detail: str) -> None:
         checks.append({"name": name, "status": status, "detail": detail})
@@ -351,8 +361,7 @@ def doctor(
         check("fail", "存储", f"{describe_store(env)}: {exc}")
     from pipeline.cli_alerts import doctor_lines
 
-    for status, what, detail in doctor_lines(env):
-        check(status, what, detail)
+    checks += doctor_lines(env)
     from pipeline.cli_workflow import calendar_line
 
     calendar_ok, calendar_detail = calendar_line()

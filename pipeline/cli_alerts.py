@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -154,26 +154,25 @@ def silence_list(
     out.print(table)
 
 
-def doctor_lines(env: Env) -> list[tuple[str, str, str]]:
-    """(status, line name, detail) for `yuqing doctor`, status being ok, warn or fail: channels (built from
-    the environment, never showing a secret), their health, waiting deliveries, and the units no channel
-    but the console reaches."""
+def doctor_lines(env: Env) -> list[dict[str, Any]]:
+    """Checks for `yuqing doctor` (`name`, `status` ok, warn or fail, `detail`): channels (built from the
+    environment, never showing a secret), their health, waiting deliveries, and the units no channel but
+    the console reaches."""
     try:
         config = load_file(config_dir() / "alerts.yaml", AlertsFile)
     except ConfigError:
         return []  # the config line of doctor already says what is wrong
-    lines: list[tuple[str, str, str]] = []
+    lines: list[dict[str, Any]] = []
     for ok, what, detail in delivery_checks(config, env.outbox_path):
         kind, _, name = what.partition(" ")
         title = {"channel": f"渠道 {name}", "deliveries": "待发送预警"}.get(kind, what)
-        lines.append(("ok" if ok else "fail", title, detail))
+        lines.append({"name": title, "status": "ok" if ok else "fail", "detail": detail})
     try:
         units = load_file(config_dir() / "units.yaml", UnitsFile)
         territory = load_file(config_dir() / "territory.yaml", TerritoryFile)
     except ConfigError:
         return lines
-    lines += unit_reach_lines(config, known_units(units, territory))
-    return lines
+    return lines + unit_reach_lines(config, known_units(units, territory))
 
 
 def known_units(units: UnitsFile, territory: TerritoryFile) -> list[str]:
@@ -198,33 +197,44 @@ def known_units(units: UnitsFile, territory: TerritoryFile) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+UNIT_REACH = "单位通知"
+
+
 def unit_reach_lines(
     config: AlertsFile, units: list[str], *, environ: dict[str, str] | None = None
-) -> list[tuple[str, str, str]]:
-    """A warning naming every unit that no channel but the console reaches: its alerts are printed where
-    duty staff watch, and nobody else tells the unit. A channel that cannot be built here (a variable not
-    set) reaches nobody either. Also names units in `recipients` that no alert can ever name."""
+) -> list[dict[str, Any]]:
+    """A warning naming every unit that no channel but the console reaches (all of them under `units`):
+    its alerts are printed where duty staff watch, and nobody else tells the unit. A channel that cannot
+    be built here (a variable not set) reaches nobody either. Also names units in `recipients` that no
+    alert can ever name."""
     kinds = {c.name: c.type for c in config.channels}
     _channels, unavailable = open_channels(config, environ=environ)
     console_only: list[str] = []
+    shown: list[str] = []
     for unit in units:
         own = [name for name in config.recipients.get(unit, []) if name in kinds]
         reaching = [name for name in own if kinds[name] != "console" and name not in unavailable]
         if not reaching:
             down = [name for name in own if name in unavailable]
-            console_only.append(f"{unit}（渠道 {'、'.join(down)} 不可用）" if down else unit)
-    lines: list[tuple[str, str, str]] = []
+            console_only.append(unit)
+            shown.append(f"{unit}（渠道 {'、'.join(down)} 不可用）" if down else unit)
+    lines: list[dict[str, Any]] = []
     if console_only:
-        detail = (
-            f"{len(console_only)} 个单位只有控制台能通知到：alerts.yaml 的 recipients 没有给它们配置可用的"
-            f"邮件或机器人渠道，它们的预警只显示在控制台，须由值班人员转告：{'、'.join(console_only)}"
+        why = (
+            "它们的预警只显示在控制台，须由值班人员转告；"
+            "在 alerts.yaml 的 recipients 里为单位配置邮件或机器人渠道后才会直接通知到单位"
         )
-        lines.append(("warn", "单位通知", detail))
+        if shown == units:  # not one unit has a channel of its own: the names would say nothing more
+            detail = f"没有一个单位配置了可用的推送渠道，全部 {len(units)} 个单位只有控制台能通知到：{why}"
+            detail += "（doctor --json 列出每个单位）"
+        else:
+            detail = f"{len(console_only)} 个单位只有控制台能通知到，{why}：{'、'.join(shown)}"
+        lines.append({"name": UNIT_REACH, "status": "warn", "detail": detail, "units": console_only})
     strangers = [unit for unit in config.recipients if unit not in units]
     if strangers:
         detail = (
-            "alerts.yaml 的 recipients 里有 units.yaml、territory.yaml 中没有的单位（名称写错了？）："
-            + "、".join(strangers)
+            "alerts.yaml 的 recipients 里有 units.yaml、territory.yaml 中没有的单位（名称写错了？），"
+            "这些名字永远收不到预警：" + "、".join(strangers)
         )
-        lines.append(("warn", "单位通知", detail))
+        lines.append({"name": UNIT_REACH, "status": "warn", "detail": detail, "units": strangers})
     return lines

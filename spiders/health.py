@@ -200,7 +200,8 @@ def _chain(exception: BaseException) -> Iterator[BaseException]:
     pending: list[Any] = [exception]
     while pending:
         current = pending.pop(0)
-        current = getattr(current, "value", current)  # a Twisted Failure
+        if isinstance(current, Failure):
+            current = current.value
         if not isinstance(current, BaseException) or any(current is s for s in seen):
             continue
         seen.append(current)

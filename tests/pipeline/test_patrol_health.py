@@ -90,6 +90,7 @@ def test_a_patrol_over_unreachable_sites_shows_each_source_and_exits_3_naming_ea
         line = next(row for row in failures.splitlines() if row.strip().startswith(f"{_shown(source)}："))
         assert f"{REASONS['unreachable']}——" in line
         assert f"连接被拒绝 127.0.0.1:{offline['port']}" in line
+    assert "所有来源都无法访问：多半是本机断网，或 DNS、代理设置有误" in out
     assert "fetch_error" not in out
 
 
@@ -139,13 +140,14 @@ def test_doctor_gives_one_verdict_per_source_in_chinese_and_never_contradicts_it
 
 
 def test_doctor_warns_that_no_unit_is_told_but_through_the_console(offline):
-    [line] = [line for line in offline["doctor"].stdout.splitlines() if line.startswith("注意 单位通知：")]
     office = load_config()
     units = known_units(office.units, office.territory)
-    assert f"{len(units)} 个单位只有控制台能通知到" in line
     for unit in ("市委宣传部", "市网信办值班室", "范县县委宣传部", "范县政府办", "市生态环境局范县分局"):
         assert unit in units
-        assert f"{unit}、" in line or line.endswith(unit)
+    [line] = [line for line in offline["doctor"].stdout.splitlines() if line.startswith("注意 单位通知：")]
+    assert f"没有一个单位配置了可用的推送渠道，全部 {len(units)} 个单位只有控制台能通知到" in line
+    [check] = [c for c in json.loads(offline["doctor_json"].stdout)["checks"] if c["name"] == "单位通知"]
+    assert (check["status"], check["units"]) == ("warn", units)
 
 
 def test_a_unit_with_a_bot_of_its_own_is_no_longer_console_only_unless_the_bot_cannot_be_built():
@@ -162,15 +164,18 @@ def test_a_unit_with_a_bot_of_its_own_is_no_longer_console_only_unless_the_bot_c
             "recipients": {"市委宣传部": ["duty-screen"], "范县委宣传部": ["duty-screen"]},
         }
     )
-    reached = unit_reach_lines(config, units, environ={"YUQING_SCREEN_URL": "http://127.0.0.1:9/hook"})
-    [(status, what, detail), (_, _, stranger)] = reached
-    assert (status, what) == ("warn", "单位通知")
-    assert f"{len(units) - 1} 个单位只有控制台能通知到" in detail
-    assert "市委宣传部" not in detail.split("：", 1)[1].split("、")
-    assert "范县县委宣传部" in detail
+    reached, stranger = unit_reach_lines(
+        config, units, environ={"YUQING_SCREEN_URL": "http://127.0.0.1:9/hook"}
+    )
+    assert (reached["status"], reached["name"]) == ("warn", "单位通知")
+    assert reached["units"] == [unit for unit in units if unit != "市委宣传部"]
+    assert f"{len(units) - 1} 个单位只有控制台能通知到" in reached["detail"]
+    named = reached["detail"].rsplit("：", 1)[1].split("、")
+    assert "范县县委宣传部" in named
+    assert "市委宣传部" not in named
     # A name that is no unit of units.yaml or territory.yaml is named: that unit would never be told.
-    assert stranger.endswith("范县委宣传部")
+    assert stranger["units"] == ["范县委宣传部"]
     # The bot's variable is not set here: its unit is reached by nothing but the console after all.
-    [(_, _, down), _] = unit_reach_lines(config, units, environ={})
-    assert f"{len(units)} 个单位只有控制台能通知到" in down
-    assert "市委宣传部（渠道 duty-screen 不可用）" in down
+    down, _ = unit_reach_lines(config, units, environ={})
+    assert down["units"] == units
+    assert "市委宣传部（渠道 duty-screen 不可用）" in down["detail"]
