@@ -102,7 +102,7 @@ def test_the_demo_never_writes_to_the_office_elasticsearch(
     assert_patrol_output(yuqing("demo", *SINA, env=env))
     assert not es_client.indices.exists(index=index)
     assert search_ids("偷排", env, "--demo")
-    assert "ok   store: embedded SQLite" in yuqing("doctor", "--demo", env=env).stdout
+    assert "正常 存储：embedded SQLite" in yuqing("doctor", "--demo", env=env).stdout
 
 
 @pytest.mark.elasticsearch
