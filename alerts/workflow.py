@@ -22,6 +22,7 @@ from alerts.models import Alert
 from alerts.noise import is_event_alert
 from alerts.outbox import Outbox
 from classifiers.types import Level
+from config import databases
 from config.errors import YuqingError
 from config.models import OfficeConfig
 
@@ -340,10 +341,10 @@ class Workflow:
         self.now = now
         self.cadence = Cadence.from_schedule(office.schedule)
         self.city = office.units.city_units
-        self.db = sqlite3.connect(outbox.path, timeout=30, isolation_level=None)
+        # Read-only with the outbox (a command that only shows, or a read-only data folder): nothing is synced.
+        self.read_only = outbox.read_only
+        self.db = databases.connect(outbox.path, read_only=self.read_only, schema=SCHEMA)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
 
     def close(self) -> None:
         """Close this connection to the file (the cases stay; see `close_case` to close a case)."""
@@ -637,6 +638,8 @@ class Workflow:
 
     def sync(self) -> int:
         """Open or update a case for every pipeline alert not seen yet; the number of cases opened."""
+        if self.read_only:
+            return 0
         known = {r["alert_key"] for r in self.db.execute("SELECT alert_key FROM case_alerts")}
         opened = 0
         for alert in self.outbox.alerts():

@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,7 @@ from rich.table import Table
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import config_dir, load_config
+from config.secrets import install_log_masking
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
 out = Console()
@@ -48,6 +50,7 @@ def _setup(
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    install_log_masking()  # no configured secret in any log line, whatever the command
 
 
 def _print_patrol(report: Any, title: str) -> None:
@@ -68,6 +71,8 @@ def _print_patrol(report: Any, title: str) -> None:
             ", ".join(f"{k}={v}" for k, v in problems.items()) or "-",
         )
     out.print(table)
+    if report.stopped:
+        err.print(f"[red]错误：[/red]{report.stopped}", highlight=False, soft_wrap=True)
     rate = report.items / report.seconds if report.seconds else 0.0
     out.print(
         f"巡查完成：{report.items} 条，用时 {report.seconds:.1f} 秒（{rate:.1f} 条/秒）；"
@@ -135,7 +140,7 @@ def search(
     if not terms:
         raise _fail(f"the query {query!r} has no words to search for")
     try:
-        store = open_store(env)
+        store = open_store(env, read_only=True)
         hits = store.search(terms, limit=limit)
         store.close()
     except YuqingError as exc:
@@ -272,15 +277,16 @@ def doctor() -> None:
     except ConfigError as exc:
         report(False, "config", str(exc))
     try:
-        store = open_store(env)
+        store = open_store(env, read_only=True)
         count = store.count()
         store.close()
         report(True, "store", f"{describe_store(env)}, {count} posts")
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure rather than stopping at the first
         report(False, "store", f"{describe_store(env)}: {exc}")
     from pipeline.cli_alerts import doctor_lines
+    from pipeline.storage import doctor_lines as database_lines
 
-    for ok, what, detail in doctor_lines(env):
+    for ok, what, detail in [*database_lines(env), *doctor_lines(env)]:
         report(ok, what, detail)
     from pipeline.cli_workflow import calendar_line
 
@@ -314,6 +320,20 @@ def doctor() -> None:
         else:
             report(ok, what, detail)
     if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(
+    out_dir: Annotated[Path | None, typer.Option("--out", help="备份存放的目录（默认 var/backups/）")] = None,
+) -> None:
+    """备份各数据库（SQLite 在线备份，运行中也可），文件名带北京时间；恢复方法见 README。"""
+    from pipeline.storage import backup as back_up
+
+    result = back_up(get_env(), out_dir)
+    for line in result.lines:
+        out.print(line, highlight=False, soft_wrap=True)
+    if result.failed:
         raise typer.Exit(1)
 
 
@@ -362,7 +382,10 @@ _workflow_commands()
 
 
 def main() -> None:
-    app()
+    from pipeline.storage import storage_errors
+
+    with storage_errors(lambda line: err.print(f"[red]错误：[/red]{line}", highlight=False, soft_wrap=True)):
+        app()
 
 
 if __name__ == "__main__":

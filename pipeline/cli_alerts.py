@@ -129,7 +129,7 @@ def silence_list(
 ) -> None:
     """The silences in force (or all of them), with who set them, when and why."""
     now = clock.now()
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(get_env().outbox_path, read_only=True)
     try:
         silences = outbox.silences(active_at=None if show_all else now)
         held = {}

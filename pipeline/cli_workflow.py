@@ -19,6 +19,7 @@ from rich.table import Table
 from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warning
 from alerts.outbox import Outbox
 from alerts.workflow import ANSWERED, Case, DeadlineKind, Workflow, WorkflowError
+from config import databases
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import load_config
@@ -42,9 +43,12 @@ def _office() -> OfficeConfig:
 
 
 @contextmanager
-def _workflow() -> Iterator[Workflow]:
+def _workflow(*, reading: bool = False) -> Iterator[Workflow]:
+    """`reading`: a command that only shows; where the outbox cannot be written it is read as it stands."""
     office = _office()
-    outbox = Outbox(get_env().outbox_path, realert=office.alerts.realert)
+    path = get_env().outbox_path
+    read_only = reading and not databases.writable(path)
+    outbox = Outbox(path, realert=office.alerts.realert, read_only=read_only)
     workflow = Workflow(outbox, office, clock.now)
     try:
         yield workflow
@@ -264,7 +268,7 @@ def cases(
     show_all: Annotated[bool, typer.Option("--all", help="closed and answered cases too")] = False,
 ) -> None:
     """The cases table: level, title, who must act, state, next deadline and what is overdue."""
-    with _workflow() as workflow:
+    with _workflow(reading=True) as workflow:
         workflow.sync()
         late = workflow.overdue()
         shown = [
@@ -320,7 +324,7 @@ def report(
         start, end, name = quarter_bounds(quarter)
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
-    with _workflow() as workflow:
+    with _workflow(reading=True) as workflow:
         workflow.sync()
         assessment = assess(workflow, start, end, name)
     table = Table(title=f"{name}政务舆情认领回应情况通报")
@@ -362,7 +366,7 @@ def log(
         when = date.fromisoformat(day) if day else clock.now().astimezone(SHANGHAI).date()
     except ValueError:
         raise _fail(f"--date {day!r}: not a date; write it like 2026-11-23", 2) from None
-    with _workflow() as workflow:
+    with _workflow(reading=True) as workflow:
         workflow.sync()
         sys.stdout.write(render_daily_log(when, daily_log(workflow, when), workflow.now()))
 

@@ -7,12 +7,12 @@ SQLite in WAL mode beside the other state; the judgement itself is `classifiers.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from classifiers.events import Signature
+from config import databases
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signatures (
@@ -47,10 +47,7 @@ class EventTotals:
 
 class EventStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db = databases.connect(path, schema=SCHEMA)  # checked: a damaged file is refused, not replaced
 
     def recent(self, around: datetime, window: timedelta, limit: int = 5000) -> list[Signature]:
         rows = self.db.execute(

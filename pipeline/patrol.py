@@ -20,6 +20,7 @@ from config.env import PROJECT_ROOT, Env
 from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
 from pipeline.health import FAILED, Verdict, health_dir, report_health
+from pipeline.storage import DiskGuard
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class PatrolReport:
     seconds: float
     dispatch: DispatchReport
     alerts_raised: int
+    stopped: str | None = None  # why the patrol stopped early (a full disk), with what was kept and what not
 
     @property
     def items(self) -> int:
@@ -65,7 +67,7 @@ class PatrolReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.exit_code == 0 for r in self.runs)
+        return self.stopped is None and all(r.exit_code == 0 for r in self.runs)
 
 
 def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) -> SourceRun:
@@ -125,17 +127,25 @@ def run_patrol(
     channels = build_channels(office.alerts)
     report = DispatchReport()
     runs: list[SourceRun] = []
+    disk = DiskGuard(env)  # a full disk stops the patrol here, keeping what was written
     for source in sources:
-        run = crawl_source(source, env_vars, log_dir)
-        runs.append(run)
-        if run.health == FAILED and not run.stats:
-            report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
-        # Tell people now what this source raised, rather than after every other source is crawled;
-        # what must wait for a rate window or a retry is left to the final round.
-        _add(report, _dispatch(env, office, channels, wait=0))
-    _add(report, _dispatch(env, office, channels, wait=None))
+        with disk.step(source.name):
+            run = crawl_source(source, env_vars, log_dir)
+            runs.append(run)
+            if not disk.after_crawl(run):
+                if run.health == FAILED and not run.stats:
+                    report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
+                # Tell people now what this source raised, rather than after every other source is crawled;
+                # what must wait for a rate window or a retry is left to the final round.
+                _add(report, _dispatch(env, office, channels, wait=0))
+        if disk.full:
+            break
+    else:
+        with disk.step("预警发送"):
+            _add(report, _dispatch(env, office, channels, wait=None))
     raised = sum(r.stat("yuqing/alert/raised") for r in runs)
-    return PatrolReport(runs, time.perf_counter() - started, report, raised)
+    stopped = disk.summary([s.name for s in sources], [r.source for r in runs]) if disk.full else None
+    return PatrolReport(runs, time.perf_counter() - started, report, raised, stopped)
 
 
 def _dispatch(
