@@ -47,7 +47,7 @@ def _workflow(*, reading: bool = False) -> Iterator[Workflow]:
     """`reading`: a command that only shows; where the outbox cannot be written it is read as it stands."""
     office = _office()
     path = get_env().outbox_path
-    read_only = reading and not databases.writable(path)
+    read_only = reading and (not path.exists() or not databases.writable(path))
     outbox = Outbox(path, realert=office.alerts.realert, read_only=read_only)
     workflow = Workflow(outbox, office, clock.now)
     try:

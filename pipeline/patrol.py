@@ -20,7 +20,7 @@ from config.env import PROJECT_ROOT, Env
 from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
 from pipeline.health import FAILED, Verdict, health_dir, report_health
-from pipeline.storage import DiskGuard
+from pipeline.storage import DiskGuard, check_all
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,7 @@ def run_patrol(
     office: OfficeConfig, env: Env, *, only: list[str] | None = None, extra_env: dict[str, str] | None = None
 ) -> PatrolReport:
     started = time.perf_counter()
+    check_all(env)  # a damaged database stops the patrol before anything is crawled
     env_vars = {**os.environ, **(extra_env or {})}
     # One name for this patrol, so crawls on several machines sharing a Redis frontier find each other.
     env_vars.setdefault("YUQING_RUN_ID", f"{clock.now():%Y%m%dT%H%M}")

@@ -25,6 +25,7 @@ DISK_FULL = "disk_full"
 DISK_FULL_STAT = "yuqing/storage/disk_full"
 # The exit code of a crawl process that stopped on a full disk (EX_TEMPFAIL: try again once there is room).
 EXIT_DISK_FULL = 75
+OTHER = "其他"  # a SQLite file in the data folder that is not one of the program's own (the demo's outbox)
 # A patrol goes on only while this much can still be written beside its databases.
 ROOM_NEEDED = 64 * 1024
 
@@ -43,8 +44,16 @@ def database_files(env: Env) -> list[tuple[str, Path]]:
     if env.data_dir.is_dir():
         for path in sorted([*env.data_dir.glob("*.sqlite3"), *env.data_dir.glob("*/*.sqlite3")]):
             if path.parent.name != backups_dir(env).name and path.resolve() not in known:
-                files.append(("其他", path))
+                files.append((OTHER, path))
     return files
+
+
+def check_all(env: Env) -> None:
+    """Raise `DatabaseDamaged` for the first damaged database: a patrol must not crawl what it could not
+    keep or alert on (what is crawled while the outbox is damaged would never be told)."""
+    for holds, path in database_files(env):
+        if holds != OTHER:
+            databases.check(path)
 
 
 def _size(path: Path) -> str:
@@ -109,7 +118,7 @@ def backup(env: Env | None = None, out_dir: Path | None = None) -> BackupResult:
     if env.es_url:
         result.lines.append("帖子存于 Elasticsearch，不在此备份：请用 Elasticsearch 的快照（snapshot）备份")
     for holds, path in database_files(env):
-        if holds == "其他":
+        if holds == OTHER:
             continue
         if not path.exists():
             result.lines.append(f"{path}（{holds}）尚未建立，无需备份")
