@@ -48,6 +48,8 @@ def _workflow(*, reading: bool = False) -> Iterator[Workflow]:
     office = _office()
     path = get_env().outbox_path
     read_only = reading and (not path.exists() or not databases.writable(path))
+    if read_only and path.exists():
+        err.print(f"注意：{path} 只读，这里只有已立案的案件；新预警要等它可写时才立案", highlight=False)
     outbox = Outbox(path, realert=office.alerts.realert, read_only=read_only)
     workflow = Workflow(outbox, office, clock.now)
     try:

@@ -12,8 +12,9 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from config.databases import is_disk_full
+from config.env import get_env
 from config.secrets import install_log_masking
-from pipeline.storage import DISK_FULL, DISK_FULL_STAT, EXIT_DISK_FULL
+from pipeline.storage import DISK_FULL, DISK_FULL_STAT, EXIT_DISK_FULL, has_room
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -32,7 +33,16 @@ class DiskFullGuard:
     def from_crawler(cls, crawler: Crawler) -> Self:
         guard = cls(crawler)
         crawler.signals.connect(guard.item_error, signal=signals.item_error)
+        crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        # A batch stored as the crawl closes fails outside any item; the disk is still full now (this
+        # process holds its write-ahead logs), and after it exits it may no longer look so.
+        if not self.stopping and not has_room(get_env().data_dir):
+            self.stopping = True
+            logger.error("磁盘已满：%s 结束时剩余空间不足，所存内容可能不全", _source(spider))
+            atexit.register(_exit_disk_full)
 
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Failure) -> None:
         if not is_disk_full(failure.value):
@@ -45,10 +55,14 @@ class DiskFullGuard:
         # The run record may not fit on the disk either, so the patrol learns of this by the exit code.
         atexit.register(_exit_disk_full)
         # What was committed stays; fetching more would only fail to store it.
-        logger.error("磁盘已满，停止抓取 %s：%s", getattr(spider, "source_name", spider.name), failure.value)
+        logger.error("磁盘已满，停止抓取 %s：%s", _source(spider), failure.value)
         if self.crawler.engine is not None:
             # Scheduled, not awaited: the engine waits for this very item before it can close.
             deferred_from_coro(self.crawler.engine.close_spider_async(reason=DISK_FULL))
+
+
+def _source(spider: Spider) -> str:
+    return getattr(spider, "source_name", spider.name)
 
 
 def _exit_disk_full() -> None:

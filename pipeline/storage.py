@@ -4,6 +4,7 @@ patrol when the disk fills up (what was kept, what was not)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import tempfile
@@ -26,6 +27,7 @@ DISK_FULL_STAT = "yuqing/storage/disk_full"
 # The exit code of a crawl process that stopped on a full disk (EX_TEMPFAIL: try again once there is room).
 EXIT_DISK_FULL = 75
 OTHER = "其他"  # a SQLite file in the data folder that is not one of the program's own (the demo's outbox)
+READ_ONLY_HINT = "数据目录只读时仍可用 doctor、cases、log、report、search、silence list 查看"
 # A patrol goes on only while this much can still be written beside its databases.
 ROOM_NEEDED = 64 * 1024
 
@@ -155,10 +157,12 @@ def explain(exc: BaseException) -> str | None:
         return f"磁盘已满（数据目录 {data_dir}）：{exc}；已写入的内容完好，这一步未完成，请腾出空间后重试"
     if is_corrupt(exc):
         return f"数据库已损坏：SQLite 报告「{exc}」；运行 yuqing doctor 查看是哪个文件、如何从备份恢复"
-    readonly = isinstance(exc, sqlite3.Error) and "readonly" in str(exc)
-    if readonly or (isinstance(exc, OSError) and exc.errno in (30, 13)):  # EROFS, EACCES
-        where = getattr(exc, "filename", None) or data_dir
-        return f"无法写入 {where}（只读或无权限），这个命令需要写入，未完成；只读时可用 doctor、cases、log、report、search、silence list 查看"
+    if isinstance(exc, sqlite3.Error) and "readonly" in str(exc):
+        return f"无法写入数据目录 {data_dir} 中的数据库（只读），这个命令未完成；{READ_ONLY_HINT}"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES) and exc.filename:
+        where = Path(os.fsdecode(exc.filename))
+        inside = where.resolve().is_relative_to(data_dir.resolve())
+        return f"无法写入 {where}：{exc.strerror}，这个命令未完成" + (f"；{READ_ONLY_HINT}" if inside else "")
     return None
 
 
