@@ -44,7 +44,8 @@ def pieces(value: str) -> set[str]:
     if len(value) < _MIN_WHOLE:
         return set()
     found = {value}
-    if "://" in value:
+    if "://" in value or value.startswith("/"):
+        found = set()  # an address alone (ES_URL, a proxy without login) is no secret: only its secret parts
         parts = urlsplit(value)
         if parts.password:
             found.add(parts.password)
@@ -61,6 +62,8 @@ def pieces(value: str) -> set[str]:
         for _key, item in parse_qsl(parts.query):
             if len(item) >= _MIN_PART:
                 found.add(item)
+        if found:
+            found.add(value)
     elif "=" in value:  # a Cookie header: "SUB=...; SUBP=..."
         for cookie in value.split(";"):
             _name, _, item = cookie.strip().partition("=")

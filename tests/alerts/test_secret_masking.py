@@ -189,6 +189,7 @@ LOGGER = textwrap.dedent(
     log = logging.getLogger("scrapy.downloadermiddlewares.httpproxy")
     log.warning("proxy %s refused", sys.argv[1])
     log.warning("password %s, cookie value %s", sys.argv[2], sys.argv[3])
+    log.warning("node %s, %s", sys.argv[5], sys.argv[6])
     try:
         raise ConnectionError(f"via {sys.argv[1]} with Cookie: {sys.argv[4]}")
     except ConnectionError:
@@ -208,9 +209,20 @@ def test_every_secret_the_config_names_is_masked_in_every_log_line(tmp_path: Pat
     cookie = "SUB=_2A25LxYzWDeRhGeNN7VYV8ynIyDuIHXVm0wXerDV8PUNbmtANLVrgkW9NSfYtZ2Q; SUBP=0033WrSXqPxfM725Ws9jqgMF55529P9D9W5"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
     env |= {"YUQING_CONFIG_DIR": str(office), "YUQING_PROXY_URL": proxy, "YUQING_WEIBO_COOKIE": cookie}
+    env["ES_URL"] = "http://elastic:es-Pass-4471@127.0.0.1:9200"
     sub = cookie.split(";")[0].removeprefix("SUB=")
     result = subprocess.run(
-        [sys.executable, "-c", LOGGER, proxy, "pr0xy-Pass-8812", sub, cookie],
+        [
+            sys.executable,
+            "-c",
+            LOGGER,
+            proxy,
+            "pr0xy-Pass-8812",
+            sub,
+            cookie,
+            env["ES_URL"],
+            "http://127.0.0.1:9200",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -222,5 +234,13 @@ def test_every_secret_the_config_names_is_masked_in_every_log_line(tmp_path: Pat
     assert "proxy *** refused" in log
     assert "password ***, cookie value ***" in log
     assert "ConnectionError: via *** with Cookie: ***" in log  # the traceback too
-    for secret in (proxy, "pr0xy-Pass-8812", sub, "0033WrSXqPxfM725Ws9jqgMF55529P9D9W5", cookie):
+    assert "node ***, http://127.0.0.1:9200" in log  # an address without its login is no secret
+    for secret in (
+        proxy,
+        "pr0xy-Pass-8812",
+        sub,
+        "0033WrSXqPxfM725Ws9jqgMF55529P9D9W5",
+        cookie,
+        "es-Pass-4471",
+    ):
         assert secret not in log
