@@ -21,6 +21,10 @@ from config.errors import YuqingError
 logger = logging.getLogger(__name__)
 
 _MAGIC = b"SQLite format 3\x00"
+# Up to this size every open runs `PRAGMA quick_check` (a few ms for the outbox); a larger file, such as a
+# post store grown over years, is checked in full by `yuqing doctor` and `check`, and on each open only
+# for its header, length and schema, so a search does not read gigabytes first.
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
 MARKER_SUFFIX = ".created"
 # Why a file was refused, for `DatabaseDamaged.reason`; the message adds what to do.
 _CORRUPT = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
@@ -140,6 +144,7 @@ def connect(
     schema: str = "",
     timeout: float = 30.0,
     check_same_thread: bool = True,
+    thorough: bool = False,
 ) -> sqlite3.Connection:
     """A connection to the database at `path`, checked first (raises `DatabaseDamaged`).
 
@@ -147,19 +152,21 @@ def connect(
     Reading (`read_only`): nothing is created. A database not made yet is an empty one in memory holding
     `schema`; tables of `schema` the file lacks are read as empty temporary ones; a read-only folder
     (where SQLite cannot make its WAL index) is read with `immutable=1`.
+    `thorough` runs `quick_check` whatever the size (see QUICK_CHECK_MAX_BYTES).
     """
     path = Path(path)
     reason = damage(path)
     if reason:
         raise DatabaseDamaged(path, reason)
+    full = thorough or not path.exists() or path.stat().st_size <= QUICK_CHECK_MAX_BYTES
     if read_only:
-        return _connect_read_only(path, schema, timeout, check_same_thread)
+        return _connect_read_only(path, schema, timeout, check_same_thread, full)
     if not writable(path):
         raise DatabaseReadOnly(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=check_same_thread)
     try:
-        _verify(conn, path)
+        _verify(conn, path, full)
         conn.execute("PRAGMA journal_mode=WAL")  # on a new file this writes its header: it is no longer empty
         if schema:
             conn.executescript(schema)
@@ -171,7 +178,7 @@ def connect(
 
 
 def _connect_read_only(
-    path: Path, schema: str, timeout: float, check_same_thread: bool
+    path: Path, schema: str, timeout: float, check_same_thread: bool, full: bool
 ) -> sqlite3.Connection:
     if not path.exists() or path.stat().st_size == 0:
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=check_same_thread)
@@ -187,7 +194,7 @@ def _connect_read_only(
             check_same_thread=check_same_thread,
         )
         try:
-            _verify(conn, path)
+            _verify(conn, path, full)
         except sqlite3.OperationalError:
             conn.close()
             raise
@@ -209,9 +216,13 @@ def _connect_read_only(
     return conn
 
 
-def _verify(conn: sqlite3.Connection, path: Path) -> None:
+def _verify(conn: sqlite3.Connection, path: Path, full: bool) -> None:
     try:
-        problem = _quick_check(conn)
+        if full:
+            problem = _quick_check(conn)
+        else:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            problem = None
     except sqlite3.DatabaseError as exc:
         if not is_corrupt(exc):
             raise
@@ -238,9 +249,10 @@ def _add_missing_tables(conn: sqlite3.Connection, schema: str) -> None:
         present.add(name)
 
 
-def check(path: Path) -> None:
-    """Raise `DatabaseDamaged` when the file at `path` is damaged; reads it only, creates nothing."""
-    connect(path, read_only=True).close()
+def check(path: Path, *, thorough: bool = True) -> None:
+    """Raise `DatabaseDamaged` when the file at `path` is damaged (`quick_check` whatever its size, unless
+    not `thorough`); reads it only, creates nothing."""
+    connect(path, read_only=True, thorough=thorough).close()
 
 
 def is_stand_in(conn: sqlite3.Connection) -> bool:
