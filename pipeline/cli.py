@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,7 @@ from rich.table import Table
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
+from config.secrets import install_log_masking
 from pipeline import cli_text
 from pipeline.demo import demo_option
 from pipeline.userpaths import user_path
@@ -69,6 +71,7 @@ def _setup(
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    install_log_masking()  # no configured secret in any log line, whatever the command
     from pipeline.clock import ClockError, frozen
 
     # Checked once here, before any command reads the clock deep inside and fails with a traceback.
@@ -103,6 +106,8 @@ def _print_patrol(report: Any, title: str) -> None:
             "，".join(f"{k} {v}" for k, v in problems.items()) or "-",
         )
     out.print(table)
+    if report.stopped:
+        err.print(f"[red]错误：[/red]{report.stopped}", highlight=False, soft_wrap=True)
     rate = report.items / report.seconds if report.seconds else 0.0
     out.print(
         f"巡查完成：{report.items} 条，用时 {report.seconds:.1f} 秒（{rate:.1f} 条/秒）；"
@@ -253,7 +258,7 @@ def search(
     if not terms:
         raise _fail(f"the query {query!r} has no words to search for")
     try:
-        store = open_store(env)
+        store = open_store(env, read_only=True)
         hits = store.search(terms, limit=limit)
         store.close()
     except YuqingError as exc:
@@ -406,14 +411,19 @@ def doctor(
     except ConfigError as exc:
         check("fail", "配置", str(exc))
     try:
-        store = open_store(env)
+        store = open_store(env, read_only=True)
         count = store.count()
         store.close()
         check("ok", "存储", f"{describe_store(env)}，共 {count} 条帖子")
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure rather than stopping at the first
         check("fail", "存储", f"{describe_store(env)}: {exc}")
     from pipeline.cli_alerts import doctor_lines
+    from pipeline.storage import doctor_lines as database_lines
 
+    checks += [
+        {"name": what, "status": "ok" if ok else "fail", "detail": detail}
+        for ok, what, detail in database_lines(env)
+    ]
     checks += doctor_lines(env)
     from pipeline.cli_workflow import calendar_line
 
@@ -443,6 +453,20 @@ def doctor(
         for source in sources:
             out.print(f"{DOCTOR_MARKS[source['status']]} {source['line']}", highlight=False, soft_wrap=True)
     if failing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(
+    out_dir: Annotated[Path | None, typer.Option("--out", help="备份存放的目录（默认 var/backups/）")] = None,
+) -> None:
+    """备份各数据库（SQLite 在线备份，运行中也可），文件名带北京时间；恢复方法见 README。"""
+    from pipeline.storage import backup as back_up
+
+    result = back_up(get_env(), user_path(out_dir) if out_dir else None)
+    for line in result.lines:
+        out.print(line, highlight=False, soft_wrap=True)
+    if result.failed:
         raise typer.Exit(1)
 
 
@@ -559,7 +583,10 @@ _workflow_commands()
 
 
 def main() -> None:
-    app()
+    from pipeline.storage import storage_errors
+
+    with storage_errors(lambda line: err.print(f"[red]错误：[/red]{line}", highlight=False, soft_wrap=True)):
+        app()
 
 
 if __name__ == "__main__":

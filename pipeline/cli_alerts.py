@@ -233,7 +233,7 @@ def silence_list(
     """生效中的静默（或全部）：匹配什么、到何时、谁设置、为什么，暂缓了几条预警。"""
     now = clock.now()
     bound = longest(_alerts_config().silences)
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(get_env().outbox_path, read_only=True)
     try:
         silences = [s for s in outbox.silences() if show_all or s.active(now, bound)]
         held: dict[int, int] = {}

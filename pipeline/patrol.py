@@ -24,6 +24,7 @@ from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
 from pipeline.config_watch import report_config_failure
 from pipeline.health import FAILED, OK, PARTIAL, Verdict, health_dir, is_failure, report_health, source_label
+from pipeline.storage import DiskGuard, check_all
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class PatrolReport:
     seconds: float
     dispatch: DispatchReport
     alerts_raised: int
+    stopped: str | None = None  # why the patrol stopped early (a full disk), with what was kept and what not
 
     @property
     def items(self) -> int:
@@ -92,7 +94,7 @@ class PatrolReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return self.stopped is None and not self.failed
 
 
 def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) -> SourceRun:
@@ -170,6 +172,7 @@ def run_patrol(
     """Crawl each source in turn; `started(n, total, source)` and `finished(n, total, run)` are told as
     each one begins and ends."""
     began = time.perf_counter()
+    check_all(env)  # a damaged database stops the patrol before anything is crawled
     # The crawls write into the same data folder as this process, whatever `.env` they would read.
     env_vars = {**os.environ, **(extra_env or {}), **env.process_vars()}
     # One name for this patrol, so crawls on several machines sharing a Redis frontier find each other.
@@ -179,21 +182,29 @@ def run_patrol(
     channels = build_channels(office.alerts)
     report = DispatchReport()
     runs: list[SourceRun] = []
+    disk = DiskGuard(env)  # a full disk stops the patrol here, keeping what was written
     for number, source in enumerate(sources, 1):
         if started is not None:
             started(number, len(sources), source)
-        run = crawl_source(source, env_vars, log_dir)
-        runs.append(run)
-        if run.health == FAILED and not run.stats and not _died_on_config(run, env_vars, env, office):
-            report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
+        with disk.step(source.name):
+            run = crawl_source(source, env_vars, log_dir)
+            runs.append(run)
+            if not disk.after_crawl(run):
+                if run.health == FAILED and not run.stats and not _died_on_config(run, env_vars, env, office):
+                    report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
+                # Tell people now what this source raised, rather than after every other source is crawled;
+                # what must wait for a rate window or a retry is left to the final round.
+                _add(report, _dispatch(env, office, channels, wait=0))
         if finished is not None:
             finished(number, len(sources), run)
-        # Tell people now what this source raised, rather than after every other source is crawled;
-        # what must wait for a rate window or a retry is left to the final round.
-        _add(report, _dispatch(env, office, channels, wait=0))
-    _add(report, _dispatch(env, office, channels, wait=None))
+        if disk.full:
+            break
+    else:
+        with disk.step("预警发送"):
+            _add(report, _dispatch(env, office, channels, wait=None))
     raised = sum(r.stat("yuqing/alert/raised") for r in runs)
-    return PatrolReport(runs, time.perf_counter() - began, report, raised)
+    stopped = disk.summary([s.name for s in sources], [r.source for r in runs]) if disk.full else None
+    return PatrolReport(runs, time.perf_counter() - began, report, raised, stopped)
 
 
 def _dispatch(
