@@ -47,7 +47,7 @@ def add(
 @demo_option
 def list_accounts() -> None:
     """列出账号：名称、角色、单位、状态，以及由谁、何时（北京时间）创建。"""
-    with _workflow(ACTING) as workflow:
+    with _workflow(ACTING, reading=True) as workflow:
         accounts = workflow.accounts.all()
     table: Table = _table(f"账号（{len(accounts)} 个）")
     table.add_column("账号", no_wrap=True)

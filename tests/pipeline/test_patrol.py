@@ -78,8 +78,8 @@ def test_demo_patrol_on_the_embedded_store(data_env: dict[str, str]) -> None:
     assert yuqing("demo", *SINA, env=data_env).returncode == 0
     assert search_ids("偷排", data_env, "--demo") == ids
     doctor = yuqing("doctor", "--demo", env=data_env)
-    assert "ok   store: embedded SQLite" in doctor.stdout
-    assert f"{SINA_POSTS} posts" in doctor.stdout
+    assert "正常 存储：embedded SQLite" in doctor.stdout
+    assert f"共 {SINA_POSTS} 条帖子" in doctor.stdout
 
 
 @pytest.mark.elasticsearch
@@ -90,7 +90,7 @@ def test_a_patrol_into_elasticsearch(data_env: dict[str, str], es_url: str) -> N
     assert_finds_every_post_naming("濮阳", env, 6)
     assert_finds_every_post_naming("范县", env, 1)
     doctor = yuqing("doctor", env=env)
-    assert f"{SINA_POSTS} posts" in doctor.stdout
+    assert f"共 {SINA_POSTS} 条帖子" in doctor.stdout
 
 
 @pytest.mark.elasticsearch
@@ -102,7 +102,7 @@ def test_the_demo_never_writes_to_the_office_elasticsearch(
     assert_patrol_output(yuqing("demo", *SINA, env=env))
     assert not es_client.indices.exists(index=index)
     assert search_ids("偷排", env, "--demo")
-    assert "ok   store: embedded SQLite" in yuqing("doctor", "--demo", env=env).stdout
+    assert "正常 存储：embedded SQLite" in yuqing("doctor", "--demo", env=env).stdout
 
 
 @pytest.mark.elasticsearch
@@ -123,7 +123,7 @@ def test_a_patrol_while_elasticsearch_is_down_loses_nothing(data_env: dict[str, 
     assert again.returncode == 0, again.stdout + again.stderr
     assert not any(spool.glob("*.spool.jsonl"))
     doctor = yuqing("doctor", env=env)
-    assert f"{SINA_POSTS} posts" in doctor.stdout
+    assert f"共 {SINA_POSTS} 条帖子" in doctor.stdout
 
 
 def test_demo_covers_every_source(data_env: dict[str, str]) -> None:
