@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from alerts.outbox import Outbox
-from alerts.workflow import Workflow
+from alerts.workflow import Workflow, short_id
 from config.loader import load_config
 from pipeline.items import Analysis, Post, Source
 from pipeline.store.sqlite import SqliteStore
@@ -183,7 +183,7 @@ def test_backup_copies_each_database_under_a_beijing_time_name_and_restores(
     out = tmp_path / "backups"
     shown = cli(data, "cases")
     assert shown.returncode == 0
-    assert all(case in shown.stdout for case in CASES)
+    assert all(short_id(case) in shown.stdout for case in CASES)
     # 01:31:05 UTC is 09:31:05 in Beijing.
     result = cli(data, "backup", "--out", str(out), YUQING_NOW="2026-11-23T01:31:05+00:00")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -253,7 +253,7 @@ def test_the_commands_that_only_show_work_on_a_read_only_data_folder(data: Path)
         assert "Traceback" not in result.stdout + result.stderr, (command, result.stderr)
     for command in commands[:5]:
         assert results[command].returncode == 0, (command, results[command].stderr)
-    assert all(case in results[("cases",)].stdout for case in CASES)
+    assert all(short_id(case) in results[("cases",)].stdout for case in CASES)
     assert "濮阳县一化工厂被指偷排废水（1）" in results[("log", "--date", "2026-11-23")].stdout
     assert "市生态环境局濮阳县分局" in results[("report", "--quarter", "2026Q4")].stdout
     assert POST_URL in results[("search", "化工厂")].stdout

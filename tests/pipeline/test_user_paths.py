@@ -76,7 +76,7 @@ def test_report_writes_its_csv_in_the_folder_it_was_typed_in(launcher: Path, tmp
     written = work / "exports" / "q4.csv"
     assert f"已导出 {written}\n" in done.stdout
     with written.open(encoding="utf-8-sig", newline="") as handle:
-        assert next(csv.reader(handle))[:2] == ["unit", "received"]
+        assert next(csv.reader(handle))[:2] == ["单位", "收到"]
     assert not (launcher.parent / "exports").exists()
 
 
