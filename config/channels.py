@@ -147,7 +147,7 @@ def check_channel_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         # A mistyped option also makes the real one "missing"; the unknown one is the one to point at.
         error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        where = ".".join(str(part) for part in error["loc"])
+        where = ".".join(str(part) for part in error["loc"] if part != "[key]")
         message = explain(error)
         raise ValueError(f"{where}: {message}" if where else message) from None
     return options

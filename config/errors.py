@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 
@@ -37,7 +38,16 @@ class ConfigError(YuqingError):
 
 # --- pydantic's errors, said in Chinese ----------------------------------------------------------------
 
-_KIND = {bool: "布尔值", int: "整数", float: "小数", str: "字符串", list: "列表", dict: "映射"}
+_KIND = {
+    bool: "布尔值",
+    int: "整数",
+    float: "小数",
+    str: "字符串",
+    list: "列表",
+    dict: "映射",
+    date: "日期",
+    datetime: "时间",
+}
 
 # The formats the models ask for with a `pattern`, by what they are rather than by the expression.
 PATTERNS = {
@@ -91,9 +101,14 @@ def describe_value(value: Any) -> str:
     kind = _KIND.get(type(value), type(value).__name__)
     if isinstance(value, list | dict):
         return f"{kind}（{len(value)} 项）"
-    shown = f'"{value}"' if isinstance(value, str) else repr(value)
     if isinstance(value, bool):
         shown = "true" if value else "false"
+    elif isinstance(value, str):
+        shown = f'"{value}"'
+    elif isinstance(value, date):  # YAML reads an unquoted 2026-11-23 as a date
+        shown = value.isoformat()
+    else:
+        shown = repr(value)
     if len(shown) > 60:
         shown = f"{shown[:60]}…"
     return f"{kind} {shown}"
@@ -111,6 +126,8 @@ def _number(value: Any) -> str:
 def explain(error: Mapping[str, Any]) -> str:
     """One pydantic error (an item of `ValidationError.errors()`) as a Chinese reason, naming what was
     expected and what was found; pydantic's own English for the rare kinds not listed here."""
+    if tuple(error.get("loc", ()))[-1:] == ("[key]",):
+        return "键名" + explain({**error, "loc": tuple(error["loc"])[:-1]})
     kind: str = error["type"]
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     found = f"，收到{describe_value(error.get('input'))}" if "input" in error else ""

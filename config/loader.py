@@ -122,7 +122,7 @@ def load_file(path: Path, model: type[M]) -> M:
     except ValidationError as exc:
         # A mistyped key also makes the real one "missing"; the unknown key is the one to point at.
         error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        loc = tuple(error["loc"])
+        loc = tuple(part for part in error["loc"] if part != "[key]")  # pydantic's mark of a wrong key name
         raise ConfigError(
             f"{where}{_line_of(node, loc)}", _key_path(loc), explain(error), error["type"]
         ) from None

@@ -294,7 +294,8 @@ class SourceConfig(Model):
                 model.model_validate(options)
             except ValidationError as exc:
                 error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-                key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+                loc = [part for part in error["loc"] if part != "[key]"]
+                key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
                 # A custom error keeps pydantic from prefixing "Value error, " to the key it names.
                 raise PydanticCustomError(
                     "spider_options", "{key}: {msg}", {"key": key.lstrip(".") or "-", "msg": explain(error)}

@@ -624,6 +624,20 @@ SINA_URLS = "    start_urls:\n      - https://feed.mix.sina.com.cn/api/roll/get?
             "不能大于 60，收到整数 90",
         ),
         (
+            "severity.yaml",
+            "  社会热点问题: 35",
+            "  热点问题: 35",
+            "thresholds.热点问题",
+            '键名应为以下之一：一般性事项、社会热点问题、复杂敏感事件、重大突发事态，收到字符串 "热点问题"',
+        ),
+        (
+            "sources.yaml",
+            "    max_pages: 3\n",
+            "    max_pages: 2026-11-23\n",
+            "sources[0].max_pages",
+            "应为整数，收到日期 2026-11-23",
+        ),
+        (
             "alerts.yaml",
             "  growth_percent: 50",
             "  growth_percent: 0",
