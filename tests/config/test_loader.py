@@ -415,12 +415,14 @@ def test_a_spider_that_does_not_exist_is_refused_by_load_file_too(office: Path) 
 
 
 def test_the_spider_list_in_config_is_the_spiders_that_exist() -> None:
+    from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.project import get_project_settings
 
     from config.models import SPIDERS
 
-    assert sorted(SPIDERS) == sorted(SpiderLoader.from_settings(get_project_settings()).list())
+    settings = Settings()
+    settings.setmodule("config.settings")
+    assert sorted(SPIDERS) == sorted(SpiderLoader.from_settings(settings).list())
 
 
 def test_a_recipient_that_is_no_unit_is_refused(office: Path) -> None:
