@@ -27,6 +27,7 @@ from dotenv import dotenv_values
 
 from alerts.channels import CHANNELS, Channel, ChannelUnavailable, DeliveryResult, Message
 from alerts.channels.http import HttpChannel
+from alerts.channels.rehearsal import RehearsalChannel, rehearsing
 from alerts.digest import digest_subject, render_digest
 from alerts.models import Alert
 from alerts.noise import is_event_alert
@@ -34,7 +35,9 @@ from alerts.outbox import HELD, PENDING, SILENCED, Delivery, Health, Outbox, Sil
 from alerts.ratelimit import wait_for
 from alerts.silences import HELD as HOLD_HELD
 from alerts.silences import OVERRIDDEN, judge, longest
+from config.databases import DatabaseError
 from config.models import AlertsFile
+from config.secrets import mask
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +76,17 @@ def open_channels(
     session: requests.Session | None = None,
     timer: Callable[[], float] = time.time,
 ) -> tuple[dict[str, Channel], dict[str, str]]:
-    """Every configured channel that can be built here, and for the others why not."""
+    """Every configured channel that can be built here, and for the others why not. In a demo every channel
+    but the console is rehearsed: its alerts are invented and must reach nobody."""
     environ = environment() if environ is None else environ
     session = session or requests.Session()
     channels: dict[str, Channel] = {}
     unavailable: dict[str, str] = {}
+    rehearse = rehearsing(environ)
     for spec in config.channels:
+        if rehearse and spec.type != "console":
+            channels[spec.name] = RehearsalChannel(spec.name, spec.type, timer=timer)
+            continue
         kind = CHANNELS[spec.type]
         extra: dict[str, Any] = {"session": session} if issubclass(kind, HttpChannel) else {}
         try:
@@ -344,14 +352,14 @@ class Dispatcher:
         if name is None:
             note = "no channel can take it now: " + "; ".join(notes)
             if later:
-                self.outbox.defer(delivery.idem_key, min(later), note)
+                self.outbox.defer(delivery.idem_key, min(later), mask(note))
                 self.report.deferred += 1
                 return True
             if exhausted:
                 # Every channel had its attempts: start a new round after the longest backoff.
                 self.outbox.failed(
                     delivery.idem_key,
-                    error=note,
+                    error=mask(note),
                     tries={},
                     next_attempt_at=self.timer() + self.policy.max_retry_after_seconds,
                     at=self.now(),
@@ -359,7 +367,7 @@ class Dispatcher:
                 self.report.deferred += 1
                 return True
             self.outbox.failed(
-                delivery.idem_key, error=note, tries=delivery.tries, next_attempt_at=None, at=self.now()
+                delivery.idem_key, error=mask(note), tries=delivery.tries, next_attempt_at=None, at=self.now()
             )
             self.report.failed += 1
             logger.warning("delivery %s waits: %s", delivery.idem_key, note)
@@ -392,7 +400,7 @@ class Dispatcher:
         return True
 
     def failure(self, delivery: Delivery, name: str, result: DeliveryResult) -> None:
-        error = result.error or "failed"
+        error = mask(result.error or "failed")  # a platform may repeat the bare token: never stored
         tries = {**delivery.tries, name: delivery.tries.get(name, 0) + 1}
         now = self.timer()
         health = self.outbox.channel_failed(
@@ -507,14 +515,17 @@ def delivery_checks(
     channels, unavailable = open_channels(config, environ=environ)
     health: dict[str, Health] = {}
     waiting: list[Delivery] = []
-    if outbox_path.exists():
-        outbox = Outbox(outbox_path)
+    lines: list[tuple[bool, str, str]] = []
+    try:
+        outbox = Outbox(outbox_path, read_only=True)
+    except DatabaseError as exc:  # the database's own line says how to restore it
+        lines.append((False, "deliveries", f"无法读取 {outbox_path}：{getattr(exc, 'reason', exc)}"))
+    else:
         try:
             health = {h.channel: h for h in outbox.health()}
             waiting = [d for d in outbox.deliveries() if d.status in ("pending", "failed", "sending")]
         finally:
             outbox.close()
-    lines: list[tuple[bool, str, str]] = []
     for spec in config.channels:
         what = f"channel {spec.name}"
         if spec.name in unavailable:
@@ -530,13 +541,17 @@ def delivery_checks(
                     what,
                     (
                         f"dead since {_clock(state.dead_since)} after {state.failures} failures in a row; "
-                        f"last error: {state.last_error} ({detail})"
+                        f"last error: {mask(state.last_error or '')} ({detail})"
                     ),
                 )
             )
         elif state is not None and state.failures:
             lines.append(
-                (True, what, f"{detail}; {state.failures} recent failure(s), last: {state.last_error}")
+                (
+                    True,
+                    what,
+                    f"{detail}; {state.failures} recent failure(s), last: {mask(state.last_error or '')}",
+                )
             )
         else:
             lines.append((True, what, detail))
@@ -548,7 +563,7 @@ def delivery_checks(
                 "deliveries",
                 (
                     f"{len(waiting)} waiting, {len(troubled)} after failures; e.g. {troubled[0].idem_key}: "
-                    f"{troubled[0].last_error}"
+                    f"{mask(troubled[0].last_error or '')}"
                 ),
             )
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from alerts.noise import EventHistory, is_event_alert, judge
 from alerts.silences import HELD as HOLD_HELD
 from alerts.silences import RELEASED, SUPERSEDED, Silence
 from classifiers.types import Level
+from config import databases
 from config.delivery import RealertPolicy
 
 SCHEMA = """
@@ -223,15 +223,17 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
 
 
 class Outbox:
-    def __init__(self, path: Path, *, realert: RealertPolicy | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    """`read_only` opens the file for reading alone (and creates nothing): for commands that only show."""
+
+    def __init__(self, path: Path, *, realert: RealertPolicy | None = None, read_only: bool = False) -> None:
         self.path = path
         self.realert = realert or RealertPolicy()
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.executescript(SCHEMA)
-        self._migrate()
+        self.read_only = read_only
+        self.db = databases.connect(path, read_only=read_only, schema=SCHEMA)
+        if not read_only:
+            self.db.execute("PRAGMA synchronous=FULL")
+        if not read_only or databases.is_stand_in(self.db):
+            self._migrate()
 
     def _migrate(self) -> None:
         # Several processes may open an old outbox at once; one migrates, the others then find it done.

@@ -23,6 +23,7 @@ from alerts.noise import is_event_alert
 from alerts.outbox import Outbox
 from alerts.silences import judge as judge_silences
 from classifiers.types import Level
+from config import databases
 from config.errors import YuqingError
 from config.models import OfficeConfig
 
@@ -341,10 +342,10 @@ class Workflow:
         self.now = now
         self.cadence = Cadence.from_schedule(office.schedule)
         self.city = office.units.city_units
-        self.db = sqlite3.connect(outbox.path, timeout=30, isolation_level=None)
+        # Read-only with the outbox (a command that only shows, or a read-only data folder): nothing is synced.
+        self.read_only = outbox.read_only
+        self.db = databases.connect(outbox.path, read_only=self.read_only, schema=SCHEMA)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
 
     def close(self) -> None:
         """Close this connection to the file (the cases stay; see `close_case` to close a case)."""
@@ -641,6 +642,8 @@ class Workflow:
 
         An alert a silence holds back is nobody's yet: it opens no case and sets no deadline until the
         silence ends and it is sent (the sender then tells it as raised at that moment)."""
+        if self.read_only:
+            return 0
         known = {r["alert_key"] for r in self.db.execute("SELECT alert_key FROM case_alerts")}
         untold = self.outbox.untold()
         planned = self.outbox.planned_keys()

@@ -41,7 +41,7 @@ def main() -> None:
             sys.exit(f"demo failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         print(f"{'source':<18} {'pages':>6} {'items':>6} {'seconds':>8} {'pages/s':>8}")
         pages_total = seconds_total = 0.0
-        for path in sorted((Path(data) / "runs").glob("*.json")):
+        for path in sorted((Path(data) / "demo" / "runs").glob("*.json")):
             record = json.loads(path.read_text(encoding="utf-8"))
             stats = record["stats"]
             pages = stats.get("downloader/response_count", 0)

@@ -1,11 +1,15 @@
-"""Endpoints and secrets: from the environment or an ignored `.env`, never from the repo or the logs."""
+"""Endpoints and secrets: from the environment or an ignored `.env`, never from the repo or the logs.
+
+Everything the program writes lives in one data folder (`YUQING_DATA_DIR`, default `var/`); the paths
+below are the only places its layout is spelled out, so the demo can run whole in a folder of its own."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -17,8 +21,11 @@ class Env(BaseSettings):
     es_url: str | None = Field(default=None, validation_alias="ES_URL")
     es_index: str = Field(default="yuqing-posts", validation_alias="YUQING_ES_INDEX")
     data_dir: Path = Field(default=PROJECT_ROOT / "var", validation_alias="YUQING_DATA_DIR")
+    # The demo's data folder: its posts, alerts and source health are invented, so they stay in that
+    # folder, never in the office's Elasticsearch, Redis frontier or an outbox named elsewhere, whatever
+    # the environment or `.env` say.
+    demo: bool = Field(default=False, validation_alias="YUQING_DEMO")
     replay_url: str | None = Field(default=None, validation_alias="YUQING_REPLAY_URL")
-    state_dir_override: Path | None = Field(default=None, validation_alias="YUQING_STATE_DIR")
     outbox_override: Path | None = Field(default=None, validation_alias="YUQING_OUTBOX")
     smtp_password: SecretStr | None = Field(default=None, validation_alias="YUQING_SMTP_PASSWORD")
     # m.weibo.cn cookies of a logged-in account, as a browser sends them ("SUB=...; SUBP=..."); Weibo asks for
@@ -31,21 +38,71 @@ class Env(BaseSettings):
     # Names one patrol across machines, so their crawls share one frontier; by default the patrol's minute.
     run_id: str | None = Field(default=None, validation_alias="YUQING_RUN_ID")
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Crawl processes run from the project root: a relative folder must mean the same place there.
+        return value.absolute()
+
+    @model_validator(mode="after")
+    def _demo_keeps_to_its_folder(self) -> Self:
+        if self.demo:
+            self.es_url = None
+            self.outbox_override = None
+            self.redis_url = None
+        return self
+
+    def process_vars(self) -> dict[str, str]:
+        """What a child process (a crawl) needs in its environment to use this same data folder."""
+        return {"YUQING_DATA_DIR": str(self.data_dir), "YUQING_DEMO": "1" if self.demo else "0"}
+
     @property
     def store_dir(self) -> Path:
         return self.data_dir / "store"
 
     @property
+    def spool_dir(self) -> Path:
+        """Posts Elasticsearch could not take yet."""
+        return self.store_dir / "spool"
+
+    @property
     def state_dir(self) -> Path:
-        return self.state_dir_override or self.data_dir / "state"
+        """Where each source's crawl stopped (incremental state)."""
+        return self.data_dir / "state"
 
     @property
     def outbox_path(self) -> Path:
+        """Alerts, deliveries, silences and cases."""
         return self.outbox_override or self.data_dir / "alerts.sqlite3"
 
     @property
+    def events_path(self) -> Path:
+        """Which posts report the same incident."""
+        return self.data_dir / "events.sqlite3"
+
+    @property
     def runs_dir(self) -> Path:
+        """One record per crawl: stats, finish reason, health verdict."""
         return self.data_dir / "runs"
+
+    @property
+    def health_dir(self) -> Path:
+        """Each source's health: state, since when, how many crawls in a row."""
+        return self.data_dir / "health"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def demo_dir(self) -> Path:
+        """The last complete demo's data folder (a link to one of `demo_builds_dir`)."""
+        return self.data_dir / "demo"
+
+    @property
+    def demo_builds_dir(self) -> Path:
+        """Each demo fills a folder of its own here, so two demos never write into one."""
+        return self.data_dir / "demos"
 
 
 @lru_cache

@@ -263,6 +263,8 @@ class SourceConfig(Model):
 
     name: str
     spider: str
+    # The Chinese name people read in `patrol`, `doctor` and alerts; the built-in spiders have their own.
+    label: str | None = Field(default=None, min_length=1)
     enabled: bool = True
     start_urls: list[str] = Field(min_length=1)
     max_pages: int = Field(default=3, ge=1, le=1000)

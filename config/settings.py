@@ -62,6 +62,8 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    "pipeline.guards.SecretMasking": 0,  # first, so that no later component logs a secret
+    "pipeline.guards.DiskFullGuard": 100,
     # Before the run record, which then carries the health verdict and whether it was alerted.
     "pipeline.extensions.SourceHealthExtension": 400,
     "pipeline.extensions.RunRecordExtension": 500,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +17,9 @@ from rich.table import Table
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
+from config.secrets import install_log_masking
 from pipeline import cli_text
+from pipeline.demo import demo_option
 from pipeline.userpaths import user_path
 
 cli_text.install()
@@ -26,8 +28,6 @@ out = Console()
 err = Console(stderr=True)
 
 RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
-# The moment the shipped recordings were made: the demo runs its clock there so ages and rates are real.
-DEMO_NOW = "2026-11-23T09:00:00+08:00"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -71,6 +71,7 @@ def _setup(
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    install_log_masking()  # no configured secret in any log line, whatever the command
     from pipeline.clock import ClockError, frozen
 
     # Checked once here, before any command reads the clock deep inside and fails with a traceback.
@@ -81,77 +82,166 @@ def _setup(
 
 
 def _print_patrol(report: Any, title: str) -> None:
+    from pipeline.health import FETCH_FAILURES, REASONS, UNREACHABLE, display_name, state_text
+
     table = Table(title=title)
-    for column in ("来源", "结束", "健康", "采集", "丢弃", "入库", "暂存", "预警", "问题"):
-        table.add_column(column)
+    for column in ("来源", "健康", "采集", "丢弃", "入库", "暂存", "预警", "用时", "问题"):
+        table.add_column(column, overflow="fold")
     for run in report.runs:
         problems = {**run.drop_reasons(), **run.source_problems()}
+        problems = {(state_text(k) if k in REASONS else k): v for k, v in problems.items()}
+        fetch = f"yuqing/fetch/{run.source}/failed/"
+        for kind, text in FETCH_FAILURES.items():
+            if run.stat(fetch + kind):
+                problems[text] = run.stat(fetch + kind)
         table.add_row(
-            run.source,
-            run.finish_reason,
-            run.health if run.health in ("ok", "unknown") else f"[red]{run.health}[/red]",
+            display_name(run.source, run.label),
+            _health_cell(run),
             str(run.items),
             str(run.dropped),
             str(run.stat("yuqing/index/written")),
             str(run.stat("yuqing/index/spooled")),
             str(run.stat("yuqing/alert/raised")),
-            ", ".join(f"{k}={v}" for k, v in problems.items()) or "-",
+            f"{run.seconds:.1f} 秒",
+            "，".join(f"{k} {v}" for k, v in problems.items()) or "-",
         )
     out.print(table)
+    if report.stopped:
+        err.print(f"[red]错误：[/red]{report.stopped}", highlight=False, soft_wrap=True)
     rate = report.items / report.seconds if report.seconds else 0.0
     out.print(
         f"巡查完成：{report.items} 条，用时 {report.seconds:.1f} 秒（{rate:.1f} 条/秒）；"
-        f"新预警 {report.alerts_raised} 条，送达 {report.dispatch.sent} 次，失败 {report.dispatch.failed} 次"
+        f"新预警 {report.alerts_raised} 条，送达 {report.dispatch.sent} 次，失败 {report.dispatch.failed} 次",
+        highlight=False,
+        soft_wrap=True,
     )
     for note in report.dispatch.silence_notes:  # what a silence held back, let through or released
         out.print(note, highlight=False)
+    if report.warnings:
+        out.print(f"[yellow]注意：{len(report.warnings)} 个来源部分页面无法获取：[/yellow]", highlight=False)
+        for run in report.warnings:
+            out.print(
+                f"  {display_name(run.source, run.label)}：{run.detail}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+    if report.failed:
+        out.print(
+            f"[red]故障：{len(report.failed)} 个来源本次巡查失败，其舆情可能漏报：[/red]", highlight=False
+        )
+        if len(report.runs) > 1 and all(run.health == UNREACHABLE for run in report.runs):
+            out.print(
+                "所有来源都无法访问：多半是本机断网，或 DNS、代理设置有误，而不是各网站同时出了问题。",
+                highlight=False,
+                soft_wrap=True,
+            )
+        for run in report.failed:
+            out.print(
+                f"  {display_name(run.source, run.label)}：{_run_reason(run)}"
+                + (f"——{run.detail}" if run.detail else ""),
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+
+
+def _run_reason(run: Any, *, short: bool = False) -> str:
+    from pipeline.health import OK, state_short, state_text
+
+    if run.health == OK and run.exit_code != 0:
+        return f"抓取进程异常退出（退出码 {run.exit_code}）"
+    return state_short(run.health) if short else state_text(run.health)
+
+
+def _health_cell(run: Any) -> str:
+    colour = "red" if run.failed else "yellow" if run.warning else "green"
+    return f"[{colour}]{_run_reason(run, short=True)}[/{colour}]"
+
+
+def _patrol_progress() -> tuple[Any, Any]:
+    """Two callbacks for `run_patrol`: a line as each source starts and one as it ends, so a long patrol
+    is never silent."""
+    from pipeline.health import display_name, source_label
+
+    def started(number: int, total: int, source: Any) -> None:
+        name = display_name(source.name, source_label(source.name, source.spider, source.label))
+        out.print(f"[{number}/{total}] {name}：开始巡查", highlight=False, markup=False, soft_wrap=True)
+
+    def finished(number: int, total: int, run: Any) -> None:
+        line = f"[{number}/{total}] {display_name(run.source, run.label)}：{_run_reason(run, short=True)}，"
+        line += f"采集 {run.items} 条，用时 {run.seconds:.1f} 秒"
+        if run.failed or run.warning:
+            line += f"（{run.detail}）" if run.detail else ""
+        style = "red" if run.failed else "yellow" if run.warning else None
+        out.print(line, style=style, highlight=False, markup=False, soft_wrap=True)
+
+    return started, finished
 
 
 @app.command()
 def patrol(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only these sources")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="只巡查这些来源（name）")] = None,
 ) -> None:
-    """One patrol over the configured sources: crawl, analyse, store, alert."""
+    """巡查一遍配置的来源：抓取、分析、入库、预警；逐个来源显示进度，有来源失败时退出码为 3。"""
     from pipeline.patrol import run_patrol
 
     office = _load_office()
-    report = run_patrol(office, get_env(), only=source)
+    known = [s.name for s in office.sources.sources]
+    unknown = [name for name in source or [] if name not in known]
+    if unknown:
+        raise _fail(f"sources.yaml 中没有来源 {'、'.join(unknown)}（已配置：{'、'.join(known)}）")
+    started, finished = _patrol_progress()
+    report = run_patrol(office, get_env(), only=source, started=started, finished=finished)
     _print_patrol(report, "巡查")
-    if not report.ok:
-        raise typer.Exit(1)
+    if report.failed:
+        raise typer.Exit(3)
 
 
 @app.command()
 def demo(
     source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only these sources")] = None,
+    deliver: Annotated[
+        bool,
+        typer.Option(
+            "--deliver",
+            help="按 alerts.yaml 的渠道真实发送演示预警（默认只在屏幕上显示，不发给任何人）",
+        ),
+    ] = False,
 ) -> None:
-    """The same patrol, offline, against a local server replaying recorded pages."""
+    """同样的巡查，离线进行：本机回放录制的网页，一切写入演示数据目录 var/demo/，不碰真实数据。"""
+    from pipeline.demo import DEMO_NOW, DemoBuild, on_data_folder
     from pipeline.patrol import run_patrol
     from pipeline.replay import ReplayServer
 
     office = _load_office()
     env = get_env()
-    demo_dir = env.data_dir / "demo"
-    shutil.rmtree(demo_dir, ignore_errors=True)  # each demo starts as a first patrol
     dirs = sorted(index.parent for index in RECORDINGS.glob("*/index.json"))
     if not dirs:
         raise _fail(f"no recordings for the demo under {RECORDINGS}")
-    with ReplayServer(*dirs) as server:
-        extra = {
-            "YUQING_REPLAY_URL": server.base_url,
-            "YUQING_NOW": os.environ.get("YUQING_NOW", DEMO_NOW),
-            "YUQING_STATE_DIR": str(demo_dir / "state"),
-            "YUQING_OUTBOX": str(demo_dir / "alerts.sqlite3"),
-        }
-        os.environ.update(extra)
-        get_env.cache_clear()
-        report = run_patrol(office, get_env(), only=source, extra_env=extra)
+    # An empty YUQING_NOW runs the demo on the wall clock.
+    now = os.environ.get("YUQING_NOW", DEMO_NOW)
+    if deliver:
+        os.environ["YUQING_DEMO_DELIVER"] = "1"
+    with (
+        DemoBuild(env) as build,
+        on_data_folder(build.path, demo=True, now=now) as demo_env,
+        ReplayServer(*dirs) as server,
+    ):
+        report = run_patrol(office, demo_env, only=source, extra_env={"YUQING_REPLAY_URL": server.base_url})
+        build.publish(now=now or None, sources=[run.source for run in report.runs])
     _print_patrol(report, f"演示巡查（回放 {server.base_url}）")
+    out.print(
+        f"演示数据在 {env.demo_dir}，真实数据未动。在命令后加 --demo 即可查看和试用，"
+        "例如 ./yuqing search 濮阳 --demo、./yuqing cases --demo",
+        highlight=False,
+    )
     if not report.ok:
         raise typer.Exit(1)
 
 
 @app.command()
+@demo_option
 def search(
     query: Annotated[str, typer.Argument(help="words to find, e.g. 化工厂 排污")],
     limit: Annotated[int, typer.Option(help=f"how many results (1 to {MAX_SEARCH_RESULTS:,})")] = 20,
@@ -168,7 +258,7 @@ def search(
     if not terms:
         raise _fail(f"the query {query!r} has no words to search for")
     try:
-        store = open_store(env)
+        store = open_store(env, read_only=True)
         hits = store.search(terms, limit=limit)
         store.close()
     except YuqingError as exc:
@@ -288,104 +378,193 @@ def extract(
     sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
+# What doctor prints for each status; `--json` keeps the machine names.
+DOCTOR_MARKS = {"ok": "[green]正常[/green]", "warn": "[yellow]注意[/yellow]", "fail": "[red]故障[/red]"}
+
+
 @app.command()
-def doctor() -> None:
-    """Check config, store, browser and recent runs; say exactly what is missing."""
+@demo_option
+def doctor(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（各项检查与每个来源的状态），供脚本和监控使用")
+    ] = False,
+) -> None:
+    """检查配置、存储、预警渠道、浏览器和每个信息源的健康，指出缺什么；有故障时退出码为 1。"""
+    from pipeline import clock
+    from pipeline.items import SHANGHAI
     from pipeline.store import describe_store, open_store
 
-    problems = 0
+    checks: list[dict[str, Any]] = []
 
-    def report(ok: bool, what: str, detail: str) -> None:
-        nonlocal problems
-        problems += not ok
-        mark = "[green]ok[/green]  " if ok else "[red]FAIL[/red]"
-        out.print(f"{mark} {what}: {detail}", highlight=False)
+    def check(status: str, name: str, detail: str) -> None:
+        checks.append({"name": name, "status": status, "detail": detail})
 
     env = get_env()
     office = None
     try:
         office = load_config()
-        report(
-            True,
-            "config",
-            f"{config_dir()} ({len(office.sources.sources)} sources, {len(office.rules.rules)} rules)",
+        check(
+            "ok",
+            "配置",
+            f"{config_dir()}（{len(office.sources.sources)} 个来源，{len(office.rules.rules)} 条规则）",
         )
     except ConfigError as exc:
-        report(False, "config", str(exc))
+        check("fail", "配置", str(exc))
     try:
-        store = open_store(env)
+        store = open_store(env, read_only=True)
         count = store.count()
         store.close()
-        report(True, "store", f"{describe_store(env)}, {count} posts")
+        check("ok", "存储", f"{describe_store(env)}，共 {count} 条帖子")
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure rather than stopping at the first
-        report(False, "store", f"{describe_store(env)}: {exc}")
+        check("fail", "存储", f"{describe_store(env)}: {exc}")
     from pipeline.cli_alerts import doctor_lines
+    from pipeline.storage import doctor_lines as database_lines
 
-    for ok, what, detail in doctor_lines(env):
-        report(ok, what, detail)
+    checks += [
+        {"name": what, "status": "ok" if ok else "fail", "detail": detail}
+        for ok, what, detail in database_lines(env)
+    ]
+    checks += doctor_lines(env)
     from pipeline.cli_workflow import calendar_line
 
     calendar_ok, calendar_detail = calendar_line()
-    if calendar_ok:
-        report(True, "calendar", calendar_detail)
-    else:  # a warning, not a failure: with no data the patrols fall back to more, never fewer
-        out.print(f"[yellow]WARN[/yellow] calendar: {calendar_detail}", highlight=False)
+    # A warning, not a failure: with no data the patrols fall back to more, never fewer.
+    check("ok" if calendar_ok else "warn", "节假日数据", calendar_detail)
     from pipeline.browser import check_browser
 
     # Launched for real (headless, one page): a binary that is there but cannot start is caught here.
     browser = check_browser(env)
-    report(browser.ok, "browser", browser.detail)
-    runs = (
-        sorted(env.runs_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)[-5:]
-        if env.runs_dir.exists()
-        else []
-    )
-    for path in runs:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        stats = record.get("stats", {})
-        ok = record.get("finish_reason") == "finished" and stats.get("item_scraped_count", 0) > 0
-        report(
-            ok,
-            f"last run {record.get('source')}",
-            f"{record.get('finished_at', '')[:19]} {record.get('finish_reason')} {stats.get('item_scraped_count', 0)} items",
-        )
-    for ok, what, detail in _health_lines(env, office):
-        if ok is None:
-            out.print(f"[yellow]WARN[/yellow] {what}: {detail}", highlight=False)
-        else:
-            report(ok, what, detail)
-    if problems:
+    check("ok" if browser.ok else "fail", "浏览器", browser.detail)
+    sources = _health_lines(env, office)
+    failing = any(c["status"] == "fail" for c in checks) or any(s["status"] == "fail" for s in sources)
+    if as_json:
+        document = {
+            "ok": not failing,
+            "checked_at": clock.now().astimezone(SHANGHAI).isoformat(),
+            "checks": checks,
+            "sources": sources,
+        }
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    else:
+        for c in checks:
+            out.print(
+                f"{DOCTOR_MARKS[c['status']]} {c['name']}：{c['detail']}", highlight=False, soft_wrap=True
+            )
+        for source in sources:
+            out.print(f"{DOCTOR_MARKS[source['status']]} {source['line']}", highlight=False, soft_wrap=True)
+    if failing:
         raise typer.Exit(1)
 
 
-def _health_lines(env: Any, office: Any) -> list[tuple[bool | None, str, str]]:
-    """Each source's health as its last crawls left it: ok, or the reason, since when and how many crawls
-    in a row; None for a source never crawled yet."""
-    from pipeline.health import ADVICE, health_dir, load_states
+@app.command()
+def backup(
+    out_dir: Annotated[Path | None, typer.Option("--out", help="备份存放的目录（默认 var/backups/）")] = None,
+) -> None:
+    """备份各数据库（SQLite 在线备份，运行中也可），文件名带北京时间；恢复方法见 README。"""
+    from pipeline.storage import backup as back_up
+
+    result = back_up(get_env(), user_path(out_dir) if out_dir else None)
+    for line in result.lines:
+        out.print(line, highlight=False, soft_wrap=True)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+# A source whose last crawl is older than this is not vouched for, whatever that crawl found.
+STALE_HOURS = 24
+
+
+def _health_lines(env: Any, office: Any) -> list[dict[str, Any]]:
+    """One verdict per source, from its health state alone (what its last crawls left): the state and its
+    Chinese reason, since when (Beijing time) and for how many crawls in a row, the detail, the last good
+    crawl; `status` is ok, warn (partial, not crawled yet, stale, or no longer configured) or fail."""
+    from datetime import datetime, timedelta
+
+    from pipeline import clock
+    from pipeline.health import (
+        ADVICE,
+        OK,
+        PARTIAL,
+        display_name,
+        health_dir,
+        load_states,
+        source_label,
+        state_text,
+    )
+    from pipeline.items import SHANGHAI
+
+    def beijing(stamp: str | None) -> str | None:
+        return datetime.fromisoformat(stamp).astimezone(SHANGHAI).isoformat() if stamp else None
+
+    def shown(stamp: str | None) -> str:
+        return stamp[:16].replace("T", " ") if stamp else "从未"
 
     states = load_states(health_dir(env))
-    configured = [s.name for s in office.sources.sources if s.enabled] if office else []
-    lines: list[tuple[bool | None, str, str]] = []
+    configured = {s.name: s for s in office.sources.sources if s.enabled} if office else {}
+    now = clock.now()
+    entries: list[dict[str, Any]] = []
     for name in dict.fromkeys([*configured, *states]):
+        config = configured.get(name)
+        label = source_label(name, config.spider, config.label) if config else name
+        entry: dict[str, Any] = {
+            "source": name,
+            "label": label,
+            "configured": config is not None,
+            "state": None,
+            "reason": None,
+            "since": None,
+            "runs": 0,
+            "detail": "",
+            "last_ok": None,
+            "last_run": None,
+            "advice": None,
+        }
+        what = f"来源 {display_name(name, label)}"
         state = states.get(name)
         if state is None:
-            lines.append((None, f"source {name}", "not crawled yet"))
+            entry.update(status="warn", reason="尚未巡查", line=f"{what}：尚未巡查，健康未知")
+            entries.append(entry)
             continue
-        since = state.since[:16].replace("T", " ")
-        if state.ok:
-            lines.append((True, f"source {name}", f"ok since {since} ({state.runs} crawls)"))
+        entry.update(
+            state=state.state,
+            reason=state_text(state.state),
+            since=beijing(state.since),
+            runs=state.runs,
+            detail=state.detail,
+            last_ok=beijing(state.last_ok),
+            last_run=beijing(state.last_run),
+            advice=ADVICE.get(state.state),
+        )
+        since, last_ok = shown(entry["since"]), shown(entry["last_ok"])
+        if state.state == OK:
+            status = "ok"
+            line = f"{what}：正常，自 {since} 起连续 {state.runs} 次巡查正常"
         else:
-            advice = ADVICE.get(state.state, "")
-            detail = f"{state.state} since {since} ({state.runs} crawls in a row): {state.detail}; {advice}"
-            lines.append((False, f"source {name}", detail))
-    return lines
+            status = "warn" if state.state == PARTIAL else "fail"
+            line = (
+                f"{what}：{entry['reason']}，自 {since} 起连续 {state.runs} 次巡查；"
+                f"详情：{state.detail}；上次正常：{last_ok}"
+            )
+            if entry["advice"]:
+                line += f"；处理建议：{entry['advice']}"
+        last_run = datetime.fromisoformat(state.last_run)
+        if now - last_run > timedelta(hours=STALE_HOURS):
+            if status == "ok":
+                status = "warn"
+            line += f"；最近一次巡查在 {shown(entry['last_run'])}，已超过 {STALE_HOURS} 小时"
+        if config is None:
+            status = "warn"
+            line += "；该来源已不在 sources.yaml 中（或已停用）"
+        entry.update(status=status, line=line)
+        entries.append(entry)
+    return entries
 
 
 def _alert_commands() -> None:
     from pipeline.cli_alerts import deliver, digest, silence_app
 
-    app.command()(deliver)
-    app.command()(digest)
+    app.command()(demo_option(deliver))
+    app.command()(demo_option(digest))
     app.add_typer(silence_app, name="silence")
 
 
@@ -396,14 +575,18 @@ def _workflow_commands() -> None:
     from pipeline.cli_workflow import COMMANDS
 
     for name, command in COMMANDS.items():
-        app.command(name)(command)
+        # Everything but routing a text and the scheduler reads or acts on the data: each can run on the demo's.
+        app.command(name)(command if name in ("route", "serve") else demo_option(command))
 
 
 _workflow_commands()
 
 
 def main() -> None:
-    app()
+    from pipeline.storage import storage_errors
+
+    with storage_errors(lambda line: err.print(f"[red]错误：[/red]{line}", highlight=False, soft_wrap=True)):
+        app()
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ from classifiers.types import Level
 from config.env import Env, get_env
 from config.errors import ConfigError
 from config.loader import config_dir, load_file
-from config.models import AlertsFile, RulesFile, TerritoryFile
+from config.models import AlertsFile, RulesFile, TerritoryFile, UnitsFile
 from pipeline import clock
+from pipeline.demo import demo_option
 
 out = Console()
 err = Console(stderr=True)
@@ -125,6 +126,7 @@ def _targets(outbox_path: Path) -> tuple[Targets, list[str]]:
 
 
 @silence_app.command("add")
+@demo_option
 def silence_add(
     match: Annotated[
         str,
@@ -176,6 +178,7 @@ def silence_add(
 
 
 @silence_app.command("lift")
+@demo_option
 def silence_lift(
     silence_id: Annotated[
         str, typer.Argument(metavar="ID", help="静默编号，如 3（yuqing silence list 的 # 列）")
@@ -223,13 +226,14 @@ def silence_lift(
 
 
 @silence_app.command("list")
+@demo_option
 def silence_list(
     show_all: Annotated[bool, typer.Option("--all", help="也列出已到期、已解除的")] = False,
 ) -> None:
     """生效中的静默（或全部）：匹配什么、到何时、谁设置、为什么，暂缓了几条预警。"""
     now = clock.now()
     bound = longest(_alerts_config().silences)
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(get_env().outbox_path, read_only=True)
     try:
         silences = [s for s in outbox.silences() if show_all or s.active(now, bound)]
         held: dict[int, int] = {}
@@ -261,10 +265,87 @@ def silence_list(
     out.print(table)
 
 
-def doctor_lines(env: Env) -> list[tuple[bool, str, str]]:
-    """Channels (built from the environment, never showing a secret), their health and waiting deliveries."""
+def doctor_lines(env: Env) -> list[dict[str, Any]]:
+    """Checks for `yuqing doctor` (`name`, `status` ok, warn or fail, `detail`): channels (built from the
+    environment, never showing a secret), their health, waiting deliveries, and the units no channel but
+    the console reaches."""
     try:
         config = load_file(config_dir() / "alerts.yaml", AlertsFile)
     except ConfigError:
         return []  # the config line of doctor already says what is wrong
-    return delivery_checks(config, env.outbox_path)
+    lines: list[dict[str, Any]] = []
+    for ok, what, detail in delivery_checks(config, env.outbox_path):
+        kind, _, name = what.partition(" ")
+        title = {"channel": f"渠道 {name}", "deliveries": "待发送预警"}.get(kind, what)
+        lines.append({"name": title, "status": "ok" if ok else "fail", "detail": detail})
+    try:
+        units = load_file(config_dir() / "units.yaml", UnitsFile)
+        territory = load_file(config_dir() / "territory.yaml", TerritoryFile)
+    except ConfigError:
+        return lines
+    return lines + unit_reach_lines(config, known_units(units, territory))
+
+
+def known_units(units: UnitsFile, territory: TerritoryFile) -> list[str]:
+    """Every unit an alert can name, composed as alerts.routing composes them: the city's units by role,
+    each department in the city and in every county, and each county's own two claiming units."""
+    city = units.city_units
+    names = [
+        *city.duty,
+        city.cyberspace,
+        city.propaganda,
+        city.gov_office,
+        city.principal,
+        city.party_committee,
+    ]
+    for department in units.departments:
+        names.append(department.city_unit)
+        if department.vertical:
+            names.append(f"{department.city_unit}办公室")
+    for county in territory.counties:
+        names += [county.propaganda, county.gov_office]
+        names += [department.county_unit.format(county=county.name) for department in units.departments]
+    return list(dict.fromkeys(names))
+
+
+UNIT_REACH = "单位通知"
+
+
+def unit_reach_lines(
+    config: AlertsFile, units: list[str], *, environ: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """A warning naming every unit that no channel but the console reaches (all of them under `units`):
+    its alerts are printed where duty staff watch, and nobody else tells the unit. A channel that cannot
+    be built here (a variable not set) reaches nobody either. Also names units in `recipients` that no
+    alert can ever name."""
+    kinds = {c.name: c.type for c in config.channels}
+    _channels, unavailable = open_channels(config, environ=environ)
+    console_only: list[str] = []
+    shown: list[str] = []
+    for unit in units:
+        own = [name for name in config.recipients.get(unit, []) if name in kinds]
+        reaching = [name for name in own if kinds[name] != "console" and name not in unavailable]
+        if not reaching:
+            down = [name for name in own if name in unavailable]
+            console_only.append(unit)
+            shown.append(f"{unit}（渠道 {'、'.join(down)} 不可用）" if down else unit)
+    lines: list[dict[str, Any]] = []
+    if console_only:
+        why = (
+            "它们的预警只显示在控制台，须由值班人员转告；"
+            "在 alerts.yaml 的 recipients 里为单位配置邮件或机器人渠道后才会直接通知到单位"
+        )
+        if shown == units:  # not one unit has a channel of its own: the names would say nothing more
+            detail = f"没有一个单位配置了可用的推送渠道，全部 {len(units)} 个单位只有控制台能通知到：{why}"
+            detail += "（doctor --json 列出每个单位）"
+        else:
+            detail = f"{len(console_only)} 个单位只有控制台能通知到，{why}：{'、'.join(shown)}"
+        lines.append({"name": UNIT_REACH, "status": "warn", "detail": detail, "units": console_only})
+    strangers = [unit for unit in config.recipients if unit not in units]
+    if strangers:
+        detail = (
+            "alerts.yaml 的 recipients 里有 units.yaml、territory.yaml 中没有的单位（名称写错了？），"
+            "这些名字永远收不到预警：" + "、".join(strangers)
+        )
+        lines.append({"name": UNIT_REACH, "status": "warn", "detail": detail, "units": strangers})
+    return lines

@@ -21,6 +21,7 @@ from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warn
 from alerts.outbox import Outbox
 from alerts.silences import HELD, Silence, longest
 from alerts.workflow import ANSWERED, Case, DeadlineKind, Workflow, WorkflowError
+from config import databases
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import ALL, load_config
@@ -53,10 +54,15 @@ def _office(only: frozenset[str]) -> OfficeConfig:
 
 
 @contextmanager
-def _workflow() -> Iterator[Workflow]:
+def _workflow(*, reading: bool = False) -> Iterator[Workflow]:
+    """`reading`: a command that only shows; where the outbox cannot be written it is read as it stands."""
     office = _office(WORKFLOW)
+    path = get_env().outbox_path
+    read_only = reading and (not path.exists() or not databases.writable(path))
+    if read_only and path.exists():
+        err.print(f"注意：{path} 只读，这里只有已立案的案件；新预警要等它可写时才立案", highlight=False)
     # No re-alert policy: acting on cases raises no pipeline alert, only workflow notices.
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(path, read_only=read_only)
     workflow = Workflow(outbox, office, clock.now)
     try:
         yield workflow
@@ -303,7 +309,7 @@ def cases(
     show_all: Annotated[bool, typer.Option("--all", help="closed and answered cases too")] = False,
 ) -> None:
     """The cases table: level, title, who must act, state, next deadline and what is overdue."""
-    with _workflow() as workflow:
+    with _workflow(reading=True) as workflow:
         workflow.sync()
         late = workflow.overdue()
         untold = workflow.untold_cases()
@@ -403,7 +409,7 @@ def report(
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
     target = _writable_file(csv_path, "--csv") if csv_path else None
-    with _workflow() as workflow:
+    with _workflow(reading=True) as workflow:
         workflow.sync()
         assessment = assess(workflow, start, end, name)
     table = Table(title=f"{name}政务舆情认领回应情况通报")
@@ -448,7 +454,7 @@ def log(
         when = date.fromisoformat(day) if day else clock.now().astimezone(SHANGHAI).date()
     except ValueError:
         raise _fail(f"--date {day!r}: not a date; write it like 2026-11-23", 2) from None
-    with _workflow() as workflow:
+    with _workflow(reading=True) as workflow:
         workflow.sync()
         sys.stdout.write(render_daily_log(when, daily_log(workflow, when), workflow.now()))
 

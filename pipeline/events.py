@@ -17,6 +17,7 @@ from pathlib import Path
 
 from classifiers.events import Signature
 from classifiers.types import Level
+from config import databases
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signatures (
@@ -61,11 +62,10 @@ class EventStore:
         """`path` None keeps the events in memory only, for one run that must leave the office's alone."""
         if path is None:
             self.db = sqlite3.connect(":memory:", isolation_level=None)
+            self.db.executescript(SCHEMA)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+            # Checked: a damaged file is refused, not replaced.
+            self.db = databases.connect(path, schema=SCHEMA)
         have = {row[1] for row in self.db.execute("PRAGMA table_info(signatures)")}
         for column, kind in ADDED_COLUMNS.items():
             if column not in have:

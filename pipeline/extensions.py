@@ -18,7 +18,7 @@ from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import CityUnits, UnitsFile
 from pipeline import clock
-from pipeline.health import assess, health_dir, report_health
+from pipeline.health import assess, health_dir, report_health, source_label
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -33,6 +33,11 @@ def _plain(value: Any) -> Any:
 
 def _source_of(spider: Spider) -> str:
     return getattr(spider, "source_name", spider.name)
+
+
+def _label_of(spider: Spider) -> str:
+    config = getattr(spider, "source_config", None)
+    return source_label(_source_of(spider), spider.name, getattr(config, "label", None))
 
 
 def _stats(crawler: Crawler) -> dict[str, Any]:
@@ -57,7 +62,7 @@ class RunRecordExtension:
             "spider": spider.name,
             "finish_reason": reason,
             "finished_at": clock.now().isoformat(),
-            "health": asdict(assess(source, reason, stats)),
+            "health": asdict(assess(source, reason, stats, _label_of(spider))),
             "stats": {k: _plain(v) for k, v in stats.items()},
         }
         runs = get_env().runs_dir
@@ -93,7 +98,7 @@ class SourceHealthExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         env = get_env()
-        verdict = assess(_source_of(spider), reason, _stats(self.crawler))
+        verdict = assess(_source_of(spider), reason, _stats(self.crawler), _label_of(spider))
         health = report_health(
             verdict,
             health_dir=health_dir(env),

@@ -2,7 +2,9 @@
 remembered per source (state, since when, how many runs), and raised to duty staff as an alert.
 
 A silent crawler is the worst failure of a monitoring office, so every way a site stops us (login wall,
-captcha, refusal, a site that is down, an empty list, a changed layout, a crawl that died) becomes one named, counted state.
+captcha, refusal, a site that is down or out of reach, some pages that could not be fetched, an empty list,
+a changed layout, a crawl that died) becomes one named, counted state. Fetch failures are counted in one
+place for every spider (`spiders.health.SourceHealthMiddleware`) and judged here.
 """
 
 from __future__ import annotations
@@ -21,32 +23,95 @@ from alerts.models import Alert
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.env import Env
+from pipeline.items import SHANGHAI
 
 logger = logging.getLogger(__name__)
 
 OK = "ok"
 FAILED = "failed"
+UNREACHABLE = "unreachable"
+PARTIAL = "partial"
+OK_TEXT = "正常"
 
 # In order of precedence when a crawl counted several: the first names what an operator must fix first.
 REASONS: dict[str, str] = {
     "login_wall": "要求登录（登录墙）",
     "captcha": "出现验证码或安全验证页",
     "blocked": "访问被网站拒绝或限流（HTTP 403/418/429/432）",
-    "unreachable": "网站无法访问（超时、断网或服务器错误）",
+    UNREACHABLE: "网站无法访问（断网、域名解析失败、连接失败、超时或服务器错误）",
     "layout_changed": "页面结构已变，选择器不再匹配",
     "empty": "应有内容的列表为空",
     FAILED: "抓取异常结束",
+    PARTIAL: "部分页面无法获取",
 }
 
 ADVICE: dict[str, str] = {
     "login_wall": "更新该来源的登录 Cookie，或确认该页面是否已改为登录后可见",
     "captcha": "降低抓取频率或更换出口 IP/代理，必要时人工完成验证后更新 Cookie",
     "blocked": "降低频率（download_delay、concurrency），检查出口 IP 是否被封，必要时配置代理（proxy_env）",
-    "unreachable": "在浏览器中打开该网站确认；检查本机网络、DNS 和代理",
+    UNREACHABLE: "在浏览器中打开该网站确认；检查本机网络、DNS 和代理",
     "layout_changed": "对照网页修改 config/sources.yaml 中该来源的选择器",
     "empty": "在浏览器中打开列表页确认；若内容由脚本生成，为该来源设置 render: true",
     FAILED: "查看 var/logs/ 下该来源的日志",
+    PARTIAL: "多为个别页面暂时出错；若连续出现，在浏览器中打开失败的页面确认，检查网络和代理",
 }
+
+# How a fetch can fail for good (after its retries), as `spiders.health.classify_failure` names it.
+FETCH_FAILURES: dict[str, str] = {
+    "dns": "域名解析失败",
+    "refused": "连接被拒绝",
+    "reset": "连接被重置",
+    "timeout": "连接超时",
+    "tls": "TLS 握手失败",
+    "proxy": "代理连接失败",
+    "network": "网络不可达",
+    "server_error": "服务器错误",
+    "other": "下载失败",
+}
+
+# A partial crawl still delivers; duty staff are told once it keeps happening, not for one slow page.
+PARTIAL_ALERT_AFTER = 3
+
+# Chinese names of the built-in spiders; a source may name itself with `label:` in sources.yaml.
+SPIDER_LABELS: dict[str, str] = {
+    "sina_news": "新浪新闻",
+    "people_news": "人民网",
+    "people_liuyan": "人民网领导留言板",
+    "netease_news": "网易新闻",
+    "sohu_news": "搜狐新闻",
+    "ifeng_news": "凤凰网",
+    "weibo_search": "微博搜索",
+    "weibo_timeline": "微博账号",
+    "tieba": "百度贴吧",
+    "weixin_sogou": "微信公众号(搜狗)",
+}
+
+
+def source_label(name: str, spider: str | None = None, label: str | None = None) -> str:
+    """The Chinese name people read for a source: its own `label`, else its spider's, else its name."""
+    return label or SPIDER_LABELS.get(spider or name) or name
+
+
+def display_name(name: str, label: str) -> str:
+    """`新浪新闻（sina_news）`: the Chinese name, and the name commands take."""
+    return f"{label}（{name}）" if label and label != name else name
+
+
+def state_text(state: str) -> str:
+    """A health state as people read it."""
+    if state == OK:
+        return OK_TEXT
+    return REASONS.get(state, state)
+
+
+def state_short(state: str) -> str:
+    """A health state in a few words, for tables and progress lines: 网站无法访问."""
+    return state_text(state).split("（")[0]
+
+
+def is_failure(state: str) -> bool:
+    """Whether a state means the source did not deliver (partial delivery is a warning, not a failure)."""
+    return state not in (OK, PARTIAL)
 
 
 def problem_key(source: str, reason: str) -> str:
@@ -59,6 +124,32 @@ def detail_key(source: str) -> str:
     return f"yuqing/health/{source}/detail"
 
 
+def fetch_key(source: str, what: str) -> str:
+    """Stats keys of the fetches of one crawl: `ok`, `failed`, `failed/<kind>` and `first_failure`."""
+    return f"yuqing/fetch/{source}/{what}"
+
+
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    return int(stats.get(key) or 0)
+
+
+def fetch_summary(source: str, stats: Mapping[str, Any]) -> str:
+    """`3 次请求失败、0 次成功（域名解析失败 3）；首次：…` for the detail of an unreachable or partial crawl."""
+    failed = _count(stats, fetch_key(source, "failed"))
+    fetched = _count(stats, fetch_key(source, "ok"))
+    kinds = "、".join(
+        f"{text} {count}"
+        for kind, text in FETCH_FAILURES.items()
+        if (count := _count(stats, fetch_key(source, f"failed/{kind}")))
+    )
+    first = stats.get(fetch_key(source, "first_failure"))
+    return (
+        f"{failed} 次请求失败、{fetched} 次成功"
+        + (f"（{kinds}）" if kinds else "")
+        + (f"；首次：{first}" if first else "")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """How one crawl of one source went, for duty staff."""
@@ -69,21 +160,29 @@ class Verdict:
     finish_reason: str
     items: int
     counts: dict[str, int]
+    fetched: int = 0  # requests answered (after retries)
+    fetch_failures: int = 0  # requests that got no usable answer after their retries
+    label: str = ""
 
     @property
     def ok(self) -> bool:
         return self.state == OK
 
 
-def assess(source: str, finish_reason: str, stats: Mapping[str, Any]) -> Verdict:
+def assess(source: str, finish_reason: str, stats: Mapping[str, Any], label: str = "") -> Verdict:
     """The health of one crawl: its finish reason when that names a problem, else the worst problem it
-    counted, else `failed` for any end other than `finished`."""
+    counted, else `failed` for any end other than `finished`, else `partial` when some fetches failed.
+
+    Fetches that all failed make it `unreachable`, whatever the spider concluded from the pages it never
+    got (an empty list, a changed layout): only a login wall, captcha or refusal says more."""
     counts = {
-        reason: int(stats.get(problem_key(source, reason)) or 0)
+        reason: _count(stats, problem_key(source, reason))
         for reason in REASONS
-        if int(stats.get(problem_key(source, reason)) or 0) > 0
+        if _count(stats, problem_key(source, reason)) > 0
     }
-    items = int(stats.get("item_scraped_count") or 0)
+    items = _count(stats, "item_scraped_count")
+    fetched = _count(stats, fetch_key(source, "ok"))
+    failures = _count(stats, fetch_key(source, "failed"))
     detail = str(stats.get(detail_key(source)) or "")
     if finish_reason in REASONS:
         state = finish_reason
@@ -94,10 +193,19 @@ def assess(source: str, finish_reason: str, stats: Mapping[str, Any]) -> Verdict
         detail = detail or f"the crawl ended with {finish_reason!r}"
     else:
         state = OK
+    order = list(REASONS)
+    if (
+        failures
+        and not fetched
+        and (state in (OK, UNREACHABLE) or order.index(UNREACHABLE) < order.index(state))
+    ):
+        state, detail = UNREACHABLE, fetch_summary(source, stats)
+    elif failures and state == OK:
+        state, detail = PARTIAL, fetch_summary(source, stats)
     if state != OK and not detail:
         found = ", ".join(f"{reason}={count}" for reason, count in counts.items())
         detail = f"finish reason {finish_reason}" + (f"; counted {found}" if found else "")
-    return Verdict(source, state, detail, finish_reason, items, counts)
+    return Verdict(source, state, detail, finish_reason, items, counts, fetched, failures, label)
 
 
 @dataclass(slots=True)
@@ -119,7 +227,7 @@ class HealthState:
 
 def health_dir(env: Env) -> Path:
     """Where each source's health state is kept: one small JSON file per source."""
-    return env.data_dir / "health"
+    return env.health_dir
 
 
 def state_path(directory: Path, source: str) -> Path:
@@ -186,7 +294,7 @@ def update_state(directory: Path, verdict: Verdict, at: datetime) -> HealthState
 def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: datetime) -> Alert:
     """One alert per source, problem and day, addressed to duty staff."""
     what = REASONS[verdict.state]
-    since = datetime.fromisoformat(state.since)
+    since = datetime.fromisoformat(state.since).astimezone(SHANGHAI)
     lines = [
         f"原因：{verdict.state}（{what}）",
         f"详情：{verdict.detail}",
@@ -199,7 +307,7 @@ def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: date
         post_id="",
         event_id=f"health:{verdict.source}",
         level=Level.GENERAL,
-        title=f"{verdict.source}：{what}",
+        title=f"{display_name(verdict.source, verdict.label)}：{what}",
         url="",
         source=verdict.source,
         summary=verdict.detail,
@@ -223,7 +331,7 @@ def report_health(
     """Remember the verdict and, when it is a problem, put a health alert in the durable outbox."""
     state = update_state(health_dir, verdict, at)
     alerted = False
-    if not verdict.ok:
+    if not verdict.ok and (verdict.state != PARTIAL or state.runs >= PARTIAL_ALERT_AFTER):
         logger.warning(
             "source health: %s: %s since %s (%d runs): %s",
             verdict.source,

@@ -1,6 +1,7 @@
 """One patrol: every enabled source crawled in its own `scrapy crawl` process (Twisted's reactor cannot
 restart inside one process), then the outbox drained, then a summary read from the run records. A crawl
-that died without a record is reported as a source-health failure here."""
+that died without a record is reported as a source-health failure here. Whoever runs the patrol may follow
+it source by source (`started`, `finished`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -21,18 +23,34 @@ from config.loader import DEFAULT_DIR
 from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
 from pipeline.config_watch import report_config_failure
-from pipeline.health import FAILED, Verdict, health_dir, report_health
+from pipeline.health import FAILED, OK, PARTIAL, Verdict, health_dir, is_failure, report_health, source_label
+from pipeline.storage import DiskGuard, check_all
 
 logger = logging.getLogger(__name__)
+
+
+UNKNOWN = "unknown"
 
 
 @dataclass(slots=True)
 class SourceRun:
     source: str
     exit_code: int
-    finish_reason: str = "unknown"
-    health: str = "unknown"  # "ok" or the reason the source is not delivering (pipeline.health)
+    finish_reason: str = UNKNOWN
+    health: str = UNKNOWN  # "ok" or the reason the source is not delivering (pipeline.health)
     stats: dict[str, Any] = field(default_factory=dict)
+    label: str = ""  # the Chinese name people read
+    seconds: float = 0.0
+    detail: str = ""  # what went wrong, when something did
+
+    @property
+    def failed(self) -> bool:
+        """The source did not deliver: any health but ok or partial, or a crawl process that failed."""
+        return is_failure(self.health) or self.exit_code != 0
+
+    @property
+    def warning(self) -> bool:
+        return not self.failed and self.health == PARTIAL
 
     def stat(self, key: str) -> int:
         return int(self.stats.get(key, 0) or 0)
@@ -60,18 +78,27 @@ class PatrolReport:
     seconds: float
     dispatch: DispatchReport
     alerts_raised: int
+    stopped: str | None = None  # why the patrol stopped early (a full disk), with what was kept and what not
 
     @property
     def items(self) -> int:
         return sum(r.items for r in self.runs)
 
     @property
+    def failed(self) -> list[SourceRun]:
+        return [r for r in self.runs if r.failed]
+
+    @property
+    def warnings(self) -> list[SourceRun]:
+        return [r for r in self.runs if r.warning]
+
+    @property
     def ok(self) -> bool:
-        return all(r.exit_code == 0 for r in self.runs)
+        return self.stopped is None and not self.failed
 
 
 def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) -> SourceRun:
-    runs_dir = Path(env_vars.get("YUQING_DATA_DIR") or PROJECT_ROOT / "var") / "runs"
+    runs_dir = Path(env_vars["YUQING_DATA_DIR"]) / "runs"
     before = set(runs_dir.glob(f"{source.name}-*.json")) if runs_dir.exists() else set()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"{source.name}.log"
@@ -80,20 +107,27 @@ def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) 
         # Recorded pages on 127.0.0.1 need no politeness delay.
         command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
     logger.info("crawl %s: %s (log %s)", source.name, " ".join(command), log_file)
+    started = time.perf_counter()
     with log_file.open("w", encoding="utf-8") as log:
         code = subprocess.run(
             command, cwd=PROJECT_ROOT, env=env_vars, stdout=log, stderr=log, check=False
         ).returncode
-    run = SourceRun(source.name, code)
+    run = SourceRun(source.name, code, label=source_label(source.name, source.spider, source.label))
+    run.seconds = time.perf_counter() - started
     new = sorted(set(runs_dir.glob(f"{source.name}-*.json")) - before) if runs_dir.exists() else []
     if new:
         record = json.loads(new[-1].read_text(encoding="utf-8"))
-        run.finish_reason = record.get("finish_reason", "unknown")
+        health = record.get("health") or {}
+        run.finish_reason = record.get("finish_reason", UNKNOWN)
         run.stats = record.get("stats", {})
-        run.health = (record.get("health") or {}).get("state", "unknown")
-    elif code != 0:
+        run.health = health.get("state", UNKNOWN)
+        run.detail = health.get("detail", "")
+        if code != 0 and run.health == OK:
+            run.detail = f"抓取进程异常退出（退出码 {code}），见 {log_file}"
+    else:
         run.finish_reason = f"crawl process failed (exit {code}), see {log_file}"
         run.health = FAILED
+        run.detail = f"抓取进程未留下巡查记录（退出码 {code}），见 {log_file}"
     return run
 
 
@@ -111,7 +145,7 @@ def report_dead_crawl(run: SourceRun, env: Env, duty: list[str], log_file: Path)
     """A crawl that died before writing its run record (bad config, missing browser, a crash) never reached
     the health extension: its silence is reported here, as `failed`, with the end of its log."""
     detail = f"{run.finish_reason}: {_last_lines(log_file)}"
-    verdict = Verdict(run.source, FAILED, detail, run.finish_reason, 0, {})
+    verdict = Verdict(run.source, FAILED, detail, run.finish_reason, 0, {}, label=run.label)
     report_health(verdict, health_dir=health_dir(env), outbox_path=env.outbox_path, duty=duty, at=clock.now())
 
 
@@ -127,28 +161,50 @@ def _died_on_config(run: SourceRun, env_vars: dict[str, str], env: Env, office: 
 
 
 def run_patrol(
-    office: OfficeConfig, env: Env, *, only: list[str] | None = None, extra_env: dict[str, str] | None = None
+    office: OfficeConfig,
+    env: Env,
+    *,
+    only: list[str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    started: Callable[[int, int, SourceConfig], None] | None = None,
+    finished: Callable[[int, int, SourceRun], None] | None = None,
 ) -> PatrolReport:
-    started = time.perf_counter()
-    env_vars = {**os.environ, **(extra_env or {})}
+    """Crawl each source in turn; `started(n, total, source)` and `finished(n, total, run)` are told as
+    each one begins and ends."""
+    began = time.perf_counter()
+    check_all(env)  # a damaged database stops the patrol before anything is crawled
+    # The crawls write into the same data folder as this process, whatever `.env` they would read.
+    env_vars = {**os.environ, **(extra_env or {}), **env.process_vars()}
     # One name for this patrol, so crawls on several machines sharing a Redis frontier find each other.
     env_vars.setdefault("YUQING_RUN_ID", f"{clock.now():%Y%m%dT%H%M}")
     sources = [s for s in office.sources.sources if s.enabled and (not only or s.name in only)]
-    log_dir = env.data_dir / "logs"
+    log_dir = env.logs_dir
     channels = build_channels(office.alerts)
     report = DispatchReport()
     runs: list[SourceRun] = []
-    for source in sources:
-        run = crawl_source(source, env_vars, log_dir)
-        runs.append(run)
-        if run.health == FAILED and not run.stats and not _died_on_config(run, env_vars, env, office):
-            report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
-        # Tell people now what this source raised, rather than after every other source is crawled;
-        # what must wait for a rate window or a retry is left to the final round.
-        _add(report, _dispatch(env, office, channels, wait=0))
-    _add(report, _dispatch(env, office, channels, wait=None))
+    disk = DiskGuard(env)  # a full disk stops the patrol here, keeping what was written
+    for number, source in enumerate(sources, 1):
+        if started is not None:
+            started(number, len(sources), source)
+        with disk.step(source.name):
+            run = crawl_source(source, env_vars, log_dir)
+            runs.append(run)
+            if not disk.after_crawl(run):
+                if run.health == FAILED and not run.stats and not _died_on_config(run, env_vars, env, office):
+                    report_dead_crawl(run, env, office.units.city_units.duty, log_dir / f"{run.source}.log")
+                # Tell people now what this source raised, rather than after every other source is crawled;
+                # what must wait for a rate window or a retry is left to the final round.
+                _add(report, _dispatch(env, office, channels, wait=0))
+        if finished is not None:
+            finished(number, len(sources), run)
+        if disk.full:
+            break
+    else:
+        with disk.step("预警发送"):
+            _add(report, _dispatch(env, office, channels, wait=None))
     raised = sum(r.stat("yuqing/alert/raised") for r in runs)
-    return PatrolReport(runs, time.perf_counter() - started, report, raised)
+    stopped = disk.summary([s.name for s in sources], [r.source for r in runs]) if disk.full else None
+    return PatrolReport(runs, time.perf_counter() - began, report, raised, stopped)
 
 
 def _dispatch(

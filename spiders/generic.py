@@ -32,7 +32,7 @@ from pipeline.fields import clean_text, parse_cn_datetime
 from pipeline.health import REASONS
 from pipeline.items import SHANGHAI, AuthorKind, Post, Source
 from spiders.base.source import SourceSpider
-from spiders.health import EXPECTS, SourceUnavailable, report_problem
+from spiders.health import EXPECTS, SourceUnavailable, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
 
 # More replacement characters than this in a page means it was decoded with the wrong charset.
@@ -164,13 +164,11 @@ class GenericSpider(SourceSpider):
         is_first_list = request.callback == self.parse_list and request.cb_kwargs.get("page") == 1
         if is_first_list and status in (404, 410):
             self.problem("layout_changed", url, f"the list page answers HTTP {status}: has it moved?")
-        elif is_first_list:
-            what = f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
-            self.problem("unreachable", url, f"the list page could not be fetched ({what})")
         elif status is not None:
             self.problem(f"http_{status}", url, f"HTTP {status}")
         else:
-            self.problem("fetch_error", url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            # No answer at all: counted, named and judged by the health middleware for every spider alike.
+            note_fetch_failure(failure, self.source_name, self.logger)
 
     # Crawl ---------------------------------------------------------------------------------------------------
 

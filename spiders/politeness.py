@@ -3,6 +3,9 @@
 `BackoffRetryMiddleware` replaces Scrapy's RetryMiddleware: the same decisions (RETRY_TIMES, RETRY_HTTP_CODES,
 `max_retry_times` meta), but each retry waits `YUQING_RETRY_BACKOFF_BASE * 2**(attempt-1)` seconds, at least
 what a `Retry-After` header asks and at most `YUQING_RETRY_BACKOFF_MAX`. AutoThrottle then keeps the pace.
+Failures that waiting does not mend are retried less (`YUQING_RETRY_TIMES_BY_FAILURE`): a name that does not
+resolve or a failed TLS handshake not at all, a refused connection once, a timeout not at all (it has already
+cost DOWNLOAD_TIMEOUT), so an unreachable site is known in seconds, not minutes.
 `SourceProxyMiddleware` sends a source's requests through the proxy whose URL is in the environment variable
 its `proxy_env` names; the URL may hold a password, so it is never logged.
 """
@@ -21,6 +24,7 @@ from scrapy.http import Request, Response
 
 from config.errors import ConfigError
 from pipeline import clock
+from spiders.health import classify_failure
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -52,11 +56,19 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     return min(delay, cap)
 
 
+# Most retries a failure of each kind (spiders.health.classify_failure) gets, below RETRY_TIMES.
+RETRY_TIMES_BY_FAILURE: dict[str, int] = {"dns": 0, "tls": 0, "refused": 1, "proxy": 1, "timeout": 0}
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         self.base = settings.getfloat("YUQING_RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("YUQING_RETRY_BACKOFF_MAX", 60.0)
+        self.by_failure = {
+            **RETRY_TIMES_BY_FAILURE,
+            **{k: int(v) for k, v in settings.getdict("YUQING_RETRY_TIMES_BY_FAILURE").items()},
+        }
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         result = super().process_response(request, response)
@@ -65,6 +77,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        failure = classify_failure(exception, request)
+        limit = self.by_failure.get(failure.kind) if failure is not None else None
+        if failure is not None and limit is not None and request.meta.get("retry_times", 0) >= limit:
+            logger.info("not retrying %s: %s (%s)", request.url, failure.detail, failure.error)
+            return None
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
             await self._wait(result, None)

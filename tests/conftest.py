@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from tests.helpers import office_env
 from tests.services import EsNode, RedisServer, ServiceError
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -36,6 +37,13 @@ def _refuse_files_beside_the_repository(event: str, args: tuple[object, ...]) ->
 
 
 sys.addaudithook(_refuse_files_beside_the_repository)
+
+
+@pytest.fixture
+def data_env(tmp_path: Path) -> dict[str, str]:
+    """An environment for `tests.helpers.yuqing` on a fresh data folder (`tmp_path / "var"`), with none of
+    the caller's `YUQING_*` or `ES_*` settings."""
+    return office_env(tmp_path / "var")
 
 
 @pytest.fixture(scope="session")

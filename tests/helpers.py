@@ -1,5 +1,6 @@
-"""Helpers the spider tests share: recorded responses as Scrapy responses, and a real `scrapy crawl` in its
-own process against the replay server (Twisted's reactor cannot restart inside the test process)."""
+"""Helpers the tests share: recorded responses as Scrapy responses, a real `scrapy crawl` in its own process
+against the replay server (Twisted's reactor cannot restart inside the test process), and `yuqing` itself
+run as a user runs it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from scrapy.http import Response
@@ -70,3 +72,24 @@ def run_record(data_dir: Path, source: str) -> dict:
     if not records:
         raise LookupError(f"no run record of {source} under {data_dir / 'runs'}")
     return json.loads(records[-1].read_text(encoding="utf-8"))
+
+
+def office_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without any `YUQING_*` or `ES_*` setting, on the data folder `data_dir`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
+    environment.update(YUQING_DATA_DIR=str(data_dir), COLUMNS="200", **extra)
+    return environment
+
+
+def yuqing(*args: str, env: Mapping[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`yuqing ARGS` in a real process from the project root; a demo starts its own replay server and one
+    `scrapy crawl` per source, as it does for a user."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

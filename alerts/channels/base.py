@@ -12,13 +12,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from classifiers.types import Level
 from config.channels import ChannelOptions, RateLimit
 from config.errors import YuqingError
+from config.secrets import Masker, mask, remember
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +105,14 @@ class Channel:
         if not value:
             raise ChannelUnavailable(self.name, f"environment variable {variable} is not set")
         self._secrets.append(value)
+        remember(value)  # masked in this process's logs and stored errors from now on
         return SecretStr(value)
 
     def scrub(self, text: str) -> str:
-        """`text` with every secret of this channel masked, for errors that are stored and logged."""
-        for value in sorted(self._secrets, key=len, reverse=True):  # a URL before the path inside it
-            if len(value) < 6:
-                continue  # too short to mask without mangling ordinary words ("/")
-            for form in {value, quote(value, safe=""), quote_plus(value)}:
-                text = text.replace(form, "***")
-        return redact(text)
+        """`text` with every secret of this channel masked, for errors that are stored and logged: the
+        values and their token-like parts (a bare webhook key the platform repeats), then any other
+        secret the process knows."""
+        return redact(mask(Masker(self._secrets).mask(text)))
 
     @property
     def limits(self) -> list[RateLimit]:

@@ -23,7 +23,7 @@ class EventStage(Stage):
 
     def __init__(self, context: Context, store: EventStore | None = None) -> None:
         super().__init__(context)
-        self.store = store or EventStore(context.env.data_dir / "events.sqlite3")
+        self.store = store or EventStore(context.env.events_path)
         self.matcher = EventMatcher()
         self.joined = 0
 

@@ -45,7 +45,14 @@ class IndexStage(Stage):
         self.buffer = []
 
     def close(self) -> dict[str, Any]:
-        self.flush()
+        if self.buffer:
+            self.flush()
+        else:
+            # A crawl that found nothing new still hands the store what it spooled while the node was away;
+            # otherwise those posts would wait, unsearchable, for the next crawl that finds something.
+            result = self.store.write([])
+            for error in result.errors:
+                logger.error("index: %s", error)
         self.store.close()
         return {"written": self.written, "spooled": self.spooled}
 

@@ -25,11 +25,13 @@ def sqlite_path(env: Env) -> Path:
     return env.store_dir / "posts.sqlite3"
 
 
-def open_store(env: Env | None = None) -> Store:
+def open_store(env: Env | None = None, *, read_only: bool = False) -> Store:
+    """`read_only` for commands that only read: the embedded store is then opened read-only and nothing
+    is created."""
     env = env or get_env()
     if env.es_url:
-        return ElasticsearchStore(env.es_url, env.es_index, spool_dir=env.store_dir / "spool")
-    return SqliteStore(sqlite_path(env))
+        return ElasticsearchStore(env.es_url, env.es_index, spool_dir=env.spool_dir)
+    return SqliteStore(sqlite_path(env), read_only=read_only)
 
 
 def describe_store(env: Env | None = None) -> str:

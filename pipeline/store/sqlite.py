@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from config import databases
 from pipeline.errors import StoreError
 from pipeline.items import Post, to_dict
 from pipeline.store.base import SearchHit, WriteResult
@@ -39,21 +40,27 @@ class SqliteStore:
 
     name = "sqlite"
 
-    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are opened explicitly (BEGIN IMMEDIATE) so a writer takes
-        # the lock up front instead of failing on an upgrade when another process writes.
-        self._conn = sqlite3.connect(
-            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        # Transactions are opened explicitly (BEGIN IMMEDIATE) so a writer takes the lock up front instead
+        # of failing on an upgrade when another process writes. A damaged file raises DatabaseDamaged.
+        self._conn = databases.connect(
+            self.path,
+            read_only=read_only,
+            schema=";".join(_SCHEMA) if read_only else "",
+            timeout=busy_timeout,
+            check_same_thread=False,
         )
         self._lock = threading.Lock()
+        if read_only:
+            return
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.Error as exc:
             self._conn.close()
+            if databases.is_disk_full(exc):
+                raise databases.StorageFull(self.path, str(exc)) from exc
             raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
 
     def _migrate(self) -> None:
@@ -80,6 +87,14 @@ class SqliteStore:
             self._conn.execute("COMMIT")
 
     def write(self, posts: Iterable[Post]) -> WriteResult:
+        try:
+            return self._write(posts)
+        except sqlite3.OperationalError as exc:
+            if databases.is_disk_full(exc):  # the batch was rolled back; what was written before stays
+                raise databases.StorageFull(self.path, str(exc)) from exc
+            raise
+
+    def _write(self, posts: Iterable[Post]) -> WriteResult:
         result = WriteResult()
         with self._transaction() as conn:
             for post in posts:

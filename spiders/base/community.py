@@ -19,7 +19,7 @@ from scrapy.http import Response, TextResponse
 from pipeline.extract import decode_html, normalise_charset
 from pipeline.health import REASONS
 from spiders.base.source import SourceSpider
-from spiders.health import SourceUnavailable, report_problem
+from spiders.health import SourceUnavailable, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
 
 # Finish reasons that say a source is unhealthy (`pipeline.health.REASONS`). A captcha ends the crawl at
@@ -143,4 +143,5 @@ class CommunitySpider(SourceSpider):
         if response is not None:
             self.problem(f"http_{response.status}", url, f"HTTP {response.status}")
         else:
-            self.problem("fetch_error", url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            # No answer at all: counted, named and judged by the health middleware for every spider alike.
+            note_fetch_failure(failure, self.source_name, self.logger)

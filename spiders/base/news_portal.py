@@ -25,6 +25,7 @@ from pipeline.fields import clean_text, dedupe_paragraphs, parse_cn_datetime, pa
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
 from pipeline.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
 from spiders.base.source import SourceSpider, load_source_config
+from spiders.health import note_fetch_failure
 from spiders.middlewares import ORIGINAL_URL
 from spiders.state import DEFAULT_LIMIT
 
@@ -167,7 +168,8 @@ class NewsPortalSpider(SourceSpider):
         if response is not None:
             self.problem(f"http_{response.status}", url, f"HTTP {response.status}")
         else:
-            self.problem("fetch_error", url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            # No answer at all: counted, named and judged by the health middleware for every spider alike.
+            note_fetch_failure(failure, self.source_name, self.logger)
 
     def is_wanted(self, listing: Listing) -> bool:
         """New or changed since the last patrol, and young enough to matter."""

@@ -29,7 +29,7 @@ from pipeline.clock import now
 from pipeline.errors import SourceBlocked
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
 from spiders.base.source import SourceSpider
-from spiders.health import EXPECTS, report_problem
+from spiders.health import EXPECTS, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
 
 MOBILE_UA = (
@@ -764,7 +764,8 @@ class WeiboSpider(SourceSpider):
         if response is not None:
             self.problem(f"http_{response.status}", url, f"HTTP {response.status}")
         else:
-            self.problem("fetch_error", url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            # No answer at all: counted, named and judged by the health middleware for every spider alike.
+            note_fetch_failure(failure, self.source_name, self.logger)
 
     def answer(self, response: Response) -> dict[str, Any] | None:
         """The JSON of an answer; a refusal stops the source (CloseSpider), anything else unusable is counted."""

@@ -51,6 +51,7 @@ class BotReceiver:
         feishu_secret: str | None = None,
         clock: Callable[[], float] = time.time,
         delay: float = 0.0,
+        echo: bool = False,
     ) -> None:
         self.dingtalk_token = dingtalk_token
         self.dingtalk_secret = dingtalk_secret
@@ -59,6 +60,8 @@ class BotReceiver:
         self.feishu_secret = feishu_secret
         self.clock = clock
         self.delay = delay
+        # Refusals repeat the token or key they were sent, as some platforms' error messages do.
+        self.echo = echo
         self.received: list[Received] = []
         self.webhook_statuses: list[int] = []  # answered in turn before falling back to 200
         self._sent: dict[str, list[float]] = {"dingtalk": [], "wecom": [], "feishu": []}
@@ -154,6 +157,17 @@ class BotReceiver:
             return "feishu_too_many_request"
         return "feishu_ok"
 
+    @staticmethod
+    def _echoed(bot: str, payload: bytes, path: str, query: dict[str, str]) -> bytes:
+        """The recorded refusal with the token it was sent appended to its message, bare."""
+        sent = {"dingtalk": query.get("access_token", ""), "wecom": query.get("key", "")}.get(
+            bot, path.rsplit("/", 1)[-1]
+        )
+        data = json.loads(payload)
+        field = "errmsg" if "errmsg" in data else "msg"
+        data[field] = f"{data[field]} (token {sent})"
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
@@ -193,10 +207,15 @@ class BotReceiver:
                 if bot == "webhook":
                     self.send_response(status)
                     payload = b'{"ok": true}' if status < 300 else b'{"error": "unavailable"}'
+                    if receiver.echo and status >= 300:
+                        sent = self.headers.get("Authorization", "")
+                        payload = json.dumps({"error": f"unavailable for {sent}"}).encode()
                     content_type = "application/json"
                 else:
                     self.send_response(200)
                     payload = (BOTS / f"{answer}.json").read_bytes()
+                    if receiver.echo and not answer.endswith("_ok"):
+                        payload = receiver._echoed(bot, payload, parts.path, query)
                     content_type = CONTENT_TYPES[bot]
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))

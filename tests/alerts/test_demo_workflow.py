@@ -1,4 +1,4 @@
-"""The issue's finish line, end to end in real processes: a demo patrol's serious item reaches its county
+"""The whole path end to end in real processes: a demo patrol's serious item reaches its county
 units by email and duty staff through the DingTalk bot (a real SMTP server and bot on 127.0.0.1), it is
 claimed in time, an unclaimed item escalates to 市委宣传部 and 市政府办 on time by the same channels, and
 the quarterly 通报 shows both."""
@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,8 +22,7 @@ from pipeline.cli import app
 from tests.alerts.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from tests.alerts.receiver import BotReceiver
 from tests.alerts.test_workflow import Clock
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import yuqing as run_yuqing
 
 ADDRESSES = {
     "范县县委宣传部": "xcb@fanxian.example.gov.cn",
@@ -72,22 +69,15 @@ recipients:
 """
 
 
-def demo(env: dict[str, str]) -> None:
-    # A real process: the demo patrol starts its replay server and one `scrapy crawl` per source.
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def demo(env: dict[str, str], *options: str) -> str:
+    result = run_yuqing("demo", *options, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 def yuqing(*args: str, now: str) -> str:
-    result = CliRunner().invoke(app, list(args), env={"YUQING_NOW": now})
+    """A command on the demo's data, at `now`."""
+    result = CliRunner().invoke(app, [*args, "--demo"], env={"YUQING_NOW": now})
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -105,17 +95,15 @@ def only_weibo_search(office: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
-def test_demo_patrol_notifies_escalates_and_reports(
-    tmp_path: Path, smtp: SmtpServer, receiver: BotReceiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def office_with_channels(tmp_path: Path, smtp: SmtpServer, receiver: BotReceiver) -> dict[str, str]:
+    """An office whose alerts go by email and DingTalk to local servers; the environment to run it in."""
     office = tmp_path / "office"
     shutil.copytree(DEFAULT_DIR, office, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (office / "alerts.yaml").write_text(alerts_yaml(smtp), encoding="utf-8")
     only_weibo_search(office)
-    data = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
-    env |= {
-        "YUQING_DATA_DIR": str(data),
+    return env | {
+        "YUQING_DATA_DIR": str(tmp_path / "var"),
         "YUQING_CONFIG_DIR": str(office),
         "YUQING_SMTP_PASSWORD": SMTP_PASSWORD,
         "YUQING_DINGTALK_URL": receiver.dingtalk_url,
@@ -123,18 +111,38 @@ def test_demo_patrol_notifies_escalates_and_reports(
         "COLUMNS": "220",
     }
 
+
+def test_a_demo_tells_nobody_unless_asked_to_deliver(
+    tmp_path: Path, smtp: SmtpServer, receiver: BotReceiver
+) -> None:
+    """The demo's stories are invented: configured channels are shown on screen, never used."""
+    output = demo(office_with_channels(tmp_path, smtp, receiver))
+    assert "演示，未真实发送（实际将经 email 渠道「office-mail」）致 范县县委宣传部" in output
+    assert "演示，未真实发送（实际将经 dingtalk 渠道「duty-dingtalk」）致 市网信办值班室" in output
+    assert smtp.mailbox.messages == []
+    assert receiver.of("dingtalk") == []
+
+
+def test_demo_patrol_notifies_escalates_and_reports(
+    tmp_path: Path, smtp: SmtpServer, receiver: BotReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = office_with_channels(tmp_path, smtp, receiver)
+    data, office = Path(env["YUQING_DATA_DIR"]), Path(env["YUQING_CONFIG_DIR"])
+    # What follows runs on the demo's data too, sending for real as the demo was asked to.
+    monkeypatch.setenv("YUQING_DEMO_DELIVER", "1")
+
     # 09:00 — the demo patrol: the 范县 crash is a 重大突发事态 for 范县's units, by email and to the duty bot.
-    demo(env)
+    demo(env, "--deliver")
     assert any("【重大突发事态】" in s and "相撞" in s for s in mails_to(smtp, "范县县委宣传部"))
     assert any("【重大突发事态】" in s and "相撞" in s for s in mails_to(smtp, "范县交通运输局"))
     duty_bot = [r.body["markdown"]["title"] + r.body["markdown"]["text"] for r in receiver.of("dingtalk")]
     assert any("重大突发事态" in text and "相撞" in text for text in duty_bot)
 
-    # Duty staff and the units act from here on, on the demo's outbox.
-    for name, value in {**env, "YUQING_OUTBOX": str(data / "demo" / "alerts.sqlite3")}.items():
+    # Duty staff and the units act from here on, on the demo's data (`--demo`).
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_env.cache_clear()
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(data / "demo" / "alerts.sqlite3")
     workflow = Workflow(outbox, load_config(office), Clock("2026-11-23T09:00"))
     workflow.sync()
     cases = workflow.cases()
@@ -179,7 +187,7 @@ def test_demo_patrol_notifies_escalates_and_reports(
     assert "逾期记录" in report
 
     # On record: opened by the patrol, delivered, escalated by the sweep at 09:30.
-    outbox = Outbox(get_env().outbox_path)
+    outbox = Outbox(data / "demo" / "alerts.sqlite3")
     workflow = Workflow(outbox, load_config(office), Clock("2026-11-23T09:40"))
     history = [(h.action, h.to_state.value, f"{h.at:%H:%M}") for h in workflow.history(wages.id)]
     assert history == [

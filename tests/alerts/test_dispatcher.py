@@ -137,8 +137,8 @@ def test_a_refusing_bot_falls_back_to_email_and_doctor_reports_it_dead(
         check=False,
     )
     assert doctor.returncode == 1
-    [line] = [row for row in doctor.stdout.splitlines() if "channel duty-dingtalk" in row]
-    assert line.startswith("FAIL channel duty-dingtalk: dead since")
+    [line] = [row for row in doctor.stdout.splitlines() if "渠道 duty-dingtalk" in row]
+    assert line.startswith("故障 渠道 duty-dingtalk：dead since")
     assert "SECold" not in doctor.stdout
     assert "access_token" not in doctor.stdout
 

@@ -398,20 +398,22 @@ def test_a_source_with_proxy_env_goes_through_that_proxy_and_never_logs_its_pass
     )
 
 
-def test_a_list_page_that_is_gone_or_unreachable_is_a_health_problem(env):
+def test_a_list_page_that_is_gone_is_a_changed_layout_and_an_unanswered_fetch_is_left_to_the_middleware(env):
     spider = make_spider()
     first = Request(LIST, callback=spider.parse_list, cb_kwargs={"list_url": LIST, "page": 1})
     gone = HtmlResponse(url=LIST, status=404, body=b"", request=first)
     spider.fetch_failed(_failure(HttpError(gone), first))
+    # Counted, named and judged by spiders.health.SourceHealthMiddleware for every spider alike
+    # (tests/spiders/test_fetch_failures.py); the errback neither counts it again nor decides the health.
     spider.fetch_failed(_failure(DNSLookupError("www.puyang.gov.cn"), first))
     article = Request("https://www.puyang.gov.cn/zwdt/202611/t1.html", callback=spider.parse_article)
     spider.fetch_failed(
         _failure(HttpError(HtmlResponse(url=article.url, status=500, request=article)), article)
     )
-    assert problems(spider) == {"layout_changed": 1, "unreachable": 1, "http_500": 1}
+    assert problems(spider) == {"layout_changed": 1, "http_500": 1}
     with pytest.raises(CloseSpider) as closed:
         spider._finish(spider)
-    assert closed.value.reason == "unreachable"  # the more urgent of the two
+    assert closed.value.reason == "layout_changed"
 
 
 def _failure(error: Exception, request: Request) -> Failure:

@@ -24,7 +24,7 @@ from classifiers.types import Level
 from config.env import PROJECT_ROOT, get_env
 from config.loader import DEFAULT_DIR, load_config
 from config.models import AlertsFile
-from pipeline.health import HealthState, assess, health_alert, load_state, update_state
+from pipeline.health import REASONS, HealthState, assess, health_alert, load_state, update_state
 from pipeline.patrol import run_patrol
 from pipeline.replay import ReplayServer
 from spiders.health import judge_page, judge_redirect, judge_status
@@ -276,9 +276,9 @@ def test_doctor_shows_every_source_with_its_reason_since_when_and_how_often(craw
     assert doctor.returncode == 1  # unhealthy sources are problems
     lines = doctor.stdout.splitlines()
     for source, (reason, _detail) in CASES.items():
-        [line] = [line for line in lines if line.startswith(f"FAIL source {source}:")]
+        [line] = [line for line in lines if line.startswith(f"故障 来源 {source}：")]
         crawls = 2 if source == "qingfeng_403" else 1
-        assert f": {reason} since 2026-11-23 09:00 ({crawls} crawls in a row)" in line
+        assert f"：{REASONS[reason]}，自 2026-11-23 09:00 起连续 {crawls} 次巡查；" in line
 
 
 def test_a_refusal_is_not_fetched_again_and_a_login_page_not_at_all(crawled):

@@ -129,8 +129,8 @@ def test_doctor_launches_the_system_chromium(tmp_path):
         timeout=120,
         check=False,
     )
-    [line] = [line for line in doctor.stdout.splitlines() if " browser: " in line]
-    assert line.startswith("ok   browser: ")
+    [line] = [line for line in doctor.stdout.splitlines() if " 浏览器：" in line]
+    assert line.startswith("正常 浏览器：")
     assert "(Chromium " in line
     assert "renders JavaScript headless" in line
 

@@ -11,7 +11,17 @@ from typing import Any
 import pytest
 
 from classifiers.types import Level, Polarity, RuleHit, Severity, Territory
-from pipeline.items import Analysis, AuthorKind, Counts, EventScope, Post, Responsible, Source, to_dict
+from pipeline.items import (
+    Analysis,
+    AuthorKind,
+    Counts,
+    EventScope,
+    Post,
+    Responsible,
+    Source,
+    Truncation,
+    to_dict,
+)
 from pipeline.store.base import Store
 from pipeline.store.elasticsearch import ElasticsearchStore, load_template_body
 from pipeline.store.sqlite import SqliteStore
@@ -91,6 +101,9 @@ def full_post() -> Post:
             spam_reasons=[],
             event_id="evt-20261123-濮阳县-化工厂",
             event=EventScope(posts=3, counties=["濮阳县", "清丰县"], departments=["生态环境", "应急管理"]),
+            truncated=Truncation(
+                analysed=20_000, total=31_250, note="全文 31,250 字，只分析并保存了前 20,000 字"
+            ),
         ),
     )
 
