@@ -301,6 +301,11 @@ def test_the_same_failure_alerts_once_a_day(crawled):
 def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeypatch, capsys):
     config = tmp_path / "config"
     shutil.copytree(DEFAULT_DIR, config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (config / "sources.yaml").write_text(
+        "sources:\n  - name: county_board\n    spider: generic\n"
+        "    start_urls: [https://www.qingfeng.gov.cn/hdjl/index.html]\n    options: {items: li}\n",
+        encoding="utf-8",
+    )
     for name in [k for k in os.environ if k.startswith("YUQING_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))
@@ -311,12 +316,12 @@ def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeyp
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "no_such_settings")
     get_env.cache_clear()
     try:
-        report = run_patrol(load_config(config), get_env(), only=["sina_news"])
+        report = run_patrol(load_config(config), get_env())
     finally:
         get_env.cache_clear()
     [run] = report.runs
     assert (run.exit_code != 0, run.health) == (True, "failed")
-    state = load_state(tmp_path / "data" / "health", "sina_news")
+    state = load_state(tmp_path / "data" / "health", "county_board")
     assert (state.state, state.runs) == ("failed", 1)
     assert "ModuleNotFoundError: No module named 'no_such_settings'" in state.detail
-    assert "【信息源异常】sina_news：抓取异常结束" in capsys.readouterr().out
+    assert "【信息源异常】county_board：抓取异常结束" in capsys.readouterr().out
