@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from alerts.calendar import SHANGHAI
-from alerts.workflow import RESPONSE_KINDS, Case, Deadline, DeadlineKind, Workflow
+from alerts.workflow import RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow, short_id
 from classifiers.types import Level
 
-CSV_COLUMNS = (
+FIELDS = (
     "unit",
     "received",
     "claimed_in_time",
@@ -22,6 +22,7 @@ CSV_COLUMNS = (
     "extensions_requested",
     "extensions_approved",
 )
+# The bulletin's columns, in the table and as the CSV's header: the offices read both.
 BULLETIN_COLUMNS = ("单位", "收到", "按时认领", "按时回应", "逾期", "申请延期", "批准延期")
 QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 
@@ -37,7 +38,7 @@ class UnitRecord:
     extensions_approved: int = 0
 
     def row(self) -> tuple[str | int, ...]:
-        return tuple(getattr(self, name) for name in CSV_COLUMNS)
+        return tuple(getattr(self, name) for name in FIELDS)
 
 
 @dataclass(slots=True)
@@ -52,6 +53,26 @@ class LapseRecord:
     done_at: datetime | None
     done_by: str | None
 
+    @property
+    def short_id(self) -> str:
+        return short_id(self.case_id)
+
+
+@dataclass(slots=True)
+class FalseAlarm:
+    """A case a supervisor found a false alarm: on record, counted against no unit."""
+
+    case_id: str
+    title: str
+    units: list[str]
+    at: datetime
+    by: str
+    reason: str
+
+    @property
+    def short_id(self) -> str:
+        return short_id(self.case_id)
+
 
 @dataclass(slots=True)
 class Assessment:
@@ -60,6 +81,7 @@ class Assessment:
     end: datetime
     units: list[UnitRecord]
     lapses: list[LapseRecord] = field(default_factory=list)
+    false_alarms: list[FalseAlarm] = field(default_factory=list)
 
 
 _QUARTER = re.compile(r"(\d{4})\s*[Qq]([1-4])")
@@ -69,7 +91,7 @@ def quarter_bounds(text: str) -> tuple[datetime, datetime, str]:
     """ "2026Q4" → its first moment, the first moment after it (Asia/Shanghai), and its Chinese name."""
     match = _QUARTER.fullmatch(text.strip())
     if not match:
-        raise ValueError(f"{text!r} is not a quarter; write it like 2026Q4")
+        raise ValueError(f"--quarter {text}：不是季度，请写成 2026Q4 的样子")
     year, quarter = int(match[1]), int(match[2])
     start = datetime(year, 3 * quarter - 2, 1, tzinfo=SHANGHAI)
     end = datetime(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1, tzinfo=SHANGHAI)
@@ -78,7 +100,8 @@ def quarter_bounds(text: str) -> tuple[datetime, datetime, str]:
 
 def assess(workflow: Workflow, start: datetime, end: datetime, title: str) -> Assessment:
     """Every case opened in [start, end), counted for each unit it was put to. A case only a silence's
-    held-back alerts ever stood for was never put to anyone and is not counted."""
+    held-back alerts ever stood for was never put to anyone and is not counted; one a supervisor found a
+    false alarm (误报) is listed on its own and counted against no unit, its lapses included."""
     records: dict[str, UnitRecord] = {}
     untold = workflow.untold_cases()
 
@@ -86,8 +109,15 @@ def assess(workflow: Workflow, start: datetime, end: datetime, title: str) -> As
         return records.setdefault(name, UnitRecord(name))
 
     lapses: list[LapseRecord] = []
+    false_alarms: list[FalseAlarm] = []
     for case in workflow.cases(opened_from=start, opened_to=end):
         if case.id in untold:
+            continue
+        if case.state is State.FALSE_ALARM:
+            marked = next(h for h in reversed(workflow.history(case.id)) if h.action == "false_alarm")
+            reason = marked.note.removeprefix("误报：")
+            put_to = case.expected
+            false_alarms.append(FalseAlarm(case.id, case.title, put_to, marked.at, marked.actor, reason))
             continue
         deadlines = workflow.deadlines(case.id)
         claims = [d for d in deadlines if d.kind is DeadlineKind.CLAIM]
@@ -119,7 +149,9 @@ def assess(workflow: Workflow, start: datetime, end: datetime, title: str) -> As
             if extension.status == "approved":
                 unit(extension.unit).extensions_approved += 1
     ordered = sorted(records.values(), key=lambda r: (-r.received, r.unit))
-    return Assessment(title, start, end, ordered, sorted(lapses, key=lambda lapse: lapse.due_at))
+    return Assessment(
+        title, start, end, ordered, sorted(lapses, key=lambda lapse: lapse.due_at), false_alarms
+    )
 
 
 def _answered_in_time(deadlines: list[Deadline]) -> str | None:
@@ -134,7 +166,7 @@ def write_csv(assessment: Assessment, path: Path) -> None:
     # UTF-8 with a byte-order mark: the spreadsheet programs offices use then read the Chinese names right.
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(BULLETIN_COLUMNS)
         writer.writerows(record.row() for record in assessment.units)
 
 
@@ -184,7 +216,7 @@ def render_daily_log(day: date, log: dict[Level, list[LogEntry]], now: datetime)
             who = case.owner or "、".join(case.expected)
             where = f"（{'、'.join(case.counties)}）" if case.counties else ""
             lines.append(
-                f"{number}. {case.opened_at:%H:%M} {case.title}{where} 责任单位：{who}；状态：{case.state.label}；"
-                f"{deadline_summary(entry.deadlines, now)}；{case.url}"
+                f"{number}. 【{case.short_id}】{case.opened_at:%H:%M} {case.title}{where} 责任单位：{who}；"
+                f"状态：{case.state.label}；{deadline_summary(entry.deadlines, now)}；{case.url}"
             )
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ alerts through `Outbox.enqueue`, so they are delivered like any other alert, exa
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
+from alerts.accounts import ACCOUNT_TABLES, Account, Accounts, Refused, Role, known_units
 from alerts.calendar import SHANGHAI, Cadence
 from alerts.models import Alert
 from alerts.noise import is_event_alert
@@ -24,7 +27,6 @@ from alerts.outbox import Outbox
 from alerts.silences import judge as judge_silences
 from classifiers.types import Level
 from config import databases
-from config.errors import YuqingError
 from config.models import OfficeConfig
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,8 @@ SYSTEM = "系统"
 NOTICE_PREFIX = "工作流:"
 
 
-class WorkflowError(YuqingError):
-    """An action the workflow refuses: names the case and why."""
+class WorkflowError(Refused):
+    """An action the workflow refuses: names the case and the rule."""
 
 
 class State(StrEnum):
@@ -49,6 +51,7 @@ class State(StrEnum):
     ESCALATED = "escalated"
     EXTENSION_REQUESTED = "extension_requested"
     REOPENED = "reopened"
+    FALSE_ALARM = "false_alarm"
 
     @property
     def label(self) -> str:
@@ -66,10 +69,11 @@ STATE_LABELS = {
     State.ESCALATED: "逾期未认领",
     State.EXTENSION_REQUESTED: "延期待批",
     State.REOPENED: "重新打开",
+    State.FALSE_ALARM: "误报",
 }
 
 _S = State
-TRANSITIONS: dict[State, frozenset[State]] = {
+_MOVES: dict[State, frozenset[State]] = {
     _S.NEW: frozenset({_S.NOTIFIED, _S.CLAIMED, _S.ESCALATED, _S.REASSIGNED, _S.CLOSED}),
     _S.NOTIFIED: frozenset({_S.CLAIMED, _S.ESCALATED, _S.REASSIGNED, _S.CLOSED}),
     _S.ESCALATED: frozenset({_S.CLAIMED, _S.REASSIGNED, _S.CLOSED}),
@@ -84,12 +88,34 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     _S.REOPENED: frozenset(
         {_S.CLAIMED, _S.FIRST_RELEASE, _S.RESPONDED, _S.EXTENSION_REQUESTED, _S.REASSIGNED, _S.CLOSED}
     ),
+    # 误报 is an outcome of its own; only a higher level raised for the event later opens it again.
+    _S.FALSE_ALARM: frozenset({_S.REOPENED}),
+}
+# A supervisor may find any case a false alarm, whatever it has come to, closed ones included.
+TRANSITIONS = {
+    state: moves if state is _S.FALSE_ALARM else moves | {_S.FALSE_ALARM} for state, moves in _MOVES.items()
+}
+
+# What each action is called where people read it: refusals, the audit trail.
+ACTION_LABELS = {
+    "claim": "认领",
+    "respond": "记录回应",
+    "request_extension": "申请延期",
+    "approve_extension": "审批延期",
+    "deny_extension": "审批延期",
+    "reassign": "指定认领",
+    "close": "办结",
+    "false_alarm": "标记误报",
+    "reopen": "重新打开",
+    "escalate": "逾期升级",
+    "notify": "标记已送达",
 }
 
 DELIVERED = frozenset({"sent", "digested"})
 UNCLAIMED = frozenset({State.NEW, State.NOTIFIED, State.ESCALATED, State.REASSIGNED})
 WORKING = frozenset({State.CLAIMED, State.FIRST_RELEASE, State.REOPENED})
-ANSWERED = frozenset({State.RESPONDED, State.CLOSED})
+# Settled for now: answered, closed, or found a false alarm (the cases table shows them only when late).
+ANSWERED = frozenset({State.RESPONDED, State.CLOSED, State.FALSE_ALARM})
 
 
 class DeadlineKind(StrEnum):
@@ -103,8 +129,46 @@ class DeadlineKind(StrEnum):
         """The name in config (reminders) and on the command line."""
         return self.name.lower()
 
+    @classmethod
+    def parse(cls, text: str) -> DeadlineKind:
+        """A kind as typed: its English name (first_release) or its Chinese one (首次发布)."""
+        wanted = text.strip()
+        for kind in cls:
+            if wanted in (kind.value, kind.option):
+                return kind
+        raise ValueError(wanted)
+
 
 RESPONSE_KINDS = (DeadlineKind.FIRST_RELEASE, DeadlineKind.PRESS_CONFERENCE, DeadlineKind.RESPONSE)
+
+
+def short_id(case_id: str) -> str:
+    """Eight hex digits that stand for a case wherever an id is typed or shown: event ids run to forty
+    characters and would be cut off in a table. The same id always gives the same short id."""
+    return hashlib.sha1(case_id.encode("utf-8")).hexdigest()[:8]
+
+
+def check_url(url: str) -> str:
+    """Where a release was published: an http(s) address with a host, nothing a browser would run."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not host
+        or len(text) > 2048
+        or any(ch.isspace() or ord(ch) < 32 for ch in text)
+    ):
+        raise WorkflowError(
+            f"发布地址「{url}」不是网址：须以 http:// 或 https:// 开头并带网站地址，"
+            "如 https://www.qingfeng.gov.cn/xwfb/1.html"
+        )
+    return text
 
 
 @dataclass(slots=True)
@@ -129,6 +193,15 @@ class Case:
     updated_at: datetime
     watch_from: datetime | None
     baseline: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        return short_id(self.id)
+
+    @property
+    def ref(self) -> str:
+        """How messages name the case: 案件 3fa2b9c1."""
+        return f"案件 {self.short_id}"
 
     @property
     def expected(self) -> list[str]:
@@ -290,6 +363,8 @@ CREATE TABLE IF NOT EXISTS case_notices (
     at TEXT NOT NULL
 );
 """
+# Who acts on the cases, and what each did, beside them in the same file (alerts/accounts.py).
+SCHEMA += ACCOUNT_TABLES
 
 
 def _ts(moment: datetime) -> str:
@@ -393,19 +468,48 @@ class Workflow:
         return self._case_from_row(row) if row else None
 
     def find(self, key: str) -> Case:
-        """A case by its event id, by any of its alert keys, or by a fragment naming only one case."""
+        """A case by its short id (as the tables show it), its event id, any of its alert keys, or a
+        fragment of its event id naming only one case."""
+        key = key.strip()
+        if not key:
+            raise WorkflowError("未指明案件：请给出案件编号（见 yuqing cases）")
         case = self.get(key)
         if case:
             return case
         row = self.db.execute("SELECT case_id FROM case_alerts WHERE alert_key = ?", (key,)).fetchone()
         if row:
             return self.get(row["case_id"])
-        ids = [r["id"] for r in self.db.execute("SELECT id FROM cases WHERE instr(id, ?) > 0", (key,))]
-        if len(ids) == 1:
-            return self.get(ids[0])
-        if not ids:
-            raise WorkflowError(f"{key}: no such case (see `yuqing cases`)")
-        raise WorkflowError(f"{key}: names {len(ids)} cases ({', '.join(ids[:5])}); give more of the id")
+        ids = [r["id"] for r in self.db.execute("SELECT id FROM cases")]
+        short = [i for i in ids if short_id(i) == key.lower()]
+        matches = short or [i for i in ids if key in i]
+        if len(matches) == 1:
+            return self.get(matches[0])
+        if not matches:
+            raise WorkflowError(f"没有编号为 {key} 的案件（见 yuqing cases --all）")
+        named = "、".join(f"{short_id(i)}（{i}）" for i in matches[:5])
+        raise WorkflowError(f"{key} 对应 {len(matches)} 个案件：{named}；请给出完整编号")
+
+    @property
+    def accounts(self) -> Accounts:
+        """The accounts that act on these cases, on this connection and inside its transactions."""
+        return Accounts(
+            self.db,
+            self._tx,
+            self.now,
+            units=lambda: known_units(self.office.units, self.office.territory),
+            supervisors=lambda: [self.city.propaganda, self.city.gov_office],
+        )
+
+    def responsible(self, case: Case) -> list[str]:
+        """Every unit that answers for the case: the first, coordinating and claiming units of each of
+        its alerts (a rise in level may add some), the unit a supervisor assigned it to, and its owner."""
+        units = [*case.first, *case.claim]
+        for row in self.db.execute("SELECT alert_key FROM case_alerts WHERE case_id = ?", (case.id,)):
+            alert = self.outbox.alert(row["alert_key"])
+            if alert is not None:
+                units.extend([*alert.first, *alert.coordinate, *alert.claim])
+        units.extend(u for u in (case.assigned, case.owner) if u)
+        return list(dict.fromkeys(units))
 
     def cases(self, *, opened_from: datetime | None = None, opened_to: datetime | None = None) -> list[Case]:
         rows = self.db.execute(
@@ -509,7 +613,7 @@ class Workflow:
         """One transition: checked against TRANSITIONS, written with who, when and why."""
         if to is not case.state and to not in TRANSITIONS[case.state]:
             raise WorkflowError(
-                f"{case.id}: cannot {action} a case that is {case.state.label} ({case.state.value})"
+                f"{case.ref}（{case.state.label}）：{case.state.label}的案件不能{ACTION_LABELS.get(action, action)}"
             )
         sets = {"state": to.value, "updated_at": _ts(at), **fields}
         db.execute(
@@ -1004,18 +1108,43 @@ class Workflow:
         report.reminders += len(report.notices) - before
 
     # -- what people do -----------------------------------------------------------------------------
+    #
+    # Each action is taken by an account, checked in the transaction that writes it: the account (it
+    # exists, is enabled, has a role that may do this), the case (the state machine, the units that
+    # answer for it) and the office's files (units that exist, the longest extension). What is done goes
+    # into the case's history and the audit trail at once; what is refused goes into the audit trail.
 
-    def claim(self, key: str, *, unit: str, by: str) -> Case:
+    def _account(self, actor: str | None, action: str, *roles: Role) -> Account:
+        account = self.accounts.acting(actor)
+        if account.role not in roles:
+            allowed = "或".join(f"{r.label}账号" for r in roles)
+            raise WorkflowError(
+                f"{account.describe()}不能{ACTION_LABELS[action]}：{ACTION_LABELS[action]}须由{allowed}操作"
+            )
+        return account
+
+    def _supervisors(self) -> str:
+        return f"{self.city.propaganda}或{self.city.gov_office}"
+
+    def _audit(self, db: sqlite3.Connection, account: Account, action: str, case: Case, note: str) -> None:
+        self.accounts.record(db, account, action, case.id, detail=f"{case.ref}：{note}")
+
+    def claim(self, key: str, *, actor: str | None) -> Case:
+        """认领: a unit the case was put to takes it, as the unit of the account acting."""
         self.sync()
-        with self._tx() as db:
+        with self.accounts.on_record(actor, "claim", key), self._tx() as db:
+            account = self._account(actor, "claim", Role.UNIT, Role.SUPERVISOR)
             case = self.find(key)
+            unit = account.unit
             if case.state not in UNCLAIMED and not (case.state is State.REOPENED and case.owner is None):
                 owner = f"（{case.owner}）" if case.owner else ""
-                raise WorkflowError(f"{case.id}: already {case.state.label}{owner}; nothing to claim")
+                raise WorkflowError(
+                    f"{case.ref}已是{case.state.label}{owner}，不能再认领：一个案件只由一个单位认领"
+                )
             if unit not in case.expected:
                 raise WorkflowError(
-                    f"{case.id}: {unit} is not responsible for this case (may claim: {'、'.join(case.expected)}); "
-                    f"ask {self.city.propaganda} or {self.city.gov_office} to reassign it"
+                    f"{case.ref}：{account.describe()}不能认领：只有本案的认领单位可以认领"
+                    f"（{'、'.join(case.expected)}）；其他单位须由{self._supervisors()}指定认领"
                 )
             now = self.now()
             late = []
@@ -1029,28 +1158,43 @@ class Workflow:
                 )
             note = f"逾期认领（时限 {'、'.join(late)}）" if late else "按时认领"
             self._move(
-                db, case, State.CLAIMED, action="claim", actor=by, unit=unit, note=note, at=now, owner=unit
+                db,
+                case,
+                State.CLAIMED,
+                action="claim",
+                actor=account.name,
+                unit=unit,
+                note=note,
+                at=now,
+                owner=unit,
             )
+            self._audit(db, account, "claim", case, note)
         return self.get(case.id)
 
-    def respond(self, key: str, *, kind: DeadlineKind, by: str, url: str, unit: str | None = None) -> Case:
-        if kind is DeadlineKind.CLAIM:
-            raise WorkflowError("a claim is made with `claim`, not `respond`")
+    def respond(self, key: str, *, kind: DeadlineKind, actor: str | None, url: str) -> Case:
+        """回应: a unit answering for the case (or a supervisor) records a release and where it is."""
         self.sync()
-        with self._tx() as db:
+        with self.accounts.on_record(actor, "respond", key), self._tx() as db:
+            account = self._account(actor, "respond", Role.UNIT, Role.SUPERVISOR)
+            if kind is DeadlineKind.CLAIM:
+                raise WorkflowError("认领用 yuqing claim，不是回应的一种")
+            url = check_url(url)
             case = self.find(key)
+            unit = account.unit
+            if account.role is Role.UNIT and unit not in self.responsible(case):
+                raise WorkflowError(
+                    f"{case.ref}：{account.describe()}不是本案的责任单位，不能记录回应：只有本案的责任单位"
+                    f"（{'、'.join(self.responsible(case))}）或督办可以操作"
+                )
             if case.owner is None:
-                raise WorkflowError(f"{case.id}: not claimed yet; claim it before responding")
-            unit = unit or case.owner
+                raise WorkflowError(f"{case.ref}尚未认领：先认领，再记录回应")
             now = self.now()
             round_kinds = {
                 d.kind for d in self.deadlines(case.id) if d.round == case.round and d.status != "cancelled"
             }
             if kind not in round_kinds:
-                wanted = "、".join(k.option for k in RESPONSE_KINDS if k in round_kinds)
-                raise WorkflowError(
-                    f"{case.id}: a {case.level.value} case is answered by {wanted}, not {kind.option}"
-                )
+                wanted = "、".join(k.value for k in RESPONSE_KINDS if k in round_kinds)
+                raise WorkflowError(f"{case.ref}：{case.level.value}的回应方式是{wanted}，不是{kind.value}")
             # A press conference is also a release: it meets an outstanding first-release deadline.
             meets = [kind, DeadlineKind.FIRST_RELEASE] if kind is DeadlineKind.PRESS_CONFERENCE else [kind]
             met_notes = []
@@ -1064,80 +1208,95 @@ class Workflow:
             if case.state is State.EXTENSION_REQUESTED:
                 self._withdraw_extensions(db, case.id, now)
                 case.state = case.prev_state or State.CLAIMED
-            if remaining:
-                to = State.FIRST_RELEASE if case.state is not State.FIRST_RELEASE else case.state
-                self._move(db, case, to, action="respond", actor=by, unit=unit, note=note, at=now)
-            else:
-                self._move(
-                    db,
-                    case,
-                    State.RESPONDED,
-                    action="respond",
-                    actor=by,
-                    unit=unit,
-                    note=note,
-                    at=now,
-                    watch_from=_ts(now),
-                )
+            moved = {"watch_from": _ts(now)} if not remaining else {}
+            to = State.RESPONDED if not remaining else State.FIRST_RELEASE
+            if remaining and case.state is State.FIRST_RELEASE:
+                to = case.state
+            self._move(
+                db, case, to, action="respond", actor=account.name, unit=unit, note=note, at=now, **moved
+            )
+            self._audit(db, account, "respond", case, note)
         return self.get(case.id)
 
-    def request_extension(
-        self, key: str, *, until: datetime, reason: str, by: str, unit: str | None = None
-    ) -> Case:
+    def request_extension(self, key: str, *, until: datetime, reason: str, actor: str | None) -> Case:
+        """申请延期: the unit that claimed the case asks for more time; it applies once a supervisor
+        approves, and never beyond `max_extension_hours` (schedule.yaml) after the original deadline."""
         self.sync()
-        with self._tx() as db:
+        with self.accounts.on_record(actor, "request_extension", key), self._tx() as db:
+            account = self._account(actor, "request_extension", Role.UNIT, Role.SUPERVISOR)
             case = self.find(key)
+            if case.owner is None or account.unit != case.owner:
+                owner = case.owner or "（尚无单位认领）"
+                raise WorkflowError(
+                    f"{case.ref}：{account.describe()}不能申请延期：只有认领本案的单位可以申请，本案认领单位为{owner}"
+                )
             if case.state not in WORKING:
                 raise WorkflowError(
-                    f"{case.id}: an extension is asked for while working on a case, not when it is {case.state.label}"
-                )
-            unit = unit or case.owner
-            if unit != case.owner:
-                raise WorkflowError(f"{case.id}: only {case.owner}, which claimed it, may ask for more time")
-            open_ = self._outstanding(case.id, RESPONSE_KINDS, case.round)
-            if not open_:
-                raise WorkflowError(f"{case.id}: no response deadline is outstanding")
-            target = min(open_, key=lambda d: d.due_at)
-            if until <= target.due_at:
-                raise WorkflowError(
-                    f"{case.id}: {_local(until)} is not later than the {target.kind.value} deadline {_local(target.due_at)}"
+                    f"{case.ref}（{case.state.label}）不能申请延期：只有办理中的案件可以申请延期"
                 )
             if not reason.strip():
-                raise WorkflowError(f"{case.id}: an extension needs a reason (附件2 第八条: 书面申请)")
+                raise WorkflowError(f"{case.ref}：申请延期须写明理由")
+            open_ = self._outstanding(case.id, RESPONSE_KINDS, case.round)
+            if not open_:
+                raise WorkflowError(f"{case.ref}：没有尚未完成的回应时限，无需延期")
+            target = min(open_, key=lambda d: d.due_at)
             now = self.now()
+            if until <= target.due_at:
+                raise WorkflowError(
+                    f"{case.ref}：延期至 {_local(until)} 不晚于现在的{target.kind.value}时限 {_local(target.due_at)}"
+                )
+            if until <= now:
+                raise WorkflowError(f"{case.ref}：延期至 {_local(until)} 已经过去")
+            hours = self.office.schedule.max_extension_hours
+            latest = target.original_due_at + timedelta(hours=hours)
+            if until > latest:
+                raise WorkflowError(
+                    f"{case.ref}：延期至 {_local(until)} 超过上限：{target.kind.value}最多比原时限"
+                    f" {_local(target.original_due_at)} 延后 {hours} 小时，即不晚于 {_local(latest)}"
+                    "（schedule.yaml 的 max_extension_hours）"
+                )
             db.execute(
                 "INSERT INTO case_extensions (case_id, deadline_id, unit, requested_by, requested_at, until, reason) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (case.id, target.id, unit, by, _ts(now), _ts(until), reason),
+                (case.id, target.id, account.unit, account.name, _ts(now), _ts(until), reason),
             )
+            note = f"{target.kind.value}时限 {_local(target.due_at)} 申请延至 {_local(until)}：{reason}"
             self._move(
                 db,
                 case,
                 State.EXTENSION_REQUESTED,
                 action="request_extension",
-                actor=by,
-                unit=unit,
-                note=f"{target.kind.value}时限 {_local(target.due_at)} 申请延至 {_local(until)}：{reason}",
+                actor=account.name,
+                unit=account.unit,
+                note=note,
                 at=now,
                 prev_state=case.state.value,
             )
+            self._audit(db, account, "request_extension", case, note)
         return self.get(case.id)
 
-    def decide_extension(self, key: str, *, by: str, unit: str, approve: bool) -> Case:
-        """The supervisor (市委宣传部, 附件2 第八条) approves or refuses; the case returns to where it was."""
-        if unit != self.city.propaganda:
-            raise WorkflowError(f"an extension is approved by {self.city.propaganda}, not {unit}")
+    def decide_extension(self, key: str, *, actor: str | None, approve: bool) -> Case:
+        """A supervisor approves or refuses a pending extension, never one they or their own unit asked
+        for; the case returns to where it was."""
+        action = "approve_extension" if approve else "deny_extension"
         self.sync()
-        with self._tx() as db:
+        with self.accounts.on_record(actor, action, key), self._tx() as db:
+            account = self._account(actor, action, Role.SUPERVISOR)
             case = self.find(key)
             pending = [e for e in self.extensions(case.id) if e.status == "pending"]
             if case.state is not State.EXTENSION_REQUESTED or not pending:
-                raise WorkflowError(f"{case.id}: no extension is waiting for a decision")
+                raise WorkflowError(f"{case.ref}：没有待审批的延期申请")
             request = pending[-1]
+            if request.requested_by == account.name:
+                raise WorkflowError(f"{case.ref}：{account.describe()}不能审批自己提出的延期申请")
+            if request.unit == account.unit:
+                raise WorkflowError(
+                    f"{case.ref}：{account.describe()}不能审批本单位（{request.unit}）的延期申请，须由另一督办单位审批"
+                )
             now = self.now()
             db.execute(
                 "UPDATE case_extensions SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
-                ("approved" if approve else "denied", by, _ts(now), request.id),
+                ("approved" if approve else "denied", account.name, _ts(now), request.id),
             )
             if approve:
                 # A deadline that lapsed while waiting keeps its recorded lapse; it is open again until `until`.
@@ -1145,19 +1304,23 @@ class Workflow:
                     "UPDATE case_deadlines SET due_at = ?, status = 'open' WHERE id = ?",
                     (_ts(request.until), request.deadline_id),
                 )
-            note = f"{'批准' if approve else '不批准'}延期至 {_local(request.until)}（{request.unit}：{request.reason}）"
+            note = (
+                f"{'批准' if approve else '不批准'}延期至 {_local(request.until)}"
+                f"（{request.unit} {request.requested_by}：{request.reason}）"
+            )
             back = case.prev_state or State.CLAIMED
             self._move(
                 db,
                 case,
                 back,
-                action="approve_extension" if approve else "deny_extension",
-                actor=by,
-                unit=unit,
+                action=action,
+                actor=account.name,
+                unit=account.unit,
                 note=note,
                 at=now,
                 prev_state=None,
             )
+            self._audit(db, account, action, case, note)
         return self.get(case.id)
 
     def _withdraw_extensions(self, db: sqlite3.Connection, case_id: str, now: datetime) -> None:
@@ -1166,15 +1329,17 @@ class Workflow:
             (_ts(now), case_id),
         )
 
-    def reassign(self, key: str, *, to: str, by: str, unit: str, reason: str = "") -> Case:
-        """指定认领: 市委宣传部 or 市政府办 names the unit that must claim; it gets a fresh claim deadline."""
-        supervisors = [self.city.propaganda, self.city.gov_office]
-        if unit not in supervisors:
-            raise WorkflowError(f"a case is assigned by {'、'.join(supervisors)}, not {unit}")
+    def reassign(self, key: str, *, to: str, actor: str | None, reason: str = "") -> Case:
+        """指定认领: a supervisor (市委宣传部 or 市政府办) names the unit, one of units.yaml or
+        territory.yaml, that must claim; it gets a fresh claim deadline."""
         self.sync()
-        with self._tx() as db:
+        with self.accounts.on_record(actor, "reassign", key), self._tx() as db:
+            account = self._account(actor, "reassign", Role.SUPERVISOR)
+            to = self.accounts.check_unit(to.strip())
             case = self.find(key)
             now = self.now()
+            if case.state in (State.CLOSED, State.FALSE_ALARM):
+                raise WorkflowError(f"{case.ref}（{case.state.label}）不能再指定认领：已了结的案件不再指定")
             if case.state is State.EXTENSION_REQUESTED:
                 self._withdraw_extensions(db, case.id, now)
                 case.state = case.prev_state or State.CLAIMED
@@ -1194,36 +1359,118 @@ class Workflow:
                 case,
                 State.REASSIGNED,
                 action="reassign",
-                actor=by,
-                unit=unit,
+                actor=account.name,
+                unit=account.unit,
                 note=note,
                 at=now,
                 assigned=to,
                 owner=None,
                 prev_state=None,
             )
+            self._audit(db, account, "reassign", case, note)
         return self.get(case.id)
 
-    def close_case(self, key: str, *, by: str, unit: str | None = None, note: str = "") -> Case:
+    def _lapse_overdue(self, db: sqlite3.Connection, case: Case, now: datetime) -> list[str]:
+        """Record as lapses the deadlines of the case that are past and not met, before they are closed:
+        closing a case does not undo what was late. What was recorded, in words."""
+        lapsed = []
+        for deadline in self._open(case.id):
+            if deadline.due_at > now:
+                continue
+            db.execute(
+                "INSERT OR IGNORE INTO case_lapses (deadline_id, due_at, case_id, kind, lapsed_at, units) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    deadline.id,
+                    _ts(deadline.due_at),
+                    case.id,
+                    deadline.kind.value,
+                    _ts(now),
+                    json.dumps(deadline.units, ensure_ascii=False),
+                ),
+            )
+            db.execute("UPDATE case_deadlines SET status = 'lapsed' WHERE id = ?", (deadline.id,))
+            lapsed.append(
+                f"{deadline.kind.value}（时限 {_local(deadline.due_at)}，{'、'.join(deadline.units)}）"
+            )
+        return lapsed
+
+    def close_case(self, key: str, *, actor: str | None, note: str = "") -> Case:
+        """办结: the unit that claimed and answered the case closes it, or a supervisor does, giving a
+        reason when it was not answered. Deadlines already missed are recorded as lapses first."""
         self.sync()
-        with self._tx() as db:
+        with self.accounts.on_record(actor, "close", key), self._tx() as db:
+            account = self._account(actor, "close", Role.UNIT, Role.SUPERVISOR)
             case = self.find(key)
+            if case.state in (State.CLOSED, State.FALSE_ALARM):
+                raise WorkflowError(f"{case.ref}（{case.state.label}）已了结，不能再办结")
+            answered = case.state is State.RESPONDED
+            if account.role is Role.UNIT:
+                if case.owner is None or account.unit != case.owner:
+                    owner = case.owner or "尚无单位认领"
+                    raise WorkflowError(
+                        f"{case.ref}：{account.describe()}不能办结：只有认领本案的单位（{owner}）"
+                        f"回应后办结，或由督办办结"
+                    )
+                if not answered:
+                    raise WorkflowError(
+                        f"{case.ref}（{case.state.label}）尚未回应完毕：责任单位须先回应再办结，未回应的案件由督办决定办结"
+                    )
+            elif not answered and not note.strip():
+                raise WorkflowError(
+                    f"{case.ref}（{case.state.label}）尚未回应：督办办结未回应的案件须写明理由（--reason）"
+                )
             now = self.now()
             self._withdraw_extensions(db, case.id, now)
+            lapsed = self._lapse_overdue(db, case, now)
             for deadline in self._open(case.id):
                 db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+            text = (note.strip() or "办结") + (f"；逾期已记录在案：{'；'.join(lapsed)}" if lapsed else "")
             self._move(
                 db,
                 case,
                 State.CLOSED,
                 action="close",
-                actor=by,
-                unit=unit,
-                note=note or "办结",
+                actor=account.name,
+                unit=account.unit,
+                note=text,
                 at=now,
                 watch_from=_ts(now),
                 prev_state=None,
             )
+            self._audit(db, account, "close", case, text)
+        return self.get(case.id)
+
+    def mark_false_alarm(self, key: str, *, actor: str | None, reason: str) -> Case:
+        """误报: a supervisor finds the alert was wrong (not ours, not what it seemed). The case ends as
+        such, its deadlines stop, and the quarterly 通报 counts it against no unit. Only a higher level
+        raised for the event later opens it again."""
+        self.sync()
+        with self.accounts.on_record(actor, "false_alarm", key), self._tx() as db:
+            account = self._account(actor, "false_alarm", Role.SUPERVISOR)
+            case = self.find(key)
+            if case.state is State.FALSE_ALARM:
+                raise WorkflowError(f"{case.ref}已标记为误报")
+            if not reason.strip():
+                raise WorkflowError(f"{case.ref}：标记误报须写明理由")
+            now = self.now()
+            self._withdraw_extensions(db, case.id, now)
+            for deadline in self._open(case.id):
+                db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+            note = f"误报：{reason.strip()}"
+            self._move(
+                db,
+                case,
+                State.FALSE_ALARM,
+                action="false_alarm",
+                actor=account.name,
+                unit=account.unit,
+                note=note,
+                at=now,
+                watch_from=None,
+                prev_state=None,
+            )
+            self._audit(db, account, "false_alarm", case, note)
         return self.get(case.id)
 
     # -- follow-up ----------------------------------------------------------------------------------
@@ -1290,10 +1537,11 @@ class Workflow:
     def overdue(self, now: datetime | None = None) -> dict[str, list[Deadline]]:
         """Deadlines past due and not met, by case: what `yuqing cases --overdue` lists."""
         now = now or self.now()
-        untold = self.untold_cases()
+        # Nobody answers for an alert no unit was told, nor for one found a false alarm.
+        skip = self.untold_cases() | {c.id for c in self._cases_in(State.FALSE_ALARM)}
         out: dict[str, list[Deadline]] = {}
         for deadline in self.deadlines():
-            if deadline.case_id in untold:
+            if deadline.case_id in skip:
                 continue
             if deadline.status in ("open", "lapsed") and not deadline.met_at and deadline.due_at <= now:
                 out.setdefault(deadline.case_id, []).append(deadline)

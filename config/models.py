@@ -612,6 +612,8 @@ class ScheduleFile(Model):
     claim_min_minutes: int = Field(default=10, ge=0)
     reminders: Reminders = Field(default_factory=Reminders)
     follow_up: FollowUp = Field(default_factory=FollowUp)
+    # The latest an approved extension may move a response deadline, in hours after the original one.
+    max_extension_hours: int = Field(default=72, ge=1, le=720)
     sweep_minutes: int = Field(default=1, ge=1, le=60)
     daily_log: Clock = "23:50"
 

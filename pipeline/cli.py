@@ -581,6 +581,10 @@ def _workflow_commands() -> None:
 
 _workflow_commands()
 
+from pipeline.cli_users import user_app
+
+app.add_typer(user_app, name="user")
+
 
 def main() -> None:
     from pipeline.storage import storage_errors

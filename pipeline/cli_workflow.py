@@ -1,5 +1,8 @@
 """The responsibility-workflow commands of `yuqing`: route, claim, respond, extend, approve, reassign,
-close, cases, sweep, report, log and serve. Registered on the main app in pipeline/cli.py."""
+close, false-alarm, cases, sweep, report, log and serve. Registered on the main app in pipeline/cli.py.
+
+The commands that act on a case act as an account (`--as NAME` or `YUQING_ACCOUNT`); a refusal is one
+line saying which rule it breaks, with exit code 2, as for every other mistake of the person typing."""
 
 from __future__ import annotations
 
@@ -9,18 +12,20 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from alerts.accounts import Refused
 from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warning
 from alerts.outbox import Outbox
 from alerts.silences import HELD, Silence, longest
-from alerts.workflow import ANSWERED, Case, DeadlineKind, Workflow, WorkflowError
+from alerts.workflow import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow
 from config import databases
 from config.env import get_env
 from config.errors import ConfigError
@@ -33,8 +38,13 @@ out = Console()
 err = Console(stderr=True)
 
 
+# A refusal (an action the rules forbid) exits like any other mistake in what was typed.
+REFUSED = 2
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
+    err.print("[red]错误：[/red]", end="", markup=True, highlight=False)
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -42,6 +52,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 # need the city's units, the schedule's deadlines and alerts.yaml's silence limits (a held alert opens no
 # case); `route` runs the analysis (rules, places, departments, severity) and shows channels and deadlines.
 WORKFLOW = frozenset({"units", "schedule", "alerts"})
+# Acting on a case, or on accounts, names units: they are checked against units.yaml and territory.yaml.
+ACTING = WORKFLOW | {"territory"}
 
 ROUTE = ALL - {"sources"}
 
@@ -54,9 +66,9 @@ def _office(only: frozenset[str]) -> OfficeConfig:
 
 
 @contextmanager
-def _workflow(*, reading: bool = False) -> Iterator[Workflow]:
+def _workflow(only: frozenset[str] = WORKFLOW, *, reading: bool = False) -> Iterator[Workflow]:
     """`reading`: a command that only shows; where the outbox cannot be written it is read as it stands."""
-    office = _office(WORKFLOW)
+    office = _office(only)
     path = get_env().outbox_path
     read_only = reading and (not path.exists() or not databases.writable(path))
     if read_only and path.exists():
@@ -66,14 +78,15 @@ def _workflow(*, reading: bool = False) -> Iterator[Workflow]:
     workflow = Workflow(outbox, office, clock.now)
     try:
         yield workflow
-    except WorkflowError as exc:
-        raise _fail(str(exc)) from None
+    except Refused as exc:
+        raise _fail(str(exc), REFUSED) from None
     finally:
         workflow.close()
         outbox.close()
 
 
 def _local(moment: datetime | None) -> str:
+    """A time as people here read it: Beijing time."""
     return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if moment else "-"
 
 
@@ -81,41 +94,55 @@ def _parse_time(text: str, option: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("/", "-"))
     except ValueError:
-        raise _fail(f"{option} {text!r}: not a time; write it like 2026-11-26 18:00", 2) from None
+        raise _fail(
+            f"{option} {text}：不是时间，请写成 2026-11-26 18:00 的样子（北京时间）", REFUSED
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
+def _pending(workflow: Workflow, case: Case) -> list[Deadline]:
+    """The deadlines of the case's round still to meet, soonest first, whether running or missed."""
+    return sorted(
+        (
+            d
+            for d in workflow.deadlines(case.id)
+            if d.status in ("open", "lapsed") and d.met_at is None and d.round == case.round
+        ),
+        key=lambda d: d.due_at,
+    )
+
+
 def _outstanding(workflow: Workflow, case: Case) -> str:
-    """The next deadline still to meet, or what is overdue."""
-    now = workflow.now()
-    pending = [
-        d
-        for d in workflow.deadlines(case.id)
-        if d.status in ("open", "lapsed") and d.met_at is None and d.round == case.round
-    ]
+    """The next deadline still to meet (a new one a reassignment set before the one that lapsed), or
+    what is overdue."""
+    pending = _pending(workflow, case)
     if not pending:
         return "-"
-    first = min(pending, key=lambda d: d.due_at)
-    late = "（已逾期）" if first.due_at <= now else ""
+    first = next((d for d in pending if d.status == "open"), pending[0])
+    late = "（已逾期）" if first.due_at <= workflow.now() else ""
     return f"{first.kind.value} {_local(first.due_at)}{late}"
 
 
 def _said(case: Case, workflow: Workflow, what: str) -> None:
     owner = f"，{case.owner}" if case.owner else ""
-    out.print(
-        f"{what}：{case.id}（{case.state.label}{owner}）；下一时限：{_outstanding(workflow, case)}",
-        highlight=False,
-    )
+    if case.state is State.FALSE_ALARM:
+        after = "；不计入任何单位的考核"
+    elif case.state in ANSWERED:
+        missed = [d for d in _pending(workflow, case) if d.status == "lapsed"]
+        after = "；逾期记录在案：" + "、".join(f"{d.kind.value}（时限 {_local(d.due_at)}）" for d in missed)
+        after = after if missed else ""
+    else:
+        after = f"；下一时限：{_outstanding(workflow, case)}"
+    out.print(f"{what}：{case.ref}（{case.state.label}{owner}）{after}", highlight=False, soft_wrap=True)
 
 
 # -- yuqing route ----------------------------------------------------------------------------------------
 
 
 def route() -> None:
-    """Who would receive each item: JSON lines of posts in, one JSON line out each.
+    """谁会收到每条信息：标准输入逐行读入帖子（JSON），每行输出一行 JSON。
 
-    Each answer holds the responsible units, each recipient's roles and channels, the deliveries and
-    every deadline, so an office can check its rules."""
+    每行答复列出责任单位、各接收单位的角色和渠道、投递方式和各项时限，供核对规则。"""
     from pipeline.context import Context
     from pipeline.runner import OfflineRunner, run_json_lines
 
@@ -133,7 +160,7 @@ def route() -> None:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     if failures:
-        err.print(f"{failures} line(s) could not be routed")
+        err.print(f"{failures} 行未能判定（见各行 error）", highlight=False)
 
 
 def _silences() -> list[Silence]:
@@ -214,101 +241,151 @@ def _route_output(
 
 # -- acting on a case --------------------------------------------------------------------------------------
 
-
-class ResponseKind(StrEnum):
-    first_release = "first_release"
-    press_conference = "press_conference"
-    response = "response"
+KINDS_HELP = "、".join(f"{k.value}（{k.option}）" for k in RESPONSE_KINDS)
 
 
-Key = Annotated[str, typer.Argument(help="the case: its event id, an alert key, or a part of the id")]
-By = Annotated[str, typer.Option("--by", help="who acts (name, recorded)")]
+def _kind(text: str) -> DeadlineKind:
+    try:
+        kind = DeadlineKind.parse(text)
+    except ValueError:
+        kind = None
+    if kind is None or kind not in RESPONSE_KINDS:
+        raise typer.BadParameter(f"{text} 不是回应方式；可选：{KINDS_HELP}")
+    return kind
 
 
-def claim(
-    key: Key,
-    unit: Annotated[str, typer.Option("--unit", help="the unit claiming, as in units.yaml / territory.yaml")],
-    by: By,
-) -> None:
-    """认领: a responsible unit takes the case (on time or late, both recorded)."""
-    with _workflow() as workflow:
-        _said(workflow.claim(key, unit=unit, by=by), workflow, "已认领")
+Key = Annotated[
+    str, typer.Argument(help="案件编号（yuqing cases 所列的 8 位编号），或事件 id、预警 key", metavar="编号")
+]
+Actor = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        "--by",
+        envvar="YUQING_ACCOUNT",
+        show_envvar=True,
+        help="以哪个账号操作（账号见 yuqing user list）",
+    ),
+]
+
+
+def claim(key: Key, actor: Actor = None) -> None:
+    """认领：本案的认领单位以本单位账号认领（按时或逾期，都记录在案）。"""
+    with _workflow(ACTING) as workflow:
+        _said(workflow.claim(key, actor=actor), workflow, "已认领")
 
 
 def respond(
     key: Key,
-    kind: Annotated[ResponseKind, typer.Option("--kind", help="first_release, press_conference or response")],
-    by: By,
-    url: Annotated[str, typer.Option("--url", help="where the release or response was published")],
-    unit: Annotated[str | None, typer.Option("--unit", help="default: the unit that claimed")] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help=f"回应方式：{KINDS_HELP}", metavar="方式", show_default=False)
+    ],
+    url: Annotated[str, typer.Option("--url", help="发布地址（http:// 或 https:// 网址）")],
+    actor: Actor = None,
 ) -> None:
-    """回应: record a first release, a press conference or a response, with where it was published."""
-    with _workflow() as workflow:
-        case = workflow.respond(key, kind=DeadlineKind[kind.name.upper()], by=by, url=url, unit=unit)
-        _said(case, workflow, "已记录")
+    """回应：责任单位记录首次发布、新闻发布会或回应，以及发布地址。"""
+    chosen = _kind(kind)
+    with _workflow(ACTING) as workflow:
+        _said(workflow.respond(key, kind=chosen, actor=actor, url=url), workflow, "已记录")
 
 
 def extend(
     key: Key,
-    until: Annotated[str, typer.Option("--until", help="the new deadline, e.g. 2026-11-26 18:00")],
-    reason: Annotated[str, typer.Option("--reason", help="why more time is needed")],
-    by: By,
-    unit: Annotated[str | None, typer.Option("--unit", help="default: the unit that claimed")] = None,
+    until: Annotated[str, typer.Option("--until", help="申请延至的时间（北京时间），如 2026-11-26 18:00")],
+    reason: Annotated[str, typer.Option("--reason", help="为什么需要延期")],
+    actor: Actor = None,
 ) -> None:
-    """申请延期: ask for more time; it applies only once 市委宣传部 approves."""
-    with _workflow() as workflow:
-        case = workflow.request_extension(
-            key, until=_parse_time(until, "--until"), reason=reason, by=by, unit=unit
-        )
-        _said(case, workflow, "已申请延期，待审批")
+    """申请延期：认领单位申请推后回应时限；督办批准后才生效，最多推后 schedule.yaml 的 max_extension_hours。"""
+    moment = _parse_time(until, "--until")
+    with _workflow(ACTING) as workflow:
+        case = workflow.request_extension(key, until=moment, reason=reason, actor=actor)
+        _said(case, workflow, "已申请延期，待督办审批")
 
 
 def approve(
     key: Key,
-    by: By,
-    unit: Annotated[str | None, typer.Option("--unit", help="default: 市委宣传部 (units.yaml)")] = None,
-    deny: Annotated[bool, typer.Option("--deny", help="refuse the request instead")] = False,
+    actor: Actor = None,
+    deny: Annotated[bool, typer.Option("--deny", help="不批准")] = False,
 ) -> None:
-    """审批延期: the supervisor approves (or, with --deny, refuses) a pending extension."""
-    with _workflow() as workflow:
-        case = workflow.decide_extension(key, by=by, unit=unit or workflow.city.propaganda, approve=not deny)
+    """审批延期：督办批准（或用 --deny 不批准）待审批的延期申请；不能审批自己或本单位的申请。"""
+    with _workflow(ACTING) as workflow:
+        case = workflow.decide_extension(key, actor=actor, approve=not deny)
         _said(case, workflow, "不批准延期" if deny else "已批准延期")
 
 
 def reassign(
     key: Key,
-    to: Annotated[str, typer.Option("--to", help="the unit that must claim it")],
-    by: By,
-    unit: Annotated[str | None, typer.Option("--unit", help="default: 市委宣传部; or 市政府办")] = None,
-    reason: Annotated[str, typer.Option("--reason")] = "",
+    to: Annotated[str, typer.Option("--to", help="须认领的单位（units.yaml 或 territory.yaml 中的单位名）")],
+    actor: Actor = None,
+    reason: Annotated[str, typer.Option("--reason", help="指定的理由")] = "",
 ) -> None:
-    """指定认领: 市委宣传部 or 市政府办 names the unit that must claim the case."""
-    with _workflow() as workflow:
-        case = workflow.reassign(key, to=to, by=by, unit=unit or workflow.city.propaganda, reason=reason)
-        _said(case, workflow, f"已指定{to}认领")
+    """指定认领：督办（市委宣传部、市政府办）指定须认领本案的单位。"""
+    with _workflow(ACTING) as workflow:
+        case = workflow.reassign(key, to=to, actor=actor, reason=reason)
+        _said(case, workflow, f"已指定{case.assigned}认领")
 
 
 def close(
     key: Key,
-    by: By,
-    unit: Annotated[str | None, typer.Option("--unit")] = None,
-    note: Annotated[str, typer.Option("--note")] = "",
+    actor: Actor = None,
+    note: Annotated[
+        str, typer.Option("--note", "--reason", help="办结说明；督办办结未回应的案件须写明理由")
+    ] = "",
 ) -> None:
-    """办结: close the case (it stays watched for resurgence for follow_up.watch_days)."""
-    with _workflow() as workflow:
-        _said(workflow.close_case(key, by=by, unit=unit, note=note), workflow, "已办结")
+    """办结：认领单位回应后办结，或督办办结；已过的时限先记为逾期。办结后仍跟踪 follow_up.watch_days 天。"""
+    with _workflow(ACTING) as workflow:
+        _said(workflow.close_case(key, actor=actor, note=note), workflow, "已办结")
+
+
+def false_alarm(
+    key: Key,
+    reason: Annotated[str, typer.Option("--reason", help="为什么是误报")],
+    actor: Actor = None,
+) -> None:
+    """误报：督办认定预警有误，案件以误报了结，时限停止，季度通报不计入任何单位。"""
+    with _workflow(ACTING) as workflow:
+        _said(workflow.mark_false_alarm(key, actor=actor, reason=reason), workflow, "已标记误报")
 
 
 # -- what duty staff and supervisors read ------------------------------------------------------------------
 
 
+def _table(title: str) -> Table:
+    # No outer frame and no rules between columns: every cell of an 80-column terminal goes to the text.
+    return Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
+
+
+def _id_column(table: Table, header: str = "编号") -> None:
+    table.add_column(header, no_wrap=True, min_width=8)
+
+
+def _units_column(table: Table, header: str, names: list[str], others: int) -> None:
+    """One unit a line, never cut: the column is as wide as the longest name it shows, when the other
+    columns (`others` cells, padding included) leave the room; a longer name wraps onto a second line."""
+    widest = max((cell_len(name) for name in names), default=4)
+    if widest <= out.width - others:
+        table.add_column(header, no_wrap=True, min_width=widest)
+    else:
+        table.add_column(header, overflow="fold", min_width=max(8, out.width - others))
+
+
+def _deadline_lines(workflow: Workflow, case: Case, late: list[Deadline]) -> str:
+    """The case's deadlines still to meet, two lines each: the kind (and 逾期 once missed), then its
+    time in Beijing time (MM-DD HH:MM; the table's title gives the year)."""
+    now = workflow.now()
+    shown = {d.id: d for d in [*_pending(workflow, case), *late]}
+    lines = []
+    for deadline in sorted(shown.values(), key=lambda d: d.due_at):
+        missed = " 逾期" if deadline.due_at <= now else ""
+        lines.append(f"{deadline.kind.value}{missed}\n{deadline.due_at.astimezone(SHANGHAI):%m-%d %H:%M}")
+    return "\n".join(lines) or "-"
+
+
 def cases(
-    overdue: Annotated[
-        bool, typer.Option("--overdue", help="only cases with a deadline passed and not met")
-    ] = False,
-    show_all: Annotated[bool, typer.Option("--all", help="closed and answered cases too")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只列时限已过而未完成的案件")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="也列出已回应、已办结和误报的案件")] = False,
 ) -> None:
-    """The cases table: level, title, who must act, state, next deadline and what is overdue."""
+    """案件表：编号、级别、标题、责任单位、状态，以及尚未完成的时限（北京时间）和逾期。"""
     with _workflow(reading=True) as workflow:
         workflow.sync()
         late = workflow.overdue()
@@ -320,21 +397,23 @@ def cases(
             and (not overdue or c.id in late)
             and c.id not in untold
         ]
+        shown.sort(key=lambda c: (-c.level.rank, c.opened_at))
         title = "逾期案件" if overdue else "舆情案件"
-        table = Table(title=f"{title}（{len(shown)} 件，{_local(workflow.now())}）")
-        for column in ("事件", "级别", "标题", "责任单位", "状态", "下一时限", "逾期"):
-            table.add_column(column)
-        for case in sorted(shown, key=lambda c: (-c.level.rank, c.opened_at)):
-            who = case.owner or "、".join(case.expected)
-            lapsed = "、".join(f"{d.kind.value}({_local(d.due_at)[5:]})" for d in late.get(case.id, []))
+        table = _table(f"{title}（{len(shown)} 件，{_local(workflow.now())}）")
+        who = {c.id: [c.owner] if c.owner else c.expected for c in shown}
+        # Ids, levels, units and times are never cut: only the title wraps to make room at 80 columns.
+        _id_column(table)
+        table.add_column("级别／状态", no_wrap=True, min_width=12)
+        table.add_column("标题", overflow="fold", ratio=1, min_width=6)
+        _units_column(table, "责任单位", [u for units in who.values() for u in units], 8 + 12 + 6 + 11 + 8)
+        table.add_column("时限", no_wrap=True, min_width=11)
+        for case in shown:
             table.add_row(
-                case.id,
-                case.level.value,
-                case.title[:30],
-                who,
-                case.state.label,
-                _outstanding(workflow, case),
-                lapsed or "-",
+                case.short_id,
+                f"{case.level.value}\n{case.state.label}",
+                case.title,
+                "\n".join(who[case.id]),
+                _deadline_lines(workflow, case, late.get(case.id, [])),
             )
         out.print(table)
         if not overdue:
@@ -348,15 +427,20 @@ def _print_held(workflow: Workflow) -> None:
         return
     now, bound = workflow.now(), longest(workflow.office.alerts.silences)
     silences = {s.id: s for s in workflow.outbox.silences()}
-    table = Table(title=f"静默暂缓的预警（{len(held)} 条：未发送，不立案、不计时、不考核；静默结束后补发）")
-    for column in ("事件", "级别", "标题", "属地", "发现时间", "静默", "设置人及原因"):
-        table.add_column(column)
+    table = _table(f"静默暂缓的预警（{len(held)} 条：未发送，不立案、不计时、不考核；静默结束后补发）")
+    table.add_column("事件", overflow="fold", min_width=12)
+    table.add_column("级别", no_wrap=True, min_width=6)
+    table.add_column("标题", overflow="fold", ratio=1)
+    table.add_column("属地", overflow="fold")
+    table.add_column("发现时间", overflow="fold")
+    table.add_column("静默", overflow="fold")
+    table.add_column("设置人及原因", overflow="fold")
     for record in held:
         alert, silence = record.alert, silences.get(record.silence_id)
         table.add_row(
             alert.event_id,
             alert.level.value,
-            alert.title[:30],
+            alert.title,
             "、".join(alert.counties) or "-",
             _local(record.raised_at),
             (silence.label() if silence else f"静默 #{record.silence_id}")
@@ -367,13 +451,13 @@ def _print_held(workflow: Workflow) -> None:
 
 
 def sweep() -> None:
-    """Run the deadline sweep once now (what `serve` does every few minutes) and send its notices."""
+    """现在做一次时限检查（serve 每隔几分钟做一次）：提醒、记录逾期、逾期升级，并发出通知。"""
     from pipeline.serve import Service
 
     service = Service(_office(WORKFLOW), get_env())
     try:
         report = service.sweep()
-    except WorkflowError as exc:
+    except Refused as exc:
         raise _fail(str(exc)) from None
     out.print(
         f"时限检查：新案件 {report.opened} 件，已送达 {report.notified} 件，逾期升级 {report.escalated} 件，"
@@ -396,12 +480,12 @@ def _writable_file(path: Path, option: str) -> Path:
 
 
 def report(
-    quarter: Annotated[str, typer.Option("--quarter", help="e.g. 2026Q4")],
+    quarter: Annotated[str, typer.Option("--quarter", help="季度，如 2026Q4")],
     csv_path: Annotated[
-        Path | None, typer.Option("--csv", help="also write the per-unit figures as CSV")
+        Path | None, typer.Option("--csv", help="同时把各单位数字导出为 CSV 文件（表头为中文）")
     ] = None,
 ) -> None:
-    """The quarterly 通报: per unit, received, claimed in time, answered in time, overdue, extensions."""
+    """季度通报：各单位收到、按时认领、按时回应、逾期、申请和批准延期；逾期记录；误报（不计入考核）。"""
     from alerts.records import BULLETIN_COLUMNS, assess, quarter_bounds, write_csv
 
     try:
@@ -412,28 +496,49 @@ def report(
     with _workflow(reading=True) as workflow:
         workflow.sync()
         assessment = assess(workflow, start, end, name)
-    table = Table(title=f"{name}政务舆情认领回应情况通报")
-    for column in BULLETIN_COLUMNS:
-        table.add_column(column, justify="left" if column == "单位" else "right")
+    table = _table(f"{name}政务舆情认领回应情况通报")
+    _units_column(table, BULLETIN_COLUMNS[0], [r.unit for r in assessment.units], 6 * 4 + 12)
+    for column in BULLETIN_COLUMNS[1:]:
+        # Four-character headings on two lines, so the units' names keep the width.
+        table.add_column(column if len(column) <= 2 else f"{column[:2]}\n{column[2:]}", justify="right")
     for record in assessment.units:
         table.add_row(*(str(value) for value in record.row()))
     out.print(table)
     if assessment.lapses:
-        lapses = Table(title="逾期记录（记录在案、纳入考核）")
-        for column in ("事件", "标题", "事项", "时限", "应办单位", "后来办理"):
-            lapses.add_column(column)
+        lapses = _table("逾期记录（记录在案、纳入考核）")
+        _id_column(lapses)
+        lapses.add_column("标题", overflow="fold", ratio=1, min_width=6)
+        lapses.add_column("事项／时限", no_wrap=True, min_width=11)
+        _units_column(
+            lapses, "应办单位", [u for lapse in assessment.lapses for u in lapse.units], 8 + 6 + 11 + 11 + 10
+        )
+        lapses.add_column("后来办理", overflow="fold", min_width=11)
         for lapse in assessment.lapses:
             lapses.add_row(
-                lapse.case_id,
-                lapse.title[:24],
-                lapse.kind.value,
-                _local(lapse.due_at),
-                "、".join(lapse.units),
-                f"{_local(lapse.done_at)} {lapse.done_by}" if lapse.done_at else "未办",
+                lapse.short_id,
+                lapse.title,
+                f"{lapse.kind.value}\n{lapse.due_at.astimezone(SHANGHAI):%m-%d %H:%M}",
+                "\n".join(lapse.units),
+                f"{lapse.done_at.astimezone(SHANGHAI):%m-%d %H:%M}\n{lapse.done_by}"
+                if lapse.done_at
+                else "未办",
             )
         out.print(lapses)
     else:
         out.print("本季度无逾期。")
+    if assessment.false_alarms:
+        wrong = _table("误报（不计入考核）")
+        _id_column(wrong)
+        wrong.add_column("标题", overflow="fold", ratio=1, min_width=6)
+        _units_column(
+            wrong, "原责任单位", [u for f in assessment.false_alarms for u in f.units], 8 + 6 + 11 + 6 + 10
+        )
+        wrong.add_column("认定", overflow="fold", min_width=11)
+        wrong.add_column("理由", overflow="fold", min_width=6)
+        for item in assessment.false_alarms:
+            when = f"{item.at.astimezone(SHANGHAI):%m-%d %H:%M}\n{item.by}"
+            wrong.add_row(item.short_id, item.title, "\n".join(item.units), when, item.reason)
+        out.print(wrong)
     if target:
         try:
             write_csv(assessment, target)
@@ -444,27 +549,25 @@ def report(
 
 def log(
     day: Annotated[
-        str | None, typer.Option("--date", help="the day, e.g. 2026-11-23 (default: today)")
+        str | None, typer.Option("--date", help="哪一天，如 2026-11-23（默认今天，北京时间）")
     ] = None,
 ) -> None:
-    """The daily 舆情日志: the day's items by level, with where each stands."""
+    """舆情日志：当天的舆情按级别列出，以及各自办理到哪一步。"""
     from alerts.records import daily_log, render_daily_log
 
     try:
         when = date.fromisoformat(day) if day else clock.now().astimezone(SHANGHAI).date()
     except ValueError:
-        raise _fail(f"--date {day!r}: not a date; write it like 2026-11-23", 2) from None
+        raise _fail(f"--date {day}：不是日期，请写成 2026-11-23 的样子", 2) from None
     with _workflow(reading=True) as workflow:
         workflow.sync()
         sys.stdout.write(render_daily_log(when, daily_log(workflow, when), workflow.now()))
 
 
 def serve(
-    wait: Annotated[
-        bool, typer.Option("--wait", help="if another instance runs, stand by and take over when it stops")
-    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="已有一个实例在运行时，待命并在它停止后接替")] = False,
 ) -> None:
-    """Run the scheduler: patrols on the calendar's cadence, checkpoints, deadline sweep, 舆情日志."""
+    """运行调度：按日历巡查、三个时间节点、时限检查、每日舆情日志。"""
     from pipeline.serve import AlreadyServing
     from pipeline.serve import serve as run_service
 
@@ -480,7 +583,7 @@ def serve(
 def calendar_line() -> tuple[bool, str]:
     """For `yuqing doctor`: (fine, detail) about the official holiday data."""
     warning = calendar_warning(clock.now().astimezone(SHANGHAI).date())
-    return (warning is None, warning or f"official holidays and 调休 known to {calendar_data_ends()}")
+    return (warning is None, warning or f"法定节假日和调休数据覆盖到 {calendar_data_ends()}")
 
 
 COMMANDS = {
@@ -491,6 +594,7 @@ COMMANDS = {
     "approve": approve,
     "reassign": reassign,
     "close": close,
+    "false-alarm": false_alarm,
     "cases": cases,
     "sweep": sweep,
     "report": report,

@@ -22,6 +22,12 @@ NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 SMTP_USER, SMTP_PASSWORD = "yuqing@example.gov.cn", "s3cret-smtp-pass"
 
 
+@pytest.fixture(autouse=True)
+def _no_account_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whoever runs the tests may have YUQING_ACCOUNT set for their own desk; each test names its account.
+    monkeypatch.delenv("YUQING_ACCOUNT", raising=False)
+
+
 def make_alert(
     n: int = 1,
     level: Level = Level.SENSITIVE,

@@ -142,7 +142,7 @@ def test_doctor_shows_the_warning_on_the_office_clock(monkeypatch: pytest.Monkey
     from pipeline.cli_workflow import calendar_line
 
     monkeypatch.setenv("YUQING_NOW", "2026-06-01T09:00:00+08:00")
-    assert calendar_line() == (True, "official holidays and 调休 known to 2026-12-31")
+    assert calendar_line() == (True, "法定节假日和调休数据覆盖到 2026-12-31")
     monkeypatch.setenv("YUQING_NOW", "2026-12-20T09:00:00+08:00")
     ok, detail = calendar_line()
     assert not ok

@@ -151,11 +151,23 @@ def test_demo_patrol_notifies_escalates_and_reports(
     workflow.close()
     outbox.close()
 
-    # 09:20 — 范县 claims its case; 清丰 does not.
-    claimed = yuqing(
-        "claim", crash.id, "--unit", "范县县委宣传部", "--by", "李明", now="2026-11-23T09:20:00+08:00"
+    # 09:10 — the accounts the README creates: the first administrator, then a 范县 officer, in the demo.
+    yuqing("user", "add", "管理员", "--role", "admin", now="2026-11-23T09:10:00+08:00")
+    yuqing(
+        *["user", "add", "李明", "--role", "unit", "--unit", "范县县委宣传部", "--as", "管理员"],
+        now="2026-11-23T09:10:00+08:00",
     )
-    assert "已认领" in claimed
+
+    # 09:20 — 范县 claims its case by the short id `cases` shows; 清丰 does not.
+    assert crash.short_id in yuqing("cases", now="2026-11-23T09:20:00+08:00")
+    claimed = yuqing("claim", crash.short_id, "--as", "李明", now="2026-11-23T09:20:00+08:00")
+    assert f"已认领：案件 {crash.short_id}（已认领，范县县委宣传部）" in claimed
+    released = yuqing(
+        *["respond", crash.short_id, "--kind", "首次发布", "--url", "https://www.fanxian.gov.cn/xwfb/1.html"],
+        *["--as", "李明"],
+        now="2026-11-23T09:25:00+08:00",
+    )
+    assert f"已记录：案件 {crash.short_id}（已首次发布，范县县委宣传部）；下一时限：新闻发布会" in released
     before = len(smtp.mailbox.messages)
 
     # 09:29 — nothing is late yet.
@@ -183,7 +195,8 @@ def test_demo_patrol_notifies_escalates_and_reports(
     assert rows["范县县委宣传部"][1] == "1"  # claimed in time
     assert rows["清丰县委宣传部"][:2] == ["1", "0"]
     assert rows["清丰县委宣传部"][3] == "1"  # overdue
-    assert wages.id in report
+    assert rows["单位"] == ["收到", "按时认领", "按时回应", "逾期", "申请延期", "批准延期"]
+    assert wages.short_id in report
     assert "逾期记录" in report
 
     # On record: opened by the patrol, delivered, escalated by the sweep at 09:30.

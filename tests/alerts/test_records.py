@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from alerts.outbox import Outbox
 from alerts.records import assess, quarter_bounds
-from alerts.workflow import DeadlineKind, Workflow
+from alerts.workflow import DeadlineKind, Workflow, short_id
 from classifiers.types import Level
 from config.env import get_env
 from config.loader import load_config
 from pipeline.cli import app
-from tests.alerts.test_workflow import Clock, at, raise_alert
+from tests.alerts.test_workflow import Clock, at, person, raise_alert, supervisor
 
 
 @pytest.fixture
@@ -44,18 +44,18 @@ def quarter_of_cases(path: Path) -> None:
     raise_alert(outbox, clock(), n=3, county="清丰县", level=Level.SENSITIVE)
     wf.sweep()
     clock.set("2026-11-23T09:10")
-    wf.claim("sina:1", unit="清丰县政府办", by="王芳")
-    wf.claim("sina:3", unit="清丰县政府办", by="王芳")
+    wf.claim("sina:1", actor=person(wf, "王芳", "清丰县政府办"))
+    wf.claim("sina:3", actor=person(wf, "王芳", "清丰县政府办"))
     clock.set("2026-11-23T09:30")
     wf.sweep()  # 南乐 unclaimed: escalated, lapse on record
     clock.set("2026-11-23T09:40")
-    wf.reassign("sina:2", to="南乐县住房和城乡建设局", by="赵敏", unit="市委宣传部")
+    wf.reassign("sina:2", to="南乐县住房和城乡建设局", actor=supervisor(wf, "赵敏"))
     clock.set("2026-11-23T10:00")
-    wf.claim("sina:2", unit="南乐县住房和城乡建设局", by="孙丽")
+    wf.claim("sina:2", actor=person(wf, "孙丽", "南乐县住房和城乡建设局"))
     clock.set("2026-11-24T16:00")
-    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, by="王芳", url="https://www.qingfeng.gov.cn/hf/1")
-    wf.request_extension("sina:3", until=at("2026-11-27T18:00"), reason="需现场核查", by="王芳")
-    wf.decide_extension("sina:3", by="赵敏", unit="市委宣传部", approve=True)
+    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, actor="王芳", url="https://www.qingfeng.gov.cn/hf/1")
+    wf.request_extension("sina:3", until=at("2026-11-27T18:00"), reason="需现场核查", actor="王芳")
+    wf.decide_extension("sina:3", actor="赵敏", approve=True)
     wf.close()
     outbox.close()
 
@@ -83,7 +83,7 @@ def test_the_quarter_counts_each_unit_once_per_case(tmp_path: Path) -> None:
     assert (lapse.done_at, lapse.done_by) == (at("2026-11-23T10:00"), "南乐县住房和城乡建设局")
     wf.close()
     outbox.close()
-    with pytest.raises(ValueError, match="write it like 2026Q4"):
+    with pytest.raises(ValueError, match="不是季度，请写成 2026Q4 的样子"):
         quarter_bounds("2026-4")
 
 
@@ -98,23 +98,13 @@ def test_report_prints_the_bulletin_and_writes_the_csv(
     assert "2026年第四季度政务舆情认领回应情况通报" in result.output
     assert "逾期记录（记录在案、纳入考核）" in result.output
     lines = result.output.splitlines()
-    assert any(
-        "event:sina:2" in line
-        and "南乐县委宣传部" in line
-        and "2026-11-23 10:00 南乐县住房和城乡建设局" in line
-        for line in lines
-    )
+    # The lapse by its short id: due 09:30 from the units first named, done at 10:00 by the one assigned.
+    [row] = [n for n, line in enumerate(lines) if short_id("event:sina:2") in line]
+    assert all(word in lines[row] for word in ("认领", "南乐县委宣传部", "11-23 10:00"))
+    assert all(word in lines[row + 1] for word in ("11-23 09:30", "南乐县政府办", "南乐县住房和城乡建设局"))
     with target.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == [
-        "unit",
-        "received",
-        "claimed_in_time",
-        "answered_in_time",
-        "overdue",
-        "extensions_requested",
-        "extensions_approved",
-    ]
+    assert rows[0] == ["单位", "收到", "按时认领", "按时回应", "逾期", "申请延期", "批准延期"]
     assert ["清丰县政府办", "2", "2", "1", "0", "1", "1"] in rows
     assert ["南乐县委宣传部", "1", "0", "0", "1", "0", "0"] in rows
     assert target.read_bytes().startswith(b"\xef\xbb\xbf")  # spreadsheet programs read the Chinese right
@@ -128,24 +118,33 @@ def test_cases_overdue_lists_what_is_late_and_log_shows_the_day(outbox_path: Pat
     raise_alert(outbox, clock(), n=2, county="南乐县", level=Level.MAJOR_EMERGENCY)
     wf.sweep()
     clock.set("2026-11-23T09:05")
-    wf.claim("sina:2", unit="南乐县政府办", by="刘洋")
+    wf.claim("sina:2", actor=person(wf, "刘洋", "南乐县政府办"))
     wf.close()
     outbox.close()
     monkeypatch.setenv("YUQING_NOW", "2026-11-23T09:45:00+08:00")
     runner = CliRunner()
+    late, major = short_id("event:sina:1"), short_id("event:sina:2")
     overdue = runner.invoke(app, ["cases", "--overdue"])
     assert overdue.exit_code == 0, overdue.output
-    assert "event:sina:1" in overdue.output
-    assert "认领(11-23 09:30)" in overdue.output
-    assert "event:sina:2" not in overdue.output
-    every = runner.invoke(app, ["cases"])
-    assert "event:sina:2" in every.output
-    assert "首次发布 2026-11-23 10:00" in every.output
+    lines = overdue.output.splitlines()
+    [row] = [n for n, line in enumerate(lines) if late in line]
+    assert "社会热点问题" in lines[row]
+    assert "认领 逾期" in lines[row]
+    assert "新建" in lines[row + 1]
+    assert "11-23 09:30" in lines[row + 1]
+    assert major not in overdue.output
+    every = runner.invoke(app, ["cases"]).output.splitlines()
+    [row] = [n for n, line in enumerate(every) if major in line]
+    assert "重大突发事态" in every[row]
+    assert "首次发布" in every[row]
+    assert "已认领" in every[row + 1]
+    assert "11-23 10:00" in every[row + 1]
     log = runner.invoke(app, ["log", "--date", "2026-11-23"])
     assert log.exit_code == 0, log.output
     text = log.output
     assert "2026年11月23日 政务舆情日志（共 2 条）" in text
     assert text.index("【重大突发事态】1 条") < text.index("【社会热点问题】1 条")
+    assert f"1. 【{major}】09:00 南乐县一工地农民工讨薪（2）（南乐县）" in text
     assert "责任单位：南乐县政府办；状态：已认领；认领按时，首次发布 11-23 10:00前" in text
     assert "状态：逾期未认领；认领逾期" not in text  # no sweep has run since 09:30 …
     assert "状态：新建；认领逾期" in text  # … but the log already shows the claim as late
@@ -158,41 +157,41 @@ def test_actions_on_the_command_line_name_what_went_wrong(outbox_path: Path, mon
     outbox.close()
     monkeypatch.setenv("YUQING_NOW", "2026-11-23T09:05:00+08:00")
     runner = CliRunner()
-    claimed = runner.invoke(app, ["claim", "sina:1", "--unit", "清丰县委宣传部", "--by", "王芳"])
+    for account in (
+        ["管理员", "--role", "admin"],
+        ["王芳", "--role", "责任单位", "--unit", "清丰县委宣传部", "--as", "管理员"],
+        ["赵敏", "--role", "督办", "--unit", "市委宣传部", "--as", "管理员"],
+    ):
+        added = runner.invoke(app, ["user", "add", *account])
+        assert added.exit_code == 0, added.output
+    case = short_id("event:sina:1")
+    claimed = runner.invoke(app, ["claim", "sina:1", "--as", "王芳"])
     assert claimed.exit_code == 0, claimed.output
-    assert "已认领：event:sina:1（已认领，清丰县委宣传部）；下一时限：回应 2026-11-25 09:00" in claimed.output
+    assert f"已认领：案件 {case}（已认领，清丰县委宣传部）；下一时限：回应 2026-11-25 09:00" in claimed.output
     bad = runner.invoke(
         app,
-        ["extend", "sina:1", "--until", "下周五", "--reason", "核查", "--by", "王芳"],
+        ["extend", case, "--until", "下周五", "--reason", "核查", "--as", "王芳"],
         catch_exceptions=False,
     )
     assert bad.exit_code == 2
-    assert "--until '下周五': not a time; write it like 2026-11-26 18:00" in bad.output
-    wrong = runner.invoke(app, ["approve", "sina:1", "--by", "赵敏"])
-    assert wrong.exit_code == 1
-    assert "event:sina:1: no extension is waiting for a decision" in wrong.output
+    assert "错误：--until 下周五：不是时间，请写成 2026-11-26 18:00 的样子（北京时间）" in bad.output
+    wrong = runner.invoke(app, ["approve", case, "--as", "赵敏"])
+    assert wrong.exit_code == 2
+    assert f"错误：案件 {case}：没有待审批的延期申请" in wrong.output
+    # --by still names the account, as before accounts existed; YUQING_ACCOUNT does too.
     asked = runner.invoke(
-        app, ["extend", "sina:1", "--until", "2026-11-27 18:00", "--reason", "需现场核查", "--by", "王芳"]
+        app, ["extend", case, "--until", "2026-11-27 18:00", "--reason", "需现场核查", "--by", "王芳"]
     )
     assert asked.exit_code == 0, asked.output
     assert "延期待批" in asked.output
-    approved = runner.invoke(app, ["approve", "sina:1", "--by", "赵敏"])
+    approved = runner.invoke(app, ["approve", case], env={"YUQING_ACCOUNT": "赵敏"})
     assert approved.exit_code == 0, approved.output
     assert "下一时限：回应 2026-11-27 18:00" in approved.output
     answered = runner.invoke(
-        app,
-        [
-            "respond",
-            "sina:1",
-            "--kind",
-            "response",
-            "--by",
-            "王芳",
-            "--url",
-            "https://www.qingfeng.gov.cn/hf/9",
-        ],
+        app, ["respond", case, "--kind", "回应", "--as", "王芳", "--url", "https://www.qingfeng.gov.cn/hf/9"]
     )
     assert answered.exit_code == 0, answered.output
     assert "已回应" in answered.output
-    closed = runner.invoke(app, ["close", "sina:1", "--by", "王芳"])
-    assert "已办结" in closed.output
+    closed = runner.invoke(app, ["close", case, "--as", "王芳"])
+    assert closed.exit_code == 0, closed.output
+    assert f"已办结：案件 {case}（已办结，清丰县委宣传部）" in closed.output

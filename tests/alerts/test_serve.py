@@ -23,7 +23,7 @@ from config.loader import DEFAULT_DIR, load_config
 from pipeline.items import post_from_dict
 from pipeline.serve import Service, build_scheduler
 from pipeline.store import open_store
-from tests.alerts.test_workflow import Clock, raise_alert
+from tests.alerts.test_workflow import Clock, person, raise_alert
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,9 +133,11 @@ def test_follow_up_reads_the_store_and_reopens_on_growth(env: Env) -> None:
     crawled(300)
     service = Service(office, env, now=clock, patrol=Patrols())
     assert service.follow_up() == 0  # before the response: the baseline
-    workflow.claim("sina:1", unit="清丰县政府办", by="王芳")
+    workflow.claim("sina:1", actor=person(workflow, "王芳", "清丰县政府办"))
     clock.set("2026-11-24T10:00")
-    workflow.respond("sina:1", kind=DeadlineKind.RESPONSE, by="王芳", url="https://www.qingfeng.gov.cn/hf/1")
+    workflow.respond(
+        "sina:1", kind=DeadlineKind.RESPONSE, actor="王芳", url="https://www.qingfeng.gov.cn/hf/1"
+    )
     crawled(350)
     assert service.follow_up() == 0
     clock.set("2026-11-25T10:00")

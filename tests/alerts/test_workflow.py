@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.accounts import Role
 from alerts.models import Alert
 from alerts.outbox import Outbox
 from alerts.workflow import DeadlineKind, State, Workflow, WorkflowError
@@ -102,6 +103,23 @@ def raise_alert(
     return alert
 
 
+ADMIN = "管理员"
+
+
+def person(workflow: Workflow, name: str, unit: str | None = None, role: Role = Role.UNIT) -> str:
+    """The account `name` acting for `unit`, created by the office's administrator the first time; its
+    name, which is what an action is given."""
+    if workflow.accounts.get(ADMIN) is None:
+        workflow.accounts.add(ADMIN, Role.ADMIN, None, by=None)
+    if workflow.accounts.get(name) is None:
+        workflow.accounts.add(name, role, unit, by=ADMIN)
+    return name
+
+
+def supervisor(workflow: Workflow, name: str, unit: str = "市委宣传部") -> str:
+    return person(workflow, name, unit, Role.SUPERVISOR)
+
+
 def deadline(workflow: Workflow, case_id: str, kind: DeadlineKind):
     return [d for d in workflow.deadlines(case_id) if d.kind is kind and d.status != "cancelled"][-1]
 
@@ -149,11 +167,11 @@ def test_every_transition_is_recorded_with_who_and_when(desk: Desk, clock: Clock
     wf = desk.workflow
     wf.sweep()
     clock.set("2026-11-23T09:12")
-    wf.claim("sina:1", unit="清丰县委宣传部", by="王芳")
+    wf.claim("sina:1", actor=person(wf, "王芳", "清丰县委宣传部"))
     clock.set("2026-11-24T15:00")
-    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, by="王芳", url="https://www.qingfeng.gov.cn/hf/1")
+    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, actor="王芳", url="https://www.qingfeng.gov.cn/hf/1")
     clock.set("2026-11-25T10:00")
-    wf.close_case("sina:1", by="王芳", note="已协调支付")
+    wf.close_case("sina:1", actor="王芳", note="已协调支付")
     history = wf.history("event:sina:1")
     assert [(h.action, h.to_state, h.actor, h.at) for h in history] == [
         ("open", State.NEW, "系统", at("2026-11-23T09:00")),
@@ -171,17 +189,22 @@ def test_wrong_moves_are_refused_with_the_reason(desk: Desk, clock: Clock) -> No
     raise_alert(desk.outbox, clock())
     wf = desk.workflow
     wf.sweep()
-    with pytest.raises(WorkflowError, match="not claimed yet"):
-        wf.respond("sina:1", kind=DeadlineKind.RESPONSE, by="王芳", url="https://x")
-    with pytest.raises(WorkflowError, match=r"范县政府办 is not responsible.*ask 市委宣传部 or 市政府办"):
-        wf.claim("sina:1", unit="范县政府办", by="张三")
-    wf.claim("sina:1", unit="清丰县政府办", by="王芳")
-    with pytest.raises(WorkflowError, match="already 已认领（清丰县政府办）"):
-        wf.claim("sina:1", unit="清丰县委宣传部", by="李四")
-    with pytest.raises(WorkflowError, match="answered by response, not first_release"):
-        wf.respond("sina:1", kind=DeadlineKind.FIRST_RELEASE, by="王芳", url="https://x")
-    with pytest.raises(WorkflowError, match="no such case"):
-        wf.claim("event:nowhere", unit="清丰县政府办", by="王芳")
+    with pytest.raises(WorkflowError, match="尚未认领：先认领，再记录回应"):
+        wf.respond(
+            "sina:1", kind=DeadlineKind.RESPONSE, actor=person(wf, "王芳", "清丰县政府办"), url="https://x"
+        )
+    with pytest.raises(
+        WorkflowError,
+        match=r"张三（责任单位，范县政府办）不能认领：只有本案的认领单位可以认领.*须由市委宣传部或市政府办指定认领",
+    ):
+        wf.claim("sina:1", actor=person(wf, "张三", "范县政府办"))
+    wf.claim("sina:1", actor="王芳")
+    with pytest.raises(WorkflowError, match="已是已认领（清丰县政府办），不能再认领"):
+        wf.claim("sina:1", actor=person(wf, "李四", "清丰县委宣传部"))
+    with pytest.raises(WorkflowError, match="社会热点问题的回应方式是回应，不是首次发布"):
+        wf.respond("sina:1", kind=DeadlineKind.FIRST_RELEASE, actor="王芳", url="https://x")
+    with pytest.raises(WorkflowError, match="没有编号为 event:nowhere 的案件"):
+        wf.claim("event:nowhere", actor="王芳")
 
 
 # -- nights, weekends, holidays, 调休, and a year the calendar does not know ---------------------------------
@@ -308,18 +331,23 @@ def test_propaganda_assigns_an_escalated_case_and_the_new_unit_gets_its_own_dead
     wf.sweep()
     clock.set("2026-11-23T09:30")
     wf.sweep()
-    with pytest.raises(WorkflowError, match="assigned by 市委宣传部、市政府办, not 清丰县政府办"):
-        wf.reassign("sina:1", to="清丰县住房和城乡建设局", by="王芳", unit="清丰县政府办")
+    with pytest.raises(
+        WorkflowError, match="王芳（责任单位，清丰县政府办）不能指定认领：指定认领须由督办账号操作"
+    ):
+        wf.reassign("sina:1", to="清丰县住房和城乡建设局", actor=person(wf, "王芳", "清丰县政府办"))
     clock.set("2026-11-23T09:40")
     case = wf.reassign(
-        "sina:1", to="清丰县住房和城乡建设局", by="赵敏", unit="市委宣传部", reason="系工程款纠纷"
+        "sina:1",
+        to="清丰县住房和城乡建设局",
+        actor=supervisor(wf, "赵敏", "市委宣传部"),
+        reason="系工程款纠纷",
     )
     assert case.state is State.REASSIGNED
     assert deadline(wf, case.id, DeadlineKind.CLAIM).due_at == at("2026-11-23T10:30")
-    with pytest.raises(WorkflowError, match="may claim: 清丰县住房和城乡建设局"):
-        wf.claim("sina:1", unit="清丰县委宣传部", by="王芳")
+    with pytest.raises(WorkflowError, match="只有本案的认领单位可以认领（清丰县住房和城乡建设局）"):
+        wf.claim("sina:1", actor=person(wf, "李四", "清丰县委宣传部"))
     clock.set("2026-11-23T10:05")
-    case = wf.claim("sina:1", unit="清丰县住房和城乡建设局", by="孙丽")
+    case = wf.claim("sina:1", actor=person(wf, "孙丽", "清丰县住房和城乡建设局"))
     assert case.state is State.CLAIMED
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).units == ["清丰县住房和城乡建设局"]
 
@@ -334,12 +362,14 @@ def test_a_major_emergency_needs_a_first_release_in_an_hour_and_a_press_conferen
     wf = desk.workflow
     wf.sweep()
     clock.set("2026-11-23T09:10")
-    wf.claim("sina:1", unit="范县政府办", by="李明")
+    wf.claim("sina:1", actor=person(wf, "李明", "范县政府办"))
     clock.set("2026-11-23T09:40")
     assert wf.sweep().reminders == 1
     assert any("请于 2026-11-23 10:00 前首次发布" in n.summary for n in desk.notices())
     clock.set("2026-11-23T09:55")
-    case = wf.respond("sina:1", kind=DeadlineKind.FIRST_RELEASE, by="李明", url="https://weibo.com/fanxian/1")
+    case = wf.respond(
+        "sina:1", kind=DeadlineKind.FIRST_RELEASE, actor="李明", url="https://weibo.com/fanxian/1"
+    )
     assert case.state is State.FIRST_RELEASE
     clock.set("2026-11-24T09:01")
     report = wf.sweep()
@@ -349,7 +379,7 @@ def test_a_major_emergency_needs_a_first_release_in_an_hour_and_a_press_conferen
     assert any("新闻发布会逾期" in n.title for n in desk.notices())
     clock.set("2026-11-24T10:00")
     case = wf.respond(
-        "sina:1", kind=DeadlineKind.PRESS_CONFERENCE, by="李明", url="https://www.fanxian.gov.cn/xwfb"
+        "sina:1", kind=DeadlineKind.PRESS_CONFERENCE, actor="李明", url="https://www.fanxian.gov.cn/xwfb"
     )
     assert case.state is State.RESPONDED
     assert "新闻发布会逾期" in wf.history(case.id)[-1].note
@@ -359,20 +389,22 @@ def test_an_extension_counts_only_once_the_supervisor_approves(desk: Desk, clock
     raise_alert(desk.outbox, clock())
     wf = desk.workflow
     wf.sweep()
-    wf.claim("sina:1", unit="清丰县政府办", by="王芳")
+    wf.claim("sina:1", actor=person(wf, "王芳", "清丰县政府办"))
     clock.set("2026-11-24T10:00")
-    with pytest.raises(WorkflowError, match="needs a reason"):
-        wf.request_extension("sina:1", until=at("2026-11-27T18:00"), reason=" ", by="王芳")
+    with pytest.raises(WorkflowError, match="申请延期须写明理由"):
+        wf.request_extension("sina:1", until=at("2026-11-27T18:00"), reason=" ", actor="王芳")
     case = wf.request_extension(
-        "sina:1", until=at("2026-11-27T18:00"), reason="需调取工程合同核实", by="王芳"
+        "sina:1", until=at("2026-11-27T18:00"), reason="需调取工程合同核实", actor="王芳"
     )
     assert case.state is State.EXTENSION_REQUESTED
     # Pending, the original 48 hours still apply.
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-25T09:00")
-    with pytest.raises(WorkflowError, match="approved by 市委宣传部, not 清丰县政府办"):
-        wf.decide_extension("sina:1", by="王芳", unit="清丰县政府办", approve=True)
+    with pytest.raises(
+        WorkflowError, match="王芳（责任单位，清丰县政府办）不能审批延期：审批延期须由督办账号操作"
+    ):
+        wf.decide_extension("sina:1", actor="王芳", approve=True)
     clock.set("2026-11-24T11:00")
-    case = wf.decide_extension("sina:1", by="赵敏", unit="市委宣传部", approve=True)
+    case = wf.decide_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"), approve=True)
     assert case.state is State.CLAIMED
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-27T18:00")
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).original_due_at == at("2026-11-25T09:00")
@@ -381,7 +413,7 @@ def test_an_extension_counts_only_once_the_supervisor_approves(desk: Desk, clock
     clock.set("2026-11-27T16:00")
     assert wf.sweep().reminders == 1  # reminded before the new one
     clock.set("2026-11-27T17:00")
-    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, by="王芳", url="https://www.qingfeng.gov.cn/hf/2")
+    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, actor="王芳", url="https://www.qingfeng.gov.cn/hf/2")
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).in_time
     [extension] = wf.extensions(case.id)
     assert (extension.status, extension.decided_by, extension.unit) == ("approved", "赵敏", "清丰县政府办")
@@ -391,9 +423,9 @@ def test_a_refused_extension_leaves_the_deadline_where_it_was(desk: Desk, clock:
     raise_alert(desk.outbox, clock())
     wf = desk.workflow
     wf.sweep()
-    wf.claim("sina:1", unit="清丰县政府办", by="王芳")
-    wf.request_extension("sina:1", until=at("2026-11-27T18:00"), reason="需调取工程合同核实", by="王芳")
-    case = wf.decide_extension("sina:1", by="赵敏", unit="市委宣传部", approve=False)
+    wf.claim("sina:1", actor=person(wf, "王芳", "清丰县政府办"))
+    wf.request_extension("sina:1", until=at("2026-11-27T18:00"), reason="需调取工程合同核实", actor="王芳")
+    case = wf.decide_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"), approve=False)
     assert case.state is State.CLAIMED
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-25T09:00")
     clock.set("2026-11-25T09:00:01")
@@ -408,9 +440,9 @@ def answered(desk: Desk, clock: Clock) -> Workflow:
     wf = desk.workflow
     wf.sweep()
     wf.observe("event:sina:1", {"reposts": 300, "comments": 500, "likes": 200, "reads": 90000})
-    wf.claim("sina:1", unit="清丰县政府办", by="王芳")
+    wf.claim("sina:1", actor=person(wf, "王芳", "清丰县政府办"))
     clock.set("2026-11-24T09:00")
-    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, by="王芳", url="https://www.qingfeng.gov.cn/hf/3")
+    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, actor="王芳", url="https://www.qingfeng.gov.cn/hf/3")
     return wf
 
 
@@ -434,7 +466,7 @@ def test_growth_after_the_response_reopens_the_case_with_new_deadlines(desk: Des
     assert reason in notice.summary
     # The second response closes the second round.
     clock.set("2026-11-27T09:00")
-    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, by="王芳", url="https://www.qingfeng.gov.cn/hf/4")
+    wf.respond("sina:1", kind=DeadlineKind.RESPONSE, actor="王芳", url="https://www.qingfeng.gov.cn/hf/4")
     assert wf.find("sina:1").state is State.RESPONDED
 
 
@@ -468,7 +500,7 @@ def test_a_higher_level_before_the_response_tightens_the_deadlines(desk: Desk, c
     raise_alert(desk.outbox, clock())
     wf = desk.workflow
     wf.sweep()
-    wf.claim("sina:1", unit="清丰县政府办", by="王芳")
+    wf.claim("sina:1", actor=person(wf, "王芳", "清丰县政府办"))
     clock.set("2026-11-23T11:00")
     raise_alert(desk.outbox, clock(), level=Level.MAJOR_EMERGENCY)
     wf.sweep()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from alerts.workflow import short_id
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -89,6 +91,14 @@ def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Complete
     )
 
 
+# The accounts the desk acts as: an administrator, a clerk of 清丰县政府办 and a supervisor.
+ACCOUNTS = [
+    ["user", "add", "管理员", "--role", "admin"],
+    ["user", "add", "王芳", "--role", "unit", "--unit", "清丰县政府办", "--as", "管理员"],
+    ["user", "add", "李明", "--role", "supervisor", "--unit", "市委宣传部", "--as", "管理员"],
+]
+
+
 def desk_env(tmp_path: Path, config: Path, cases: int = 1) -> dict[str, str]:
     """The environment of a duty desk whose outbox holds `cases` alerts about 清丰县 raised at 09:00."""
     from alerts.outbox import Outbox
@@ -115,10 +125,12 @@ def test_a_typo_stops_only_the_commands_that_read_that_file(tmp_path: Path, brok
 
     cases = cli(env, "cases")
     assert cases.returncode == 0, cases.stderr
-    assert "event:sina:1" in cases.stdout
-    claim = cli(env, "claim", "event:sina:1", "--unit", "清丰县政府办", "--by", "王芳")
+    assert short_id("event:sina:1") in cases.stdout
+    for account in ACCOUNTS:
+        assert cli(env, *account).returncode == 0
+    claim = cli(env, "claim", "event:sina:1", "--as", "王芳")
     assert claim.returncode == 0, claim.stderr
-    assert "已认领：event:sina:1" in claim.stdout
+    assert f"已认领：案件 {short_id('event:sina:1')}" in claim.stdout
     sweep = cli(env, "sweep")
     assert sweep.returncode == 0, sweep.stderr
     assert "时限检查：" in sweep.stdout
@@ -135,13 +147,15 @@ def test_every_workflow_command_works_while_rules_severity_and_sources_are_broke
     env = desk_env(tmp_path, config, cases=2)
     case = "event:sina:1"
     steps = [
-        (["cases"], case),
-        (["claim", case, "--unit", "清丰县政府办", "--by", "王芳"], "已认领"),
+        (["cases"], short_id(case)),
+        *((account, "已添加账号") for account in ACCOUNTS),
+        (["user", "list"], "王芳"),
+        (["claim", case, "--as", "王芳"], "已认领"),
         (
-            ["extend", case, "--until", "2026-11-26 18:00", "--reason", "需现场核实", "--by", "王芳"],
+            ["extend", case, "--until", "2026-11-26 18:00", "--reason", "需现场核实", "--as", "王芳"],
             "已申请延期",
         ),
-        (["approve", case, "--by", "李明"], "已批准延期"),
+        (["approve", case, "--as", "李明"], "已批准延期"),
         (
             [
                 "respond",
@@ -150,13 +164,13 @@ def test_every_workflow_command_works_while_rules_severity_and_sources_are_broke
                 "response",
                 "--url",
                 "https://www.qingfeng.gov.cn/hf/1",
-                "--by",
+                "--as",
                 "王芳",
             ],
             "已记录",
         ),
-        (["close", case, "--by", "王芳"], "已办结"),
-        (["reassign", "event:sina:2", "--to", "清丰县政府办", "--by", "李明"], "已指定清丰县政府办认领"),
+        (["close", case, "--as", "王芳"], "已办结"),
+        (["reassign", "event:sina:2", "--to", "清丰县政府办", "--as", "李明"], "已指定清丰县政府办认领"),
         (["sweep"], "时限检查："),
         (["report", "--quarter", "2026Q4"], "清丰县政府办"),
         (["log", "--date", "2026-11-23"], "政务舆情日志"),

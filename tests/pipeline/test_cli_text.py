@@ -37,7 +37,7 @@ def test_help_is_framed_in_chinese() -> None:
 @pytest.mark.parametrize(
     ("args", "chinese"),
     [
-        (["claim", "abc"], "缺少选项 '--unit'。"),
+        (["respond", "abc"], "缺少选项 '--kind'。"),
         (["nosuch"], "没有命令 'nosuch'。"),
         (["search", "化工厂", "--limit", "many"], "'--limit' 的值无效：应为整数"),
         (["patrol", "--nope"], "没有选项 --nope。"),

@@ -1,0 +1,420 @@
+"""Who acts: the office's accounts (a name, a role and, for units and supervisors, the unit they act for)
+and the audit trail of what each did or was refused.
+
+Both live in the outbox's SQLite file beside the cases they act on, so an action and its audit row are
+written in one transaction. Passwords, sessions and lockouts belong to the web console; their columns are
+here already so the console adds logic, not a migration.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from alerts.calendar import SHANGHAI
+from config.errors import YuqingError
+from config.models import TerritoryFile, UnitsFile
+
+ACCOUNT_TABLES = """
+CREATE TABLE IF NOT EXISTS accounts (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    unit TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    disabled_at TEXT,
+    disabled_by TEXT,
+    password_hash TEXT,
+    password_changed_at TEXT,
+    password_history TEXT NOT NULL DEFAULT '[]',
+    must_change_password INTEGER NOT NULL DEFAULT 1,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    account TEXT NOT NULL,
+    role TEXT,
+    unit TEXT,
+    origin TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, '审计记录只能追加，不能修改'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, '审计记录只能追加，不能删除'); END;
+"""
+
+# Who acts from a shell without an account of their own: only to create the first administrator.
+BOOTSTRAP = "本机初始化"
+SHELL = "shell"
+
+# What a shell user types to create the account they lack (said in every "no account" refusal).
+HOW_TO_ADD = "yuqing user add 姓名 --role unit --unit 单位名"
+
+
+class Refused(YuqingError):
+    """An action the rules forbid; the message names the rule, in the words the person reads."""
+
+
+class AccountError(Refused):
+    """An account that cannot be created, found or used as asked."""
+
+
+class Role(StrEnum):
+    DUTY = "duty"
+    ANALYST = "analyst"
+    UNIT = "unit"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        """A role as typed: its English name or its Chinese one (督办, 责任单位 …)."""
+        wanted = text.strip()
+        for role in cls:
+            if wanted.lower() == role.value or wanted == role.label:
+                return role
+        choices = "、".join(f"{r.value}（{r.label}）" for r in cls)
+        raise AccountError(f"角色「{text}」不存在；可选：{choices}")
+
+
+ROLE_LABELS = {
+    Role.DUTY: "值班员",
+    Role.ANALYST: "分析员",
+    Role.UNIT: "责任单位",
+    Role.SUPERVISOR: "督办",
+    Role.ADMIN: "管理员",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str
+    role: Role
+    unit: str | None
+    created_at: datetime
+    created_by: str
+    disabled_at: datetime | None = None
+    disabled_by: str | None = None
+    has_password: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
+
+    def describe(self) -> str:
+        """王芳（责任单位，清丰县政府办）: how messages and the audit name an account."""
+        return f"{self.name}（{self.role.label}{f'，{self.unit}' if self.unit else ''}）"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    account: str
+    role: Role | None
+    unit: str | None
+    origin: str
+    action: str
+    target: str
+    outcome: str  # done, refused
+    detail: str
+    hash: str
+
+
+# A name is what people type after --as and what the history shows: one word, no blanks or control
+# characters, not mistakable for an option.
+_NAME = re.compile(r"[^\s\x00-\x1f\x7f-\x9f,;，；]{1,32}")
+
+
+def check_name(name: str) -> str:
+    if not name or not name.strip():
+        raise AccountError("账号名不能为空")
+    if not _NAME.fullmatch(name) or name.startswith("-"):
+        raise AccountError(
+            f"账号名「{name}」不可用：须为 1 到 32 个字符，不含空格、标点分隔符或控制字符，且不以 - 开头"
+        )
+    return name
+
+
+def known_units(units: UnitsFile, territory: TerritoryFile) -> dict[str, str]:
+    """Every unit routing can name, by name, with the file that defines it: the city's units by role,
+    each county's government office and propaganda department, each line of work's city department, its
+    county counterparts and, for a vertically managed one, its upper-level office (alerts/routing.py)."""
+    city = units.city_units
+    found: dict[str, str] = {}
+    for name in (city.propaganda, city.gov_office, city.cyberspace, city.principal, city.party_committee):
+        found.setdefault(name, "units.yaml")
+    for name in city.duty:
+        found.setdefault(name, "units.yaml")
+    for county in territory.counties:
+        found.setdefault(county.gov_office, "territory.yaml")
+        found.setdefault(county.propaganda, "territory.yaml")
+    for department in units.departments:
+        found.setdefault(department.city_unit, "units.yaml")
+        if department.vertical:
+            found.setdefault(f"{department.city_unit}办公室", "units.yaml")
+        for county in territory.counties:
+            found.setdefault(department.county_unit.format(county=county.name), "units.yaml")
+    return found
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text).astimezone(SHANGHAI) if text else None
+
+
+class Accounts:
+    """The accounts and the audit trail of one outbox file, on the connection of its owner (the
+    workflow), inside that owner's transactions."""
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        tx: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        now: Callable[[], datetime],
+        units: Callable[[], dict[str, str]],
+        supervisors: Callable[[], list[str]],
+    ) -> None:
+        self.db = db
+        self._tx = tx
+        self.now = now
+        self._units = units
+        self._supervisors = supervisors
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def _from_row(self, row: sqlite3.Row) -> Account:
+        return Account(
+            name=row["name"],
+            role=Role(row["role"]),
+            unit=row["unit"],
+            created_at=_dt(row["created_at"]),
+            created_by=row["created_by"],
+            disabled_at=_dt(row["disabled_at"]),
+            disabled_by=row["disabled_by"],
+            has_password=bool(row["password_hash"]),
+        )
+
+    def get(self, name: str) -> Account | None:
+        row = self.db.execute("SELECT * FROM accounts WHERE name = ?", (name,)).fetchone()
+        return self._from_row(row) if row else None
+
+    def all(self) -> list[Account]:
+        rows = self.db.execute("SELECT * FROM accounts ORDER BY created_at, name")
+        return [self._from_row(r) for r in rows]
+
+    def acting(self, name: str | None) -> Account:
+        """The account someone acts as: it must exist and be enabled."""
+        if name is None or not name.strip():
+            raise AccountError(
+                "未指明操作账号：请用 --as 账号名，或设置环境变量 YUQING_ACCOUNT；"
+                f"还没有账号的，请管理员先创建：{HOW_TO_ADD}"
+            )
+        account = self.get(name)
+        if account is None:
+            raise AccountError(
+                f"没有名为「{name}」的账号（见 yuqing user list）；请管理员先创建：{HOW_TO_ADD}"
+            )
+        if not account.enabled:
+            raise AccountError(
+                f"账号{account.describe()}已于 {account.disabled_at:%Y-%m-%d %H:%M} 停用，不能再操作"
+            )
+        return account
+
+    def check_unit(self, unit: str) -> str:
+        """A unit someone names must be one of units.yaml or territory.yaml."""
+        units = self._units()
+        if unit in units:
+            return unit
+        near = difflib.get_close_matches(unit, list(units), n=3, cutoff=0.5)
+        hint = f"；是否指：{'、'.join(near)}" if near else ""
+        raise AccountError(f"单位「{unit}」不存在：units.yaml 和 territory.yaml 里都没有这个单位{hint}")
+
+    def audit_trail(self, *, account: str | None = None, target: str | None = None) -> list[AuditEntry]:
+        sql, args = "SELECT * FROM audit WHERE 1=1", []
+        if account is not None:
+            sql += " AND account = ?"
+            args.append(account)
+        if target is not None:
+            sql += " AND target = ?"
+            args.append(target)
+        return [
+            AuditEntry(
+                id=r["id"],
+                at=_dt(r["at"]),
+                account=r["account"],
+                role=Role(r["role"]) if r["role"] else None,
+                unit=r["unit"],
+                origin=r["origin"],
+                action=r["action"],
+                target=r["target"],
+                outcome=r["outcome"],
+                detail=r["detail"],
+                hash=r["hash"],
+            )
+            for r in self.db.execute(sql + " ORDER BY id", args)
+        ]
+
+    def verify_trail(self) -> int | None:
+        """The id of the first audit row whose hash does not follow from the rows before it, or None."""
+        prev = ""
+        for row in self.db.execute("SELECT * FROM audit ORDER BY id"):
+            if row["prev_hash"] != prev or row["hash"] != _chain(prev, row):
+                return row["id"]
+            prev = row["hash"]
+        return None
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def record(
+        self,
+        db: sqlite3.Connection,
+        actor: Account | str,
+        action: str,
+        target: str,
+        *,
+        outcome: str = "done",
+        detail: str = "",
+        origin: str = SHELL,
+    ) -> None:
+        """One audit row, inside the caller's transaction; each row carries the hash of the one before,
+        so a row changed or removed behind the program's back shows (`verify_trail`)."""
+        account = actor if isinstance(actor, Account) else None
+        row = {
+            "at": _ts(self.now()),
+            "account": account.name if account else str(actor),
+            "role": account.role.value if account else None,
+            "unit": account.unit if account else None,
+            "origin": origin,
+            "action": action,
+            "target": target,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        last = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        row["prev_hash"] = last["hash"] if last else ""
+        row["hash"] = _chain(row["prev_hash"], row)
+        db.execute(
+            f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            tuple(row.values()),
+        )
+
+    def refused(self, actor: str | None, action: str, target: str, reason: str) -> None:
+        """A refusal on record (its own transaction: the refused action's was rolled back)."""
+        with self._tx() as db:
+            account = self.get(actor) if actor else None
+            self.record(
+                db, account or (actor or "（未指明）"), action, target, outcome="refused", detail=reason
+            )
+
+    def add(self, name: str, role: Role, unit: str | None, *, by: str | None) -> Account:
+        """A new account. `by` is the administrator creating it; with no administrator yet, the first
+        one may be created without (`by=None`), once."""
+        with self.on_record(by, "user_add", name), self._tx() as db:
+            check_name(name)
+            creator = self._administrator(by, creating=role)
+            unit = self._unit_for(role, unit)
+            if self.get(name) is not None:
+                raise AccountError(f"账号「{name}」已存在（见 yuqing user list）")
+            db.execute(
+                "INSERT INTO accounts (name, role, unit, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+                (name, role.value, unit, _ts(self.now()), creator.name if creator else BOOTSTRAP),
+            )
+            account = self.get(name)
+            self.record(db, creator or BOOTSTRAP, "user_add", name, detail=account.describe())
+        return account
+
+    def disable(self, name: str, *, by: str | None) -> Account:
+        with self.on_record(by, "user_disable", name), self._tx() as db:
+            admin = self._administrator(by, creating=None)
+            account = self.get(name)
+            if account is None:
+                raise AccountError(f"没有名为「{name}」的账号（见 yuqing user list）")
+            if not account.enabled:
+                raise AccountError(f"账号{account.describe()}已停用")
+            if account.role is Role.ADMIN and len(self._admins()) == 1:
+                raise AccountError(
+                    f"{account.describe()}是唯一启用的管理员，停用后无人能管理账号；请先添加另一名管理员"
+                )
+            db.execute(
+                "UPDATE accounts SET disabled_at = ?, disabled_by = ? WHERE name = ?",
+                (_ts(self.now()), admin.name, name),
+            )
+            self.record(db, admin, "user_disable", name, detail=account.describe())
+        return self.get(name)
+
+    @contextmanager
+    def on_record(self, actor: str | None, action: str, target: str) -> Iterator[None]:
+        """Around an action: a refusal inside it is recorded in the audit trail, then raised."""
+        try:
+            yield
+        except Refused as exc:
+            self.refused(actor, action, target, str(exc))
+            raise
+
+    def _admins(self) -> list[Account]:
+        return [a for a in self.all() if a.role is Role.ADMIN and a.enabled]
+
+    def _administrator(self, by: str | None, *, creating: Role | None) -> Account | None:
+        """The administrator managing accounts; None only while there is none and the first is made."""
+        if not self._admins():
+            # The first administrator is made from the server's shell; whoever else is named does not count.
+            if creating is Role.ADMIN:
+                return None
+            raise AccountError(
+                "还没有管理员账号：请先创建第一个管理员（yuqing user add 姓名 --role admin），"
+                "再以该账号（--as 姓名）管理其他账号"
+            )
+        account = self.acting(by)
+        if account.role is not Role.ADMIN:
+            raise AccountError(f"{account.describe()}不能管理账号：账号只能由管理员添加、停用")
+        return account
+
+    def _unit_for(self, role: Role, unit: str | None) -> str | None:
+        if unit is not None and not unit.strip():
+            unit = None
+        if role is Role.SUPERVISOR:
+            supervisors = self._supervisors()
+            if unit not in supervisors:
+                raise AccountError(
+                    f"督办账号须用 --unit 指明 {' 或 '.join(supervisors)}，收到 {unit or '（未指明）'}"
+                )
+            return unit
+        if role is Role.UNIT and unit is None:
+            raise AccountError(
+                "责任单位账号须用 --unit 指明所属单位（units.yaml 或 territory.yaml 中的单位名）"
+            )
+        return self.check_unit(unit) if unit is not None else None
+
+
+def _chain(prev: str, row: sqlite3.Row | dict[str, object]) -> str:
+    fields = ("at", "account", "role", "unit", "origin", "action", "target", "outcome", "detail")
+    payload = json.dumps([prev, *(row[f] for f in fields)], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def roles_help() -> str:
+    return "|".join(r.value for r in Role) + "（也可写中文：" + "、".join(r.label for r in Role) + "）"

@@ -1,0 +1,81 @@
+"""`yuqing user`: the accounts that act on cases. An administrator adds and disables them; the first
+administrator is made from the server's shell, with no account yet. With `--demo`, the demo's accounts,
+beside its cases. Registered in pipeline/cli.py."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from alerts.accounts import AccountError, Role, roles_help
+from pipeline.cli_workflow import ACTING, Actor, _local, _table, _workflow, out
+from pipeline.demo import demo_option
+
+user_app = typer.Typer(help="账号：谁以什么角色、为哪个单位操作案件", no_args_is_help=True)
+
+
+def _role(text: str) -> Role:
+    try:
+        return Role.parse(text)
+    except AccountError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@user_app.command("add")
+@demo_option
+def add(
+    name: Annotated[str, typer.Argument(help="账号名，通常是本人姓名，如 王芳")],
+    role: Annotated[str, typer.Option("--role", help=f"角色：{roles_help()}", metavar="角色")],
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            "--unit", help="所属单位（units.yaml 或 territory.yaml 中的单位名）；责任单位和督办必填"
+        ),
+    ] = None,
+    actor: Actor = None,
+) -> None:
+    """添加账号（须以管理员账号操作；还没有管理员时，先创建第一个管理员）。"""
+    chosen = _role(role)
+    with _workflow(ACTING) as workflow:
+        account = workflow.accounts.add(name, chosen, unit, by=actor)
+    out.print(f"已添加账号：{account.describe()}", highlight=False, soft_wrap=True)
+
+
+@user_app.command("list")
+@demo_option
+def list_accounts() -> None:
+    """列出账号：名称、角色、单位、状态，以及由谁、何时（北京时间）创建。"""
+    with _workflow(ACTING, reading=True) as workflow:
+        accounts = workflow.accounts.all()
+    table: Table = _table(f"账号（{len(accounts)} 个）")
+    table.add_column("账号", no_wrap=True)
+    table.add_column("角色", no_wrap=True)
+    table.add_column("单位", no_wrap=True)
+    table.add_column("状态", overflow="fold")
+    table.add_column("创建", overflow="fold")
+    for account in accounts:
+        state = "启用" if account.enabled else f"停用（{_local(account.disabled_at)} {account.disabled_by}）"
+        table.add_row(
+            account.name,
+            account.role.label,
+            account.unit or "-",
+            state,
+            f"{_local(account.created_at)} {account.created_by}",
+        )
+    out.print(table)
+    if not accounts:
+        out.print("还没有账号。先创建第一个管理员：yuqing user add 姓名 --role admin", highlight=False)
+
+
+@user_app.command("disable")
+@demo_option
+def disable(
+    name: Annotated[str, typer.Argument(help="要停用的账号名")],
+    actor: Actor = None,
+) -> None:
+    """停用账号：此后不能再以它操作；它做过的事仍记录在案（须以管理员账号操作）。"""
+    with _workflow(ACTING) as workflow:
+        account = workflow.accounts.disable(name, by=actor)
+    out.print(f"已停用账号：{account.describe()}", highlight=False, soft_wrap=True)
