@@ -23,7 +23,7 @@ def idempotency_key(key: str) -> str:
 
 class WebhookChannel(HttpChannel):
     type = "webhook"
-    platform = "webhook"
+    platform = "Webhook 接收方"
     options_model = WebhookOptions
 
     options: WebhookOptions

@@ -82,7 +82,7 @@ def test_a_year_without_holiday_data_gets_both_cadences_and_is_logged_once(
     assert set(hours(monday)) == workday | holiday
     assert set(hours(sunday)) == workday | holiday
     assert len(monday) > len(workday)
-    warnings = [r for r in caplog.records if "no official holiday data for 2027" in r.getMessage()]
+    warnings = [r for r in caplog.records if "没有 2027 年的官方节假日安排" in r.getMessage()]
     assert len(warnings) == 1
 
 
@@ -138,15 +138,12 @@ def test_a_schedule_whose_night_ends_before_work_ends_is_refused() -> None:
         ScheduleFile(checkpoints={"morning": "08:30"}, work_hours=("08:30", "18:00"), night_until="17:00")
 
 
-def test_doctor_shows_the_warning_on_the_office_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.cli_workflow import calendar_line
-
-    monkeypatch.setenv("YUQING_NOW", "2026-06-01T09:00:00+08:00")
-    assert calendar_line() == (True, "official holidays and 调休 known to 2026-12-31")
-    monkeypatch.setenv("YUQING_NOW", "2026-12-20T09:00:00+08:00")
-    ok, detail = calendar_line()
-    assert not ok
-    assert "holiday data ends 2026-12-31 (11 days)" in detail
+def test_the_warning_comes_60_days_before_the_data_ends() -> None:
+    assert calendar_warning(date(2026, 6, 1)) is None
+    warning = calendar_warning(date(2026, 12, 20))
+    assert warning is not None
+    assert "节假日数据只到 2026-12-31（还有 11 天）" in warning
+    assert "请升级 chinesecalendar" in warning
 
 
 def test_a_wrong_reminder_in_schedule_yaml_names_the_key_and_line(tmp_path) -> None:
