@@ -191,7 +191,7 @@ def _patrol_progress() -> tuple[Any, Any]:
 def patrol(
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", "-s", help="只巡查这个来源（sources.yaml 里的 name，可重复指定）"),
+        typer.Option("--source", "-s", help="只巡查这个来源（sources.yaml 里的来源名称，可写多次）"),
     ] = None,
 ) -> None:
     """巡查一遍配置的来源：抓取、分析、入库、预警；逐个来源显示进度，有来源失败时退出码为 3。"""
@@ -213,7 +213,7 @@ def patrol(
 def demo(
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", "-s", help="只演示这个来源（sources.yaml 里的 name，可重复指定）"),
+        typer.Option("--source", "-s", help="只演示这个来源（sources.yaml 里的来源名称，可写多次）"),
     ] = None,
     deliver: Annotated[
         bool,

@@ -107,11 +107,11 @@ FINISH_REASONS: dict[str, str] = {
     "finished": "正常结束",
     "shutdown": "被中止（收到停止信号）",
     "cancelled": "被取消",
-    "closespider_timeout": "超过最长抓取时间而停止",
-    "closespider_itemcount": "达到条目数上限而停止",
-    "closespider_pagecount": "达到页数上限而停止",
-    "closespider_errorcount": "错误过多而停止",
-    "disk_full": "磁盘已满而停止",
+    "closespider_timeout": "超过最长抓取时间，提前停止",
+    "closespider_itemcount": "达到条目数上限，提前停止",
+    "closespider_pagecount": "达到页数上限，提前停止",
+    "closespider_errorcount": "出错太多，提前停止",
+    "disk_full": "磁盘已满，提前停止",
     "unknown": "结束方式未知",
 }
 
@@ -262,7 +262,7 @@ def assess(source: str, finish_reason: str, stats: Mapping[str, Any], label: str
         state = next(reason for reason in REASONS if reason in counts)
     elif finish_reason != "finished":
         state = FAILED
-        detail = detail or f"抓取{finish_text(finish_reason)}（{finish_reason}）"
+        detail = detail or f"抓取结束：{finish_text(finish_reason)}"
     else:
         state = OK
     order = list(REASONS)
@@ -276,7 +276,7 @@ def assess(source: str, finish_reason: str, stats: Mapping[str, Any], label: str
         state, detail = PARTIAL, fetch_summary(source, stats)
     if state != OK and not detail:
         found = "、".join(f"{state_short(reason)} {count} 次" for reason, count in counts.items())
-        detail = f"抓取{finish_text(finish_reason)}" + (f"；记录到{found}" if found else "")
+        detail = f"抓取结束：{finish_text(finish_reason)}" + (f"；记录到{found}" if found else "")
     return Verdict(source, state, detail, finish_reason, items, counts, fetched, failures, label)
 
 

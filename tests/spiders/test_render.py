@@ -113,7 +113,7 @@ def test_without_render_the_same_page_is_reported_empty(crawls):
     assert items == []
     assert "'finish_reason': 'empty'" in done.stderr
     assert "'yuqing/source/nanle_plain/empty': 1" in done.stderr
-    assert "the list (div[id='4185761']) is on the page but holds no entries" in done.stderr
+    assert "页面上有列表（div[id='4185761']），但其中没有条目" in done.stderr
     assert [url for _, _, url in served] == [COLUMN]  # no browser: the script is never fetched
 
 
