@@ -147,10 +147,10 @@ def test_a_truncated_alerts_database_is_refused_by_every_command_and_left_as_it_
     assert doctor.returncode == 1
     assert "Traceback" not in doctor.stdout + doctor.stderr
     line = next(line for line in doctor.stdout.splitlines() if "数据库 alerts.sqlite3" in line)
-    assert line.startswith(("FAIL", "故障"))
+    assert line.startswith("故障")
     assert "已损坏" in line
     assert "恢复" in line
-    assert re.search(r"ok\s+数据库 posts.sqlite3", doctor.stdout)
+    assert re.search(r"正常\s+数据库 posts.sqlite3", doctor.stdout)
     assert digest(path) == before  # never repaired, replaced or recreated
     assert not (data / "logs").exists()  # the patrol crawled nothing it could not alert on
 
@@ -162,7 +162,7 @@ def test_an_emptied_or_overwritten_alerts_database_is_refused_not_recreated(data
     before = digest(path)
     results = cli_all(data, [("cases",), ("doctor",)])
     assert_refused(results[("cases",)], path)
-    assert re.search(r"(FAIL|故障)\s+数据库 alerts.sqlite3: .*已损坏", results[("doctor",)].stdout)
+    assert re.search(r"故障\s+数据库 alerts.sqlite3：.*已损坏", results[("doctor",)].stdout)
     assert digest(path) == before  # an empty file stays empty: nothing was recreated in it
 
 
@@ -171,7 +171,7 @@ def test_a_damaged_post_store_is_refused_by_search_and_shown_by_doctor(data: Pat
     garbage(path)
     results = cli_all(data, [("search", "化工厂"), ("doctor",)])
     assert_refused(results[("search", "化工厂")], path)
-    assert re.search(r"(FAIL|故障)\s+数据库 posts.sqlite3: .*不是 SQLite 数据库", results[("doctor",)].stdout)
+    assert re.search(r"故障\s+数据库 posts.sqlite3：.*不是 SQLite 数据库", results[("doctor",)].stdout)
 
 
 # -- backup and restore -----------------------------------------------------------------------------------
@@ -260,8 +260,8 @@ def test_the_commands_that_only_show_work_on_a_read_only_data_folder(data: Path)
     assert "专项处置中" in results[("silence", "list")].stdout
     doctor = results[("doctor",)].stdout
     for name in ("alerts.sqlite3", "posts.sqlite3"):
-        assert re.search(rf"ok\s+数据库 {name}: .*完好", doctor), doctor
-    assert re.search(r"ok\s+store: embedded SQLite", doctor), doctor
+        assert re.search(rf"正常\s+数据库 {name}：.*完好", doctor), doctor
+    assert re.search(r"正常\s+存储：内置 SQLite 存储", doctor), doctor
     # A command that must write says so in one line.
     assert results[("sweep",)].returncode == 1
     assert "只读" in results[("sweep",)].stderr

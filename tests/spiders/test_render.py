@@ -131,8 +131,8 @@ def test_doctor_launches_the_system_chromium(tmp_path):
     )
     [line] = [line for line in doctor.stdout.splitlines() if " 浏览器：" in line]
     assert line.startswith("正常 浏览器：")
-    assert "(Chromium " in line
-    assert "renders JavaScript headless" in line
+    assert "（Chromium " in line
+    assert "可无界面渲染 JavaScript 网页" in line
 
 
 def test_a_chromium_that_cannot_start_is_reported_with_the_reason(tmp_path, monkeypatch):
@@ -142,7 +142,7 @@ def test_a_chromium_that_cannot_start_is_reported_with_the_reason(tmp_path, monk
     monkeypatch.setenv("YUQING_CHROMIUM", str(fake))
     check = check_browser(Env(), timeout_ms=15_000)
     assert not check.ok
-    assert check.detail.startswith(f"{fake} did not start: ")
+    assert check.detail.startswith(f"{fake} 无法启动：")
     monkeypatch.setenv("YUQING_CHROMIUM", str(tmp_path / "nowhere"))
     missing = check_browser(Env())
-    assert (missing.ok, missing.detail) == (False, f"YUQING_CHROMIUM={tmp_path / 'nowhere'} is not a file")
+    assert (missing.ok, missing.detail) == (False, f"YUQING_CHROMIUM={tmp_path / 'nowhere'} 不是文件")
