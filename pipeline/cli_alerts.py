@@ -249,7 +249,7 @@ def silence_list(
         outbox.close()
     table = Table(title=f"静默（{'全部' if show_all else '生效中'}）")
     for column in ("#", "匹配", "至", "原因", "设置人", "设置时间", "已暂缓", "状态"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # an event id is typed back in full: never cut
     for s in silences:
         state = s.state(now, bound)
         if s.lifted_at is not None and state == "已解除":

@@ -111,7 +111,7 @@ def report_config_failure(
             f"{_beijing(at)} 抓取进程读取配置时出错退出；这是配置问题，不是网站的问题。"
             "本次巡查开始时配置检查通过，其后该文件被改动。"
         )
-        alert = config_alert(error, duty, at, spell=f"{at:%Y-%m-%d}", effect=effect)
+        alert = config_alert(error, duty, at, spell=f"{at.astimezone(SHANGHAI):%Y-%m-%d}", effect=effect)
         outbox = Outbox(outbox_path)
         try:
             outbox.enqueue(alert)

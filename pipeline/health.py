@@ -364,7 +364,7 @@ def update_state(directory: Path, verdict: Verdict, at: datetime) -> HealthState
 
 
 def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: datetime) -> Alert:
-    """One alert per source, problem and day, addressed to duty staff."""
+    """One alert per source, problem and day (a Beijing day), addressed to duty staff."""
     what = REASONS[verdict.state]
     since = datetime.fromisoformat(state.since).astimezone(SHANGHAI)
     name = display_name(verdict.source, verdict.label)
@@ -376,7 +376,7 @@ def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: date
         "恢复前该来源的舆情可能漏报，请人工巡查该网站。",
     ]
     return Alert(
-        key=f"health:{verdict.source}:{verdict.state}:{at:%Y-%m-%d}",
+        key=f"health:{verdict.source}:{verdict.state}:{at.astimezone(SHANGHAI):%Y-%m-%d}",
         post_id="",
         event_id=f"health:{verdict.source}",
         level=Level.GENERAL,
