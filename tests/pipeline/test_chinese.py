@@ -253,3 +253,16 @@ def test_doctor_has_no_english_status_words(offline: dict[str, Any]) -> None:
     for line in lines:
         assert line.split(" ", 1)[0] in ("正常", "注意", "故障"), line
         assert english(line, identifiers) == [], line
+
+
+def test_a_source_is_alerted_once_per_beijing_day_whatever_offset_the_clock_has() -> None:
+    from datetime import UTC
+
+    from pipeline.health import HealthState, assess, health_alert
+
+    verdict = assess("sina_news", "unreachable", {}, label="新浪新闻")
+    late = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)  # 01:30 on the 24th in Beijing
+    state = HealthState("sina_news", "unreachable", late.isoformat(), 1, verdict.detail, late.isoformat())
+    alert = health_alert(verdict, state, ["市网信办值班室"], late)
+    assert alert.key.endswith(":2026-11-24")
+    assert "自 2026-11-24 01:30（北京时间）起" in alert.render()
