@@ -34,34 +34,6 @@ logger = logging.getLogger(__name__)
 STATE = "state.json"
 
 
-# What each sort of mistake means, for the people told; the loader's own words follow in brackets.
-MEANINGS = {
-    "yaml": "YAML 格式错误（多半是缩进、冒号或引号）",
-    "file": "文件不存在",
-    "encoding": "文件不是 UTF-8 编码",
-    "rule": "关键词表达式写错了",
-    "extra_forbidden": "有不认识的键，多半是键名拼错了",
-    "missing": "缺少必须填写的键",
-    "value_error": "取值不符合要求",
-    "literal_error": "不是允许的取值之一",
-    "enum": "不是允许的取值之一",
-    "string_pattern_mismatch": "格式不对",
-    "too_short": "内容太少",
-    "too_long": "内容太多",
-}
-
-
-def meaning(error: ConfigError) -> str:
-    kind = error.kind
-    if kind in MEANINGS:
-        return MEANINGS[kind]
-    if kind.endswith(("_type", "_parsing")):
-        return "值的类型不对"
-    if kind.startswith(("greater_than", "less_than")):
-        return "数值超出允许的范围"
-    return "该项写得不对"
-
-
 def _beijing(moment: datetime) -> str:
     return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
@@ -89,7 +61,7 @@ def config_alert(error: ConfigError, duty: list[str], at: datetime, *, spell: st
         reasons=[
             where,
             f"位置：{error.key}",
-            f"原因：{meaning(error)}（{error.reason}）",
+            f"原因：{error.reason}",
             effect,
             "处理建议：按上面的文件、行和原因改正后保存；下一次任务自动重新读取，无需重启。",
         ],

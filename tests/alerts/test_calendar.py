@@ -134,7 +134,7 @@ def test_doctor_warns_sixty_days_before_the_holiday_data_ends() -> None:
 
 
 def test_a_schedule_whose_night_ends_before_work_ends_is_refused() -> None:
-    with pytest.raises(ValidationError, match="must follow one another in the day"):
+    with pytest.raises(ValidationError, match="应在一天里依次排列"):
         ScheduleFile(checkpoints={"morning": "08:30"}, work_hours=("08:30", "18:00"), night_until="17:00")
 
 
@@ -147,6 +147,4 @@ def test_a_wrong_reminder_in_schedule_yaml_names_the_key_and_line(tmp_path) -> N
     )
     with pytest.raises(ConfigError) as caught:
         load_file(path, ScheduleFile)
-    assert str(caught.value).startswith(
-        f"{path}:{line}: reminders.claim[0]: Input should be greater than or equal to 1"
-    )
+    assert str(caught.value).startswith(f"{path}:{line}: reminders.claim[0]: 不能小于 1，收到整数 0")

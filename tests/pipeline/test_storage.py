@@ -21,7 +21,9 @@ import pytest
 from alerts.outbox import Outbox
 from alerts.workflow import Workflow
 from config.loader import load_config
+from pipeline.demo import DEMO_NOW
 from pipeline.items import Analysis, Post, Source
+from pipeline.replay import ReplayServer
 from pipeline.store.sqlite import SqliteStore
 from tests.alerts.conftest import make_alert
 
@@ -283,8 +285,8 @@ def test_a_read_on_a_fresh_install_creates_nothing(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path) -> None:
-    """A real full disk: the demo patrol runs on a 1.2 MB tmpfs. The first source fits; the second fills
-    the disk while it is stored; the third is never started."""
+    """A real full disk: the office's patrol, its sites answered from the recordings, runs on a 1.2 MB
+    tmpfs. The first source fits; the second fills the disk while it is stored; the third is never started."""
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.fail("the full-disk test needs `unshare` (util-linux) to mount a small tmpfs")
@@ -294,16 +296,29 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
     user = () if os.geteuid() == 0 else ("--map-root-user",)
     # The disk's content is copied out before the namespace, and with it the tmpfs, goes away.
     script = 'd=$0 k=$1; shift; mount -t tmpfs -o size=1200k tmpfs "$d" || exit 99; "$@"; c=$?; cp -a "$d/." "$k"; exit $c'
-    demo = [sys.executable, "-m", "pipeline.cli", "demo", "-s", "sina_news", "-s", "tieba", "-s", "weixin"]
-    result = subprocess.run(
-        [unshare, "--mount", *user, "sh", "-c", script, str(disk), str(kept), *demo],
-        cwd=ROOT,
-        env=environment(disk),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    patrol = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "patrol",
+        "-s",
+        "sina_news",
+        "-s",
+        "tieba",
+        "-s",
+        "weixin",
+    ]
+    recordings = [ROOT / "tests" / "fixtures" / name for name in ("sina", "tieba", "weixin")]
+    with ReplayServer(*recordings) as server:
+        result = subprocess.run(
+            [unshare, "--mount", *user, "sh", "-c", script, str(disk), str(kept), *patrol],
+            cwd=ROOT,
+            env=environment(disk, YUQING_REPLAY_URL=server.base_url, YUQING_NOW=DEMO_NOW),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     assert result.returncode not in (0, 99), result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     stop = next(line for line in result.stderr.splitlines() if "磁盘已满" in line)
@@ -314,7 +329,7 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
 
     # What was written stays whole, and the summary said how much there is.
     store = sqlite3.connect(kept / "store" / "posts.sqlite3")
-    outbox = sqlite3.connect(kept / "demo" / "alerts.sqlite3")
+    outbox = sqlite3.connect(kept / "alerts.sqlite3")
     for db in (store, outbox):
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     posts = [post_id for (post_id,) in store.execute("SELECT id FROM posts")]

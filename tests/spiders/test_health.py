@@ -301,16 +301,19 @@ def test_the_same_failure_alerts_once_a_day(crawled):
 def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeypatch, capsys):
     config = tmp_path / "config"
     shutil.copytree(DEFAULT_DIR, config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    # A spider name the project does not have: `scrapy crawl` exits before any extension runs.
     (config / "sources.yaml").write_text(
-        "sources:\n  - name: county_board\n    spider: county_board\n"
-        "    start_urls: [https://www.qingfeng.gov.cn/hdjl/index.html]\n",
+        "sources:\n  - name: county_board\n    spider: generic\n"
+        "    start_urls: [https://www.qingfeng.gov.cn/hdjl/index.html]\n    options: {items: li}\n",
         encoding="utf-8",
     )
     for name in [k for k in os.environ if k.startswith("YUQING_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(config))
     monkeypatch.setenv("YUQING_NOW", PATROL_AT)
+    # The config is sound (a spider the project lacks is refused when sources.yaml loads), but the crawl
+    # process cannot find its Scrapy settings: `scrapy crawl` exits before any extension runs.
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "no_such_settings")
     get_env.cache_clear()
     try:
         report = run_patrol(load_config(config), get_env())
@@ -320,5 +323,5 @@ def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeyp
     assert (run.exit_code != 0, run.health) == (True, "failed")
     state = load_state(tmp_path / "data" / "health", "county_board")
     assert (state.state, state.runs) == ("failed", 1)
-    assert "KeyError: 'Spider not found: county_board'" in state.detail
+    assert "ModuleNotFoundError: No module named 'no_such_settings'" in state.detail
     assert "【信息源异常】county_board：抓取异常结束" in capsys.readouterr().out

@@ -727,14 +727,14 @@ def test_a_changed_layout_and_an_empty_source_end_with_their_reason(env):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ("keywords: []", "sources[0].options: keywords: List should have at least 1 item"),
+        ("keywords: []", "sources[0].options: keywords: 至少要有 1 项，现有 0 项"),
         (
             "keywords: [濮阳]\n      comments_min: many",
-            "sources[0].options: comments_min: Input should be a valid integer",
+            'sources[0].options: comments_min: 应为整数，收到字符串 "many"',
         ),
         (
             "keywords: [濮阳]\n      keyword: [范县]",
-            "sources[0].options: keyword: Extra inputs are not permitted",
+            "sources[0].options: keyword: 不认识这个键",
         ),
     ],
 )
@@ -759,7 +759,8 @@ def test_an_account_uid_must_be_digits(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(
-        ConfigError, match=r"sources\[0\]\.options: accounts\[0\]\.uid: String should match pattern"
+        ConfigError,
+        match=r"sources\[0\]\.options: accounts\[0\]\.uid: 应为微博 uid（5 到 12 位数字），收到字符串 \"puyangfabu\"",
     ):
         load_file(path, SourcesFile)
 
