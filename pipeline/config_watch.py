@@ -27,10 +27,15 @@ from config.errors import ConfigError
 from config.loader import FILES, config_dir, load_config
 from config.models import OfficeConfig
 from pipeline import clock
+from pipeline.items import SHANGHAI
 
 logger = logging.getLogger(__name__)
 
 STATE = "state.json"
+
+
+def _beijing(moment: datetime) -> str:
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
 
 def _where(error: ConfigError) -> str:
@@ -75,10 +80,10 @@ def report_config_failure(
     except ConfigError as error:
         logger.error("抓取进程因配置错误退出（不是网站的问题）：%s", error)
         effect = (
-            f"{at:%Y-%m-%d %H:%M} 抓取进程读取配置时出错退出；这是配置问题，不是网站的问题。"
+            f"{_beijing(at)} 抓取进程读取配置时出错退出；这是配置问题，不是网站的问题。"
             "本次巡查开始时配置检查通过，其后该文件被改动。"
         )
-        alert = config_alert(error, duty, at, spell=f"{at:%Y-%m-%d}", effect=effect)
+        alert = config_alert(error, duty, at, spell=f"{at.astimezone(SHANGHAI):%Y-%m-%d}", effect=effect)
         outbox = Outbox(outbox_path)
         try:
             outbox.enqueue(alert)
@@ -220,12 +225,12 @@ class ConfigWatch:
         folder = self.last_good()
         good_at = state.get("good_at")
         using = (
-            f"各项任务继续按 {datetime.fromisoformat(good_at):%Y-%m-%d %H:%M} 检查通过的上一份配置运行，"
+            f"各项任务继续按 {_beijing(datetime.fromisoformat(good_at))} 检查通过的上一份配置运行，"
             "该文件的改动尚未生效。"
             if good_at
             else "各项任务继续按启动时的配置运行，该文件的改动尚未生效。"
         )
-        effect = f"自 {since:%Y-%m-%d %H:%M} 起该配置无法读取；{using}"
+        effect = f"自 {_beijing(since)} 起该配置无法读取；{using}"
         # The spell is named by the good config it broke away from, so the key is the same when a crash
         # between the alert and the state below makes this run again: the outbox then adds nothing.
         spell = f"{state.get('good', '-')}@{good_at or since.isoformat()}"

@@ -130,8 +130,8 @@ def test_every_commented_example_in_the_shipped_file_is_valid_and_builds(tmp_pat
     # Without the variables, only the console can be built, and each other channel says what is missing.
     channels, unavailable = open_channels(config, environ={})
     assert list(channels) == ["console"]
-    assert unavailable["duty-dingtalk"] == "environment variable YUQING_DINGTALK_URL is not set"
-    assert unavailable["office-mail"] == "environment variable YUQING_SMTP_PASSWORD is not set"
+    assert unavailable["duty-dingtalk"] == "环境变量 YUQING_DINGTALK_URL 未设置"
+    assert unavailable["office-mail"] == "环境变量 YUQING_SMTP_PASSWORD 未设置"
 
 
 def test_the_shipped_default_needs_no_secret() -> None:

@@ -165,7 +165,7 @@ def test_a_refusal_that_repeats_the_token_leaves_it_nowhere(tmp_path: Path, echo
     assert "bad credentials ***" in stored
     assert "待发送预警" in doctor.stdout
     assert "token ***" in doctor.stdout
-    assert "DingTalk refused the message" in deliver.stderr  # the -v log tells the refusal
+    assert "钉钉拒收" in deliver.stderr  # the -v log tells the refusal
     for secret in secrets:
         for where, text in (
             ("outbox", stored),

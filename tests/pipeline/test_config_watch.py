@@ -208,7 +208,7 @@ def test_serve_restarted_on_a_broken_file_runs_on_the_last_good_one_and_without_
     env = serve_env(tmp_path, folder)
     first = Process(env)
     try:
-        first.wait_for("yuqing serve: serving")
+        first.wait_for("yuqing serve：运行中")
     finally:
         assert first.stop() == 0, first.output()
 
@@ -216,7 +216,7 @@ def test_serve_restarted_on_a_broken_file_runs_on_the_last_good_one_and_without_
     for _restart in range(2):
         again = Process(env)
         try:
-            again.wait_for("yuqing serve: serving")
+            again.wait_for("yuqing serve：运行中")
         finally:
             assert again.stop() == 0
         assert f"{folder / 'rules.yaml'}:{line}: rules[0].wieght" in again.output()

@@ -263,7 +263,7 @@ def test_the_commands_that_only_show_work_on_a_read_only_data_folder(data: Path)
     doctor = results[("doctor",)].stdout
     for name in ("alerts.sqlite3", "posts.sqlite3"):
         assert re.search(rf"正常\s+数据库 {name}：.*完好", doctor), doctor
-    assert re.search(r"正常\s+存储：embedded SQLite", doctor), doctor
+    assert re.search(r"正常\s+存储：内置 SQLite 存储", doctor), doctor
     # A command that must write says so in one line.
     assert results[("sweep",)].returncode == 1
     assert "只读" in results[("sweep",)].stderr

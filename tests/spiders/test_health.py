@@ -75,16 +75,16 @@ sources:
 
 # source -> (finish reason, a piece of the detail duty staff read)
 CASES = {
-    "qingfeng_403": ("blocked", "HTTP 403 (https://www.qingfeng.gov.cn/zwdt/index.html)"),
+    "qingfeng_403": ("blocked", "HTTP 403（https://www.qingfeng.gov.cn/zwdt/index.html）"),
     "forum_418": ("blocked", "HTTP 418"),
-    "fanxian_429": ("blocked", "HTTP 429 (Retry-After: 1)"),
+    "fanxian_429": ("blocked", "HTTP 429（Retry-After: 1）"),
     "forum_login": (
         "login_wall",
-        "redirected to a login page https://bbs.pyforum.example/member.php?mod=logging",
+        "被重定向到登录页 https://bbs.pyforum.example/member.php?mod=logging",
     ),
-    "taiqian_captcha": ("captcha", "asks for verification ('安全验证')"),
-    "hualong_empty": ("empty", "the list (ul.list) is on the page but holds no entries"),
-    "puyangxian_layout": ("layout_changed", "the list container ul.list is not on the page"),
+    "taiqian_captcha": ("captcha", "要求验证（「安全验证」）"),
+    "hualong_empty": ("empty", "页面上有列表（ul.list），但其中没有条目"),
+    "puyangxian_layout": ("layout_changed", "页面上找不到列表区域 ul.list"),
 }
 
 
@@ -161,7 +161,7 @@ def test_the_verdict_names_the_worst_problem_first():
     assert assess("s", "layout_changed", stats).state == "layout_changed"
     assert assess("s", "finished", {"item_scraped_count": 0}).state == "ok"
     crashed = assess("s", "shutdown", {})
-    assert (crashed.state, crashed.detail) == ("failed", "the crawl ended with 'shutdown'")
+    assert (crashed.state, crashed.detail) == ("failed", "抓取结束：被中止（收到停止信号）")
 
 
 def test_a_state_that_continues_keeps_its_since_and_counts_runs(tmp_path):
@@ -193,9 +193,9 @@ def test_a_health_alert_reads_clearly_and_reaches_the_console_of_duty_staff(tmp_
     assert report.sent == 1
     body = screen.getvalue()
     assert "【信息源异常】qingfeng_403：访问被网站拒绝或限流" in body
-    assert "原因：blocked" in body
+    assert "原因：访问被网站拒绝或限流（HTTP 403/418/429/432）" in body
     assert "详情：HTTP 403 (https://x/)" in body
-    assert "自 2026-11-23 09:00 起连续 3 次巡查异常" in body
+    assert "自 2026-11-23 09:00（北京时间）起连续 3 次巡查异常" in body
     assert "处理建议：" in body
     assert "时限" not in body  # nobody must claim a broken crawler within 48 h
 
