@@ -303,7 +303,7 @@ def test_a_bad_site_config_fails_at_load_naming_file_line_key_and_reason(tmp_pat
 
 
 def test_a_source_of_another_spider_is_refused(env):
-    with pytest.raises(ConfigError, match="is 'sina_news', but this spider is 'generic'"):
+    with pytest.raises(ConfigError, match="写的是 'sina_news'，但这个爬虫是 'generic'"):
         make_spider(spider="sina_news")
 
 
