@@ -39,8 +39,8 @@ def day_kind(day: date) -> DayKind:
         if day.year not in _warned_years:
             _warned_years.add(day.year)
             logger.warning(
-                "calendar: no official holiday data for %d (chinesecalendar covers to %s); patrolling at "
-                "both the workday and the holiday cadence until the package is upgraded",
+                "节假日数据：没有 %d 年的官方节假日安排（chinesecalendar 只到 %s）；升级该软件包之前，"
+                "巡查按工作日和节假日两种频次都进行",
                 day.year,
                 calendar_data_ends(),
             )
@@ -66,13 +66,13 @@ def calendar_warning(today: date) -> str | None:
     ends = calendar_data_ends()
     if today > ends:
         return (
-            f"holiday data ended {ends}: patrolling at the union of workday and holiday cadences; "
-            "upgrade chinesecalendar (pip install -U chinesecalendar)"
+            f"节假日数据只到 {ends:%Y-%m-%d}，已过期：巡查按工作日和节假日两种频次的并集进行（只多不少）；"
+            "请升级 chinesecalendar（pip install -U chinesecalendar）"
         )
     if ends - today <= WARN_BEFORE_END:
         return (
-            f"holiday data ends {ends} ({(ends - today).days} days): upgrade chinesecalendar once the "
-            "State Council publishes next year's holidays (usually November)"
+            f"节假日数据只到 {ends:%Y-%m-%d}（还有 {(ends - today).days} 天）：国务院公布下一年节假日安排后"
+            "（通常在 11 月）请升级 chinesecalendar（pip install -U chinesecalendar）"
         )
     return None
 

@@ -26,6 +26,7 @@ import requests
 from dotenv import dotenv_values
 
 from alerts.channels import CHANNELS, Channel, ChannelUnavailable, DeliveryResult, Message
+from alerts.channels.base import CHANNEL_KINDS
 from alerts.channels.http import HttpChannel
 from alerts.channels.rehearsal import RehearsalChannel, rehearsing
 from alerts.digest import digest_subject, render_digest
@@ -99,7 +100,7 @@ def open_channels(
 def build_channels(config: AlertsFile, overrides: Mapping[str, Channel] | None = None) -> dict[str, Channel]:
     channels, unavailable = open_channels(config)
     for name, reason in unavailable.items():
-        logger.warning("channel %s unavailable: %s (its deliveries fall back or wait)", name, reason)
+        logger.warning("渠道 %s 不可用：%s（经它的投递改走后备渠道或等待）", name, reason)
     channels.update(overrides or {})
     return channels
 
@@ -192,7 +193,7 @@ class Dispatcher:
                 )
                 self.report.silenced += 1
                 self.report.silence_notes.append(f"{hold.silence.label()}暂缓：{what}")
-                logger.info("alert %s held back by silence #%d (%s)", alert.key, hold.silence.id, hold.note)
+                logger.info("预警 %s 被静默 #%d 暂缓（%s）", alert.key, hold.silence.id, hold.note)
                 continue
             status = self._first_status(alert)
             if hold is None:
@@ -209,7 +210,9 @@ class Dispatcher:
                     body=replace(alert, reasons=[hold.note, *alert.reasons]),
                 )
                 self.report.silence_notes.append(f"照常发送{what}：{hold.note}")
-                logger.warning("alert %s sent despite silence #%d: %s", alert.key, hold.silence.id, hold.note)
+                logger.warning(
+                    "预警 %s 不受静默 #%d 限制，照常发送：%s", alert.key, hold.silence.id, hold.note
+                )
             if status == HELD:
                 self.report.held += 1
 
@@ -262,7 +265,7 @@ class Dispatcher:
             self.report.silence_notes.append(
                 f"静默 #{chosen.silence_id} 结束，补发【{alert.level.value}】{alert.title}"
             )
-            logger.info("alert %s released: %s", alert.key, note)
+            logger.info("预警 %s 补发：%s", alert.key, note)
 
     def gather_digests(self) -> None:
         now = self.now()
@@ -324,11 +327,11 @@ class Dispatcher:
         exhausted = False
         for name in delivery.chain:
             if name not in self.channels:
-                notes.append(f"{name}: {self.unavailable.get(name, 'not available in this process')}")
+                notes.append(f"{name}：{self.unavailable.get(name, '本进程中不可用')}")
                 continue
             if delivery.tries.get(name, 0) >= self.policy.attempts_per_channel:
                 exhausted = True
-                notes.append(f"{name}: tried {delivery.tries[name]} times")
+                notes.append(f"{name}：已试 {delivery.tries[name]} 次")
                 continue
             health = self._health(name)
             if health is not None and health.dead_since is not None:
@@ -336,11 +339,11 @@ class Dispatcher:
                     health.dead_since + self.policy.retry_dead_after_seconds, health.resume_at or 0
                 )
                 if retry_at > now:
-                    notes.append(f"{name}: dead ({health.last_error})")
+                    notes.append(f"{name}：已失效（{health.last_error}）")
                     later.append(retry_at)
                     continue
             if health is not None and health.resume_at is not None and health.resume_at > now:
-                notes.append(f"{name}: held back by the platform until {_clock(health.resume_at)}")
+                notes.append(f"{name}：平台限流，{_clock(health.resume_at)} 后才能再发")
                 later.append(health.resume_at)
                 continue
             return name, notes, later, exhausted
@@ -350,7 +353,7 @@ class Dispatcher:
         """One step for one delivery; False when no channel in this process can ever take it."""
         name, notes, later, exhausted = self.pick(delivery)
         if name is None:
-            note = "no channel can take it now: " + "; ".join(notes)
+            note = "暂时没有渠道能发送：" + "；".join(notes)
             if later:
                 self.outbox.defer(delivery.idem_key, min(later), mask(note))
                 self.report.deferred += 1
@@ -370,7 +373,7 @@ class Dispatcher:
                 delivery.idem_key, error=mask(note), tries=delivery.tries, next_attempt_at=None, at=self.now()
             )
             self.report.failed += 1
-            logger.warning("delivery %s waits: %s", delivery.idem_key, note)
+            logger.warning("投递 %s 等待：%s", delivery.idem_key, note)
             return False
         channel = self.channels[name]
         now = self.timer()
@@ -386,7 +389,7 @@ class Dispatcher:
         try:
             result = channel.send(self.message(delivery))
         except Exception as exc:  # a channel bug must not stop the others
-            logger.exception("channel %s failed on %s", name, delivery.idem_key)
+            logger.exception("渠道 %s 发送 %s 时出错", name, delivery.idem_key)
             result = DeliveryResult(ok=False, error=channel.scrub(f"{type(exc).__name__}: {exc}"))
         if result.ok:
             self.outbox.sent(delivery.idem_key, name, self.now())
@@ -394,13 +397,13 @@ class Dispatcher:
             self.report.sent += 1
             if name != delivery.chain[0]:
                 self.report.fell_back += 1
-            logger.info("delivered %s via %s", delivery.idem_key, name)
+            logger.info("已送达 %s（经 %s）", delivery.idem_key, name)
             return True
         self.failure(delivery, name, result)
         return True
 
     def failure(self, delivery: Delivery, name: str, result: DeliveryResult) -> None:
-        error = mask(result.error or "failed")  # a platform may repeat the bare token: never stored
+        error = mask(result.error or "发送失败")  # a platform may repeat the bare token: never stored
         tries = {**delivery.tries, name: delivery.tries.get(name, 0) + 1}
         now = self.timer()
         health = self.outbox.channel_failed(
@@ -412,7 +415,7 @@ class Dispatcher:
         )
         dead = health.dead_since is not None
         if dead and health.failures == self.policy.dead_after_failures:
-            logger.warning("channel %s is dead after %d failures in a row: %s", name, health.failures, error)
+            logger.warning("渠道 %s 连续失败 %d 次，判定失效：%s", name, health.failures, error)
             self.report.channels_dead.append(name)
             self.outbox.due_now(name)  # what waits on it moves on to the next channel now
         move_on = (
@@ -426,9 +429,7 @@ class Dispatcher:
             delivery.idem_key, error=error, tries=tries, next_attempt_at=next_at, at=self.now()
         )
         self.report.failed += 1
-        logger.warning(
-            "delivery %s via %s failed (attempt %d): %s", delivery.idem_key, name, tries[name], error
-        )
+        logger.warning("投递 %s 经 %s 失败（第 %d 次）：%s", delivery.idem_key, name, tries[name], error)
 
     def message(self, delivery: Delivery) -> Message:
         alert = delivery.alert
@@ -528,11 +529,11 @@ def delivery_checks(
             outbox.close()
     for spec in config.channels:
         what = f"channel {spec.name}"
+        kind = CHANNEL_KINDS.get(spec.type, spec.type)
         if spec.name in unavailable:
-            lines.append((False, what, f"{spec.type}: {unavailable[spec.name]}"))
+            lines.append((False, what, f"{kind}：不可用，{unavailable[spec.name]}"))
             continue
-        info = channels[spec.name].describe()
-        detail = ", ".join(f"{k} {v}" for k, v in info.items() if k not in ("name",))
+        detail = describe_channel(channels[spec.name])
         state = health.get(spec.name)
         if state is not None and state.dead_since is not None:
             lines.append(
@@ -540,8 +541,8 @@ def delivery_checks(
                     False,
                     what,
                     (
-                        f"dead since {_clock(state.dead_since)} after {state.failures} failures in a row; "
-                        f"last error: {mask(state.last_error or '')} ({detail})"
+                        f"自 {_clock(state.dead_since)} 起失效（连续失败 {state.failures} 次）；"
+                        f"最近一次错误：{mask(state.last_error or '')}（{detail}）"
                     ),
                 )
             )
@@ -550,7 +551,7 @@ def delivery_checks(
                 (
                     True,
                     what,
-                    f"{detail}; {state.failures} recent failure(s), last: {mask(state.last_error or '')}",
+                    f"{detail}；最近失败 {state.failures} 次，最近一次：{mask(state.last_error or '')}",
                 )
             )
         else:
@@ -562,11 +563,24 @@ def delivery_checks(
                 False,
                 "deliveries",
                 (
-                    f"{len(waiting)} waiting, {len(troubled)} after failures; e.g. {troubled[0].idem_key}: "
+                    f"{len(waiting)} 条待发送，其中 {len(troubled)} 条发送失败过；例如 {troubled[0].idem_key}："
                     f"{mask(troubled[0].last_error or '')}"
                 ),
             )
         )
     elif waiting:
-        lines.append((True, "deliveries", f"{len(waiting)} waiting to be sent"))
+        lines.append((True, "deliveries", f"{len(waiting)} 条等待发送"))
     return lines
+
+
+def describe_channel(channel: Channel) -> str:
+    """`钉钉机器人，发往 https://oapi.dingtalk.com，限频 每 60 秒 20 条` for `yuqing doctor`: never a secret."""
+    info = channel.describe()
+    parts = [CHANNEL_KINDS.get(str(info.get("type")), str(info.get("type")))]
+    if "to" in info:
+        parts.append(f"发往 {info['to']}")
+    if "units" in info:
+        parts.append(f"已配置 {info['units']} 个单位的地址")
+    if channel.limits:
+        parts.append("限频 " + "、".join(f"每 {lim.seconds:g} 秒 {lim.count} 条" for lim in channel.limits))
+    return "，".join(parts)

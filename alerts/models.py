@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from classifiers.types import Level
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Seed 000 四(三): 重大突发事件 — first release at once (within 1 h) and a press conference within 24 h;
 # other 政务舆情 — a response within 48 h.
@@ -72,7 +75,7 @@ class Alert:
         if self.coordinate:
             lines.append(f"组织协调：{'、'.join(self.coordinate)}")
         for name, due in self.deadlines().items():
-            lines.append(f"{name}时限：{due:%Y-%m-%d %H:%M}前")
+            lines.append(f"{name}时限：{due.astimezone(SHANGHAI):%Y-%m-%d %H:%M}前")
         lines.append(f"摘要：{self.summary}")
         lines.extend(f"依据：{reason}" for reason in self.reasons)
         lines.append(f"来源：{self.source} {self.url}")

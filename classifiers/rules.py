@@ -6,13 +6,21 @@ parentheses, `a NEAR/n b` (both within n characters), field scopes `title:` `tex
 
 All terms of all rules go into one Aho-Corasick automaton, so a text is scanned once whatever the number
 of rules, and only rules with a positive term that occurred are evaluated.
+
+A rule that would match nearly every post is refused when compiled (`too_broad`): one that is true of a
+post containing none of its terms (only NOT terms, or `a | -b`), or of a post containing just one of its
+terms when that term is a single character (`的`, `a`, `(爆炸|炸)`). A term must hold a letter, a digit or
+a symbol such as an emoji: `*`, `?` and other punctuation alone are no wildcard here but literal text, so
+they are refused too, as is a scope other than those above (`body:`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import ahocorasick
 
@@ -24,10 +32,10 @@ _OPERATOR_CHARS = set('()|"')
 
 
 class RuleError(ValueError):
-    """A rule that cannot be compiled; says which rule and at which character."""
+    """A rule that cannot be compiled; says which rule and at which character (counted from 1)."""
 
     def __init__(self, rule_id: str, position: int, message: str) -> None:
-        super().__init__(f"rule {rule_id!r}: at character {position + 1}: {message}")
+        super().__init__(f"规则 {rule_id} 第 {position + 1} 个字符处：{message}")
         self.rule_id = rule_id
         self.position = position
         self.message = message
@@ -50,6 +58,7 @@ class RuleSpec:
 class Term:
     text: str
     scope: tuple[str, ...]
+    pos: int = dataclass_field(default=0, compare=False)  # where it is written, for errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +118,10 @@ def _lex(rule_id: str, expr: str) -> list[_Token]:
         elif ch == '"':
             end = expr.find('"', i + 1)
             if end < 0:
-                raise RuleError(rule_id, i, "unclosed quote")
+                raise RuleError(rule_id, i, '引号没有配对，缺少后一个 "')
             phrase = expr[i + 1 : end].strip()
             if not phrase:
-                raise RuleError(rule_id, i, "empty phrase")
+                raise RuleError(rule_id, i, "引号里是空的")
             tokens.append(_Token("PHRASE", phrase, i))
             i = end + 1
         else:
@@ -122,15 +131,24 @@ def _lex(rule_id: str, expr: str) -> list[_Token]:
                     break
                 i += 1
             word = expr[start:i]
+            scope, colon, _rest = word.partition(":")
             if i < n and expr[i] == ":" and word in FIELDS:
                 tokens.append(_Token("FIELD", word, start))
                 i += 1
+            elif colon and scope.isalpha():
+                # `body:` or `标题:` reads as a scope; taken as text it would quietly match nothing.
+                raise RuleError(
+                    rule_id,
+                    start,
+                    f"没有 {scope}: 这个范围，可用的范围有 {'、'.join(f + ':' for f in FIELDS)}"
+                    "（要找含冒号的文字，请加双引号）",
+                )
             elif word in ("AND", "OR", "NOT"):
                 tokens.append(_Token(word, word, start))
             elif word.startswith("NEAR/"):
                 distance = word[5:]
                 if not distance.isdigit() or int(distance) == 0:
-                    raise RuleError(rule_id, start, f"NEAR needs a positive distance, got {word!r}")
+                    raise RuleError(rule_id, start, f"NEAR 后面要写正整数距离，如 NEAR/20，这里写的是 {word}")
                 tokens.append(_Token("NEAR", distance, start))
             else:
                 tokens.append(_Token("TERM", word, start))
@@ -158,12 +176,12 @@ class _Parser:
 
     def parse(self) -> Node:
         if self.peek.kind == "END":
-            raise self.error("empty rule")
+            raise self.error("表达式是空的")
         node = self.parse_or(DEFAULT_SCOPE)
         if self.peek.kind == "RPAREN":
-            raise self.error("unbalanced ')'")
+            raise self.error("多了一个右括号 )")
         if self.peek.kind != "END":
-            raise self.error(f"unexpected {self.peek.value!r}")
+            raise self.error(f"这里不应出现 {self.peek.value}")
         return node
 
     def parse_or(self, scope: tuple[str, ...]) -> Node:
@@ -188,7 +206,7 @@ class _Parser:
             right = self.parse_unary(scope)
             for side in (node, right):
                 if not _is_positional(side):
-                    raise RuleError(self.rule_id, token.pos, "NEAR joins terms, phrases or (a|b) groups only")
+                    raise RuleError(self.rule_id, token.pos, "NEAR 两边只能是词、短语或 (甲|乙) 这样的组")
             node = Near(node, right, int(token.value))
         return node
 
@@ -206,18 +224,30 @@ class _Parser:
         if token.kind == "LPAREN":
             self.take()
             if self.peek.kind == "RPAREN":
-                raise self.error("empty parentheses")
+                raise self.error("括号里是空的")
             node = self.parse_or(scope)
             if self.peek.kind != "RPAREN":
-                raise RuleError(self.rule_id, token.pos, "'(' is never closed")
+                raise RuleError(self.rule_id, token.pos, "左括号 ( 没有对应的右括号 )")
             self.take()
             return node
         if token.kind in ("TERM", "PHRASE"):
             self.take()
-            return Term(token.value.lower(), scope)
+            if not any(_is_wordlike(ch) for ch in token.value):
+                hint = "这里没有通配符，" if set(token.value) & set("*?%") else ""
+                raise RuleError(
+                    self.rule_id,
+                    token.pos,
+                    f"“{token.value}”里没有文字或数字，{hint}它只会照字面匹配标点符号",
+                )
+            return Term(token.value.lower(), scope, token.pos)
         if token.kind == "END":
-            raise self.error("expression ends where a term is expected")
-        raise self.error(f"{token.value!r} where a term is expected")
+            raise self.error("表达式在这里结束了，但这里还应有一个词")
+        raise self.error(f"这里应是一个词，却是 {token.value}")
+
+
+def _is_wordlike(ch: str) -> bool:
+    """A letter, a digit or a symbol such as an emoji, unlike punctuation, operators and spaces."""
+    return unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "So"
 
 
 def _is_positional(node: Node) -> bool:
@@ -355,13 +385,56 @@ class RuleSet:
         return hits
 
 
+def _holds_with(node: Node, present: frozenset[str]) -> bool:
+    """Whether the rule is true of a post holding exactly the terms `present` of its own, wherever and
+    however close (NEAR is then as good as AND)."""
+    if isinstance(node, Term):
+        return node.text in present
+    if isinstance(node, Not):
+        return not _holds_with(node.child, present)
+    if isinstance(node, Near):
+        return _holds_with(node.left, present) and _holds_with(node.right, present)
+    if isinstance(node, And):
+        return all(_holds_with(c, present) for c in node.children)
+    return any(_holds_with(c, present) for c in node.children)
+
+
+def _terms(node: Node) -> list[Term]:
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Not):
+        return _terms(node.child)
+    if isinstance(node, Near):
+        return _terms(node.left) + _terms(node.right)
+    return [t for c in node.children for t in _terms(c)]
+
+
+def too_broad(rule_id: str, tree: Node) -> RuleError | None:
+    """Why a rule would match nearly every post, or None (see the module docstring for the definition)."""
+    if _holds_with(tree, frozenset()):
+        return RuleError(
+            rule_id,
+            0,
+            "不含其中任何一个词的帖子也算命中，几乎每条帖子都会命中（只有 NOT 或减号条件，或在 | 的一边）；"
+            "请加上必须出现的词",
+        )
+    for term in _terms(tree):
+        if len(term.text) == 1 and _holds_with(tree, frozenset({term.text})):
+            return RuleError(
+                rule_id,
+                term.pos,
+                f"只出现单个字“{term.text}”就算命中，几乎每条帖子都会命中；请写成词，或与其他词同时出现",
+            )
+    return None
+
+
 def compile_rules(specs: Iterable[RuleSpec | tuple[str, str]]) -> RuleSet:
     compiled: list[_Compiled] = []
     for spec in specs:
         if isinstance(spec, tuple):
             spec = RuleSpec(id=spec[0], expr=spec[1])
         tree = parse_rule(spec.id, spec.expr)
-        if not positive_terms(tree):
-            raise RuleError(spec.id, 0, "rule has no term that can match (only NOT terms)")
+        if error := too_broad(spec.id, tree):
+            raise error
         compiled.append(_Compiled(spec, tree))
     return RuleSet(compiled)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from classifiers.types import Level
+from config.errors import explain
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Mobile = Annotated[str, StringConstraints(pattern=r"^1\d{10}$")]
@@ -49,8 +50,8 @@ class ChannelOptions(BaseModel):
             for key, instead in _LITERAL_SECRETS.items():
                 if key in data:
                     raise ValueError(
-                        f"{key}: secrets are not written in alerts.yaml; put the value in an environment "
-                        f"variable (or the ignored .env file) and give its name as {instead}"
+                        f"{key}：密钥、密码和机器人地址不写在 alerts.yaml 里；请把它放进环境变量（或不入库的 "
+                        f".env 文件），在这里用 {instead} 写出变量名"
                     )
         return data
 
@@ -78,7 +79,7 @@ class EmailOptions(ChannelOptions):
     @model_validator(mode="after")
     def _login_needs_password(self) -> EmailOptions:
         if self.user and not self.password_env:
-            raise ValueError("user is set but password_env is not: name the variable that holds the password")
+            raise ValueError("写了 user 却没写 password_env：请写出存放密码的环境变量名")
         return self
 
     @property
@@ -115,7 +116,7 @@ class WeComOptions(BotOptions):
     @model_validator(mode="after")
     def _mentions_need_text(self) -> WeComOptions:
         if self.msgtype == "markdown" and (self.mentions or self.mention_all_from):
-            raise ValueError("WeCom bots @-mention by mobile only in text messages: use msgtype: text")
+            raise ValueError("企业微信机器人只有在 text 消息里才能按手机号 @人：请写 msgtype: text")
         return self
 
 
@@ -146,7 +147,7 @@ def check_channel_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         # A mistyped option also makes the real one "missing"; the unknown one is the one to point at.
         error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        where = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in error["loc"] if part != "[key]")
+        message = explain(error)
         raise ValueError(f"{where}: {message}" if where else message) from None
     return options

@@ -7,6 +7,7 @@ line number, the key path, and what is wrong. A command loads only the files it 
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from classifiers.rules import RuleError, compile_rules
-from config.errors import ConfigError
+from config.errors import ConfigError, explain
 from config.models import (
     AlertsFile,
     OfficeConfig,
@@ -26,6 +27,7 @@ from config.models import (
     SourcesFile,
     TerritoryFile,
     UnitsFile,
+    unit_names,
 )
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -73,9 +75,14 @@ def load_config(directory: Path | str | None = None, *, only: Iterable[str] | No
     }
     if "rules" in parts:
         _check_rules(directory / "rules.yaml", parts["rules"])
+    # A check across files runs only when every file it reads was loaded: a command that did not read
+    # one of them must not stop on it.
+    if {"alerts", "units", "territory"} <= names:
+        _check_units(
+            directory / "alerts.yaml", parts["alerts"], unit_names(parts["units"], parts["territory"])
+        )
     if names == ALL:
         return OfficeConfig(**parts)
-    # Each part was validated on its own above; the whole has no checks across files to run.
     return PartialOffice.model_construct(**parts)
 
 
@@ -84,12 +91,18 @@ def load_file(path: Path, model: type[M]) -> M:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(where, "-", "file not found", "file") from None
+        raise ConfigError(where, "-", "文件不存在", "file") from None
+    except IsADirectoryError:
+        raise ConfigError(where, "-", "这是一个文件夹，不是文件", "file") from None
+    except PermissionError:
+        raise ConfigError(where, "-", "没有读取这个文件的权限", "file") from None
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            f"{where}:{line}", "-", "not UTF-8 text; save the file as UTF-8", "encoding"
+            f"{where}:{line}", "-", "不是 UTF-8 编码的文本，请把文件另存为 UTF-8", "encoding"
         ) from None
+    except OSError as exc:
+        raise ConfigError(where, "-", f"无法读取：{exc.strerror or exc}", "file") from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -100,18 +113,68 @@ def load_file(path: Path, model: type[M]) -> M:
             mark = getattr(exc, "context_mark", None) or mark
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}{line}", "-", f"YAML syntax: {problem}", "yaml") from None
+        raise ConfigError(f"{where}{line}", "-", f"YAML 格式错误：{_yaml_problem(problem)}", "yaml") from None
     if not isinstance(data, dict):
-        raise ConfigError(where, "-", "expected a mapping at the top level", "yaml")
+        raise ConfigError(where, "-", "文件最外层应是“键: 值”的映射，现在是空的或不是映射", "yaml")
+    _refuse_repeated_keys(where, node)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         # A mistyped key also makes the real one "missing"; the unknown key is the one to point at.
         error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        loc = tuple(error["loc"])
+        loc = tuple(part for part in error["loc"] if part != "[key]")  # pydantic's mark of a wrong key name
         raise ConfigError(
-            f"{where}{_line_of(node, loc)}", _key_path(loc), error["msg"], error["type"]
+            f"{where}{_line_of(node, loc)}", _key_path(loc), explain(error), error["type"]
         ) from None
+
+
+# PyYAML's complaints, most common first, in the words of someone editing the file.
+_YAML_PROBLEMS = (
+    ("found character '\\t'", "有制表符（Tab），YAML 只能用空格缩进"),
+    ("could not find expected ':'", "缺少冒号，或冒号后缺少空格（应写成“键: 值”）"),
+    ("mapping values are not allowed here", "这里不能出现“键: 值”（多半是值里的冒号没加引号，或缩进不对）"),
+    ("found unexpected end of stream", "引号没有配对：直到文件末尾也没有找到后一个引号"),
+    ("expected ',' or ']'", "方括号 [ 没有闭合，或两项之间缺少逗号"),
+    ("expected ',' or '}'", "花括号 { 没有闭合，或两项之间缺少逗号"),
+    ("expected <block end>", "缩进不对：这一行和上面的同级项没有对齐"),
+    ("found undefined alias", "引用了没有定义的锚点（以 * 开头的值要加引号）"),
+    ("found character", "这个字符不能用在值的开头（以 @、` 等开头的值要加引号）"),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    for start, words in _YAML_PROBLEMS:
+        if problem.startswith(start):
+            return f"{words}（{problem}）" if start == "found character" else words
+    return problem
+
+
+def _refuse_repeated_keys(where: str, root: yaml.Node | None) -> None:
+    """YAML keeps the last of two equal keys and drops the first without a word; an office that wrote a
+    key twice meant something by each, so the second is refused where it stands."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())] if root is not None else []
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in seen:  # an alias shares its anchor's node
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, (*loc, i)) for i, child in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            keys: dict[tuple[str, str], yaml.Node] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    first = keys.setdefault((key.tag, key.value), key)
+                    if first is not key:
+                        raise ConfigError(
+                            f"{where}:{key.start_mark.line + 1}",
+                            _key_path((*loc, key.value)),
+                            f"键重复：第 {first.start_mark.line + 1} 行已经写过 {key.value}；YAML 只会留下后一个、悄悄丢掉前一个，"
+                            "请删去或合并其中一个",
+                            "duplicate_key",
+                        )
+                stack.append((value, (*loc, key.value)))
 
 
 def _check_rules(path: Path, rules: RulesFile) -> None:
@@ -122,6 +185,32 @@ def _check_rules(path: Path, rules: RulesFile) -> None:
         loc = ("rules", index, "expr")
         node = yaml.compose(path.read_text(encoding="utf-8"))
         raise ConfigError(f"{path}{_line_of(node, loc)}", _key_path(loc), str(exc), "rule") from None
+
+
+def _check_units(path: Path, alerts: AlertsFile, known: frozenset[str]) -> None:
+    """Every unit alerts.yaml names (under `recipients`, an email channel's `to`, a bot's `mentions`) is one
+    of units.yaml and territory.yaml: a misspelt one would be told nothing, and its real unit neither."""
+    named: list[tuple[tuple[Any, ...], str]] = [(("recipients", unit), unit) for unit in alerts.recipients]
+    for index, channel in enumerate(alerts.channels):
+        for option in ("to", "mentions"):
+            table = channel.options.get(option)
+            if isinstance(table, dict):
+                named += [(("channels", index, "options", option, unit), unit) for unit in table]
+    for loc, unit in named:
+        if unit not in known:
+            close = difflib.get_close_matches(unit, sorted(known), n=3, cutoff=0.5)
+            hint = (
+                f"相近的有：{'、'.join(close)}"
+                if close
+                else "单位名称以 units.yaml、territory.yaml 的写法为准"
+            )
+            node = yaml.compose(path.read_text(encoding="utf-8"))
+            raise ConfigError(
+                f"{path}{_line_of(node, loc)}",
+                _key_path(loc),
+                f"没有名为“{unit}”的单位，发给它的预警无人收到（{hint}）",
+                "unknown_unit",
+            )
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import difflib
 import math
 import re
 from datetime import datetime
@@ -24,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from classifiers.types import Level
 from config.channels import check_channel_options
 from config.delivery import DeliveryPolicy, RealertPolicy
+from config.errors import describe_value, explain
 
 
 class Model(BaseModel):
@@ -44,11 +46,11 @@ def _repeated(values: list[str]) -> tuple[int, int] | None:
     return None
 
 
-def _require_unique(values: list[str], what: str, field: str, verb: str = "is used twice") -> None:
+def _require_unique(values: list[str], what: str, field: str) -> None:
     """Raise naming the first repeated value and both of its positions in `field`."""
     if pair := _repeated(values):
         first, second = pair
-        raise ValueError(f"{what} {values[second]!r} {verb} ({field}[{first}] and {field}[{second}])")
+        raise ValueError(f"{what}“{values[second]}”重复出现（{field}[{first}] 和 {field}[{second}]）")
 
 
 # sources.yaml -----------------------------------------------------------------------------------------
@@ -97,14 +99,14 @@ def _selector(value: str) -> str:
 
     text = value.strip()
     if not text:
-        raise ValueError("empty selector")
+        raise ValueError("选择器是空的")
     try:
         if text.startswith(("/", "(", "./", "../")):
             etree.XPath(text)
         else:
             css2xpath(text)
     except (SelectorError, etree.XPathError) as exc:
-        raise ValueError(f"not a valid selector {text!r}: {exc}") from None
+        raise ValueError(f"不是有效的选择器（CSS 或以 / 开头的 XPath）：{text}（{exc}）") from None
     return text
 
 
@@ -112,19 +114,19 @@ Selector = Annotated[str, AfterValidator(_selector)]
 Selectors = Annotated[tuple[Selector, ...], BeforeValidator(_as_tuple)]
 
 # A list that prints "11-23" gives no year; the spider takes the patrol's (the one before, for a future date).
-_DATE_PARTS = (("month", ("%m", "%b", "%B")), ("day", ("%d",)))
+_DATE_PARTS = (("月", ("%m", "%b", "%B")), ("日", ("%d",)))
 
 
 def _date_format(value: str) -> str:
     for part, codes in _DATE_PARTS:
         if not any(code in value for code in codes):
-            raise ValueError(f"date format {value!r} has no {part} ({' or '.join(codes)})")
+            raise ValueError(f"日期格式 {value} 里没有{part}（{' 或 '.join(codes)}）")
     sample = datetime(2026, 11, 23, 8, 5, 9)
     full = value if "%Y" in value or "%y" in value else f"%Y {value}"
     try:
         datetime.strptime(sample.strftime(full), full)
     except ValueError as exc:
-        raise ValueError(f"date format {value!r} cannot be read back: {exc}") from None
+        raise ValueError(f"日期格式 {value} 写出的日期无法按它读回：{exc}") from None
     return value
 
 
@@ -162,13 +164,15 @@ class Pagination(Model):
     @classmethod
     def _has_page(cls, value: str | None) -> str | None:
         if value is not None and "{page}" not in value:
-            raise ValueError("must contain {page}, e.g. index_{page}.html")
+            raise ValueError("要含有 {page}，如 index_{page}.html")
         return value
 
     @model_validator(mode="after")
     def _one_way(self) -> Pagination:
         if (self.next_page is None) == (self.page_url is None):
-            raise ValueError("give exactly one of next_page (a selector) or page_url (a template)")
+            raise ValueError(
+                "next_page（下一页链接的选择器）和 page_url（含 {page} 的网址模板）要写其中一个，且只写一个"
+            )
         return self
 
 
@@ -197,7 +201,7 @@ class GenericSiteOptions(Model):
             try:
                 codecs.lookup(value)
             except LookupError:
-                raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, gbk, gb18030)") from None
+                raise ValueError(f"不认识的编码 {value}（可写 utf-8、gbk、gb18030 等）") from None
         return value
 
 
@@ -216,7 +220,7 @@ class TiebaOptions(Model):
     @classmethod
     def _unique_forums(cls, forums: list[str]) -> list[str]:
         names = [name.strip().removesuffix("吧") or name.strip() for name in forums]
-        _require_unique(names, "forum", "forums", "is listed twice")
+        _require_unique(names, "贴吧", "forums")
         return forums
 
 
@@ -226,6 +230,23 @@ class WeixinSogouOptions(Model):
     queries: list[Word] = Field(min_length=1)
     state_limit: int = Field(default=5000, ge=100)
 
+
+# Every spider a source may name: the `name` of each spider under spiders/ (a test keeps the two equal).
+# Listed here because config/ may not import spiders/, and a misspelt spider must fail when sources.yaml
+# is loaded rather than when its crawl starts.
+SPIDERS: tuple[str, ...] = (
+    "generic",
+    "ifeng_news",
+    "netease_news",
+    "people_liuyan",
+    "people_news",
+    "sina_news",
+    "sohu_news",
+    "tieba",
+    "weibo_search",
+    "weibo_timeline",
+    "weixin_sogou",
+)
 
 # Spiders whose `options` have a fixed shape, checked when sources.yaml is loaded.
 SPIDER_OPTIONS: dict[str, type[Model]] = {
@@ -257,6 +278,15 @@ class SourceConfig(Model):
     render: bool = False  # fetch through the system Chromium, for pages that build their content in JS
     options: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("spider")
+    @classmethod
+    def _known_spider(cls, spider: str) -> str:
+        if spider not in SPIDERS:
+            close = difflib.get_close_matches(spider, SPIDERS, n=1)
+            hint = f"，是不是 {close[0]}？" if close else ""
+            raise ValueError(f"没有名为“{spider}”的爬虫{hint}（可用的有：{'、'.join(SPIDERS)}）")
+        return spider
+
     @field_validator("options")
     @classmethod
     def _options_of_the_spider(cls, options: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
@@ -266,10 +296,11 @@ class SourceConfig(Model):
                 model.model_validate(options)
             except ValidationError as exc:
                 error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-                key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+                loc = [part for part in error["loc"] if part != "[key]"]
+                key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
                 # A custom error keeps pydantic from prefixing "Value error, " to the key it names.
                 raise PydanticCustomError(
-                    "spider_options", "{key}: {msg}", {"key": key.lstrip(".") or "-", "msg": error["msg"]}
+                    "spider_options", "{key}: {msg}", {"key": key.lstrip(".") or "-", "msg": explain(error)}
                 ) from None
         return options
 
@@ -280,7 +311,7 @@ class SourcesFile(Model):
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
-        _require_unique([s.name for s in sources], "source name", "sources")
+        _require_unique([s.name for s in sources], "信息源名称", "sources")
         return sources
 
 
@@ -294,7 +325,7 @@ class RuleConfig(Model):
     name: str
     category: str
     expr: str
-    weight: float = Field(default=1.0, ge=0, le=100)
+    weight: float = Field(default=1.0, ge=0, le=10)  # 0..10, as classifiers.severity reads it
     min_level: Level | None = None
 
 
@@ -304,7 +335,7 @@ class RulesFile(Model):
     @field_validator("rules")
     @classmethod
     def _unique_ids(cls, rules: list[RuleConfig]) -> list[RuleConfig]:
-        _require_unique([r.id for r in rules], "rule id", "rules")
+        _require_unique([r.id for r in rules], "规则编号", "rules")
         return rules
 
 
@@ -338,7 +369,7 @@ class TerritoryFile(Model):
         for county in counties:
             for name in [county.name, *county.aliases]:
                 if name in owner and owner[name] != county.name:
-                    raise ValueError(f"place name {name!r} is given to both {owner[name]} and {county.name}")
+                    raise ValueError(f"地名“{name}”同时给了{owner[name]}和{county.name}")
                 owner[name] = county.name
         return counties
 
@@ -363,7 +394,7 @@ class Department(Model):
     @classmethod
     def _has_placeholder(cls, value: str) -> str:
         if "{county}" not in value:
-            raise ValueError("must contain {county}")
+            raise ValueError("要含有 {county}（代表县区名称），如 {county}教育局")
         return value
 
 
@@ -385,8 +416,31 @@ class UnitsFile(Model):
     @field_validator("departments")
     @classmethod
     def _unique_topics(cls, departments: list[Department]) -> list[Department]:
-        _require_unique([d.topic for d in departments], "department topic", "departments", "is listed twice")
+        _require_unique([d.topic for d in departments], "主管领域", "departments")
         return departments
+
+
+def unit_names(units: UnitsFile, territory: TerritoryFile) -> frozenset[str]:
+    """Every unit an alert may be addressed to, spelt as the routing spells it (alerts/routing.py): the city
+    units, each department's city unit (and its 办公室 for a vertical one), each department's unit in
+    every county, and each county's 政府办 and 宣传部."""
+    city = units.city_units
+    names = {
+        city.propaganda,
+        city.gov_office,
+        city.cyberspace,
+        city.principal,
+        city.party_committee,
+        *city.duty,
+    }
+    for department in units.departments:
+        names.add(department.city_unit)
+        if department.vertical:
+            names.add(f"{department.city_unit}办公室")
+        names.update(department.county_unit.format(county=county.name) for county in territory.counties)
+    for county in territory.counties:
+        names.update((county.gov_office, county.propaganda))
+    return frozenset(names)
 
 
 # severity.yaml ----------------------------------------------------------------------------------------
@@ -414,10 +468,10 @@ class SeverityFile(Model):
         # and the weights add up to 1.
         missing = [factor for factor in FACTORS if factor not in weights]
         if missing:
-            raise ValueError(f"weights missing for {', '.join(missing)}")
+            raise ValueError(f"缺少这些因素的权重：{'、'.join(missing)}")
         total = sum(weights.values())
         if not math.isclose(total, 1.0, abs_tol=1e-6):
-            raise ValueError(f"weights must add up to 1, not {total:g}")
+            raise ValueError(f"各项权重之和应为 1，现在是 {total:g}")
         return weights
 
     @field_validator("thresholds")
@@ -425,10 +479,10 @@ class SeverityFile(Model):
     def _ordered(cls, thresholds: dict[Level, float]) -> dict[Level, float]:
         missing = [level.value for level in Level if level not in thresholds]
         if missing:
-            raise ValueError(f"thresholds missing for {', '.join(missing)}")
+            raise ValueError(f"缺少这些级别的起点分数：{'、'.join(missing)}")
         scores = [thresholds[level] for level in Level]
         if scores != sorted(scores):
-            raise ValueError("thresholds must rise from 一般性事项 to 重大突发事态")
+            raise ValueError("起点分数应从一般性事项到重大突发事态逐级升高")
         return thresholds
 
 
@@ -483,6 +537,13 @@ class AlertsFile(Model):
     recipients: dict[str, list[str]] = Field(default_factory=dict)
     silences: SilencePolicy = Field(default_factory=SilencePolicy)
 
+    @field_validator("channels")
+    @classmethod
+    def _unique_channel_names(cls, channels: list[ChannelConfig]) -> list[ChannelConfig]:
+        # recipients and fallback name channels; two of one name would leave one of them unreachable.
+        _require_unique([channel.name for channel in channels], "渠道名称", "channels")
+        return channels
+
     @field_validator("fallback")
     @classmethod
     def _known_fallbacks(cls, fallback: list[str], info: ValidationInfo) -> list[str]:
@@ -490,7 +551,7 @@ class AlertsFile(Model):
             known = [channel.name for channel in info.data["channels"]]
             for name in fallback:
                 if name not in known:
-                    raise ValueError(f"no channel is named {name!r} (channels: {', '.join(known)})")
+                    raise ValueError(f"没有名为“{name}”的渠道（channels 里有：{'、'.join(known)}）")
         return fallback
 
     @field_validator("recipients")
@@ -502,7 +563,7 @@ class AlertsFile(Model):
         for unit, names in recipients.items():
             for name in names:
                 if name not in known:
-                    raise ValueError(f"{unit}: no channel is named {name!r} (channels: {', '.join(known)})")
+                    raise ValueError(f"{unit}：没有名为“{name}”的渠道（channels 里有：{'、'.join(known)}）")
         return recipients
 
 
@@ -515,7 +576,7 @@ _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
 def _clock(value: object) -> object:
     # YAML reads an unquoted 14:30 as the number 870, so a time that is not a string is an error too.
     if not isinstance(value, str) or not _CLOCK.fullmatch(value):
-        raise ValueError(f'must be a time of day in quotes, like "08:30", not {value!r}')
+        raise ValueError(f'应为加引号的时刻，如 "08:30"，收到{describe_value(value)}')
     return value
 
 
@@ -564,7 +625,7 @@ class ScheduleFile(Model):
             start, end = info.data["work_hours"]
             if not start < end <= night_until:
                 raise ValueError(
-                    f"work_hours {start}–{end} and night_until {night_until} must follow one another in the day"
+                    f"上班 {start}、下班 {end}、夜间巡查截止 {night_until}（night_until）应在一天里依次排列"
                 )
         return night_until
 

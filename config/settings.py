@@ -3,6 +3,8 @@
 Stage order is written here once; `yuqing analyze` and the offline runner derive it from ITEM_PIPELINES.
 """
 
+from config.logtime import DATE_FORMAT, use_beijing_time
+
 BOT_NAME = "yuqing"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -27,6 +29,10 @@ YUQING_RETRY_BACKOFF_MAX = 60.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+# Log times in Beijing time with the offset, whatever the machine's zone. Set as these settings are read,
+# before Scrapy logs its first line, so that every line of a crawl's log has it.
+LOG_DATEFORMAT = DATE_FORMAT
+use_beijing_time()
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

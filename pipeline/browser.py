@@ -32,15 +32,15 @@ def chromium_path(env: Env) -> Path:
     """`YUQING_CHROMIUM` when set, else the first Chromium on PATH."""
     if env.chromium is not None:
         if not env.chromium.is_file():
-            raise BrowserMissing(f"YUQING_CHROMIUM={env.chromium} is not a file")
+            raise BrowserMissing(f"YUQING_CHROMIUM={env.chromium} 不是文件")
         return env.chromium
     for name in CANDIDATES:
         found = shutil.which(name)
         if found:
             return Path(found)
     raise BrowserMissing(
-        f"no Chromium on PATH (looked for {', '.join(CANDIDATES)}): apt-get install chromium, "
-        "or set YUQING_CHROMIUM to its path"
+        f"PATH 中没有 Chromium（找过 {'、'.join(CANDIDATES)}）：请安装（apt-get install chromium），"
+        "或把 YUQING_CHROMIUM 设为它的路径"
     )
 
 
@@ -71,7 +71,7 @@ def check_browser(env: Env, timeout_ms: int = 30_000) -> BrowserCheck:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError:
-        return BrowserCheck(False, "the playwright package is missing: pip install playwright")
+        return BrowserCheck(False, "缺少 playwright 软件包：pip install playwright")
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -86,7 +86,7 @@ def check_browser(env: Env, timeout_ms: int = 30_000) -> BrowserCheck:
                 browser.close()
     except PlaywrightError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return BrowserCheck(False, f"{path} did not start: {first}")
+        return BrowserCheck(False, f"{path} 无法启动：{first}")
     if text != "rendered":
-        return BrowserCheck(False, f"{path} started but did not run the page's JavaScript (saw {text!r})")
-    return BrowserCheck(True, f"{path} (Chromium {version}) renders JavaScript headless")
+        return BrowserCheck(False, f"{path} 已启动，但没有执行网页里的 JavaScript（看到的是 {text!r}）")
+    return BrowserCheck(True, f"{path}（Chromium {version}）可无界面渲染 JavaScript 网页")

@@ -12,14 +12,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from config.env import PROJECT_ROOT, get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
+from config.logtime import DATE_FORMAT, LOG_FORMAT, use_beijing_time
 from config.secrets import install_log_masking
 from pipeline import cli_text
 from pipeline.demo import demo_option
+from pipeline.items import source_text
 from pipeline.userpaths import user_path
 
 cli_text.install()
@@ -31,7 +34,7 @@ RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]错误：[/red]{escape(message)}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -64,11 +67,15 @@ def _load_office(only: frozenset[str] = ALL):
 
 @app.callback()
 def _setup(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what each part does")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="输出各部分的运行日志（写到标准错误，北京时间）")
+    ] = False,
 ) -> None:
+    use_beijing_time()  # log times as the office reads every other time, whatever the machine's zone
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        format=LOG_FORMAT,
+        datefmt=DATE_FORMAT,
         stream=sys.stderr,
     )
     install_log_masking()  # no configured secret in any log line, whatever the command
@@ -82,14 +89,15 @@ def _setup(
 
 
 def _print_patrol(report: Any, title: str) -> None:
-    from pipeline.health import FETCH_FAILURES, REASONS, UNREACHABLE, display_name, state_text
+    from pipeline.health import FETCH_FAILURES, UNREACHABLE, display_name, problem_text
 
     table = Table(title=title)
     for column in ("来源", "健康", "采集", "丢弃", "入库", "暂存", "预警", "用时", "问题"):
         table.add_column(column, overflow="fold")
     for run in report.runs:
-        problems = {**run.drop_reasons(), **run.source_problems()}
-        problems = {(state_text(k) if k in REASONS else k): v for k, v in problems.items()}
+        problems: dict[str, int] = {}
+        for name, count in {**run.drop_reasons(), **run.source_problems()}.items():
+            problems[problem_text(name)] = problems.get(problem_text(name), 0) + count
         fetch = f"yuqing/fetch/{run.source}/failed/"
         for kind, text in FETCH_FAILURES.items():
             if run.stat(fetch + kind):
@@ -103,7 +111,7 @@ def _print_patrol(report: Any, title: str) -> None:
             str(run.stat("yuqing/index/spooled")),
             str(run.stat("yuqing/alert/raised")),
             f"{run.seconds:.1f} 秒",
-            "，".join(f"{k} {v}" for k, v in problems.items()) or "-",
+            escape("，".join(f"{k} {v}" for k, v in problems.items())) or "-",
         )
     out.print(table)
     if report.stopped:
@@ -181,7 +189,10 @@ def _patrol_progress() -> tuple[Any, Any]:
 
 @app.command()
 def patrol(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="只巡查这些来源（name）")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="只巡查这个来源（sources.yaml 里的来源名称，可写多次）"),
+    ] = None,
 ) -> None:
     """巡查一遍配置的来源：抓取、分析、入库、预警；逐个来源显示进度，有来源失败时退出码为 3。"""
     from pipeline.patrol import run_patrol
@@ -200,7 +211,10 @@ def patrol(
 
 @app.command()
 def demo(
-    source: Annotated[list[str] | None, typer.Option("--source", "-s", help="only these sources")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="只演示这个来源（sources.yaml 里的来源名称，可写多次）"),
+    ] = None,
     deliver: Annotated[
         bool,
         typer.Option(
@@ -218,7 +232,7 @@ def demo(
     env = get_env()
     dirs = sorted(index.parent for index in RECORDINGS.glob("*/index.json"))
     if not dirs:
-        raise _fail(f"no recordings for the demo under {RECORDINGS}")
+        raise _fail(f"{RECORDINGS} 下没有演示用的录制网页（*/index.json）")
     # An empty YUQING_NOW runs the demo on the wall clock.
     now = os.environ.get("YUQING_NOW", DEMO_NOW)
     if deliver:
@@ -243,20 +257,27 @@ def demo(
 @app.command()
 @demo_option
 def search(
-    query: Annotated[str, typer.Argument(help="words to find, e.g. 化工厂 排污")],
-    limit: Annotated[int, typer.Option(help=f"how many results (1 to {MAX_SEARCH_RESULTS:,})")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="one JSON document per line")] = False,
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="词语", help="要找的词，可写多个，帖子须包含每一个，如 化工厂 排污", show_default=False
+        ),
+    ],
+    limit: Annotated[int, typer.Option(help=f"最多显示多少条（1 到 {MAX_SEARCH_RESULTS:,}）")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="每条帖子输出一行 JSON，供程序读取")] = False,
 ) -> None:
-    """Find stored posts; the query is cut into words the same way posts are."""
+    """检索已入库的帖子：包含每个词的帖子，最相关、最新的在前；词语按帖子的同样方式切分。"""
     from pipeline.context import Context
     from pipeline.store import open_store
 
     _check_count("--limit", limit, MAX_SEARCH_RESULTS)
     office = _load_office(SEARCH)
     env = get_env()
+    # Several words typed apart are one query, as they would be typed in quotes: each must be found.
+    query = " ".join(word.strip() for word in words if word.strip())
     terms = Context(office=office, env=env).tokeniser.query_terms(query)
     if not terms:
-        raise _fail(f"the query {query!r} has no words to search for")
+        raise _fail(f"检索词「{query}」里没有可检索的词语")
     try:
         store = open_store(env, read_only=True)
         hits = store.search(terms, limit=limit)
@@ -268,18 +289,40 @@ def search(
             sys.stdout.write(json.dumps(hit.doc, ensure_ascii=False) + "\n")
         return
     table = Table(title=f"检索「{query}」：{len(hits)} 条")
-    for column in ("时间", "级别", "属地", "标题", "来源"):
-        table.add_column(column)
+    for column in ("时间", "级别", "属地", "标题", "来源", "链接"):
+        table.add_column(column, overflow="fold")
     for hit in hits:
         doc = hit.doc
         analysis = doc.get("analysis") or {}
         severity = (analysis.get("severity") or {}).get("level", "")
         territory = analysis.get("territory") or {}
         where = "、".join(territory.get("counties") or []) or (territory.get("city") or "")
+        title = doc.get("title") or (doc.get("text") or "").replace("\n", " ")[:30]
         table.add_row(
-            doc.get("published_at", "")[:16], severity, where, doc.get("title") or "", doc.get("url", "")
+            _beijing_minute(doc.get("published_at")),
+            severity,
+            where,
+            escape(title),
+            escape(source_text(doc.get("source"), doc.get("media"))),
+            escape(doc.get("url", "")),
         )
     out.print(table)
+
+
+def _beijing_minute(stamp: str | None) -> str:
+    """`2026-11-23 09:00` in Beijing time, from a stored ISO time in whatever offset it was kept."""
+    from datetime import datetime
+
+    from pipeline.items import SHANGHAI
+
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
 
 def _analysis_output(post: Any) -> dict[str, Any]:
@@ -325,7 +368,7 @@ def _write_json_line(result: dict[str, Any]) -> None:
 
 @app.command()
 def analyze() -> None:
-    """Read posts as JSON lines on stdin; write one JSON line of enrichment per input line."""
+    """分析帖子：从标准输入逐行读入 JSON，每行输出一行 JSON 分析结果（分词、情感、规则、级别、属地、责任单位）。"""
     from pipeline.context import Context
     from pipeline.runner import OfflineRunner, run_json_lines
 
@@ -351,12 +394,18 @@ def analyze() -> None:
 
 @app.command()
 def extract(
-    source: Annotated[str, typer.Argument(help="a saved page (file) or an http(s) URL to fetch")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="网页", help="保存下来的网页文件，或要抓取的 http(s) 网址", show_default=False
+        ),
+    ],
     url: Annotated[
-        str | None, typer.Option(help="the page's address, for a file: picks the site's rules")
+        str | None,
+        typer.Option(help="读文件时注明该网页的原网址，用以选用该网站的规则"),
     ] = None,
 ) -> None:
-    """Read one news page: title, text, time, media and author as JSON (any charset, even mislabelled)."""
+    """读取一篇新闻网页，以 JSON 输出标题、正文、发布时间、媒体和作者（任何编码，声明错了也能读）。"""
     from pipeline.extract import ExtractError, fetch_url, read_file
     from pipeline.extract import extract as extract_page
 
@@ -372,9 +421,9 @@ def extract(
     try:
         result = extract_page(body, url, declared)
     except ExtractError as exc:
-        raise _fail(f"{source}: {exc.reason}", 1) from None
+        raise _fail(f"{source}：{exc.reason}", 1) from None
     for note in result.notes:
-        err.print(f"note: {note}", highlight=False, markup=False)
+        err.print(f"提示：{note}", highlight=False, markup=False)
     sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
@@ -416,7 +465,7 @@ def doctor(
         store.close()
         check("ok", "存储", f"{describe_store(env)}，共 {count} 条帖子")
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure rather than stopping at the first
-        check("fail", "存储", f"{describe_store(env)}: {exc}")
+        check("fail", "存储", f"{describe_store(env)}：无法读取（{exc}）")
     from pipeline.cli_alerts import doctor_lines
     from pipeline.storage import doctor_lines as database_lines
 
@@ -425,11 +474,15 @@ def doctor(
         for ok, what, detail in database_lines(env)
     ]
     checks += doctor_lines(env)
-    from pipeline.cli_workflow import calendar_line
+    from alerts.calendar import calendar_data_ends, calendar_warning
 
-    calendar_ok, calendar_detail = calendar_line()
+    warning = calendar_warning(clock.now().astimezone(SHANGHAI).date())
     # A warning, not a failure: with no data the patrols fall back to more, never fewer.
-    check("ok" if calendar_ok else "warn", "节假日数据", calendar_detail)
+    check(
+        "warn" if warning else "ok",
+        "节假日数据",
+        warning or f"法定节假日和调休安排已知至 {calendar_data_ends():%Y-%m-%d}",
+    )
     from pipeline.browser import check_browser
 
     # Launched for real (headless, one page): a binary that is there but cannot start is caught here.

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from alerts.calendar import SHANGHAI
@@ -38,7 +39,7 @@ def _alerts_config() -> AlertsFile:
     try:
         return load_file(config_dir() / "alerts.yaml", AlertsFile)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]错误：[/red]{escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -64,7 +65,7 @@ def _send(digest: bool, wait: float | None) -> DispatchReport:
     env = get_env()
     channels, unavailable = open_channels(config)
     for name, reason in unavailable.items():
-        err.print(f"channel {name} unavailable: {reason}", highlight=False, markup=False)
+        err.print(f"渠道 {name} 不可用：{reason}", highlight=False, markup=False, soft_wrap=True)
     outbox = Outbox(env.outbox_path, realert=config.realert)
     send = dispatch_digest if digest else dispatch
     try:
@@ -77,22 +78,24 @@ def _run(digest: bool, wait: float | None) -> None:
     try:
         report = _send(digest, wait)
     except OutboxBusy as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]错误：[/red]{escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     out.print(_summary(report), highlight=False)
 
 
-def deliver(
-    wait: Annotated[float | None, typer.Option(help="seconds to wait for rate windows and retries")] = None,
-) -> None:
-    """Send what waits in the outbox: retries, fallbacks, and deliveries left by a stopped run."""
+WaitOption = Annotated[
+    float | None,
+    typer.Option(help="最多等待多少秒，等限频窗口和重试到期（默认按 alerts.yaml）"),
+]
+
+
+def deliver(wait: WaitOption = None) -> None:
+    """发送待发队列里的预警：重试、改走后备渠道，以及上次运行中断时没发完的。"""
     _run(digest=False, wait=wait)
 
 
-def digest(
-    wait: Annotated[float | None, typer.Option(help="seconds to wait for rate windows and retries")] = None,
-) -> None:
-    """At a checkpoint: send each unit one digest of the low-level alerts held since the last one."""
+def digest(wait: WaitOption = None) -> None:
+    """在时间节点汇总发送：把上次以来留存的低级别预警，给每个单位汇成一份摘要发出。"""
     _run(digest=True, wait=wait)
 
 
@@ -246,7 +249,7 @@ def silence_list(
         outbox.close()
     table = Table(title=f"静默（{'全部' if show_all else '生效中'}）")
     for column in ("#", "匹配", "至", "原因", "设置人", "设置时间", "已暂缓", "状态"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # an event id is typed back in full: never cut
     for s in silences:
         state = s.state(now, bound)
         if s.lifted_at is not None and state == "已解除":

@@ -27,38 +27,15 @@ from config.errors import ConfigError
 from config.loader import FILES, config_dir, load_config
 from config.models import OfficeConfig
 from pipeline import clock
+from pipeline.items import SHANGHAI
 
 logger = logging.getLogger(__name__)
 
 STATE = "state.json"
 
 
-# What each sort of mistake means, for the people told; the loader's own words follow in brackets.
-MEANINGS = {
-    "yaml": "YAML 格式错误（多半是缩进、冒号或引号）",
-    "file": "文件不存在",
-    "encoding": "文件不是 UTF-8 编码",
-    "rule": "关键词表达式写错了",
-    "extra_forbidden": "有不认识的键，多半是键名拼错了",
-    "missing": "缺少必须填写的键",
-    "value_error": "取值不符合要求",
-    "literal_error": "不是允许的取值之一",
-    "enum": "不是允许的取值之一",
-    "string_pattern_mismatch": "格式不对",
-    "too_short": "内容太少",
-    "too_long": "内容太多",
-}
-
-
-def meaning(error: ConfigError) -> str:
-    kind = error.kind
-    if kind in MEANINGS:
-        return MEANINGS[kind]
-    if kind.endswith(("_type", "_parsing")):
-        return "值的类型不对"
-    if kind.startswith(("greater_than", "less_than")):
-        return "数值超出允许的范围"
-    return "该项写得不对"
+def _beijing(moment: datetime) -> str:
+    return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
 
 def _where(error: ConfigError) -> str:
@@ -84,7 +61,7 @@ def config_alert(error: ConfigError, duty: list[str], at: datetime, *, spell: st
         reasons=[
             where,
             f"位置：{error.key}",
-            f"原因：{meaning(error)}（{error.reason}）",
+            f"原因：{error.reason}",
             effect,
             "处理建议：按上面的文件、行和原因改正后保存；下一次任务自动重新读取，无需重启。",
         ],
@@ -103,10 +80,10 @@ def report_config_failure(
     except ConfigError as error:
         logger.error("抓取进程因配置错误退出（不是网站的问题）：%s", error)
         effect = (
-            f"{at:%Y-%m-%d %H:%M} 抓取进程读取配置时出错退出；这是配置问题，不是网站的问题。"
+            f"{_beijing(at)} 抓取进程读取配置时出错退出；这是配置问题，不是网站的问题。"
             "本次巡查开始时配置检查通过，其后该文件被改动。"
         )
-        alert = config_alert(error, duty, at, spell=f"{at:%Y-%m-%d}", effect=effect)
+        alert = config_alert(error, duty, at, spell=f"{at.astimezone(SHANGHAI):%Y-%m-%d}", effect=effect)
         outbox = Outbox(outbox_path)
         try:
             outbox.enqueue(alert)
@@ -248,12 +225,12 @@ class ConfigWatch:
         folder = self.last_good()
         good_at = state.get("good_at")
         using = (
-            f"各项任务继续按 {datetime.fromisoformat(good_at):%Y-%m-%d %H:%M} 检查通过的上一份配置运行，"
+            f"各项任务继续按 {_beijing(datetime.fromisoformat(good_at))} 检查通过的上一份配置运行，"
             "该文件的改动尚未生效。"
             if good_at
             else "各项任务继续按启动时的配置运行，该文件的改动尚未生效。"
         )
-        effect = f"自 {since:%Y-%m-%d %H:%M} 起该配置无法读取；{using}"
+        effect = f"自 {_beijing(since)} 起该配置无法读取；{using}"
         # The spell is named by the good config it broke away from, so the key is the same when a crash
         # between the alert and the state below makes this run again: the outbox then adds nothing.
         spell = f"{state.get('good', '-')}@{good_at or since.isoformat()}"

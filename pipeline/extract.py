@@ -252,7 +252,7 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
         filter(None, (clean_media(v) for q in _GENERIC_MEDIA for v in selector.css(q).getall())), None
     )
     if document is None:
-        page.missing = "the generic extractor found no article text"
+        page.missing = "通用提取未找到正文"
         return page
     page.title = clean_text(document.title) or None
     visible = clean_text(html_text(selector))
@@ -273,7 +273,7 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
     page.body_found = True
     if sum(len(p) for p in paragraphs) < MIN_GENERIC_CHARS:
         page.paragraphs = []
-        page.missing = f"the generic extractor found under {MIN_GENERIC_CHARS} characters of text"
+        page.missing = f"通用提取找到的正文不足 {MIN_GENERIC_CHARS} 字"
     return page
 
 
@@ -393,9 +393,11 @@ def extract(html: bytes | str, url: str | None = None, declared_charset: str | N
         decoded = decode_html(html, declared_charset)
         text, encoding, declared = decoded.text, decoded.encoding, decoded.declared
         if decoded.mislabelled:
-            notes.append(f"declares charset {decoded.declared}, but the bytes are {decoded.encoding}")
+            notes.append(
+                f"网页声明的编码是 {decoded.declared}，实际是 {decoded.encoding}（已按实际编码读取）"
+            )
         if decoded.replaced:
-            notes.append(f"{decoded.replaced} bytes could not be decoded in any candidate charset")
+            notes.append(f"有 {decoded.replaced} 个字节用任何候选编码都无法解码（已替换）")
     else:
         text, encoding, declared = html, None, declared_charset
     selector = Selector(text=text, type="html")
@@ -408,12 +410,12 @@ def extract(html: bytes | str, url: str | None = None, declared_charset: str | N
         if page.paragraphs:
             extractor = f"site:{rule.name}"
         else:
-            notes.append(f"the {rule.name} rule found no body ({page.missing}); used the generic extractor")
+            notes.append(f"{rule.name} 网站规则未找到正文（{page.missing}），已改用通用提取")
             logger.warning("%s: %s rule found no body: %s", where or "page", rule.name, page.missing)
     if page is None or not page.paragraphs:
         generic = generic_article(text, where)
         if not generic.paragraphs:
-            raise ExtractError(where or "page", generic.missing or "no article text")
+            raise ExtractError(where or "网页", generic.missing or "没有正文")
         page = fill_from_generic(page, generic) if page is not None else generic
     return Extracted(
         title=page.title,

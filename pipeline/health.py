@@ -69,6 +69,55 @@ FETCH_FAILURES: dict[str, str] = {
     "other": "下载失败",
 }
 
+# The other problems a crawl counts (`yuqing/source/<source>/<problem>`, and `yuqing/dropped/<reason>` for
+# the posts the stages drop) as people read them in the patrol summary; stats and run records keep the names.
+PROBLEMS: dict[str, str] = {
+    "api_error": "接口返回错误",
+    "api_status": "接口返回异常状态",
+    "bad_comment": "评论无法解析",
+    "bad_config": "来源配置有误",
+    "bad_date": "日期无法识别",
+    "bad_encoding": "网页编码无法识别",
+    "bad_entry": "列表条目无法解析",
+    "bad_floor": "楼层无法解析",
+    "bad_item": "条目无法解析",
+    "bad_json": "返回内容不是有效的 JSON",
+    "bad_reply": "楼中楼回复无法解析",
+    "body_repeated": "正文有重复段落（已去除）",
+    "charset_mismatch": "网页实际编码与声明不符（已按实际编码读取）",
+    "disk_full": "磁盘已满",
+    "duplicate": "重复帖子",
+    "empty_list": "列表为空",
+    "invalid": "帖子字段无效",
+    "long_text_missing": "长文本缺失",
+    "no_all_data": "页面缺少帖子数据",
+    "no_body": "未找到正文（已改用通用提取）",
+    "no_first_floor": "首页缺少一楼",
+    "no_forum_id": "缺少贴吧编号，无法读取楼中楼",
+    "no_page_time": "页面无发布时间",
+    "no_time": "缺少发布时间",
+    "not_text": "不是网页（内容类型不对）",
+    "parse_error": "解析出错",
+    "thread_gone": "帖子已删除或不存在",
+    "too_large": "页面过大，已截断",
+}
+
+# How a crawl can end (Scrapy's finish reasons, and ours), as people read them.
+FINISH_REASONS: dict[str, str] = {
+    "finished": "正常结束",
+    "shutdown": "被中止（收到停止信号）",
+    "cancelled": "被取消",
+    "closespider_timeout": "超过最长抓取时间，提前停止",
+    "closespider_itemcount": "达到条目数上限，提前停止",
+    "closespider_pagecount": "达到页数上限，提前停止",
+    "closespider_errorcount": "出错太多，提前停止",
+    "disk_full": "磁盘已满，提前停止",
+    "unknown": "结束方式未知",
+}
+
+# A crawl whose health could not be judged (the patrol stopped, the process left no record).
+UNKNOWN_TEXT = "未知（本次巡查未能判断）"
+
 # A partial crawl still delivers; duty staff are told once it keeps happening, not for one slow page.
 PARTIAL_ALERT_AFTER = 3
 
@@ -101,7 +150,30 @@ def state_text(state: str) -> str:
     """A health state as people read it."""
     if state == OK:
         return OK_TEXT
+    if state == "unknown":
+        return UNKNOWN_TEXT
     return REASONS.get(state, state)
+
+
+def problem_text(problem: str) -> str:
+    """A counted problem as people read it: `http_404` is HTTP 404, `fetch_error` a failed download; a
+    name this module does not know is shown as it is rather than hidden."""
+    if problem in REASONS:
+        return state_short(problem)
+    if problem in PROBLEMS:
+        return PROBLEMS[problem]
+    if problem.startswith("http_") and problem[5:].isdigit():
+        return f"HTTP {problem[5:]} 错误"
+    if problem == "fetch_error":
+        return FETCH_FAILURES["other"]
+    return problem
+
+
+def finish_text(reason: str) -> str:
+    """How a crawl ended, as people read it."""
+    if reason in REASONS:
+        return state_text(reason)
+    return FINISH_REASONS.get(reason, reason)
 
 
 def state_short(state: str) -> str:
@@ -190,7 +262,7 @@ def assess(source: str, finish_reason: str, stats: Mapping[str, Any], label: str
         state = next(reason for reason in REASONS if reason in counts)
     elif finish_reason != "finished":
         state = FAILED
-        detail = detail or f"the crawl ended with {finish_reason!r}"
+        detail = detail or f"抓取结束：{finish_text(finish_reason)}"
     else:
         state = OK
     order = list(REASONS)
@@ -203,8 +275,8 @@ def assess(source: str, finish_reason: str, stats: Mapping[str, Any], label: str
     elif failures and state == OK:
         state, detail = PARTIAL, fetch_summary(source, stats)
     if state != OK and not detail:
-        found = ", ".join(f"{reason}={count}" for reason, count in counts.items())
-        detail = f"finish reason {finish_reason}" + (f"; counted {found}" if found else "")
+        found = "、".join(f"{state_short(reason)} {count} 次" for reason, count in counts.items())
+        detail = f"抓取结束：{finish_text(finish_reason)}" + (f"；记录到{found}" if found else "")
     return Verdict(source, state, detail, finish_reason, items, counts, fetched, failures, label)
 
 
@@ -242,7 +314,7 @@ def load_state(directory: Path, source: str) -> HealthState | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError) as exc:
-        logger.warning("health state %s is unreadable (%s); starting afresh", path, exc)
+        logger.warning("健康状态文件 %s 无法读取（%s），该来源的状态从头记起", path, exc)
         return None
 
 
@@ -292,30 +364,35 @@ def update_state(directory: Path, verdict: Verdict, at: datetime) -> HealthState
 
 
 def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: datetime) -> Alert:
-    """One alert per source, problem and day, addressed to duty staff."""
+    """One alert per source, problem and day (a Beijing day), addressed to duty staff."""
     what = REASONS[verdict.state]
     since = datetime.fromisoformat(state.since).astimezone(SHANGHAI)
+    name = display_name(verdict.source, verdict.label)
     lines = [
-        f"原因：{verdict.state}（{what}）",
+        f"原因：{what}",
         f"详情：{verdict.detail}",
-        f"自 {since:%Y-%m-%d %H:%M} 起连续 {state.runs} 次巡查异常；本次采集 {verdict.items} 条",
+        f"自 {since:%Y-%m-%d %H:%M}（北京时间）起连续 {state.runs} 次巡查异常；本次采集 {verdict.items} 条",
         f"处理建议：{ADVICE[verdict.state]}",
         "恢复前该来源的舆情可能漏报，请人工巡查该网站。",
     ]
     return Alert(
-        key=f"health:{verdict.source}:{verdict.state}:{at:%Y-%m-%d}",
+        key=f"health:{verdict.source}:{verdict.state}:{at.astimezone(SHANGHAI):%Y-%m-%d}",
         post_id="",
         event_id=f"health:{verdict.source}",
         level=Level.GENERAL,
-        title=f"{display_name(verdict.source, verdict.label)}：{what}",
+        title=f"{name}：{state_short(verdict.state)}",
         url="",
-        source=verdict.source,
+        source=name,
         summary=verdict.detail,
         created_at=at,
         reasons=lines,
         inform=list(duty),
         kind="health",
     )
+
+
+def _beijing(stamp: str) -> str:
+    return f"{datetime.fromisoformat(stamp).astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,10 +410,11 @@ def report_health(
     alerted = False
     if not verdict.ok and (verdict.state != PARTIAL or state.runs >= PARTIAL_ALERT_AFTER):
         logger.warning(
-            "source health: %s: %s since %s (%d runs): %s",
-            verdict.source,
+            "信息源异常：%s：%s（%s），自 %s 起连续 %d 次：%s",
+            display_name(verdict.source, verdict.label),
+            state_text(verdict.state),
             verdict.state,
-            state.since,
+            _beijing(state.since),
             state.runs,
             verdict.detail,
         )

@@ -48,6 +48,34 @@ class Source(StrEnum):
     LOCAL = "local"
 
 
+# The names people know these sources by, for everything they read (tables, alerts, reasons).
+SOURCE_NAMES: dict[str, str] = {
+    Source.SINA: "新浪",
+    Source.PEOPLE: "人民网",
+    Source.IFENG: "凤凰网",
+    Source.NETEASE: "网易",
+    Source.SOHU: "搜狐",
+    Source.TIEBA: "百度贴吧",
+    Source.TIANYA: "天涯",
+    Source.WEIBO: "微博",
+    Source.WEIXIN: "微信",
+    Source.LOCAL: "本地网站",
+}
+
+
+def source_name(source: str | None) -> str:
+    """`微博` for `weibo`; a value that is no known source is shown as it is."""
+    return SOURCE_NAMES.get(str(source), str(source or ""))
+
+
+def source_text(source: str | None, media: str | None = None) -> str:
+    """Where a post was found, as people read it: `百度贴吧·华龙区吧`, or `微博` when no media is named."""
+    name = source_name(source)
+    if media and media != name:
+        return f"{name}·{media}" if name else media
+    return name
+
+
 class AuthorKind(StrEnum):
     OFFICIAL_MEDIA = "official_media"
     GOVERNMENT = "government"

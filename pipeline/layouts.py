@@ -136,7 +136,7 @@ def _fill_body(page: ArticlePage, paragraphs: list[str]) -> ArticlePage:
         kept.append(text)
     page.paragraphs, page.repeated = dedupe_paragraphs(kept)
     if not page.paragraphs:
-        page.missing = "the article container holds no text"
+        page.missing = "正文区域里没有文字"
     return page
 
 
@@ -150,7 +150,7 @@ def extract_article(selector: Selectable, layout: ArticleLayout) -> ArticlePage:
     )
     container = next(filter(None, (selector.css(query) for query in layout.body)), None)
     if not container:
-        page.missing = f"none of {', '.join(layout.body)} on the page"
+        page.missing = f"页面上没有 {'、'.join(layout.body)} 中的任何一个"
         return page
     page.body_found = True
     # A fresh tree for the body, so dropping nodes leaves the page as it came.
@@ -298,13 +298,13 @@ def parse_all_data(html: str) -> dict[str, Any]:
     """The `var allData = {...}` object of a 凤凰网 page."""
     match = _ALL_DATA.search(html)
     if match is None:
-        raise AllDataError("no_all_data", "the page has no `var allData =` script")
+        raise AllDataError("no_all_data", "页面上没有 var allData = 脚本")
     try:
         data, _ = json.JSONDecoder().raw_decode(html, match.end())
     except ValueError as exc:
-        raise AllDataError("bad_json", f"`var allData` is not JSON ({exc})") from None
+        raise AllDataError("bad_json", f"var allData 不是有效的 JSON（{exc}）") from None
     if not isinstance(data, dict):
-        raise AllDataError("bad_json", f"`var allData` is {type(data).__name__}, not an object")
+        raise AllDataError("bad_json", f"var allData 是 {type(data).__name__}，不是对象")
     return data
 
 
@@ -330,7 +330,7 @@ def ifeng_article(html: str) -> ArticlePage:
         return ArticlePage(missing=exc.detail)
     doc = data.get("docData")
     if not isinstance(doc, dict):
-        return ArticlePage(missing="`allData` has no docData object")
+        return ArticlePage(missing="allData 里没有 docData")
     author = clean_text(doc.get("author"))
     page = ArticlePage(
         title=clean_text(doc.get("title")) or None,
@@ -341,7 +341,7 @@ def ifeng_article(html: str) -> ArticlePage:
     )
     items = _content_list(doc)
     if items is None:
-        page.missing = "`allData.docData` has no contentData.contentList"
+        page.missing = "allData.docData 里没有 contentData.contentList"
         return page
     page.body_found = True
     paragraphs: list[str] = []

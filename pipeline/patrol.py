@@ -64,7 +64,8 @@ class SourceRun:
         return self.stat("item_dropped_count")
 
     def drop_reasons(self) -> dict[str, int]:
-        prefix = "item_dropped_reasons_count/"
+        """Posts the stages dropped, by reason (`yuqing/dropped/<reason>`)."""
+        prefix = "yuqing/dropped/"
         return {k.removeprefix(prefix): int(v) for k, v in self.stats.items() if k.startswith(prefix)}
 
     def source_problems(self) -> dict[str, int]:
@@ -106,7 +107,7 @@ def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) 
     if env_vars.get("YUQING_REPLAY_URL"):
         # Recorded pages on 127.0.0.1 need no politeness delay.
         command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    logger.info("crawl %s: %s (log %s)", source.name, " ".join(command), log_file)
+    logger.info("抓取 %s：%s（日志 %s）", source.name, " ".join(command), log_file)
     started = time.perf_counter()
     with log_file.open("w", encoding="utf-8") as log:
         code = subprocess.run(
@@ -125,7 +126,7 @@ def crawl_source(source: SourceConfig, env_vars: dict[str, str], log_dir: Path) 
         if code != 0 and run.health == OK:
             run.detail = f"抓取进程异常退出（退出码 {code}），见 {log_file}"
     else:
-        run.finish_reason = f"crawl process failed (exit {code}), see {log_file}"
+        run.finish_reason = f"抓取进程异常退出（退出码 {code}），见 {log_file}"
         run.health = FAILED
         run.detail = f"抓取进程未留下巡查记录（退出码 {code}），见 {log_file}"
     return run
@@ -144,7 +145,7 @@ def _last_lines(path: Path, count: int = 3) -> str:
 def report_dead_crawl(run: SourceRun, env: Env, duty: list[str], log_file: Path) -> None:
     """A crawl that died before writing its run record (bad config, missing browser, a crash) never reached
     the health extension: its silence is reported here, as `failed`, with the end of its log."""
-    detail = f"{run.finish_reason}: {_last_lines(log_file)}"
+    detail = f"{run.finish_reason}；日志最后几行：{_last_lines(log_file)}"
     verdict = Verdict(run.source, FAILED, detail, run.finish_reason, 0, {}, label=run.label)
     report_health(verdict, health_dir=health_dir(env), outbox_path=env.outbox_path, duty=duty, at=clock.now())
 

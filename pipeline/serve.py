@@ -54,9 +54,9 @@ class ServeLock:
 
     def holder(self) -> str:
         try:
-            return self.path.read_text(encoding="utf-8").strip() or "unknown"
+            return self.path.read_text(encoding="utf-8").strip() or "未知进程"
         except OSError:
-            return "unknown"
+            return "未知进程"
 
     def acquire(self, *, wait: bool, on_wait: Callable[[str], None] | None = None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,15 +67,15 @@ class ServeLock:
             if not wait:
                 handle.close()
                 raise AlreadyServing(
-                    f"another yuqing serve is running ({self.holder()}; lock {self.path}); this one exits so "
-                    "no job runs twice (use --wait to stand by and take over when it stops)"
+                    f"已有一个 yuqing serve 在运行（{self.holder()}；锁文件 {self.path}），本实例退出，"
+                    "以免同一任务执行两次（加 --wait 可待命，等它停止后接替）"
                 ) from None
             if on_wait:
                 on_wait(self.holder())
             fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}, since {clock.now():%Y-%m-%d %H:%M:%S}")
+        handle.write(f"进程号 {os.getpid()}，{clock.now().astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S} 起运行")
         handle.flush()
         self._handle = handle
 
@@ -173,13 +173,17 @@ class Service:
                 self.watch.prune(keep=self.config_folder)  # no crawl reads an older copy now
             checkpoint = slot in self.cadence.checkpoint_times(slot.date())
             logger.info(
-                "patrol for slot %s%s", f"{slot:%Y-%m-%d %H:%M}", " (checkpoint)" if checkpoint else ""
+                "巡查：%s 的班次%s",
+                f"{slot.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
+                "（时间节点）" if checkpoint else "",
             )
             ok = True
             try:
                 self._patrol()
             except Exception:  # a failed patrol must not stop the schedule; the next slot tries again
-                logger.exception("patrol for slot %s failed", slot)
+                logger.exception(
+                    "%s 班次的巡查失败，下一班次再试", f"{slot.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+                )
                 ok = False
             if checkpoint:
                 self.digest()
@@ -196,7 +200,7 @@ class Service:
         folder = self.config_folder
         extra = {"YUQING_CONFIG_DIR": str(folder)} if folder is not None else None
         report = run_patrol(self.office, self.env, extra_env=extra)
-        logger.info("patrol done: %d items, %d new alerts", report.items, report.alerts_raised)
+        logger.info("巡查完成：%d 条，新预警 %d 条", report.items, report.alerts_raised)
 
     def _dispatch(self, *, digest: bool) -> None:
         send = getattr(dispatcher, "dispatch_digest", None) if digest else dispatcher.dispatch
@@ -213,7 +217,7 @@ class Service:
         try:
             self._dispatch(digest=True)
         except Exception:
-            logger.exception("digest failed")
+            logger.exception("汇总摘要发送失败，下一个时间节点再试")
 
     def sweep(self) -> SweepReport:
         """Deadlines: remind, record lapses, escalate; then send what the sweep raised."""
@@ -226,11 +230,11 @@ class Service:
             workflow.close()
             outbox.close()
         if report.notices:
-            logger.info("sweep raised %d notice(s): %s", len(report.notices), ", ".join(report.notices))
+            logger.info("时限检查发出 %d 条通知：%s", len(report.notices), "、".join(report.notices))
             try:
                 self._dispatch(digest=False)
             except Exception:
-                logger.exception("sending the sweep's notices failed; the next patrol retries")
+                logger.exception("时限检查的通知发送失败，下次巡查时重试")
         return report
 
     def follow_up(self) -> int:
@@ -250,7 +254,7 @@ class Service:
             finally:
                 store.close()
         except Exception:  # the store may be down; the next patrol looks again
-            logger.exception("follow-up of watched cases failed")
+            logger.exception("跟踪关注中的案件失败（存储可能不可用），下次巡查再看")
         finally:
             workflow.close()
             outbox.close()
@@ -270,7 +274,7 @@ class Service:
         path = self.env.data_dir / "daily" / f"{day:%Y-%m-%d}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        logger.info("舆情日志 %s written to %s", day, path)
+        logger.info("舆情日志 %s 已写入 %s", day, path)
         return path
 
 
@@ -278,7 +282,8 @@ def _daily_log_trigger(schedule: ScheduleFile) -> CronTrigger:
     hour, minute = (int(part) for part in schedule.daily_log.split(":"))
     if hour == 24:  # "24:00" is the end of the day
         hour, minute = 23, 59
-    return CronTrigger(hour=hour, minute=minute)
+    # A trigger built without a zone keeps the machine's, not the scheduler's: 23:50 would be UTC.
+    return CronTrigger(hour=hour, minute=minute, timezone=SHANGHAI)
 
 
 def build_scheduler(service: Service) -> BlockingScheduler:
@@ -289,15 +294,20 @@ def build_scheduler(service: Service) -> BlockingScheduler:
     )
     # Two instances of the tick may overlap while a long patrol runs; the second returns at once
     # (a lock inside `tick`) instead of APScheduler logging a skipped run every minute.
-    scheduler.add_job(service.tick, CronTrigger(second=0), id="patrol-tick", max_instances=2)
-    scheduler.add_job(service.sweep, IntervalTrigger(minutes=schedule.sweep_minutes), id="deadline-sweep")
+    scheduler.add_job(
+        service.tick, CronTrigger(second=0, timezone=SHANGHAI), id="patrol-tick", max_instances=2
+    )
+    scheduler.add_job(
+        service.sweep, IntervalTrigger(minutes=schedule.sweep_minutes, timezone=SHANGHAI), id="deadline-sweep"
+    )
     scheduler.add_job(service.write_daily_log, _daily_log_trigger(schedule), id="daily-log")
 
     def reschedule(old: OfficeConfig, new: OfficeConfig) -> None:
         # An edited schedule.yaml takes effect without a restart, like every other file.
         if new.schedule.sweep_minutes != old.schedule.sweep_minutes:
             scheduler.reschedule_job(
-                "deadline-sweep", trigger=IntervalTrigger(minutes=new.schedule.sweep_minutes)
+                "deadline-sweep",
+                trigger=IntervalTrigger(minutes=new.schedule.sweep_minutes, timezone=SHANGHAI),
             )
         if new.schedule.daily_log != old.schedule.daily_log:
             scheduler.reschedule_job("daily-log", trigger=_daily_log_trigger(new.schedule))
@@ -312,31 +322,29 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
     watch = ConfigWatch(env)
     office = watch.startup()
     lock = ServeLock(env.data_dir / "serve.lock")
-    lock.acquire(
-        wait=wait, on_wait=lambda holder: say(f"yuqing serve: waiting for the running instance ({holder})")
-    )
+    lock.acquire(wait=wait, on_wait=lambda holder: say(f"yuqing serve：等待正在运行的实例停止（{holder}）"))
     try:
-        warning = calendar_warning(clock.now().date())
+        warning = calendar_warning(clock.now().astimezone(SHANGHAI).date())
         if warning:
-            logger.warning("calendar: %s", warning)
+            logger.warning("%s", warning)
         service = Service(office, env, watch=watch)
         service.sweep()
         service.tick()
         scheduler = build_scheduler(service)
 
         def stop(signum: int, _frame: Any) -> None:
-            logger.info("signal %d: stopping the scheduler", signum)
+            logger.info("收到信号 %d，停止调度", signum)
             scheduler.shutdown(wait=False)
 
         def started(_event: Any) -> None:
-            now = clock.now()
+            now = clock.now().astimezone(SHANGHAI)
             upcoming = [s for s in service.cadence.patrol_slots(now.date()) if s > now] or [
                 service.cadence.patrol_slots(now.date() + timedelta(days=1))[0]
             ]
             say(
-                f"yuqing serve: serving (pid {os.getpid()}); patrols follow the calendar, next at "
-                f"{upcoming[0]:%Y-%m-%d %H:%M}; deadline sweep every {service.office.schedule.sweep_minutes} "
-                f"min; 舆情日志 at {service.office.schedule.daily_log}"
+                f"yuqing serve：运行中（进程号 {os.getpid()}）；巡查按节假日日历进行，下次 "
+                f"{upcoming[0].astimezone(SHANGHAI):%Y-%m-%d %H:%M}；每 {service.office.schedule.sweep_minutes} "
+                f"分钟检查一次时限；每天 {service.office.schedule.daily_log} 生成舆情日志（均为北京时间）"
             )
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
@@ -347,6 +355,6 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
         signal.signal(signal.SIGINT, stop)
         scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
         scheduler.start()
-        say("yuqing serve: stopped")
+        say("yuqing serve：已停止")
     finally:
         lock.release()

@@ -163,7 +163,7 @@ class GenericSpider(SourceSpider):
         status = response.status if response is not None else None
         is_first_list = request.callback == self.parse_list and request.cb_kwargs.get("page") == 1
         if is_first_list and status in (404, 410):
-            self.problem("layout_changed", url, f"the list page answers HTTP {status}: has it moved?")
+            self.problem("layout_changed", url, f"列表页返回 HTTP {status}：是否已改版或迁址？")
         elif status is not None:
             self.problem(f"http_{status}", url, f"HTTP {status}")
         else:
@@ -206,7 +206,7 @@ class GenericSpider(SourceSpider):
             self.problem(
                 "bad_encoding",
                 response.url,
-                f"{broken} characters could not be decoded as {response.encoding}; set options.encoding (gbk?)",
+                f"有 {broken} 个字符无法按 {response.encoding} 解码：请设置 options.encoding（gbk？）",
             )
         return response
 
@@ -227,8 +227,7 @@ class GenericSpider(SourceSpider):
             self.problem(
                 "layout_changed",
                 response.url,
-                f"items matches {len(nodes)} entries but none has a title and a link: "
-                "options.fields no longer match",
+                f"items 匹配到 {len(nodes)} 个条目，但没有一个有标题和链接：options.fields 已不再匹配",
             )
             return
         wanted = [entry for entry in entries if self._is_wanted(entry)]
@@ -260,7 +259,7 @@ class GenericSpider(SourceSpider):
     def _judge_missing_list(self, response: TextResponse) -> None:
         container = self.site.container
         if container is not None and select(response, container):
-            self.problem("empty", response.url, f"the list ({container}) is on the page but holds no entries")
+            self.problem("empty", response.url, f"页面上有列表（{container}），但其中没有条目")
             return
         visible = re.sub(
             r"\s+",
@@ -270,13 +269,11 @@ class GenericSpider(SourceSpider):
             ),
         )
         if len(visible) < BLANK_PAGE_CHARS:
-            self.problem("empty", response.url, f"the page is blank ({len(visible)} characters of text)")
+            self.problem("empty", response.url, f"页面是空白的（只有 {len(visible)} 个字）")
         elif container is not None:
-            self.problem("layout_changed", response.url, f"the list container {container} is not on the page")
+            self.problem("layout_changed", response.url, f"页面上找不到列表区域 {container}")
         else:
-            self.problem(
-                "layout_changed", response.url, f"items {self.site.items} matches nothing on the page"
-            )
+            self.problem("layout_changed", response.url, f"items {self.site.items} 在页面上什么也没匹配到")
 
     def _entries(self, response: TextResponse, nodes: SelectorList) -> list[Entry]:
         fields = self.site.fields
@@ -316,8 +313,8 @@ class GenericSpider(SourceSpider):
             self.problem(
                 "layout_changed",
                 response.url,
-                f"no entry has a date readable by {self.site.date_formats or 'the usual forms'} "
-                f"(options.fields.date {', '.join(fields.date)})",
+                f"没有一个条目的日期能按 {self.site.date_formats or '常见格式'} 读出"
+                f"（options.fields.date {'、'.join(fields.date)}）",
             )
         return entries
 
@@ -434,8 +431,7 @@ class GenericSpider(SourceSpider):
             self.problem(
                 "layout_changed",
                 self.start_urls[0],
-                f"none of the {self.articles_read} article pages has a body at "
-                f"{', '.join(self.site.article.body)}",
+                f"读取的 {self.articles_read} 篇文章页都没有正文（{'、'.join(self.site.article.body)}）",
             )
         self.judged = True
         reason = next((reason for reason in REASONS if reason in self.health), None)

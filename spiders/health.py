@@ -110,9 +110,9 @@ def _marker(text: str, markers: tuple[str, ...]) -> str | None:
 def judge_redirect(target: str) -> Problem | None:
     """A redirect to a verification or login page, or None."""
     if CAPTCHA_URL.search(target):
-        return Problem("captcha", f"redirected to a verification page {target}")
+        return Problem("captcha", f"被重定向到验证页 {target}")
     if LOGIN_URL.search(target):
-        return Problem("login_wall", f"redirected to a login page {target}")
+        return Problem("login_wall", f"被重定向到登录页 {target}")
     return None
 
 
@@ -120,7 +120,7 @@ def judge_status(status: int, retry_after: str | None = None) -> Problem | None:
     reason = REFUSALS.get(status)
     if reason is None:
         return None
-    detail = f"HTTP {status}" + (f" (Retry-After: {retry_after})" if retry_after else "")
+    detail = f"HTTP {status}" + (f"（Retry-After: {retry_after}）" if retry_after else "")
     return Problem(reason, detail)
 
 
@@ -136,7 +136,7 @@ def judge_page(text: str, expects: str | None) -> Problem | None:
     if expects == "json":
         if not stripped.startswith("<"):
             return None
-        where, haystack = "an HTML page where JSON was expected", stripped
+        where, haystack = "应返回 JSON 处返回的网页", stripped
     else:
         page = Selector(text=text)
         title = " ".join(page.css("title::text").getall())
@@ -145,13 +145,13 @@ def judge_page(text: str, expects: str | None) -> Problem | None:
         )
         visible = re.sub(r"\s+", "", visible)
         if len(visible) <= BLOCK_PAGE_MAX_CHARS:
-            where, haystack = f"a {len(visible)}-character page", f"{title} {visible}"
+            where, haystack = f"只有 {len(visible)} 个字的页面", f"{title} {visible}"
         else:
-            where, haystack = "the page title", title
+            where, haystack = "页面标题", title
     if marker := _marker(haystack, CAPTCHA_MARKERS):
-        return Problem("captcha", f"{where} asks for verification ({marker!r})")
+        return Problem("captcha", f"{where}要求验证（「{marker}」）")
     if marker := _marker(haystack, LOGIN_MARKERS):
-        return Problem("login_wall", f"{where} asks to log in ({marker!r})")
+        return Problem("login_wall", f"{where}要求登录（「{marker}」）")
     return None
 
 
@@ -306,7 +306,7 @@ def report_problem(
     if stats is not None:
         stats.inc_value(problem_key(source, reason))
         if reason in REASONS and stats.get_value(detail_key(source)) is None:
-            stats.set_value(detail_key(source), f"{detail} ({url})")
+            stats.set_value(detail_key(source), f"{detail}（{url}）")
     if close and crawler.engine is not None and crawler.engine.spider is not None:
         # Scheduled, not awaited: closing waits for the downloads in flight, this one among them.
         deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
@@ -390,7 +390,7 @@ class SourceHealthMiddleware:
         if self.closing is None and not self.fetched and self.failed >= self.unreachable_after:
             self.closing = UNREACHABLE
             logger.error(
-                "%s: %s: the first %d fetches failed and none was answered; the crawl stops here",
+                "%s: %s: 前 %d 次请求全部失败、没有一次得到回应，本次抓取到此停止",
                 source,
                 UNREACHABLE,
                 self.failed,
@@ -414,7 +414,7 @@ class SourceHealthMiddleware:
                 waiting.errback(Failure(CrawlStopped(f"{self.source}: {reason}: not fetched: {request.url}")))
                 dropped += 1
         if dropped:
-            logger.info("%s: %d queued requests dropped, not fetched", self.source, dropped)
+            logger.info("%s: 放弃排队中的 %d 个请求，不再抓取", self.source, dropped)
 
     def _fail(self, problem: Problem, url: str) -> None:
         report_problem(

@@ -21,6 +21,16 @@ from config.channels import ChannelOptions, RateLimit
 from config.errors import YuqingError
 from config.secrets import Masker, mask, remember
 
+# The kinds of channel (`type` in alerts.yaml) as people know them.
+CHANNEL_KINDS = {
+    "console": "控制台",
+    "email": "邮件",
+    "webhook": "Webhook",
+    "dingtalk": "钉钉机器人",
+    "wecom": "企业微信机器人",
+    "feishu": "飞书机器人",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -50,7 +60,7 @@ class ChannelUnavailable(DeliveryError):
     """A channel cannot be built here, e.g. the variable holding its webhook URL is not set."""
 
     def __init__(self, channel: str, reason: str) -> None:
-        super().__init__(f"channel {channel}: {reason}")
+        super().__init__(f"渠道 {channel}：{reason}")
         self.channel = channel
         self.reason = reason
 
@@ -103,7 +113,7 @@ class Channel:
         """The value of an environment variable named in the options; unavailable when it is not set."""
         value = self._environ.get(variable, "").strip()
         if not value:
-            raise ChannelUnavailable(self.name, f"environment variable {variable} is not set")
+            raise ChannelUnavailable(self.name, f"环境变量 {variable} 未设置")
         self._secrets.append(value)
         remember(value)  # masked in this process's logs and stored errors from now on
         return SecretStr(value)

@@ -30,7 +30,7 @@ def sign(secret: str, timestamp_ms: str) -> str:
 
 class DingTalkChannel(BotChannel):
     type = "dingtalk"
-    platform = "DingTalk"
+    platform = "钉钉"
     options_model = DingTalkOptions
     # 每个机器人每分钟最多发送20条；超过后限流10分钟。
     default_limits: ClassVar[tuple[tuple[int, float], ...]] = ((20, 60),)

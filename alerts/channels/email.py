@@ -71,7 +71,7 @@ class EmailChannel(Channel):
         if not to:
             return DeliveryResult(
                 ok=False,
-                error=f"no address for {message.recipient}: add it under options.to of channel {self.name}",
+                error=f"没有 {message.recipient} 的邮箱地址：请在渠道 {self.name} 的 options.to 下添加",
                 permanent=True,
             )
         mail = self.compose(message, to)
@@ -86,10 +86,12 @@ class EmailChannel(Channel):
             smtplib.SMTPSenderRefused,
         ) as exc:
             return DeliveryResult(
-                ok=False, error=self.scrub(f"SMTP refused: {_describe(exc)}"), permanent=True
+                ok=False, error=self.scrub(f"邮件服务器拒绝：{_describe(exc)}"), permanent=True
             )
         except (smtplib.SMTPException, OSError) as exc:
-            return DeliveryResult(ok=False, error=self.scrub(f"SMTP {self.options.host}: {_describe(exc)}"))
+            return DeliveryResult(
+                ok=False, error=self.scrub(f"邮件服务器 {self.options.host}：{_describe(exc)}")
+            )
         return DeliveryResult(ok=True)
 
     def describe(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def sign(secret: str, timestamp: str) -> str:
 
 class FeishuChannel(BotChannel):
     type = "feishu"
-    platform = "Feishu"
+    platform = "飞书"
     options_model = FeishuOptions
     # 自定义机器人：100 次/分钟，5 次/秒。
     default_limits: ClassVar[tuple[tuple[int, float], ...]] = ((100, 60), (5, 1))

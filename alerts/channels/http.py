@@ -58,7 +58,7 @@ class HttpChannel(Channel):
         variable = self.options.url_env  # type: ignore[attr-defined]
         self.url = self.secret(variable).get_secret_value()
         if not self.url.startswith(("https://", "http://")):
-            raise ChannelUnavailable(name, f"{variable} does not hold an http(s) URL")
+            raise ChannelUnavailable(name, f"环境变量 {variable} 的值不是 http(s) 网址")
         # Error texts quote the path and query alone (e.g. requests' "Max retries exceeded with url: …"),
         # which for many webhooks is where the token is.
         parts = urlsplit(self.url)
@@ -93,7 +93,7 @@ class HttpChannel(Channel):
         return DeliveryResult(ok=False, error=self.scrub(error), retry_after=retry_after, permanent=permanent)
 
     def unreachable(self, exc: requests.RequestException) -> DeliveryResult:
-        return self.failed(f"{self.platform} not reached: {type(exc).__name__}: {exc}")
+        return self.failed(f"连不上{self.platform}：{type(exc).__name__}: {exc}")
 
     def http_error(self, reply: Reply) -> DeliveryResult | None:
         """A failure when the HTTP status is not 2xx; None when it is."""
@@ -102,7 +102,7 @@ class HttpChannel(Channel):
         # 4xx other than timeouts and throttling means the request itself is wrong: retrying cannot help.
         permanent = 400 <= reply.status < 500 and reply.status not in (408, 429)
         return self.failed(
-            f"{self.platform} answered HTTP {reply.status}: {reply.text!r}",
+            f"{self.platform}返回 HTTP {reply.status}：{reply.text!r}",
             retry_after=reply.retry_after,
             permanent=permanent,
         )
@@ -125,17 +125,15 @@ class BotChannel(HttpChannel):
         if failure := self.http_error(reply):
             return failure
         if not isinstance(reply.data, dict):
-            return self.failed(
-                f"{self.platform} answered HTTP {reply.status} with a body that is not JSON: {reply.text!r}"
-            )
+            return self.failed(f"{self.platform}返回 HTTP {reply.status}，但内容不是 JSON：{reply.text!r}")
         code = reply.data.get(self.code_field, reply.data.get("StatusCode"))
         if code == 0:
             return DeliveryResult(ok=True)
         if not isinstance(code, int):
-            return self.failed(f"{self.platform} answered without a {self.code_field}: {reply.text!r}")
+            return self.failed(f"{self.platform}的回复里没有 {self.code_field}：{reply.text!r}")
         message = reply.data.get(self.message_field, reply.data.get("StatusMessage", ""))
         return self.failed(
-            f"{self.platform} refused the message: {self.code_field} {code} {message}",
+            f"{self.platform}拒收：{self.code_field} {code} {message}",
             retry_after=self.throttle_codes.get(code),
             permanent=code in self.permanent_codes,
         )

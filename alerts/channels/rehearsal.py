@@ -7,7 +7,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from alerts.channels.base import Channel, DeliveryResult, Message
+from alerts.channels.base import CHANNEL_KINDS, Channel, DeliveryResult, Message
 from config.channels import ConsoleOptions
 
 # The environment a demo runs in (pipeline.demo) and the switch that lets it send for real.
@@ -32,7 +32,8 @@ class RehearsalChannel(Channel):
     def send(self, message: Message) -> DeliveryResult:
         stream = self.stream or sys.stdout
         stream.write(
-            f"\n── 演示，未真实发送（实际将经 {self.kind} 渠道「{self.name}」）致 {message.recipient} ──\n"
+            f"\n── 演示，未真实发送（实际将经{CHANNEL_KINDS.get(self.kind, self.kind)}渠道「{self.name}」）"
+            f"致 {message.recipient} ──\n"
             f"{message.body}\n"
         )
         stream.flush()

@@ -23,7 +23,7 @@ def idempotency_key(key: str) -> str:
 
 class WebhookChannel(HttpChannel):
     type = "webhook"
-    platform = "webhook"
+    platform = "接收方（Webhook）"
     options_model = WebhookOptions
 
     options: WebhookOptions

@@ -21,7 +21,7 @@ MARKDOWN_MAX_BYTES = 4096
 
 class WeComChannel(BotChannel):
     type = "wecom"
-    platform = "WeCom"
+    platform = "企业微信"
     options_model = WeComOptions
     # 每个机器人发送的消息不能超过20条/分钟。
     default_limits: ClassVar[tuple[tuple[int, float], ...]] = ((20, 60),)

@@ -10,7 +10,7 @@ from alerts.models import Alert
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from pipeline.context import Context
-from pipeline.items import Post
+from pipeline.items import Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.route import event_scope
 
@@ -39,7 +39,7 @@ def alert_from_post(post: Post, now: datetime) -> Alert:
         level=analysis.severity.level,
         title=post.title or summary[:40],
         url=post.url,
-        source=post.media or post.source,
+        source=post.media or source_name(post.source),
         summary=summary[:120] + ("…" if len(summary) > 120 else ""),
         created_at=now,
         reasons=[*analysis.severity.reasons, *analysis.territory.reasons, *analysis.responsible.reasons],

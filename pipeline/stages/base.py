@@ -1,8 +1,8 @@
 """What every stage shares: the `Drop` signal and the thin Scrapy adapter around a plain stage.
 
 A stage is a callable `stage(post) -> post` that raises `Drop(reason)` to take a post out of the flow.
-The adapter turns that into Scrapy's `DropItem`, counts it under `yuqing/<stage>/<reason>` and logs
-the source and URL, so no drop is silent.
+The adapter turns that into Scrapy's `DropItem`, counts it under `yuqing/<stage>/<reason>` (and
+`yuqing/dropped/<reason>`, which the patrol summary reads) and logs the source and URL, so no drop is silent.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class StagePipeline:
         except Drop as drop:
             if self.stats:
                 self.stats.inc_value(f"yuqing/{self.stage.name}/{drop.reason}")
+                self.stats.inc_value(f"yuqing/dropped/{drop.reason}")
             where = f"{getattr(item, 'source', '?')} {getattr(item, 'url', '?')}"
             level = logging.DEBUG if drop.quiet else logging.WARNING
             raise DropItem(

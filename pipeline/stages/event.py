@@ -13,7 +13,7 @@ from classifiers.severity import assess
 from classifiers.types import Level, Severity
 from pipeline.context import Context
 from pipeline.events import EventStore, EventTotals
-from pipeline.items import EventScope, Post
+from pipeline.items import EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import post_signals
 
@@ -104,7 +104,7 @@ class EventStage(Stage):
             published_at=min(totals.first_published, post.published_at),
         )
         event_severity = assess(signals, self.context.severity_model)
-        summary = f"事件合计：{totals.posts}条信息，来源{'、'.join(totals.sources)}" + (
+        summary = f"事件合计：{totals.posts}条信息，来源{'、'.join(map(source_name, totals.sources))}" + (
             f"，媒体{'、'.join(totals.media)}" if totals.media else ""
         )
         if (

@@ -38,5 +38,5 @@ def describe_store(env: Env | None = None) -> str:
     """One line for status output and logs; credentials in the URL are never shown."""
     env = env or get_env()
     if env.es_url:
-        return f"Elasticsearch at {redact_url(env.es_url)} index {env.es_index}"
-    return f"embedded SQLite at {sqlite_path(env)}"
+        return f"Elasticsearch {redact_url(env.es_url)}，索引 {env.es_index}"
+    return f"内置 SQLite 存储 {sqlite_path(env)}"

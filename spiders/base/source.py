@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from scrapy import signals
 
 from config.env import Env, get_env
-from config.errors import ConfigError
+from config.errors import ConfigError, explain
 from config.loader import config_dir, load_file
 from config.models import SourceConfig, SourcesFile
 from pipeline import clock
@@ -41,8 +41,8 @@ def load_source_config(name: str, directory: Path | None = None) -> SourceConfig
     for source in sources:
         if source.name == name:
             return source
-    known = ", ".join(s.name for s in sources) or "none"
-    raise ConfigError(str(path), "sources", f"no source named {name!r} (known: {known})")
+    known = "、".join(s.name for s in sources) or "无"
+    raise ConfigError(str(path), "sources", f"没有名为 {name!r} 的来源（已有：{known}）")
 
 
 def run_id(env: Env) -> str:
@@ -94,7 +94,7 @@ class SourceSpider(scrapy.Spider):
             raise ConfigError(
                 "sources.yaml",
                 f"{self.source_config.name}.spider",
-                f"is {self.source_config.spider!r}, but this spider is {self.name!r}",
+                f"写的是 {self.source_config.spider!r}，但这个爬虫是 {self.name!r}",
             )
         self.source_name = self.source_config.name
         self.options: Any = self._read_options()
@@ -111,7 +111,7 @@ class SourceSpider(scrapy.Spider):
         except ValidationError as exc:
             error = exc.errors()[0]
             key = ".".join(str(part) for part in error["loc"])
-            raise ConfigError("sources.yaml", f"{self.source_name}.options.{key}", error["msg"]) from None
+            raise ConfigError("sources.yaml", f"{self.source_name}.options.{key}", explain(error)) from None
 
     def state_limit(self) -> int:
         """How many ids the state remembers: the `state_limit` of the typed options."""

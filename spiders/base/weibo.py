@@ -286,7 +286,7 @@ def check_answer(response: Response) -> dict[str, Any]:
         raise WeiboBlocked("blocked", f"HTTP {response.status}")
     host = (urlsplit(response.url).hostname or "").lower()
     if host in LOGIN_HOSTS:
-        raise WeiboBlocked("login_wall", f"redirected to the login page {response.url}")
+        raise WeiboBlocked("login_wall", f"被重定向到登录页 {response.url}")
     text, _ = decode_body(response.body)
     try:
         data = json.loads(text)
@@ -295,24 +295,20 @@ def check_answer(response: Response) -> dict[str, Any]:
         title = _title_of(text[:4000])
         # The title first: a login page offers "短信验证码登录", a captcha page is titled 安全验证.
         if "登录" in title:
-            raise WeiboBlocked("login_wall", f"a login page ({title}) instead of JSON") from None
+            raise WeiboBlocked("login_wall", f"返回的是登录页（{title}），不是 JSON") from None
         if any(marker in head for marker in _CAPTCHA_MARKERS):
-            raise WeiboBlocked("captcha", f"a captcha page ({title or 'no title'}) instead of JSON") from None
+            raise WeiboBlocked("captcha", f"返回的是验证码页（{title or '无标题'}），不是 JSON") from None
         if any(marker in head for marker in _LOGIN_MARKERS):
-            raise WeiboBlocked(
-                "login_wall", f"a login page ({title or 'no title'}) instead of JSON"
-            ) from None
+            raise WeiboBlocked("login_wall", f"返回的是登录页（{title or '无标题'}），不是 JSON") from None
         raise WeiboAnswerError("bad_json", f"not JSON; starts {text[:60]!r}") from None
     if not isinstance(data, dict):
         raise WeiboAnswerError("bad_json", f"a JSON {type(data).__name__}, not an object")
     ok = str(data.get("ok"))
     if ok == "-100":
-        raise WeiboBlocked(
-            "login_wall", f"ok -100: login required ({data.get('url') or data.get('msg') or '-'})"
-        )
+        raise WeiboBlocked("login_wall", f"ok -100：要求登录（{data.get('url') or data.get('msg') or '-'}）")
     message = str(data.get("msg") or "")
     if ok == "0" and any(marker in message for marker in _BUSY_MARKERS):
-        raise WeiboBlocked("blocked", f"ok 0: {message}")
+        raise WeiboBlocked("blocked", f"ok 0：{message}")
     return data
 
 
@@ -648,12 +644,12 @@ def extend_url(base: str, mid: str) -> str:
 
 # What to do about each refusal; a login wall reads differently with and without a cookie set.
 _LOGIN_HINTS = {
-    True: "the cookie in YUQING_WEIBO_COOKIE is no longer accepted: log in to m.weibo.cn again and replace it",
-    False: "no cookie is set: put the m.weibo.cn cookies of a logged-in account in YUQING_WEIBO_COOKIE",
+    True: "YUQING_WEIBO_COOKIE 中的 Cookie 已失效：请重新登录 m.weibo.cn 并替换",
+    False: "没有设置 Cookie：请把已登录账号的 m.weibo.cn Cookie 填入 YUQING_WEIBO_COOKIE",
 }
 _HINTS = {
-    "captcha": "Weibo asks for a captcha: open m.weibo.cn from this address (and account), or wait",
-    "blocked": "Weibo refuses this client: raise download_delay in sources.yaml, or wait an hour or two",
+    "captcha": "微博要求验证码：请在本机出口 IP（和该账号）下打开 m.weibo.cn 完成验证，或稍后再试",
+    "blocked": "微博拒绝了本程序的访问：请调大 sources.yaml 中的 download_delay，或等一两个小时",
 }
 
 
@@ -704,7 +700,7 @@ class WeiboSpider(SourceSpider):
         """The exception that ends this source's patrol, counted and logged with what to do about it; the
         detail is kept for the source-health alert."""
         hint = _LOGIN_HINTS[bool(self._cookie)] if reason == "login_wall" else _HINTS.get(reason)
-        detail = f"{detail}; {hint}" if hint else detail
+        detail = f"{detail}；{hint}" if hint else detail
         crawler = getattr(self, "crawler", None)
         if crawler is not None:
             report_problem(crawler, self.source_name, reason, url, detail)

@@ -82,7 +82,7 @@ def test_a_year_without_holiday_data_gets_both_cadences_and_is_logged_once(
     assert set(hours(monday)) == workday | holiday
     assert set(hours(sunday)) == workday | holiday
     assert len(monday) > len(workday)
-    warnings = [r for r in caplog.records if "no official holiday data for 2027" in r.getMessage()]
+    warnings = [r for r in caplog.records if "没有 2027 年的官方节假日安排" in r.getMessage()]
     assert len(warnings) == 1
 
 
@@ -126,15 +126,15 @@ def test_doctor_warns_sixty_days_before_the_holiday_data_ends() -> None:
     assert calendar_warning(date(2026, 10, 1)) is None
     soon = calendar_warning(date(2026, 11, 23))
     assert soon is not None
-    assert "ends 2026-12-31 (38 days)" in soon
+    assert "只到 2026-12-31（还有 38 天）" in soon
     late = calendar_warning(date(2027, 1, 2))
     assert late is not None
-    assert "ended 2026-12-31" in late
-    assert "union" in late
+    assert "节假日数据只到 2026-12-31，已过期" in late
+    assert "两种频次的并集" in late
 
 
 def test_a_schedule_whose_night_ends_before_work_ends_is_refused() -> None:
-    with pytest.raises(ValidationError, match="must follow one another in the day"):
+    with pytest.raises(ValidationError, match="应在一天里依次排列"):
         ScheduleFile(checkpoints={"morning": "08:30"}, work_hours=("08:30", "18:00"), night_until="17:00")
 
 
@@ -146,7 +146,7 @@ def test_doctor_shows_the_warning_on_the_office_clock(monkeypatch: pytest.Monkey
     monkeypatch.setenv("YUQING_NOW", "2026-12-20T09:00:00+08:00")
     ok, detail = calendar_line()
     assert not ok
-    assert "holiday data ends 2026-12-31 (11 days)" in detail
+    assert "节假日数据只到 2026-12-31（还有 11 天）" in detail
 
 
 def test_a_wrong_reminder_in_schedule_yaml_names_the_key_and_line(tmp_path) -> None:
@@ -158,6 +158,4 @@ def test_a_wrong_reminder_in_schedule_yaml_names_the_key_and_line(tmp_path) -> N
     )
     with pytest.raises(ConfigError) as caught:
         load_file(path, ScheduleFile)
-    assert str(caught.value).startswith(
-        f"{path}:{line}: reminders.claim[0]: Input should be greater than or equal to 1"
-    )
+    assert str(caught.value).startswith(f"{path}:{line}: reminders.claim[0]: 不能小于 1，收到整数 0")

@@ -33,8 +33,8 @@ def load(tmp_path: Path, text: str) -> AlertsFile:
             8,
             "channels[1].options",
             (
-                "url: secrets are not written in alerts.yaml; put the value in an environment variable "
-                "(or the ignored .env file) and give its name as url_env"
+                "url：密钥、密码和机器人地址不写在 alerts.yaml 里；请把它放进环境变量（或不入库的 .env 文件），"
+                "在这里用 url_env 写出变量名"
             ),
         ),
         (
@@ -44,19 +44,19 @@ def load(tmp_path: Path, text: str) -> AlertsFile:
             ),
             8,
             "channels[1].options",
-            "password: secrets are not written in alerts.yaml",
+            "password：密钥、密码和机器人地址不写在 alerts.yaml 里",
         ),
         (
             "  - name: duty-dingtalk\n    type: dingtalk\n    options:\n      url_evn: YUQING_DINGTALK_URL\n",
             8,
             "channels[1].options",
-            "url_evn: Extra inputs are not permitted",
+            "url_evn: 不认识这个键（多半是键名拼错了，或放错了层级）",
         ),
         (
             "  - name: duty-dingtalk\n    type: dingtalk\n    options: {}\n",
             7,
             "channels[1].options",
-            "url_env: Field required",
+            "url_env: 缺少这一项，必须填写",
         ),
         (
             (
@@ -65,7 +65,7 @@ def load(tmp_path: Path, text: str) -> AlertsFile:
             ),
             8,
             "channels[1].options",
-            "WeCom bots @-mention by mobile only in text messages: use msgtype: text",
+            "企业微信机器人只有在 text 消息里才能按手机号 @人：请写 msgtype: text",
         ),
         (
             (
@@ -74,7 +74,7 @@ def load(tmp_path: Path, text: str) -> AlertsFile:
             ),
             8,
             "channels[1].options",
-            "mentions.市网信办值班室.0: String should match pattern",
+            'mentions.市网信办值班室.0: 应为手机号（11 位数字），收到字符串 "138-0000-0000"',
         ),
         (
             (
@@ -83,15 +83,15 @@ def load(tmp_path: Path, text: str) -> AlertsFile:
             ),
             8,
             "channels[1].options",
-            "user is set but password_env is not",
+            "写了 user 却没写 password_env",
         ),
         (
             "  - name: duty-dingtalk\n    type: dingtalk\n    options:\n      url_env: https://oapi.dingtalk.com\n",
             8,
             "channels[1].options",
-            "url_env: String should match pattern",
+            "url_env: 应为环境变量名",
         ),
-        ("fallback: [office-mail]\n", 5, "fallback", "no channel is named 'office-mail' (channels: console)"),
+        ("fallback: [office-mail]\n", 5, "fallback", "没有名为“office-mail”的渠道（channels 里有：console）"),
     ],
 )
 def test_a_bad_channel_gives_one_line_with_file_line_key_and_reason(
@@ -130,8 +130,8 @@ def test_every_commented_example_in_the_shipped_file_is_valid_and_builds(tmp_pat
     # Without the variables, only the console can be built, and each other channel says what is missing.
     channels, unavailable = open_channels(config, environ={})
     assert list(channels) == ["console"]
-    assert unavailable["duty-dingtalk"] == "environment variable YUQING_DINGTALK_URL is not set"
-    assert unavailable["office-mail"] == "environment variable YUQING_SMTP_PASSWORD is not set"
+    assert unavailable["duty-dingtalk"] == "环境变量 YUQING_DINGTALK_URL 未设置"
+    assert unavailable["office-mail"] == "环境变量 YUQING_SMTP_PASSWORD 未设置"
 
 
 def test_the_shipped_default_needs_no_secret() -> None:

@@ -117,8 +117,8 @@ def test_a_demo_tells_nobody_unless_asked_to_deliver(
 ) -> None:
     """The demo's stories are invented: configured channels are shown on screen, never used."""
     output = demo(office_with_channels(tmp_path, smtp, receiver))
-    assert "演示，未真实发送（实际将经 email 渠道「office-mail」）致 范县县委宣传部" in output
-    assert "演示，未真实发送（实际将经 dingtalk 渠道「duty-dingtalk」）致 市网信办值班室" in output
+    assert "演示，未真实发送（实际将经邮件渠道「office-mail」）致 范县县委宣传部" in output
+    assert "演示，未真实发送（实际将经钉钉机器人渠道「duty-dingtalk」）致 市网信办值班室" in output
     assert smtp.mailbox.messages == []
     assert receiver.of("dingtalk") == []
 

@@ -107,7 +107,7 @@ def test_a_refusing_bot_falls_back_to_email_and_doctor_reports_it_dead(
     }
     ok, detail = checks["channel duty-dingtalk"]
     assert not ok
-    assert "dead since" in detail
+    assert "起失效（连续失败" in detail
     assert "errcode 310000" in detail
     assert checks["channel office-mail"][0] is True
 
@@ -138,7 +138,8 @@ def test_a_refusing_bot_falls_back_to_email_and_doctor_reports_it_dead(
     )
     assert doctor.returncode == 1
     [line] = [row for row in doctor.stdout.splitlines() if "渠道 duty-dingtalk" in row]
-    assert line.startswith("故障 渠道 duty-dingtalk：dead since")
+    assert line.startswith("故障 渠道 duty-dingtalk：自 ")
+    assert "起失效（连续失败 3 次）" in line
     assert "SECold" not in doctor.stdout
     assert "access_token" not in doctor.stdout
 
@@ -190,7 +191,7 @@ def test_failures_back_off_and_the_acknowledged_delivery_is_never_repeated(
     assert run(outbox, config, environ(receiver), fake_time, wait=0).failed == 1
     [delivery] = outbox.deliveries()
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 1, start + 30)
-    assert "webhook answered HTTP 503" in delivery.last_error
+    assert "接收方（Webhook）返回 HTTP 503" in delivery.last_error
 
     fake_time.advance(30)
     assert run(outbox, config, environ(receiver), fake_time, wait=0).failed == 1
@@ -259,7 +260,8 @@ def test_low_levels_wait_for_one_digest_per_unit(tmp_path: Path, receiver: BotRe
     assert got.body["id"] == f"digest@2026-11-23T09:00|{DUTY}"
     lines = got.body["text"].splitlines()
     assert lines[2:] == [
-        f"{n + 1}. 【一般性事项】濮阳县一化工厂被指偷排废水（{n}）（濮阳县） 大河报 https://news.sina.com.cn/c/doc-{n}.shtml"
+        f"{n + 1}. 【一般性事项】濮阳县一化工厂被指偷排废水（{n}）（濮阳县） 11-23 09:00 大河报 "
+        f"https://news.sina.com.cn/c/doc-{n}.shtml"
         for n in range(3)
     ]
     assert outbox.delivery_counts() == {"sent": 2, "digested": 3}

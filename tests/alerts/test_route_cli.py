@@ -145,7 +145,7 @@ def test_an_office_with_a_broken_alerts_file_is_told_where(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["route"], input="{}\n", env={"YUQING_CONFIG_DIR": str(tmp_path)})
     assert result.exit_code == 2
     assert "alerts.yaml" in result.output
-    assert "no channel is named 'office-fax'" in result.output
+    assert "没有名为“office-fax”的渠道" in result.output
 
 
 def test_route_says_which_silence_would_hold_an_item_back_and_which_it_may_not(tmp_path: Path) -> None:

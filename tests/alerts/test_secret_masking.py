@@ -163,9 +163,9 @@ def test_a_refusal_that_repeats_the_token_leaves_it_nowhere(tmp_path: Path, echo
     for said in ("token is not exist (token ***)", "invalid webhook url", "sign match fail", "HTTP 401"):
         assert said in stored, said
     assert "bad credentials ***" in stored
-    assert "deliveries" in doctor.stdout
+    assert "待发送预警" in doctor.stdout
     assert "token ***" in doctor.stdout
-    assert "DingTalk refused the message" in deliver.stderr  # the -v log tells the refusal
+    assert "钉钉拒收" in deliver.stderr  # the -v log tells the refusal
     for secret in secrets:
         for where, text in (
             ("outbox", stored),

@@ -100,7 +100,7 @@ def test_a_failed_patrol_is_logged_and_the_schedule_goes_on(
     run = service.tick()
     assert run is not None
     assert run.ok is False
-    assert "patrol for slot 2026-11-23 09:30" in caplog.text
+    assert "2026-11-23 09:30 班次的巡查失败" in caplog.text
     assert "crawl process could not start" in caplog.text
     clock.set("2026-11-23T10:30")
     assert service.tick() is not None
@@ -220,8 +220,8 @@ def test_a_second_serve_does_not_run_the_jobs_and_a_standby_takes_over(tmp_path:
     }
     first = Process(env)
     try:
-        first.wait_for("yuqing serve: serving")
-        assert "patrol for slot 2026-11-23 08:30 (checkpoint)" in first.output()
+        first.wait_for("yuqing serve：运行中")
+        assert "巡查：2026-11-23 08:30 的班次（时间节点）" in first.output()
 
         second = subprocess.run(
             [sys.executable, "-m", "pipeline.cli", "-v", "serve"],
@@ -233,17 +233,17 @@ def test_a_second_serve_does_not_run_the_jobs_and_a_standby_takes_over(tmp_path:
             check=False,
         )
         assert second.returncode == 3
-        assert f"another yuqing serve is running (pid {first.proc.pid}" in second.stderr
-        assert "patrol for slot" not in second.stderr
+        assert f"已有一个 yuqing serve 在运行（进程号 {first.proc.pid}" in second.stderr
+        assert "的班次" not in second.stderr
 
         standby = Process(env, "--wait")
         try:
-            standby.wait_for(f"waiting for the running instance (pid {first.proc.pid}")
+            standby.wait_for(f"等待正在运行的实例停止（进程号 {first.proc.pid}")
             assert first.stop() == 0
-            assert "yuqing serve: stopped" in first.output()
-            standby.wait_for("yuqing serve: serving")
+            assert "yuqing serve：已停止" in first.output()
+            standby.wait_for("yuqing serve：运行中")
             # The 08:30 slot ran under the first instance; the one taking over does not run it again.
-            assert "patrol for slot" not in standby.output()
+            assert "的班次" not in standby.output()
         finally:
             assert standby.stop() == 0
     finally:
@@ -258,3 +258,5 @@ def test_the_scheduler_runs_the_tick_the_sweep_and_the_daily_log_in_one_process(
     assert jobs["patrol-tick"].func == service.tick
     assert jobs["deadline-sweep"].trigger.interval == timedelta(minutes=1)
     assert str(jobs["daily-log"].trigger) == "cron[hour='23', minute='50']"
+    # At 23:50 in Beijing, whatever zone the machine is set to.
+    assert {str(job.trigger.timezone) for job in jobs.values()} == {"Asia/Shanghai"}

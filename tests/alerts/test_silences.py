@@ -155,7 +155,7 @@ def test_alerts_yaml_may_not_let_a_silence_hold_an_emergency_or_last_for_ever(tm
     path.write_text("silences:\n  max_level: 重大突发事态\n", encoding="utf-8")
     with pytest.raises(ConfigError) as error:
         load_file(path, AlertsFile)
-    assert error.value.reason == "Value error, 静默从不暂缓重大突发事态，最高只能写复杂敏感事件"
+    assert error.value.reason == "静默从不暂缓重大突发事态，最高只能写复杂敏感事件"
     assert (error.value.file, error.value.key) == (f"{path}:2", "silences.max_level")
     path.write_text("silences:\n  max_days: 99999\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="静默最长天数须在 1 到 30 之间，不能是 99999"):

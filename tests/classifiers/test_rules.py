@@ -58,14 +58,14 @@ def test_only_rules_whose_terms_occur_are_evaluated_and_all_are_found() -> None:
 @pytest.mark.parametrize(
     ("expr", "position", "message"),
     [
-        ("(排污 偷排", 1, "never closed"),
-        ("排污 偷排)", 6, "unbalanced"),
-        ("排污 |", 5, "ends where a term"),
-        ("排污 NEAR/x 偷排", 4, "positive distance"),
-        ('"排污', 1, "unclosed quote"),
-        ("-排污", 1, "no term that can match"),
-        ("", 1, "empty rule"),
-        ("排污 NEAR/5 (a b)", 4, "NEAR joins"),
+        ("(排污 偷排", 1, "左括号 ( 没有对应的右括号 )"),
+        ("排污 偷排)", 6, "多了一个右括号 )"),
+        ("排污 |", 5, "表达式在这里结束了"),
+        ("排污 NEAR/x 偷排", 4, "NEAR 后面要写正整数距离，如 NEAR/20，这里写的是 NEAR/x"),
+        ('"排污', 1, '引号没有配对，缺少后一个 "'),
+        ("-排污", 1, "不含其中任何一个词的帖子也算命中"),
+        ("", 1, "表达式是空的"),
+        ("排污 NEAR/5 (a b)", 4, "NEAR 两边只能是词、短语或 (甲|乙) 这样的组"),
     ],
 )
 def test_bad_rule_names_rule_and_position(expr: str, position: int, message: str) -> None:
@@ -73,5 +73,70 @@ def test_bad_rule_names_rule_and_position(expr: str, position: int, message: str
         compile_rules([RuleSpec("bad-rule", expr)])
     assert caught.value.rule_id == "bad-rule"
     assert caught.value.position + 1 == position
+    assert str(caught.value).startswith(f"规则 bad-rule 第 {position} 个字符处：")
     assert message in str(caught.value)
-    assert "bad-rule" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("expr", "position"),
+    [
+        ("title:濮阳 body:(排污|偷排)", 10),
+        ("body: 排污", 1),
+        ("标题:通报", 1),
+        ("TITLE:通报", 1),
+    ],
+)
+def test_an_unknown_scope_is_refused_not_read_as_text(expr: str, position: int) -> None:
+    with pytest.raises(RuleError) as caught:
+        compile_rules([RuleSpec("scoped", expr)])
+    assert caught.value.position + 1 == position
+    assert ": 这个范围，可用的范围有 title:、text:、author:、source:、media:" in str(caught.value)
+
+
+def test_a_colon_inside_a_term_that_is_no_scope_still_matches() -> None:
+    assert match_ids("12:30 停电", text="今天12:30起停电") == ["r"]
+    assert match_ids('"http://x.cn" 通报', text="见 http://x.cn 的通报") == ["r"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "position", "why"),
+    [
+        # True of a post that holds none of the rule's terms.
+        ("-演练", 1, "不含其中任何一个词的帖子也算命中"),
+        ("NOT 演练 NOT 演习", 1, "不含其中任何一个词的帖子也算命中"),
+        ("爆炸 | -演练", 1, "不含其中任何一个词的帖子也算命中"),
+        ("(爆炸 -演练) | (NOT 起火)", 1, "不含其中任何一个词的帖子也算命中"),
+        # True of a post that holds only one single-character term.
+        ("的", 1, "只出现单个字“的”就算命中"),
+        ("(爆炸|炸)", 5, "只出现单个字“炸”就算命中"),
+        ("A -演练", 1, "只出现单个字“a”就算命中"),
+        ('"人"', 1, "只出现单个字“人”就算命中"),
+        ("的 NEAR/5 的", 1, "只出现单个字“的”就算命中"),
+        # Punctuation alone, which looks like a wildcard but matches only itself.
+        ("*", 1, "“*”里没有文字或数字，这里没有通配符"),
+        ("爆炸 ?", 4, "“?”里没有文字或数字，这里没有通配符"),
+        ("爆炸 - 死亡", 4, "“-”里没有文字或数字"),
+        ('"……"', 1, "“……”里没有文字或数字"),
+    ],
+)
+def test_a_rule_that_would_match_nearly_every_post_is_refused(expr: str, position: int, why: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        compile_rules([RuleSpec("too-broad", expr)])
+    assert caught.value.position + 1 == position
+    assert why in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("expr", "text"),
+    [
+        ("火 NEAR/3 死亡", "大火致1人死亡"),  # a single character, but only beside another term
+        ("(甲|乙) 词7号", "词7号和乙"),
+        ("title:(通报|回应) -演练", "x"),
+        ("爆炸 😭", "工厂爆炸😭"),  # an emoji is a symbol, not punctuation
+    ],
+)
+def test_narrow_rules_with_short_terms_still_compile(expr: str, text: str) -> None:
+    rules = compile_rules([RuleSpec("narrow", expr)])
+    assert len(rules) == 1
+    if not expr.startswith("title:"):
+        assert [hit.id for hit in rules.match({"text": text})] == ["narrow"]

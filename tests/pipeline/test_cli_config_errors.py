@@ -46,7 +46,7 @@ def test_broken_config_gives_one_line_and_touches_nothing(tmp_path: Path, comman
     assert len(lines) == 1, result.stderr
     assert f"{units}:" in lines[0]
     assert "departments[0].county_unit" in lines[0]
-    assert "must contain {county}" in lines[0]
+    assert "要含有 {county}" in lines[0]
     assert not data.exists()
 
 
@@ -56,7 +56,7 @@ NOW = "2026-11-23T09:00:00+08:00"
 # A clerk's typo in each of the files the workflow never reads: the key, the file's line and what is wrong.
 TYPOS = {
     "rules.yaml": ("    weight: 10\n", "    wieght: 10\n", "rules[0].wieght"),
-    "severity.yaml": ("  社会热点问题: 35\n", "  社会热点问题 35\n", "YAML syntax"),
+    "severity.yaml": ("  社会热点问题: 35\n", "  社会热点问题 35\n", "YAML 格式错误：缺少冒号"),
     "sources.yaml": ("    max_pages: 3\n", "    max_pages: three\n", "sources[0].max_pages"),
 }
 # A command that does read the broken file, and so still stops on it.

@@ -120,7 +120,7 @@ def test_a_file_broken_after_start_keeps_the_jobs_on_the_last_good_config_until_
     text = config_alert.render()
     assert text.startswith(f"【配置错误】rules.yaml 第 {line} 行（rules[0].wieght）")
     assert f"文件：{folder / 'rules.yaml'}，第 {line} 行" in text
-    assert "原因：有不认识的键，多半是键名拼错了（Extra inputs are not permitted）" in text
+    assert "原因：不认识这个键（多半是键名拼错了，或放错了层级）" in text
     assert config_alert.recipients() == ["市网信办值班室"]
     assert "【配置错误】rules.yaml" in capsys.readouterr().out  # delivered at once, not at the next patrol
     assert not [a for a in alerts(replay) if a.kind == "health"]  # no site is blamed
@@ -134,7 +134,7 @@ def test_a_file_broken_after_start_keeps_the_jobs_on_the_last_good_config_until_
 
     # The fix is taken up by the next job, without a restart; the crawls read the new rule.
     set_marker(folder, "标记乙")
-    monkeypatch.setenv("YUQING_STATE_DIR", str(tmp_path / "state-after-fix"))  # read the same pages again
+    shutil.rmtree(replay.state_dir)  # the crawls forget what they read, so they read the same pages again
     clock.set("2026-11-23T09:30")
     run = service.tick()
     assert run is not None
@@ -208,7 +208,7 @@ def test_serve_restarted_on_a_broken_file_runs_on_the_last_good_one_and_without_
     env = serve_env(tmp_path, folder)
     first = Process(env)
     try:
-        first.wait_for("yuqing serve: serving")
+        first.wait_for("yuqing serve：运行中")
     finally:
         assert first.stop() == 0, first.output()
 
@@ -216,7 +216,7 @@ def test_serve_restarted_on_a_broken_file_runs_on_the_last_good_one_and_without_
     for _restart in range(2):
         again = Process(env)
         try:
-            again.wait_for("yuqing serve: serving")
+            again.wait_for("yuqing serve：运行中")
         finally:
             assert again.stop() == 0
         assert f"{folder / 'rules.yaml'}:{line}: rules[0].wieght" in again.output()
@@ -242,5 +242,8 @@ def test_serve_restarted_on_a_broken_file_runs_on_the_last_good_one_and_without_
         )
         assert refused.returncode == 2
         [message] = refused.stderr.strip().splitlines()
-        assert f"{other / 'rules.yaml'}:{line}: rules[0].wieght: Extra inputs are not permitted" in message
+        assert (
+            f"{other / 'rules.yaml'}:{line}: rules[0].wieght: 不认识这个键（多半是键名拼错了，或放错了层级）"
+            in message
+        )
     assert not (tmp_path / "fresh").exists()

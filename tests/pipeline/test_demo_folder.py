@@ -89,7 +89,7 @@ def search_ids(env: dict[str, str], word: str, *demo: str) -> list[str]:
 
 
 def source_line(doctor: str, source: str) -> str:
-    return next(line for line in doctor.splitlines() if f"source {source}" in line)
+    return next(line for line in doctor.splitlines() if f"（{source}）：" in line)
 
 
 def test_a_demo_leaves_the_office_data_as_it_was(office: Office) -> None:
@@ -114,12 +114,13 @@ def test_search_finds_the_demo_posts_only_with_demo(office: Office) -> None:
 def test_doctor_keeps_the_office_outage_and_shows_the_demo_health_with_demo(office: Office) -> None:
     assert load_state(office.data / "health", "sina_news").state == "unreachable"
     doctor = run(office, "doctor")
-    assert "unreachable since 2026-11-23 08:00" in source_line(doctor, "sina_news")
-    assert "ok" not in source_line(doctor, "sina_news").split()[0]
+    assert source_line(doctor, "sina_news").startswith("故障")
+    assert "网站无法访问" in source_line(doctor, "sina_news")
+    assert "自 2026-11-23 08:00 起" in source_line(doctor, "sina_news")
     demo = run(office, "doctor", "--demo")
-    assert source_line(demo, "sina_news").startswith("ok")
-    assert f"{DEMO_POSTS} posts" in demo
-    assert "source people_news: not crawled yet" in demo
+    assert source_line(demo, "sina_news").startswith("正常")
+    assert f"共 {DEMO_POSTS} 条帖子" in demo
+    assert "尚未巡查" in source_line(demo, "people_news")
 
 
 def test_cases_report_and_log_read_the_demo_outbox_with_demo(office: Office) -> None:
@@ -187,7 +188,7 @@ def test_two_demos_at_once_each_print_their_alerts_once_and_leave_one_whole_demo
     # var/demo is one demo, whole: every post, alert and record of it, and no folder left behind.
     assert len(search_ids(data_env, DEMO_WORD, "--demo")) >= 1
     doctor = yuqing("doctor", "--demo", env=data_env).stdout
-    assert f"{DEMO_POSTS} posts" in doctor
+    assert f"共 {DEMO_POSTS} 条帖子" in doctor
     assert "舆情案件（7 件" in yuqing("cases", "--all", "--demo", env=data_env).stdout
     demo_dir = tmp_path / "var" / "demo"
     assert len(list((demo_dir / "runs").glob("sina_news-*.json"))) == 1

@@ -178,7 +178,7 @@ def test_a_mislabelled_saved_page_finds_its_rule_from_the_saved_from_note():
     assert result.extractor == "site:people"
     assert result.encoding == "utf-8"
     assert result.text.startswith(WINDOW_FIRST)
-    assert result.notes == ("declares charset GB2312, but the bytes are utf-8",)
+    assert result.notes == ("网页声明的编码是 GB2312，实际是 utf-8（已按实际编码读取）",)
 
 
 def test_an_unknown_site_goes_to_trafilatura():
@@ -202,8 +202,7 @@ def test_when_the_site_rule_finds_no_body_the_generic_extractor_reads_it_and_say
     assert result.title == "濮阳经开区纪工委通报政务服务窗口“吃拿卡要”问题调查进展"  # from the rule
     assert result.media == "人民网－河南频道"
     rule_failed = (
-        "the people rule found no body (none of div#rwb_zw, div.rm_txt_con on the page); "
-        "used the generic extractor"
+        "people 网站规则未找到正文（页面上没有 div#rwb_zw、div.rm_txt_con 中的任何一个），已改用通用提取"
     )
     assert result.notes == (rule_failed,)
 
@@ -212,7 +211,7 @@ def test_a_page_without_an_article_is_an_error_naming_it():
     with pytest.raises(ExtractError) as raised:
         extract(b"<html><head><title>404</title></head><body><p>Not Found</p></body></html>", "http://x.cn/a")
     assert "http://x.cn/a" in str(raised.value)
-    assert "under 100 characters" in str(raised.value)
+    assert "通用提取找到的正文不足 100 字" in str(raised.value)
 
 
 # yuqing extract ------------------------------------------------------------------------------------------
@@ -248,7 +247,7 @@ def test_cli_on_a_mislabelled_file_notes_it_on_stderr():
     result = run(str(SAVED))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["text"].startswith(WINDOW_FIRST)
-    assert "note: declares charset GB2312, but the bytes are utf-8" in result.stderr
+    assert "提示：网页声明的编码是 GB2312，实际是 utf-8" in result.stderr
 
 
 def test_cli_on_a_page_of_an_unknown_site():
@@ -272,7 +271,8 @@ def test_cli_on_a_page_with_no_article_fails(tmp_path: Path):
     empty.write_text("<html><body><p>页面不存在</p></body></html>", encoding="utf-8")
     result = run(str(empty))
     assert result.exit_code == 1
-    assert "the generic extractor found under 100 characters of text" in result.stderr
+    assert "错误：" in result.stderr
+    assert "通用提取找到的正文不足 100 字" in result.stderr
 
 
 def test_the_command_fetches_a_url_whose_server_says_one_charset_and_sends_another():
@@ -311,7 +311,7 @@ def test_the_command_fetches_a_url_whose_server_says_one_charset_and_sends_anoth
         assert data["declared_charset"] == "utf-8"
         assert data["encoding"] == "gb18030"
         assert data["text"].startswith(WINDOW_FIRST)
-        assert "declares charset utf-8, but the bytes are gb18030" in done.stderr
+        assert "网页声明的编码是 utf-8，实际是 gb18030" in done.stderr
 
         refused = run(server.url_for("http://gone.example.cn/a.html"))
         assert refused.exit_code == 1

@@ -78,7 +78,7 @@ def test_demo_patrol_on_the_embedded_store(data_env: dict[str, str]) -> None:
     assert yuqing("demo", *SINA, env=data_env).returncode == 0
     assert search_ids("偷排", data_env, "--demo") == ids
     doctor = yuqing("doctor", "--demo", env=data_env)
-    assert "正常 存储：embedded SQLite" in doctor.stdout
+    assert "正常 存储：内置 SQLite 存储" in doctor.stdout
     assert f"共 {SINA_POSTS} 条帖子" in doctor.stdout
 
 
@@ -102,7 +102,7 @@ def test_the_demo_never_writes_to_the_office_elasticsearch(
     assert_patrol_output(yuqing("demo", *SINA, env=env))
     assert not es_client.indices.exists(index=index)
     assert search_ids("偷排", env, "--demo")
-    assert "正常 存储：embedded SQLite" in yuqing("doctor", "--demo", env=env).stdout
+    assert "正常 存储：内置 SQLite 存储" in yuqing("doctor", "--demo", env=env).stdout
 
 
 @pytest.mark.elasticsearch

@@ -21,7 +21,9 @@ import pytest
 from alerts.outbox import Outbox
 from alerts.workflow import Workflow, short_id
 from config.loader import load_config
+from pipeline.demo import DEMO_NOW
 from pipeline.items import Analysis, Post, Source
+from pipeline.replay import ReplayServer
 from pipeline.store.sqlite import SqliteStore
 from tests.alerts.conftest import make_alert
 
@@ -147,10 +149,10 @@ def test_a_truncated_alerts_database_is_refused_by_every_command_and_left_as_it_
     assert doctor.returncode == 1
     assert "Traceback" not in doctor.stdout + doctor.stderr
     line = next(line for line in doctor.stdout.splitlines() if "数据库 alerts.sqlite3" in line)
-    assert line.startswith(("FAIL", "故障"))
+    assert line.startswith("故障")
     assert "已损坏" in line
     assert "恢复" in line
-    assert re.search(r"ok\s+数据库 posts.sqlite3", doctor.stdout)
+    assert re.search(r"正常\s+数据库 posts.sqlite3", doctor.stdout)
     assert digest(path) == before  # never repaired, replaced or recreated
     assert not (data / "logs").exists()  # the patrol crawled nothing it could not alert on
 
@@ -162,7 +164,7 @@ def test_an_emptied_or_overwritten_alerts_database_is_refused_not_recreated(data
     before = digest(path)
     results = cli_all(data, [("cases",), ("doctor",)])
     assert_refused(results[("cases",)], path)
-    assert re.search(r"(FAIL|故障)\s+数据库 alerts.sqlite3: .*已损坏", results[("doctor",)].stdout)
+    assert re.search(r"故障\s+数据库 alerts.sqlite3：.*已损坏", results[("doctor",)].stdout)
     assert digest(path) == before  # an empty file stays empty: nothing was recreated in it
 
 
@@ -171,7 +173,7 @@ def test_a_damaged_post_store_is_refused_by_search_and_shown_by_doctor(data: Pat
     garbage(path)
     results = cli_all(data, [("search", "化工厂"), ("doctor",)])
     assert_refused(results[("search", "化工厂")], path)
-    assert re.search(r"(FAIL|故障)\s+数据库 posts.sqlite3: .*不是 SQLite 数据库", results[("doctor",)].stdout)
+    assert re.search(r"故障\s+数据库 posts.sqlite3：.*不是 SQLite 数据库", results[("doctor",)].stdout)
 
 
 # -- backup and restore -----------------------------------------------------------------------------------
@@ -260,8 +262,8 @@ def test_the_commands_that_only_show_work_on_a_read_only_data_folder(data: Path)
     assert "专项处置中" in results[("silence", "list")].stdout
     doctor = results[("doctor",)].stdout
     for name in ("alerts.sqlite3", "posts.sqlite3"):
-        assert re.search(rf"ok\s+数据库 {name}: .*完好", doctor), doctor
-    assert re.search(r"ok\s+store: embedded SQLite", doctor), doctor
+        assert re.search(rf"正常\s+数据库 {name}：.*完好", doctor), doctor
+    assert re.search(r"正常\s+存储：内置 SQLite 存储", doctor), doctor
     # A command that must write says so in one line.
     assert results[("sweep",)].returncode == 1
     assert "只读" in results[("sweep",)].stderr
@@ -283,8 +285,8 @@ def test_a_read_on_a_fresh_install_creates_nothing(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path) -> None:
-    """A real full disk: the demo patrol runs on a 1.2 MB tmpfs. The first source fits; the second fills
-    the disk while it is stored; the third is never started."""
+    """A real full disk: the office's patrol, its sites answered from the recordings, runs on a 1.2 MB
+    tmpfs. The first source fits; the second fills the disk while it is stored; the third is never started."""
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.fail("the full-disk test needs `unshare` (util-linux) to mount a small tmpfs")
@@ -294,16 +296,29 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
     user = () if os.geteuid() == 0 else ("--map-root-user",)
     # The disk's content is copied out before the namespace, and with it the tmpfs, goes away.
     script = 'd=$0 k=$1; shift; mount -t tmpfs -o size=1200k tmpfs "$d" || exit 99; "$@"; c=$?; cp -a "$d/." "$k"; exit $c'
-    demo = [sys.executable, "-m", "pipeline.cli", "demo", "-s", "sina_news", "-s", "tieba", "-s", "weixin"]
-    result = subprocess.run(
-        [unshare, "--mount", *user, "sh", "-c", script, str(disk), str(kept), *demo],
-        cwd=ROOT,
-        env=environment(disk),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    patrol = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "patrol",
+        "-s",
+        "sina_news",
+        "-s",
+        "tieba",
+        "-s",
+        "weixin",
+    ]
+    recordings = [ROOT / "tests" / "fixtures" / name for name in ("sina", "tieba", "weixin")]
+    with ReplayServer(*recordings) as server:
+        result = subprocess.run(
+            [unshare, "--mount", *user, "sh", "-c", script, str(disk), str(kept), *patrol],
+            cwd=ROOT,
+            env=environment(disk, YUQING_REPLAY_URL=server.base_url, YUQING_NOW=DEMO_NOW),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     assert result.returncode not in (0, 99), result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     stop = next(line for line in result.stderr.splitlines() if "磁盘已满" in line)
@@ -314,7 +329,7 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
 
     # What was written stays whole, and the summary said how much there is.
     store = sqlite3.connect(kept / "store" / "posts.sqlite3")
-    outbox = sqlite3.connect(kept / "demo" / "alerts.sqlite3")
+    outbox = sqlite3.connect(kept / "alerts.sqlite3")
     for db in (store, outbox):
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     posts = [post_id for (post_id,) in store.execute("SELECT id FROM posts")]

@@ -269,17 +269,17 @@ def test_entries_whose_dates_no_longer_parse_are_a_layout_change(env):
 @pytest.mark.parametrize(
     ("options", "key", "reason"),
     [
-        ("items: 'ul.list > li['", "items", "not a valid selector"),
-        ("items: li\n      date_formats: ['%Y-%M-%d']", "date_formats[0]", "has no month"),
+        ("items: 'ul.list > li['", "items", "不是有效的选择器"),
+        ("items: li\n      date_formats: ['%Y-%M-%d']", "date_formats[0]", "日期格式 %Y-%M-%d 里没有月"),
         (
             "items: li\n      pagination: {next_page: a.next, page_url: 'index_{page}.html'}",
             "pagination",
-            "exactly one of next_page",
+            "要写其中一个，且只写一个",
         ),
-        ("items: li\n      pagination: {page_url: index.html}", "pagination.page_url", "must contain {page}"),
-        ("items: li\n      encoding: gbkk", "encoding", "unknown encoding"),
-        ("items: li\n      article: {title: h1}", "article.body", "Field required"),
-        ("fields: {url: a::attr(href)}", "items", "Field required"),
+        ("items: li\n      pagination: {page_url: index.html}", "pagination.page_url", "要含有 {page}"),
+        ("items: li\n      encoding: gbkk", "encoding", "不认识的编码 gbkk"),
+        ("items: li\n      article: {title: h1}", "article.body", "缺少这一项，必须填写"),
+        ("fields: {url: a::attr(href)}", "items", "缺少这一项，必须填写"),
     ],
 )
 def test_a_bad_site_config_fails_at_load_naming_file_line_key_and_reason(tmp_path, options, key, reason):
@@ -303,7 +303,7 @@ def test_a_bad_site_config_fails_at_load_naming_file_line_key_and_reason(tmp_pat
 
 
 def test_a_source_of_another_spider_is_refused(env):
-    with pytest.raises(ConfigError, match="is 'sina_news', but this spider is 'generic'"):
+    with pytest.raises(ConfigError, match="写的是 'sina_news'，但这个爬虫是 'generic'"):
         make_spider(spider="sina_news")
 
 

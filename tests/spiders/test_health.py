@@ -75,16 +75,16 @@ sources:
 
 # source -> (finish reason, a piece of the detail duty staff read)
 CASES = {
-    "qingfeng_403": ("blocked", "HTTP 403 (https://www.qingfeng.gov.cn/zwdt/index.html)"),
+    "qingfeng_403": ("blocked", "HTTP 403（https://www.qingfeng.gov.cn/zwdt/index.html）"),
     "forum_418": ("blocked", "HTTP 418"),
-    "fanxian_429": ("blocked", "HTTP 429 (Retry-After: 1)"),
+    "fanxian_429": ("blocked", "HTTP 429（Retry-After: 1）"),
     "forum_login": (
         "login_wall",
-        "redirected to a login page https://bbs.pyforum.example/member.php?mod=logging",
+        "被重定向到登录页 https://bbs.pyforum.example/member.php?mod=logging",
     ),
-    "taiqian_captcha": ("captcha", "asks for verification ('安全验证')"),
-    "hualong_empty": ("empty", "the list (ul.list) is on the page but holds no entries"),
-    "puyangxian_layout": ("layout_changed", "the list container ul.list is not on the page"),
+    "taiqian_captcha": ("captcha", "要求验证（「安全验证」）"),
+    "hualong_empty": ("empty", "页面上有列表（ul.list），但其中没有条目"),
+    "puyangxian_layout": ("layout_changed", "页面上找不到列表区域 ul.list"),
 }
 
 
@@ -161,7 +161,7 @@ def test_the_verdict_names_the_worst_problem_first():
     assert assess("s", "layout_changed", stats).state == "layout_changed"
     assert assess("s", "finished", {"item_scraped_count": 0}).state == "ok"
     crashed = assess("s", "shutdown", {})
-    assert (crashed.state, crashed.detail) == ("failed", "the crawl ended with 'shutdown'")
+    assert (crashed.state, crashed.detail) == ("failed", "抓取结束：被中止（收到停止信号）")
 
 
 def test_a_state_that_continues_keeps_its_since_and_counts_runs(tmp_path):
@@ -193,9 +193,9 @@ def test_a_health_alert_reads_clearly_and_reaches_the_console_of_duty_staff(tmp_
     assert report.sent == 1
     body = screen.getvalue()
     assert "【信息源异常】qingfeng_403：访问被网站拒绝或限流" in body
-    assert "原因：blocked" in body
+    assert "原因：访问被网站拒绝或限流（HTTP 403/418/429/432）" in body
     assert "详情：HTTP 403 (https://x/)" in body
-    assert "自 2026-11-23 09:00 起连续 3 次巡查异常" in body
+    assert "自 2026-11-23 09:00（北京时间）起连续 3 次巡查异常" in body
     assert "处理建议：" in body
     assert "时限" not in body  # nobody must claim a broken crawler within 48 h
 
@@ -301,16 +301,19 @@ def test_the_same_failure_alerts_once_a_day(crawled):
 def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeypatch, capsys):
     config = tmp_path / "config"
     shutil.copytree(DEFAULT_DIR, config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    # A spider name the project does not have: `scrapy crawl` exits before any extension runs.
     (config / "sources.yaml").write_text(
-        "sources:\n  - name: county_board\n    spider: county_board\n"
-        "    start_urls: [https://www.qingfeng.gov.cn/hdjl/index.html]\n",
+        "sources:\n  - name: county_board\n    spider: generic\n"
+        "    start_urls: [https://www.qingfeng.gov.cn/hdjl/index.html]\n    options: {items: li}\n",
         encoding="utf-8",
     )
     for name in [k for k in os.environ if k.startswith("YUQING_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(config))
     monkeypatch.setenv("YUQING_NOW", PATROL_AT)
+    # The config is sound (a spider the project lacks is refused when sources.yaml loads), but the crawl
+    # process cannot find its Scrapy settings: `scrapy crawl` exits before any extension runs.
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "no_such_settings")
     get_env.cache_clear()
     try:
         report = run_patrol(load_config(config), get_env())
@@ -320,5 +323,5 @@ def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeyp
     assert (run.exit_code != 0, run.health) == (True, "failed")
     state = load_state(tmp_path / "data" / "health", "county_board")
     assert (state.state, state.runs) == ("failed", 1)
-    assert "KeyError: 'Spider not found: county_board'" in state.detail
+    assert "ModuleNotFoundError: No module named 'no_such_settings'" in state.detail
     assert "【信息源异常】county_board：抓取异常结束" in capsys.readouterr().out

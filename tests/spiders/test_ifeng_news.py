@@ -31,9 +31,9 @@ def test_all_data_is_read_whatever_follows_it():
     assert parse_all_data('<script>var allData = {"a": [1, "};"]};\nvar adKeys = [];</script>') == {
         "a": [1, "};"]
     }
-    with pytest.raises(AllDataError, match="no `var allData =` script"):
+    with pytest.raises(AllDataError, match="页面上没有 var allData = 脚本"):
         parse_all_data("<html></html>")
-    with pytest.raises(AllDataError, match="not JSON"):
+    with pytest.raises(AllDataError, match="不是有效的 JSON"):
         parse_all_data("var allData = {broken")
 
 
@@ -82,4 +82,4 @@ def test_an_article_without_all_data_is_a_counted_layout_problem(caplog):
     [post] = list(crawler.parse_article(stripped, listing))  # the visible text is still there
     assert "拆迁补偿尚在协商" in post.text
     assert stats(crawler) == {"no_body": 1}
-    assert "the page has no `var allData =` script; the layout rule failed" in caplog.text
+    assert "页面上没有 var allData = 脚本; the layout rule failed" in caplog.text

@@ -113,7 +113,7 @@ def test_without_render_the_same_page_is_reported_empty(crawls):
     assert items == []
     assert "'finish_reason': 'empty'" in done.stderr
     assert "'yuqing/source/nanle_plain/empty': 1" in done.stderr
-    assert "the list (div[id='4185761']) is on the page but holds no entries" in done.stderr
+    assert "页面上有列表（div[id='4185761']），但其中没有条目" in done.stderr
     assert [url for _, _, url in served] == [COLUMN]  # no browser: the script is never fetched
 
 
@@ -131,8 +131,8 @@ def test_doctor_launches_the_system_chromium(tmp_path):
     )
     [line] = [line for line in doctor.stdout.splitlines() if " 浏览器：" in line]
     assert line.startswith("正常 浏览器：")
-    assert "(Chromium " in line
-    assert "renders JavaScript headless" in line
+    assert "（Chromium " in line
+    assert "可无界面渲染 JavaScript 网页" in line
 
 
 def test_a_chromium_that_cannot_start_is_reported_with_the_reason(tmp_path, monkeypatch):
@@ -142,7 +142,7 @@ def test_a_chromium_that_cannot_start_is_reported_with_the_reason(tmp_path, monk
     monkeypatch.setenv("YUQING_CHROMIUM", str(fake))
     check = check_browser(Env(), timeout_ms=15_000)
     assert not check.ok
-    assert check.detail.startswith(f"{fake} did not start: ")
+    assert check.detail.startswith(f"{fake} 无法启动：")
     monkeypatch.setenv("YUQING_CHROMIUM", str(tmp_path / "nowhere"))
     missing = check_browser(Env())
-    assert (missing.ok, missing.detail) == (False, f"YUQING_CHROMIUM={tmp_path / 'nowhere'} is not a file")
+    assert (missing.ok, missing.detail) == (False, f"YUQING_CHROMIUM={tmp_path / 'nowhere'} 不是文件")

@@ -607,10 +607,13 @@ def test_the_shipped_config_patrols_the_city_and_county_forums():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ("{forums: []}", "sources[0].options: forums: List should have at least 1 item"),
-        ("{forums: [濮阳吧, 濮阳]}", "forum '濮阳' is listed twice"),
-        ("{forums: [濮阳], thread_pages: 0}", "thread_pages: Input should be greater than or equal to 1"),
-        ("{forums: [濮阳], serch_words: [拆迁]}", "serch_words: Extra inputs are not permitted"),
+        ("{forums: []}", "sources[0].options: forums: 至少要有 1 项，现有 0 项"),
+        ("{forums: [濮阳吧, 濮阳]}", "forums: 贴吧“濮阳”重复出现（forums[0] 和 forums[1]）"),
+        ("{forums: [濮阳], thread_pages: 0}", "thread_pages: 不能小于 1，收到整数 0"),
+        (
+            "{forums: [濮阳], serch_words: [拆迁]}",
+            "serch_words: 不认识这个键（多半是键名拼错了，或放错了层级）",
+        ),
     ],
 )
 def test_a_bad_tieba_config_names_file_line_and_key(tmp_path, options, message):

@@ -614,13 +614,10 @@ def test_ok_minus_100_is_a_login_wall(spider, caplog):
         list(spider.parse_comments(response, mid=PLANT, page=1))
     assert stopped.value.reason == "login_wall"
     assert stats(spider) == {"login_wall": 1}
-    assert f"weibo_search: login_wall: {comments_url(BASE, PLANT)}: ok -100: login required" in caplog.text
-    assert (
-        "no cookie is set: put the m.weibo.cn cookies of a logged-in account in YUQING_WEIBO_COOKIE"
-        in caplog.text
-    )
+    assert f"weibo_search: login_wall: {comments_url(BASE, PLANT)}: ok -100：要求登录" in caplog.text
+    assert "没有设置 Cookie：请把已登录账号的 m.weibo.cn Cookie 填入 YUQING_WEIBO_COOKIE" in caplog.text
     detail = spider.crawler.stats.get_value("yuqing/health/weibo_search/detail")
-    assert detail.startswith("ok -100: login required (https://passport.weibo.cn/signin/welcome")
+    assert detail.startswith("ok -100：要求登录（https://passport.weibo.cn/signin/welcome")
 
 
 def test_an_expired_cookie_is_named_as_such(env, monkeypatch, caplog):
@@ -630,14 +627,14 @@ def test_an_expired_cookie_is_named_as_such(env, monkeypatch, caplog):
     with pytest.raises(CloseSpider) as stopped:
         list(spider.parse_comments(recorded(BLOCKED, comments_url(BASE, PLANT)), mid=PLANT, page=1))
     assert stopped.value.reason == "login_wall"
-    assert "the cookie in YUQING_WEIBO_COOKIE is no longer accepted" in caplog.text
+    assert "YUQING_WEIBO_COOKIE 中的 Cookie 已失效" in caplog.text
     assert "_2A25expired" not in caplog.text
 
 
 @pytest.mark.parametrize(
     ("round_", "reason", "detail"),
     [
-        (3, "captcha", "a captcha page (微博-安全验证) instead of JSON"),
+        (3, "captcha", "返回的是验证码页（微博-安全验证），不是 JSON"),
         (4, "blocked", "HTTP 432"),
     ],
 )
@@ -663,7 +660,7 @@ def test_the_login_page_a_redirect_ends_on_is_a_login_wall(spider):
         check_answer(page.replace(url=search_url(BASE, "濮阳", 1)))
     assert (refused.value.reason, refused.value.detail) == (
         "login_wall",
-        "a login page (微博登录) instead of JSON",
+        "返回的是登录页（微博登录），不是 JSON",
     )
 
 
@@ -730,14 +727,14 @@ def test_a_changed_layout_and_an_empty_source_end_with_their_reason(env):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ("keywords: []", "sources[0].options: keywords: List should have at least 1 item"),
+        ("keywords: []", "sources[0].options: keywords: 至少要有 1 项，现有 0 项"),
         (
             "keywords: [濮阳]\n      comments_min: many",
-            "sources[0].options: comments_min: Input should be a valid integer",
+            'sources[0].options: comments_min: 应为整数，收到字符串 "many"',
         ),
         (
             "keywords: [濮阳]\n      keyword: [范县]",
-            "sources[0].options: keyword: Extra inputs are not permitted",
+            "sources[0].options: keyword: 不认识这个键",
         ),
     ],
 )
@@ -762,7 +759,8 @@ def test_an_account_uid_must_be_digits(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(
-        ConfigError, match=r"sources\[0\]\.options: accounts\[0\]\.uid: String should match pattern"
+        ConfigError,
+        match=r"sources\[0\]\.options: accounts\[0\]\.uid: 应为微博 uid（5 到 12 位数字），收到字符串 \"puyangfabu\"",
     ):
         load_file(path, SourcesFile)
 
@@ -932,7 +930,7 @@ def test_a_login_wall_ends_the_patrol_named_and_keeps_what_was_read(tmp_path):
         assert record["finish_reason"] == "login_wall"
         assert record["stats"]["yuqing/source/weibo_search/login_wall"] == 1
         assert record["stats"]["yuqing/health/alerted"] == 1  # duty staff are told the source stopped
-        assert "the cookie in YUQING_WEIBO_COOKIE is no longer accepted" in first.stderr
+        assert "YUQING_WEIBO_COOKIE 中的 Cookie 已失效" in first.stderr
         assert "_2A25secretcookievalue" not in first.stderr
 
         # The next patrol is sent to the login page before it reads anything.

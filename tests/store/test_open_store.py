@@ -15,7 +15,7 @@ def test_without_es_url_the_embedded_store_opens_under_the_data_dir(tmp_path: Pa
     try:
         assert isinstance(store, SqliteStore)
         assert store.path == tmp_path / "store" / "posts.sqlite3"
-        assert describe_store(env) == f"embedded SQLite at {tmp_path / 'store' / 'posts.sqlite3'}"
+        assert describe_store(env) == f"内置 SQLite 存储 {tmp_path / 'store' / 'posts.sqlite3'}"
     finally:
         store.close()
 
@@ -23,6 +23,6 @@ def test_without_es_url_the_embedded_store_opens_under_the_data_dir(tmp_path: Pa
 def test_the_description_of_elasticsearch_hides_credentials() -> None:
     env = Env(ES_URL="https://elastic:s3cr3t@es.example.gov.cn:9200/?api_key=abc", YUQING_ES_INDEX="posts")
     line = describe_store(env)
-    assert line == "Elasticsearch at https://***@es.example.gov.cn:9200/ index posts"
+    assert line == "Elasticsearch https://***@es.example.gov.cn:9200/，索引 posts"
     assert "s3cr3t" not in line
     assert "abc" not in line

@@ -103,7 +103,7 @@ def test_no_token_or_secret_reaches_an_error_a_log_or_doctor(caplog: pytest.LogC
     result = bot.send(message())
     assert not result.ok
     assert not result.permanent  # unreachable: worth retrying
-    assert "DingTalk not reached" in result.error
+    assert "连不上钉钉" in result.error
     for text in (result.error, caplog.text, str(bot.describe())):
         assert "must-not-leak" not in text
     assert bot.describe() == {
@@ -115,5 +115,5 @@ def test_no_token_or_secret_reaches_an_error_a_log_or_doctor(caplog: pytest.LogC
 
 
 def test_a_channel_whose_variable_is_not_set_is_unavailable_and_says_which() -> None:
-    with pytest.raises(ChannelUnavailable, match="environment variable YUQING_DINGTALK_URL is not set"):
+    with pytest.raises(ChannelUnavailable, match="环境变量 YUQING_DINGTALK_URL 未设置"):
         DingTalkChannel("duty-dingtalk", {"url_env": "YUQING_DINGTALK_URL"}, environ={})

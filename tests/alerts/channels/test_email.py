@@ -57,7 +57,7 @@ def test_units_without_an_address_go_to_default_to_or_are_refused_for_good(smtp:
     refused = channel(smtp).send(message("清丰县委宣传部"))
     assert not refused.ok
     assert refused.permanent
-    assert refused.error == "no address for 清丰县委宣传部: add it under options.to of channel office-mail"
+    assert refused.error == "没有 清丰县委宣传部 的邮箱地址：请在渠道 office-mail 的 options.to 下添加"
     assert channel(smtp, default_to=["wxb-duty@example.gov.cn"]).send(message("清丰县委宣传部")).ok
     assert smtp.mailbox.messages[-1][0] == ["wxb-duty@example.gov.cn"]
 
@@ -66,7 +66,7 @@ def test_a_wrong_password_is_refused_for_good_and_never_shown(smtp: SmtpServer) 
     result = channel(smtp, password="wrong-password").send(message())
     assert not result.ok
     assert result.permanent
-    assert result.error.startswith("SMTP refused: 535")
+    assert result.error.startswith("邮件服务器拒绝：535")
     assert "wrong-password" not in result.error
     assert smtp.mailbox.messages == []
 
@@ -75,4 +75,4 @@ def test_a_server_that_is_down_is_worth_retrying(smtp: SmtpServer) -> None:
     result = channel(smtp, port=9).send(message())
     assert not result.ok
     assert not result.permanent
-    assert result.error.startswith("SMTP 127.0.0.1: ConnectionRefusedError")
+    assert result.error.startswith("邮件服务器 127.0.0.1：ConnectionRefusedError")

@@ -46,7 +46,7 @@ def test_server_errors_are_retried_and_client_errors_are_not(receiver: BotReceiv
     unavailable = channel(receiver).send(message())
     missing = channel(receiver).send(message())
     assert (unavailable.ok, unavailable.permanent) == (False, False)
-    assert "webhook answered HTTP 503" in unavailable.error
+    assert "接收方（Webhook）返回 HTTP 503" in unavailable.error
     assert (missing.ok, missing.permanent) == (False, True)
 
 
@@ -55,6 +55,6 @@ def test_a_token_in_the_url_path_never_reaches_the_error() -> None:
     bot = WebhookChannel("duty-screen", {"url_env": "YUQING_SCREEN_URL"}, environ={"YUQING_SCREEN_URL": url})
     result = bot.send(message())
     assert not result.ok
-    assert "webhook not reached" in result.error
+    assert "连不上接收方（Webhook）" in result.error
     assert "tokenXYZsecret" not in result.error
     assert bot.describe()["to"] == "http://127.0.0.1:9"
