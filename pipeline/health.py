@@ -380,7 +380,7 @@ def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: date
         post_id="",
         event_id=f"health:{verdict.source}",
         level=Level.GENERAL,
-        title=f"{name}：{state_short(verdict.state)}",
+        title=f"{name}：{what}",
         url="",
         source=name,
         summary=verdict.detail,

@@ -283,7 +283,7 @@ def test_a_fetch_that_fails_in_any_way_ends_the_source_unreachable_named_and_ale
     assert "0 次成功" in health["detail"]
     # The proxy's URL holds a password: the failure names its host only.
     assert PASSWORD not in result.stdout + result.stderr + json.dumps(record, ensure_ascii=False)
-    [alert] = [a for a in crawled["alerts"] if a.source == source]
+    [alert] = [a for a in crawled["alerts"] if a.event_id == f"health:{source}"]
     label = SPIDER_LABELS.get(record["spider"])  # the generic source has no label of its own here
     shown = f"{label}（{source}）" if label else source
     assert alert.subject() == f"【信息源异常】{shown}：{REASONS['unreachable']}"
@@ -327,7 +327,7 @@ def test_some_pages_failing_is_partial_never_ok(crawled):
         f"（http://127.0.0.1:{port}/zwdt/t2.html）"
     )
     # Once is no alert: one slow page must not wake duty staff; the state says it all the same.
-    assert not [a for a in crawled["alerts"] if a.source == "county_partial"]
+    assert not [a for a in crawled["alerts"] if a.event_id == "health:county_partial"]
 
 
 def test_pages_never_fetched_do_not_make_an_empty_list_or_a_changed_layout():

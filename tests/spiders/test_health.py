@@ -263,7 +263,7 @@ def test_each_case_finishes_with_its_reason_counted_and_alerted_to_duty_staff(cr
     assert f"'finish_reason': '{reason}'" in log
     assert f"'yuqing/source/{source}/{reason}': 1" in log
     assert "'item_scraped_count'" not in log
-    [alert] = [a for a in crawled["alerts"] if a.source == source]
+    [alert] = [a for a in crawled["alerts"] if a.event_id == f"health:{source}"]
     assert alert.key == f"health:{source}:{reason}:2026-11-23"
     assert alert.kind == "health"
     assert alert.recipients() == [DUTY]
@@ -295,7 +295,7 @@ def test_the_same_failure_alerts_once_a_day(crawled):
     again = crawled["again"]
     assert "'finish_reason': 'blocked'" in again.stderr
     assert "'yuqing/health/alerted': 0" in again.stderr
-    assert len([a for a in crawled["alerts"] if a.source == "qingfeng_403"]) == 1
+    assert len([a for a in crawled["alerts"] if a.event_id == "health:qingfeng_403"]) == 1
 
 
 def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeypatch, capsys):

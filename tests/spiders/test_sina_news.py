@@ -389,8 +389,8 @@ def test_a_page_without_body_is_counted_and_named(spider, caplog):
     assert list(spider.parse_article(without, listing)) == []
     assert list(spider.parse_article(empty, listing)) == []
     assert stats(spider) == {"no_body": 2}
-    assert f"sina_news: no_body: {url}: none of div#article, div#artibody on the page" in caplog.text
-    assert f"sina_news: no_body: {url}: the article container holds no text" in caplog.text
+    assert f"sina_news: no_body: {url}: 页面上没有 div#article、div#artibody 中的任何一个" in caplog.text
+    assert f"sina_news: no_body: {url}: 正文区域里没有文字" in caplog.text
     # Not fetched successfully, so not remembered: the next patrol tries again.
     assert spider.state.is_new(CHEMICAL_PLANT, 10**10)
 
