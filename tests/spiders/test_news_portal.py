@@ -233,7 +233,7 @@ def test_an_unknown_source_is_named_with_the_known_ones(tmp_path: Path):
     with pytest.raises(ConfigError) as raised:
         load_source_config("sina_nope", tmp_path)
     assert "'sina_nope'" in str(raised.value)
-    assert "sina_news, sina_world" in str(raised.value)
+    assert "sina_news、sina_world" in str(raised.value)
     assert raised.value.file.endswith("sources.yaml")
 
 

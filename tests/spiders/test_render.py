@@ -92,7 +92,7 @@ def crawls(tmp_path_factory):
 def test_with_render_the_list_built_by_javascript_is_read(crawls):
     done, items, served = crawls["nanle_rendered"]
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "'finish_reason': 'finished'" in done.stderr
+    assert "'finish_reason': 'finished'" in done.stderr, done.stderr[-3000:]
     assert [item["title"] for item in items] == [
         "南乐县召开冬季森林防火工作部署会",
         "南乐县元村镇开展农村人居环境集中整治",
