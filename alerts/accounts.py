@@ -21,7 +21,6 @@ from enum import StrEnum
 
 from alerts.calendar import SHANGHAI
 from config.errors import YuqingError
-from config.models import TerritoryFile, UnitsFile
 
 ACCOUNT_TABLES = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -154,28 +153,6 @@ def check_name(name: str) -> str:
             f"账号名「{name}」不可用：须为 1 到 32 个字符，不含空格、标点分隔符或控制字符，且不以 - 开头"
         )
     return name
-
-
-def known_units(units: UnitsFile, territory: TerritoryFile) -> dict[str, str]:
-    """Every unit routing can name, by name, with the file that defines it: the city's units by role,
-    each county's government office and propaganda department, each line of work's city department, its
-    county counterparts and, for a vertically managed one, its upper-level office (alerts/routing.py)."""
-    city = units.city_units
-    found: dict[str, str] = {}
-    for name in (city.propaganda, city.gov_office, city.cyberspace, city.principal, city.party_committee):
-        found.setdefault(name, "units.yaml")
-    for name in city.duty:
-        found.setdefault(name, "units.yaml")
-    for county in territory.counties:
-        found.setdefault(county.gov_office, "territory.yaml")
-        found.setdefault(county.propaganda, "territory.yaml")
-    for department in units.departments:
-        found.setdefault(department.city_unit, "units.yaml")
-        if department.vertical:
-            found.setdefault(f"{department.city_unit}办公室", "units.yaml")
-        for county in territory.counties:
-            found.setdefault(department.county_unit.format(county=county.name), "units.yaml")
-    return found
 
 
 def _ts(moment: datetime) -> str:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts.accounts import ACCOUNT_TABLES, Account, Accounts, Refused, Role, known_units
+from alerts.accounts import ACCOUNT_TABLES, Account, Accounts, Refused, Role
 from alerts.calendar import SHANGHAI, Cadence
 from alerts.models import Alert
 from alerts.noise import is_event_alert
@@ -27,7 +27,7 @@ from alerts.outbox import Outbox
 from alerts.silences import judge as judge_silences
 from classifiers.types import Level
 from config import databases
-from config.models import OfficeConfig
+from config.models import OfficeConfig, unit_names
 
 logger = logging.getLogger(__name__)
 
@@ -496,7 +496,7 @@ class Workflow:
             self.db,
             self._tx,
             self.now,
-            units=lambda: known_units(self.office.units, self.office.territory),
+            units=lambda: unit_names(self.office.units, self.office.territory),
             supervisors=lambda: [self.city.propaganda, self.city.gov_office],
         )
 

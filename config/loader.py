@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -187,7 +187,7 @@ def _check_rules(path: Path, rules: RulesFile) -> None:
         raise ConfigError(f"{path}{_line_of(node, loc)}", _key_path(loc), str(exc), "rule") from None
 
 
-def _check_units(path: Path, alerts: AlertsFile, known: frozenset[str]) -> None:
+def _check_units(path: Path, alerts: AlertsFile, known: Mapping[str, str]) -> None:
     """Every unit alerts.yaml names (under `recipients`, an email channel's `to`, a bot's `mentions`) is one
     of units.yaml and territory.yaml: a misspelt one would be told nothing, and its real unit neither."""
     named: list[tuple[tuple[Any, ...], str]] = [(("recipients", unit), unit) for unit in alerts.recipients]

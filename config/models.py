@@ -420,27 +420,25 @@ class UnitsFile(Model):
         return departments
 
 
-def unit_names(units: UnitsFile, territory: TerritoryFile) -> frozenset[str]:
-    """Every unit an alert may be addressed to, spelt as the routing spells it (alerts/routing.py): the city
-    units, each department's city unit (and its 办公室 for a vertical one), each department's unit in
-    every county, and each county's 政府办 and 宣传部."""
+def unit_names(units: UnitsFile, territory: TerritoryFile) -> dict[str, str]:
+    """Every unit an alert may be addressed to, spelt as the routing spells it (alerts/routing.py), with the
+    file that defines it, in a stable order: the city units by role, each department's city unit (and its
+    办公室 for a vertical one), then each county's 宣传部 and 政府办 and each department's unit there."""
     city = units.city_units
-    names = {
-        city.propaganda,
-        city.gov_office,
-        city.cyberspace,
-        city.principal,
-        city.party_committee,
-        *city.duty,
-    }
+    found: dict[str, str] = {}
+    for name in (*city.duty, city.cyberspace, city.propaganda, city.gov_office, city.principal):
+        found.setdefault(name, "units.yaml")
+    found.setdefault(city.party_committee, "units.yaml")
     for department in units.departments:
-        names.add(department.city_unit)
+        found.setdefault(department.city_unit, "units.yaml")
         if department.vertical:
-            names.add(f"{department.city_unit}办公室")
-        names.update(department.county_unit.format(county=county.name) for county in territory.counties)
+            found.setdefault(f"{department.city_unit}办公室", "units.yaml")
     for county in territory.counties:
-        names.update((county.gov_office, county.propaganda))
-    return frozenset(names)
+        found.setdefault(county.propaganda, "territory.yaml")
+        found.setdefault(county.gov_office, "territory.yaml")
+        for department in units.departments:
+            found.setdefault(department.county_unit.format(county=county.name), "units.yaml")
+    return found
 
 
 # severity.yaml ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from classifiers.types import Level
 from config.env import Env, get_env
 from config.errors import ConfigError
 from config.loader import config_dir, load_file
-from config.models import AlertsFile, RulesFile, TerritoryFile, UnitsFile
+from config.models import AlertsFile, RulesFile, TerritoryFile, UnitsFile, unit_names
 from pipeline import clock
 from pipeline.demo import demo_option
 
@@ -286,29 +286,7 @@ def doctor_lines(env: Env) -> list[dict[str, Any]]:
         territory = load_file(config_dir() / "territory.yaml", TerritoryFile)
     except ConfigError:
         return lines
-    return lines + unit_reach_lines(config, known_units(units, territory))
-
-
-def known_units(units: UnitsFile, territory: TerritoryFile) -> list[str]:
-    """Every unit an alert can name, composed as alerts.routing composes them: the city's units by role,
-    each department in the city and in every county, and each county's own two claiming units."""
-    city = units.city_units
-    names = [
-        *city.duty,
-        city.cyberspace,
-        city.propaganda,
-        city.gov_office,
-        city.principal,
-        city.party_committee,
-    ]
-    for department in units.departments:
-        names.append(department.city_unit)
-        if department.vertical:
-            names.append(f"{department.city_unit}办公室")
-    for county in territory.counties:
-        names += [county.propaganda, county.gov_office]
-        names += [department.county_unit.format(county=county.name) for department in units.departments]
-    return list(dict.fromkeys(names))
+    return lines + unit_reach_lines(config, list(unit_names(units, territory)))
 
 
 UNIT_REACH = "单位通知"

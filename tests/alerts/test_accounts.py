@@ -406,11 +406,11 @@ def test_every_action_and_refusal_is_on_the_audit_trail_which_cannot_be_rewritte
 
 
 def test_every_unit_routing_can_name_is_known_to_the_accounts() -> None:
-    from alerts.accounts import known_units
     from alerts.routing import Router
+    from config.models import unit_names
 
     office = load_config()
-    known = known_units(office.units, office.territory)
+    known = unit_names(office.units, office.territory)
     router = Router(office)
     counties = [c.name for c in office.territory.counties]
     topics = [d.topic for d in office.units.departments]

@@ -18,8 +18,8 @@ import pytest
 
 from config.env import PROJECT_ROOT
 from config.loader import DEFAULT_DIR, load_config, load_file
-from config.models import AlertsFile, TerritoryFile, UnitsFile
-from pipeline.cli_alerts import known_units, unit_reach_lines
+from config.models import AlertsFile, TerritoryFile, UnitsFile, unit_names
+from pipeline.cli_alerts import unit_reach_lines
 from pipeline.health import REASONS, SPIDER_LABELS
 from tests.services import free_port
 
@@ -141,7 +141,7 @@ def test_doctor_gives_one_verdict_per_source_in_chinese_and_never_contradicts_it
 
 def test_doctor_warns_that_no_unit_is_told_but_through_the_console(offline):
     office = load_config()
-    units = known_units(office.units, office.territory)
+    units = list(unit_names(office.units, office.territory))
     for unit in ("市委宣传部", "市网信办值班室", "范县县委宣传部", "范县政府办", "市生态环境局范县分局"):
         assert unit in units
     [line] = [line for line in offline["doctor"].stdout.splitlines() if line.startswith("注意 单位通知：")]
@@ -151,9 +151,11 @@ def test_doctor_warns_that_no_unit_is_told_but_through_the_console(offline):
 
 
 def test_a_unit_with_a_bot_of_its_own_is_no_longer_console_only_unless_the_bot_cannot_be_built():
-    units = known_units(
-        load_file(DEFAULT_DIR / "units.yaml", UnitsFile),
-        load_file(DEFAULT_DIR / "territory.yaml", TerritoryFile),
+    units = list(
+        unit_names(
+            load_file(DEFAULT_DIR / "units.yaml", UnitsFile),
+            load_file(DEFAULT_DIR / "territory.yaml", TerritoryFile),
+        )
     )
     config = AlertsFile.model_validate(
         {
