@@ -337,6 +337,8 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
             scheduler.shutdown(wait=False)
 
         def started(_event: Any) -> None:
+            # Signals are taken before "running" is said, so whoever reads that line can stop it at once.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             now = clock.now().astimezone(SHANGHAI)
             upcoming = [s for s in service.cadence.patrol_slots(now.date()) if s > now] or [
                 service.cadence.patrol_slots(now.date() + timedelta(days=1))[0]
@@ -346,7 +348,6 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
                 f"{upcoming[0].astimezone(SHANGHAI):%Y-%m-%d %H:%M}；每 {service.office.schedule.sweep_minutes} "
                 f"分钟检查一次时限；每天 {service.office.schedule.daily_log} 生成舆情日志（均为北京时间）"
             )
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
         # A stop signal that comes before the scheduler runs would find nothing to shut down; it waits,
         # blocked, until the scheduler has started (the listener runs in this thread as it starts).
