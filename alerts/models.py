@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -80,3 +81,9 @@ class Alert:
         lines.extend(f"依据：{reason}" for reason in self.reasons)
         lines.append(f"来源：{self.source} {self.url}")
         return "\n".join(lines)
+
+
+def short_id(case_id: str) -> str:
+    """Eight hex digits that stand for a case wherever an id is typed or shown: event ids run to forty
+    characters and would be cut off in a table. The same id always gives the same short id."""
+    return hashlib.sha1(case_id.encode("utf-8")).hexdigest()[:8]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.calendar import SHANGHAI
-from alerts.models import Alert
+from alerts.models import Alert, short_id
 from alerts.noise import is_event_alert
 from classifiers.types import Level
 from config.errors import YuqingError
@@ -153,6 +153,9 @@ def silence_end(text: str, now: datetime, policy: SilencePolicy) -> datetime:
     return end
 
 
+_SHORT_ID = re.compile(r"[0-9a-f]{8}")
+
+
 @dataclass(frozen=True, slots=True)
 class Targets:
     """What a silence may name: the places of territory.yaml, the categories of rules.yaml and the
@@ -181,6 +184,11 @@ class Targets:
             raise SilenceError("--match 不能为空：" + self.accepted())
         if text in self.townships or text in self.categories or text in self.events:
             return text
+        # The eight-digit number `yuqing cases` shows stands for the case's event.
+        if _SHORT_ID.fullmatch(text.lower()):
+            events = [e for e in self.events if short_id(e) == text.lower()]
+            if events:
+                return events[0]
         if text in self.aliases:
             return self.aliases[text]
         owners = [county for county, towns in self.townships.items() if text in towns]
@@ -198,7 +206,7 @@ class Targets:
 
     def accepted(self) -> str:
         places = "；".join(f"{county}：{'、'.join(towns)}" for county, towns in self.townships.items())
-        events = "、".join(self.events[:5]) if self.events else "目前没有"
+        events = "、".join(short_id(e) for e in self.events[:5]) if self.events else "目前没有"
         more = " 等" if len(self.events) > 5 else ""
         seen: dict[str, str] = {}
         example = next(
@@ -214,5 +222,5 @@ class Targets:
             f"可以写：县（区）{'、'.join(self.townships) or '（territory.yaml 未能读取）'}；"
             f"乡镇（街道），几个县（区）都有的连同县（区）写{example}——{places or '（territory.yaml 未能读取）'}；"
             f"规则类别 {'、'.join(self.categories) or '（rules.yaml 未能读取）'}；"
-            f"已预警事件的编号（yuqing cases 的「事件」列）：{events}{more}"
+            f"已预警事件的编号（yuqing cases 所列的 8 位编号，或完整的事件 id）：{events}{more}"
         )

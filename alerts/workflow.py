@@ -7,7 +7,6 @@ alerts through `Outbox.enqueue`, so they are delivered like any other alert, exa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sqlite3
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 
 from alerts.accounts import ACCOUNT_TABLES, Account, Accounts, Refused, Role
 from alerts.calendar import SHANGHAI, Cadence
-from alerts.models import Alert
+from alerts.models import Alert, short_id
 from alerts.noise import is_event_alert
 from alerts.outbox import Outbox
 from alerts.silences import judge as judge_silences
@@ -140,12 +139,6 @@ class DeadlineKind(StrEnum):
 
 
 RESPONSE_KINDS = (DeadlineKind.FIRST_RELEASE, DeadlineKind.PRESS_CONFERENCE, DeadlineKind.RESPONSE)
-
-
-def short_id(case_id: str) -> str:
-    """Eight hex digits that stand for a case wherever an id is typed or shown: event ids run to forty
-    characters and would be cut off in a table. The same id always gives the same short id."""
-    return hashlib.sha1(case_id.encode("utf-8")).hexdigest()[:8]
 
 
 def check_url(url: str) -> str:

@@ -134,7 +134,7 @@ def silence_add(
     match: Annotated[
         str,
         typer.Option(
-            help="暂缓什么：事件编号（yuqing cases 的「事件」列）、县（区，如 濮阳县）、乡镇（如 柳屯镇）或规则类别（如 民生诉求）"
+            help="暂缓什么：案件编号（yuqing cases 所列的 8 位编号）或事件 id、县（区，如 濮阳县）、乡镇（如 柳屯镇）或规则类别（如 民生诉求）"
         ),
     ],
     until: Annotated[

@@ -28,10 +28,11 @@ from alerts import dispatcher
 from alerts.calendar import SHANGHAI, Cadence, calendar_warning
 from alerts.outbox import Outbox
 from alerts.records import daily_log, render_daily_log
+from alerts.silences import longest
 from alerts.workflow import SweepReport, Workflow
 from config.env import Env
 from config.errors import YuqingError
-from config.models import OfficeConfig, ScheduleFile
+from config.models import OfficeConfig, ScheduleFile, SilencePolicy
 from pipeline import clock
 from pipeline.config_watch import ConfigWatch
 
@@ -226,11 +227,16 @@ class Service:
         workflow = Workflow(outbox, self.office, self.now)
         try:
             report = workflow.sweep()
+            released = _silence_over(outbox, self.office.alerts.silences, self.now())
         finally:
             workflow.close()
             outbox.close()
         if report.notices:
             logger.info("时限检查发出 %d 条通知：%s", len(report.notices), "、".join(report.notices))
+        if released:
+            # A silence that ends at night would otherwise hold its alerts until the next patrol.
+            logger.info("静默结束，补发其暂缓的 %d 条预警", released)
+        if report.notices or released:
             try:
                 self._dispatch(digest=False)
             except Exception:
@@ -276,6 +282,16 @@ class Service:
         path.write_text(text, encoding="utf-8")
         logger.info("舆情日志 %s 已写入 %s", day, path)
         return path
+
+
+def _silence_over(outbox: Outbox, policy: SilencePolicy, now: datetime) -> int:
+    """How many held alerts' silences have ended or been lifted: those the next send releases."""
+    held = outbox.silenced()
+    if not held:
+        return 0
+    bound = longest(policy)
+    holding = {s.id for s in outbox.silences() if s.active(now, bound)}
+    return sum(1 for _alert, silence_id in held if silence_id not in holding)
 
 
 def _daily_log_trigger(schedule: ScheduleFile) -> CronTrigger:

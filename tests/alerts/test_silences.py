@@ -17,12 +17,14 @@ import pytest
 
 from alerts.dispatcher import dispatch, open_channels
 from alerts.outbox import Outbox
-from alerts.workflow import DeadlineKind, Workflow
+from alerts.workflow import DeadlineKind, Workflow, short_id
 from classifiers.types import Level
+from config.env import get_env
 from config.errors import ConfigError
 from config.loader import DEFAULT_DIR, load_config, load_file
 from config.models import AlertsFile, OfficeConfig
 from pipeline.replay import ReplayServer
+from pipeline.serve import Service
 from tests.alerts.conftest import NOW, make_alert
 from tests.alerts.receiver import BotReceiver
 
@@ -243,6 +245,7 @@ def test_match_must_name_a_known_place_rule_category_or_alerted_event(tmp_path: 
         ("柳屯镇", "柳屯镇"),
         ("生态环境", "生态环境"),
         ("event:sina:7", "event:sina:7"),
+        (short_id("event:sina:7").upper(), "event:sina:7"),  # the number `yuqing cases` shows
     ):
         added = silence(path, match)
         assert added.stdout.split("，")[0].endswith(f"：{stored}")
@@ -251,6 +254,7 @@ def test_match_must_name_a_known_place_rule_category_or_alerted_event(tmp_path: 
         "清丰县城关镇",
         "柳屯镇",
         "生态环境",
+        "event:sina:7",
         "event:sina:7",
     ]
 
@@ -372,6 +376,35 @@ def test_when_the_silence_ends_the_held_alert_goes_out_and_its_clocks_start_then
     assert send(outbox, alerts_config, hours(5)).sent == 0  # told once
     workflow.close()
     outbox.close()
+
+
+def test_a_silence_ending_between_patrols_is_released_by_the_minute_sweep_not_the_next_patrol(
+    tmp_path: Path, receiver: BotReceiver, alerts_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No patrol runs at night; the held alert goes out at the sweep after its silence ends, not at dawn."""
+    path = tmp_path / "alerts.sqlite3"
+    silence(path, "范县")  # until 13:00
+    outbox = Outbox(path)
+    outbox.enqueue(make_alert(1, Level.HOT_TOPIC, at=hours(0.2), county="范县", first=FAN, inform=(DUTY,)))
+    assert send(outbox, alerts_config, hours(1)).sent == 0
+    outbox.close()
+    alerts, environ = alerts_config
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("YUQING_OUTBOX", str(path))
+    monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "var"))
+    get_env.cache_clear()
+    at = [hours(3.9)]
+    service = Service(load_config().model_copy(update={"alerts": alerts}), get_env(), now=lambda: at[0])
+    service.sweep()  # 12:54: the silence still holds
+    assert receiver.of("webhook") == []
+    at[0] = hours(4.02)  # 13:01, no patrol in between
+    service.sweep()
+    [told] = receiver.of("webhook")
+    assert "静默已于 11-23 13:00 到期，11-23 13:01 补发" in told.body["text"]
+    [record] = Outbox(path).silence_records()
+    assert record.state == "released"
+    get_env.cache_clear()
 
 
 def test_a_held_alert_is_not_resent_when_its_event_was_told_since_at_a_higher_level(
