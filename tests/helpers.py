@@ -77,17 +77,21 @@ def run_record(data_dir: Path, source: str) -> dict:
 def office_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The caller's environment without any `YUQING_*` or `ES_*` setting, on the data folder `data_dir`."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
-    environment.update(YUQING_DATA_DIR=str(data_dir), COLUMNS="200", **extra)
+    environment.update(YUQING_DATA_DIR=str(data_dir), COLUMNS="200")
+    environment.update(extra)
     return environment
 
 
-def yuqing(*args: str, env: Mapping[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """`yuqing ARGS` in a real process from the project root; a demo starts its own replay server and one
-    `scrapy crawl` per source, as it does for a user."""
+def yuqing(
+    *args: str, env: Mapping[str, str], timeout: float = 300, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`yuqing ARGS` in a real process from the project root, `input` on its standard input; a demo starts
+    its own replay server, as it does for a user."""
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args],
         cwd=PROJECT_ROOT,
         env=dict(env),
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,

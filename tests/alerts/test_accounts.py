@@ -5,12 +5,9 @@ trail. Also: the accounts themselves, workflow values in Chinese, short case ids
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +26,8 @@ from config.env import get_env
 from config.loader import DEFAULT_DIR, load_config
 from pipeline.cli import app
 from tests.alerts.test_workflow import Clock, raise_alert
+from tests.helpers import office_env
+from tests.helpers import yuqing as run_yuqing
 
 ROOT = Path(__file__).resolve().parents[2]
 NINE = "2026-11-23T09:00:00+08:00"
@@ -488,17 +487,8 @@ def test_the_cases_table_at_80_columns_shows_whole_ids_and_units(tmp_path: Path)
     )
     assert outbox.enqueue(alert)
     outbox.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
-    env |= {"YUQING_DATA_DIR": str(tmp_path), "YUQING_NOW": "2026-11-23T01:40:00+00:00", "COLUMNS": "80"}
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "cases"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = office_env(tmp_path, YUQING_NOW="2026-11-23T01:40:00+00:00", COLUMNS="80")
+    result = run_yuqing("cases", env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "舆情案件（1 件，2026-11-23 09:40）" in lines[0]

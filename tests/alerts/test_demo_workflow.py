@@ -5,7 +5,6 @@ the quarterly 通报 shows both."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from pipeline.cli import app
 from tests.alerts.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from tests.alerts.receiver import BotReceiver
 from tests.alerts.test_workflow import Clock
+from tests.helpers import office_env
 from tests.helpers import yuqing as run_yuqing
 
 ADDRESSES = {
@@ -101,15 +101,14 @@ def office_with_channels(tmp_path: Path, smtp: SmtpServer, receiver: BotReceiver
     shutil.copytree(DEFAULT_DIR, office, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     (office / "alerts.yaml").write_text(alerts_yaml(smtp), encoding="utf-8")
     only_weibo_search(office)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
-    return env | {
-        "YUQING_DATA_DIR": str(tmp_path / "var"),
-        "YUQING_CONFIG_DIR": str(office),
-        "YUQING_SMTP_PASSWORD": SMTP_PASSWORD,
-        "YUQING_DINGTALK_URL": receiver.dingtalk_url,
-        "YUQING_DINGTALK_SECRET": "SECabc123def456",
-        "COLUMNS": "220",
-    }
+    return office_env(
+        tmp_path / "var",
+        YUQING_CONFIG_DIR=str(office),
+        YUQING_SMTP_PASSWORD=SMTP_PASSWORD,
+        YUQING_DINGTALK_URL=receiver.dingtalk_url,
+        YUQING_DINGTALK_SECRET="SECabc123def456",
+        COLUMNS="220",
+    )
 
 
 def test_a_demo_tells_nobody_unless_asked_to_deliver(

@@ -21,6 +21,7 @@ from alerts.outbox import Outbox
 from config.loader import DEFAULT_DIR
 from tests.alerts.conftest import SMTP_USER, free_port, make_alert
 from tests.alerts.receiver import BotReceiver
+from tests.helpers import office_env
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-23T09:00:00+08:00"
@@ -136,9 +137,8 @@ def test_a_refusal_that_repeats_the_token_leaves_it_nowhere(tmp_path: Path, echo
         secrets = [DINGTALK_TOKEN, DINGTALK_SECRET, WECOM_KEY, FEISHU_HOOK, FEISHU_SECRET, HOOK_TOKEN]
         secrets.append(SMTP_PASSWORD)
         receiver.webhook_statuses = [401]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
+        env = office_env(data)
         env |= {
-            "YUQING_DATA_DIR": str(data),
             "YUQING_CONFIG_DIR": str(office),
             "YUQING_NOW": NOW,
             "YUQING_DINGTALK_URL": f"{receiver.base_url}/robot/send?access_token={DINGTALK_TOKEN}",

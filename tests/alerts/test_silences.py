@@ -27,6 +27,8 @@ from pipeline.replay import ReplayServer
 from pipeline.serve import Service
 from tests.alerts.conftest import NOW, make_alert
 from tests.alerts.receiver import BotReceiver
+from tests.helpers import office_env
+from tests.helpers import yuqing as run_yuqing
 
 ROOT = Path(__file__).resolve().parents[2]
 DUTY = "市网信办值班室"
@@ -36,24 +38,12 @@ FAN = ("范县交通运输局",)
 def yuqing(
     outbox: Path, *args: str, now: datetime = NOW, config: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
-    env.update(
-        YUQING_OUTBOX=str(outbox),
-        YUQING_DATA_DIR=str(outbox.parent / "var"),
-        YUQING_NOW=now.isoformat(),
-        COLUMNS="250",
+    env = office_env(
+        outbox.parent / "var", YUQING_OUTBOX=str(outbox), YUQING_NOW=now.isoformat(), COLUMNS="250"
     )
     if config is not None:
         env["YUQING_CONFIG_DIR"] = str(config)
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_yuqing(*args, env=env, timeout=120)
 
 
 def silence(

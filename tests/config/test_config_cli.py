@@ -3,13 +3,13 @@ the file, line, key and reason, never a traceback."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import office_env, yuqing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,18 +21,7 @@ def office(tmp_path: Path) -> Path:
 
 
 def cli(config: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
-    env |= {"YUQING_CONFIG_DIR": str(config), "YUQING_DATA_DIR": str(data), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        cwd=ROOT,
-        env=env,
-        input="",
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return yuqing(*args, env=office_env(data, YUQING_CONFIG_DIR=str(config)), input="", timeout=180)
 
 
 def test_doctor_names_a_folder_in_place_of_severity_yaml(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from alerts.workflow import short_id
+from tests.helpers import office_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,13 +110,7 @@ def desk_env(tmp_path: Path, config: Path, cases: int = 1) -> dict[str, str]:
     for n in range(1, cases + 1):
         raise_alert(outbox, datetime.fromisoformat(NOW), n=n)
     outbox.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
-    return env | {
-        "YUQING_CONFIG_DIR": str(config),
-        "YUQING_DATA_DIR": str(data),
-        "YUQING_NOW": NOW,
-        "COLUMNS": "200",
-    }
+    return office_env(data, YUQING_CONFIG_DIR=str(config), YUQING_NOW=NOW)
 
 
 @pytest.mark.parametrize("broken", list(TYPOS))

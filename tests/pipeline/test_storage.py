@@ -26,6 +26,7 @@ from pipeline.items import Analysis, Post, Source
 from pipeline.replay import ReplayServer
 from pipeline.store.sqlite import SqliteStore
 from tests.alerts.conftest import make_alert
+from tests.helpers import office_env
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.fromisoformat("2026-11-23T09:30:00+08:00")
@@ -34,11 +35,11 @@ POST_URL = "https://bbs.example.cn/t/1"
 
 
 def environment(data: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
     # Wide enough that no table or doctor line is wrapped; no browser to launch in doctor.
-    env |= {"YUQING_DATA_DIR": str(data), "YUQING_NOW": NOW.isoformat(), "COLUMNS": "400"}
-    env |= {"YUQING_CHROMIUM": str(data.parent / "no-browser"), **extra}
-    return env
+    chromium = str(data.parent / "no-browser")
+    return office_env(
+        data, **{"YUQING_NOW": NOW.isoformat(), "COLUMNS": "400", "YUQING_CHROMIUM": chromium, **extra}
+    )
 
 
 def cli(
