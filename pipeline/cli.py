@@ -242,7 +242,7 @@ def demo(
         on_data_folder(build.path, demo=True, now=now) as demo_env,
         ReplayServer(*dirs) as server,
     ):
-        report = run_patrol(office, demo_env, only=source, extra_env={"YUQING_REPLAY_URL": server.base_url})
+        report = run_patrol(office, demo_env, only=source, replay_url=server.base_url)
         build.publish(now=now or None, sources=[run.source for run in report.runs])
     _print_patrol(report, f"演示巡查（回放 {server.base_url}）")
     out.print(

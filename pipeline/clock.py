@@ -1,7 +1,8 @@
 """The one clock the crawl and alert code reads, so tests and the demo can set the time.
 
-`YUQING_NOW` (ISO 8601, e.g. 2026-11-23T09:00:00+08:00) freezes it; otherwise it is the wall clock
-in Asia/Shanghai.
+`YUQING_NOW` (ISO 8601, e.g. 2026-11-23T09:00:00+08:00) is how a person freezes it; a patrol's crawl
+process is told its patrol's moment instead (`set_patrol_time`). Otherwise it is the wall clock in
+Asia/Shanghai.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from config.errors import YuqingError
 from pipeline.items import SHANGHAI
 
 VARIABLE = "YUQING_NOW"
+
+_told: datetime | None = None
 
 
 class ClockError(YuqingError):
@@ -32,11 +35,28 @@ def frozen() -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.strip())
+        return parse(value)
     except ValueError:
         raise ClockError(value) from None
+
+
+def parse(value: str) -> datetime:
+    """An ISO 8601 time; one without a zone is Beijing time."""
+    moment = datetime.fromisoformat(value.strip())
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
+def set_patrol_time(moment: datetime | None) -> None:
+    """This process's clock, frozen at the moment the patrol that started it decided (None: the wall clock).
+    Wins over `YUQING_NOW`: the crawl process runs at its patrol's time, whatever its environment says."""
+    global _told
+    _told = moment
+
+
+def fixed() -> datetime | None:
+    """The moment this process's clock is frozen at, None when it runs with the wall clock."""
+    return _told or frozen()
+
+
 def now() -> datetime:
-    return frozen() or datetime.now(SHANGHAI)
+    return fixed() or datetime.now(SHANGHAI)

@@ -244,6 +244,10 @@ class DiskGuard:
             run.finish_reason, run.health = DISK_FULL, "unknown"
         return self.full
 
+    def crawl_process_full(self, source: str) -> None:
+        """The crawl process ended on a full disk (its exit code), after `source` was told ended."""
+        self._stop(source, "抓取进程写入时磁盘已满")
+
     def summary(self, sources: Sequence[str], done: Sequence[str]) -> str:
         """What was kept and what was not, read back (read-only) from the databases themselves."""
         at = self.stopped_at or "?"

@@ -1,7 +1,7 @@
 """Downloader middlewares shared by every spider.
 
-`ReplayMiddleware` sends each request to the replay server (`pipeline.replay`) when `YUQING_REPLAY_URL` is
-set, and hands the answer back under the original URL, so spiders, tests and the demo run the same code.
+`ReplayMiddleware` sends each request to the replay server (`pipeline.replay`) when the crawl has a replay
+URL, and hands the answer back under the original URL, so spiders, tests and the demo run the same code.
 """
 
 from __future__ import annotations
@@ -19,6 +19,13 @@ from pipeline.replay import REPLAY_PATH, replay_request_url
 logger = logging.getLogger(__name__)
 
 ORIGINAL_URL = "yuqing_replay_original_url"
+# The replay server of one crawl: a patrol sets it on each of its crawls; a `scrapy crawl` started by hand
+# reads the `YUQING_REPLAY_URL` variable.
+REPLAY_SETTING = "YUQING_REPLAY_URL"
+
+
+def replay_url(crawler: Crawler) -> str | None:
+    return crawler.settings.get(REPLAY_SETTING) or get_env().replay_url
 
 
 class ReplayMiddleware:
@@ -29,9 +36,9 @@ class ReplayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        base_url = get_env().replay_url
+        base_url = replay_url(crawler)
         if not base_url:
-            raise NotConfigured("YUQING_REPLAY_URL is not set: requests go to the live sites")
+            raise NotConfigured("no replay URL: requests go to the live sites")
         logger.info("replaying every request from %s", base_url)
         return cls(base_url)
 

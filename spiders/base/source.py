@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The patrol's name, set by the patrol on each of its crawls.
+RUN_ID_SETTING = "YUQING_RUN_ID"
+
 
 def load_source_config(name: str, directory: Path | None = None) -> SourceConfig:
     """One entry of `sources.yaml` (only that file is read: a crawl needs nothing else of the config)."""
@@ -45,10 +48,12 @@ def load_source_config(name: str, directory: Path | None = None) -> SourceConfig
     raise ConfigError(str(path), "sources", f"没有名为 {name!r} 的来源（已有：{known}）")
 
 
-def run_id(env: Env) -> str:
-    """The patrol a crawl belongs to: `YUQING_RUN_ID`, else the minute it started (machines started by the
+def run_id(env: Env, settings: BaseSettings | None = None) -> str:
+    """The patrol a crawl belongs to: the `YUQING_RUN_ID` setting its patrol gives it, else the variable
+    of that name (a `scrapy crawl` started by hand), else the minute it started (machines started by the
     same schedule agree on it)."""
-    return env.run_id or f"{clock.now():%Y%m%dT%H%M}"
+    given = settings.get(RUN_ID_SETTING) if settings is not None else None
+    return given or env.run_id or f"{clock.now():%Y%m%dT%H%M}"
 
 
 def source_settings(source: SourceConfig, env: Env, settings: BaseSettings) -> dict[str, Any]:
@@ -62,7 +67,7 @@ def source_settings(source: SourceConfig, env: Env, settings: BaseSettings) -> d
     if source.render:
         values |= render_settings(env, source.concurrency, settings.getfloat("DOWNLOAD_TIMEOUT"))
     if env.redis_url is not None:
-        values |= frontier_settings(source.name, run_id(env))
+        values |= frontier_settings(source.name, run_id(env, settings))
     return values
 
 
