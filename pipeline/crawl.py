@@ -5,6 +5,11 @@ started twice in one process, and a crash here must not take the caller down). I
 JSON line each on the file descriptor it is given, as each source's crawl starts and as it ends (with the
 crawl's own stats, finish reason and health verdict).
 
+Sources rendered in Chromium (`render: true`) crawl here too, beside the others: scrapy-playwright drives
+the browser as processes of their own, so a browser that crashes fails that source's requests, never this
+process, and a patrol with a rendered source beside plain ones reads both (tests/spiders/test_render.py).
+A separate process for them would buy no isolation and cost another start-up.
+
     python -m pipeline.crawl --report-fd 3 --run-id 20261123T0900 [--now T] [--replay-url U] NAME=SPIDER ...
 """
 

@@ -392,7 +392,10 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
     assert at[1] in sources, stop
     # Each of the others is named: kept when its crawl ended before, stopped when it was still running.
     for name in sources - {at[1]}:
-        assert re.search(rf"已保存：[^。]*{name}[^。]*的巡查结果|{name}[^。]*的巡查已中止", stop), (name, stop)
+        assert re.search(rf"已保存：[^。]*{name}[^。]*的巡查结果|{name}[^。]*的巡查已中止", stop), (
+            name,
+            stop,
+        )
 
     # What was written stays whole, and the summary said how much there is.
     store = sqlite3.connect(kept / "store" / "posts.sqlite3")
