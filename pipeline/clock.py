@@ -8,7 +8,7 @@ Asia/Shanghai.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from config.errors import YuqingError
 from pipeline.items import SHANGHAI
@@ -16,6 +16,7 @@ from pipeline.items import SHANGHAI
 VARIABLE = "YUQING_NOW"
 
 _told: datetime | None = None
+_offset: timedelta | None = None
 
 
 class ClockError(YuqingError):
@@ -46,17 +47,39 @@ def parse(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
-def set_patrol_time(moment: datetime | None) -> None:
-    """This process's clock, frozen at the moment the patrol that started it decided (None: the wall clock).
-    Wins over `YUQING_NOW`: the crawl process runs at its patrol's time, whatever its environment says."""
-    global _told
-    _told = moment
+def set_patrol_time(moment: datetime | None, *, running: bool = False) -> None:
+    """This process's clock at the moment its patrol decided (None: the wall clock): frozen there, or, when
+    `running`, starting there and running at the wall clock's pace (real seconds from a recorded moment,
+    for measuring delays). Wins over `YUQING_NOW`: a crawl process runs at its patrol's time, whatever its
+    environment says."""
+    global _told, _offset
+    _told, _offset = None, None
+    if moment is not None and running:
+        _offset = moment - datetime.now(SHANGHAI)
+    else:
+        _told = moment
+
+
+def set_clock_offset(seconds: float | None) -> None:
+    """A running clock this far from the wall clock (what `offset()` of another process said)."""
+    global _told, _offset
+    _told, _offset = None, None if seconds is None else timedelta(seconds=seconds)
+
+
+def offset() -> float | None:
+    """How far this process's running clock is from the wall clock, None when it is not shifted."""
+    return None if _offset is None else _offset.total_seconds()
 
 
 def fixed() -> datetime | None:
-    """The moment this process's clock is frozen at, None when it runs with the wall clock."""
+    """The moment this process's clock is frozen at, None when it runs."""
+    if _offset is not None:
+        return None
     return _told or frozen()
 
 
 def now() -> datetime:
-    return fixed() or datetime.now(SHANGHAI)
+    moment = fixed()
+    if moment is not None:
+        return moment
+    return datetime.now(SHANGHAI) + (_offset or timedelta())

@@ -152,6 +152,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--report-fd", type=int, required=True)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--now", help="the patrol's moment (ISO 8601); without it, the wall clock")
+    parser.add_argument("--clock-offset", type=float, help="seconds a running clock is from the wall clock")
     parser.add_argument("--replay-url")
     parser.add_argument("sources", nargs="+", metavar="NAME=SPIDER")
     return parser.parse_args(argv)
@@ -159,7 +160,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    clock.set_patrol_time(clock.parse(args.now) if args.now else None)
+    if args.clock_offset is not None:
+        clock.set_clock_offset(args.clock_offset)
+    else:
+        clock.set_patrol_time(clock.parse(args.now) if args.now else None)
     settings = get_project_settings()
     # A spider module that fails to import loses its own sources, not the whole patrol.
     settings.set("SPIDER_LOADER_WARN_ONLY", True, priority="cmdline")

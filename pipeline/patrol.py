@@ -160,6 +160,25 @@ def run_patrol(
     )
 
 
+def run_demo_patrol(
+    office: OfficeConfig, env: Env, recordings: list[Path], *, only: list[str] | None = None, now: str | None
+) -> tuple[PatrolReport, str]:
+    """`yuqing demo`'s patrol: the recordings replayed on 127.0.0.1 into a demo folder of its own, published
+    as `var/demo` once complete; `now` is the clock unless `YUQING_NOW` says otherwise. The report and the
+    replay server's address."""
+    from pipeline.demo import DemoBuild, on_data_folder
+    from pipeline.replay import ReplayServer
+
+    with (
+        DemoBuild(env) as build,
+        on_data_folder(build.path, demo=True, now=now) as demo_env,
+        ReplayServer(*recordings) as server,
+    ):
+        report = run_patrol(office, demo_env, only=only, replay_url=server.base_url)
+        build.publish(now=now or None, sources=[run.source for run in report.runs])
+    return report, server.base_url
+
+
 class _Patrol:
     """One patrol as its child process tells it: each source's end becomes a `SourceRun`, its alerts are
     sent, and whoever follows the patrol is told."""
@@ -193,9 +212,11 @@ class _Patrol:
         }
         self.config_dir = env_vars.get("YUQING_CONFIG_DIR")
         command = [sys.executable, "-m", "pipeline.crawl", "--run-id", run_id]
-        moment = clock.fixed()
+        moment, shifted = clock.fixed(), clock.offset()
         if moment is not None:
             command += ["--now", moment.isoformat()]
+        elif shifted is not None:
+            command += ["--clock-offset", repr(shifted)]
         if replay_url:
             command += ["--replay-url", replay_url]
         command += [f"{source.name}={source.spider}" for source in self.sources]
