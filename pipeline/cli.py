@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from config.env import PROJECT_ROOT, get_env
+from config.env import get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
 from config.logtime import DATE_FORMAT, LOG_FORMAT, use_beijing_time
@@ -29,7 +29,6 @@ cli_text.install()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
 out = Console()
 err = Console(stderr=True)
-
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -29,12 +29,11 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
+from config.env import REPLAY_URL, RUN_ID
 from pipeline import clock
 from pipeline.extensions import SourceHealthExtension
 from pipeline.health import FAILED
 from pipeline.storage import DISK_FULL, DISK_FULL_STAT
-from spiders.base.source import RUN_ID_SETTING
-from spiders.middlewares import REPLAY_SETTING
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -68,9 +67,9 @@ class Patrol:
     def crawler_settings(self) -> Settings:
         settings = self.process.settings.copy()
         # Command-line priority, as `-s` had: above what a source's entry sets at spider priority.
-        settings.set(RUN_ID_SETTING, self.run_id, priority="cmdline")
+        settings.set(RUN_ID, self.run_id, priority="cmdline")
         if self.replay_url:
-            settings.set(REPLAY_SETTING, self.replay_url, priority="cmdline")
+            settings.set(REPLAY_URL, self.replay_url, priority="cmdline")
             # Recorded pages on 127.0.0.1 need no politeness delay.
             settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")

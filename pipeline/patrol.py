@@ -22,7 +22,7 @@ from typing import Any
 
 from alerts.dispatcher import DispatchReport, build_channels, dispatch
 from alerts.outbox import Outbox
-from config.env import PROJECT_ROOT, Env
+from config.env import PROJECT_ROOT, REPLAY_URL, RUN_ID, Env
 from config.loader import DEFAULT_DIR
 from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 UNKNOWN = "unknown"
 # The one log of a patrol's crawls, in the logs folder; the next patrol writes it anew.
 LOG_NAME = "patrol.log"
-RUN_ID, REPLAY_URL, NOW = "YUQING_RUN_ID", "YUQING_REPLAY_URL", "YUQING_NOW"
-TOLD = frozenset({RUN_ID, REPLAY_URL, NOW})  # given to the child as arguments, never by its environment
+TOLD = frozenset(
+    {RUN_ID, REPLAY_URL, clock.VARIABLE}
+)  # given to the child as arguments, never by its environment
 
 
 @dataclass(slots=True)

@@ -13,19 +13,18 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
-from config.env import get_env
+from config.env import REPLAY_URL, get_env
 from pipeline.replay import REPLAY_PATH, replay_request_url
 
 logger = logging.getLogger(__name__)
 
 ORIGINAL_URL = "yuqing_replay_original_url"
-# The replay server of one crawl: a patrol sets it on each of its crawls; a `scrapy crawl` started by hand
-# reads the `YUQING_REPLAY_URL` variable.
-REPLAY_SETTING = "YUQING_REPLAY_URL"
 
 
 def replay_url(crawler: Crawler) -> str | None:
-    return crawler.settings.get(REPLAY_SETTING) or get_env().replay_url
+    """The replay server of one crawl: a patrol sets it on each of its crawls; a `scrapy crawl` started by
+    hand reads the `YUQING_REPLAY_URL` variable."""
+    return crawler.settings.get(REPLAY_URL) or get_env().replay_url
 
 
 class ReplayMiddleware:

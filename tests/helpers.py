@@ -83,7 +83,7 @@ def office_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def yuqing(*args: str, env: Mapping[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """`yuqing ARGS` in a real process from the project root; a demo starts its own replay server and one
-    `scrapy crawl` per source, as it does for a user."""
+    crawl process for all its sources, as it does for a user."""
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args],
         cwd=PROJECT_ROOT,

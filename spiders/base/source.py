@@ -17,7 +17,7 @@ import scrapy
 from pydantic import BaseModel, ValidationError
 from scrapy import signals
 
-from config.env import Env, get_env
+from config.env import RUN_ID, Env, get_env
 from config.errors import ConfigError, explain
 from config.loader import config_dir, load_file
 from config.models import SourceConfig, SourcesFile
@@ -32,9 +32,6 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
-
-# The patrol's name, set by the patrol on each of its crawls.
-RUN_ID_SETTING = "YUQING_RUN_ID"
 
 
 def load_source_config(name: str, directory: Path | None = None) -> SourceConfig:
@@ -52,7 +49,7 @@ def run_id(env: Env, settings: BaseSettings | None = None) -> str:
     """The patrol a crawl belongs to: the `YUQING_RUN_ID` setting its patrol gives it, else the variable
     of that name (a `scrapy crawl` started by hand), else the minute it started (machines started by the
     same schedule agree on it)."""
-    given = settings.get(RUN_ID_SETTING) if settings is not None else None
+    given = settings.get(RUN_ID) if settings is not None else None
     return given or env.run_id or f"{clock.now():%Y%m%dT%H%M}"
 
 
