@@ -37,7 +37,7 @@ class ReplayMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         base_url = replay_url(crawler)
         if not base_url:
-            raise NotConfigured("no replay URL: requests go to the live sites")
+            raise NotConfigured("no YUQING_REPLAY_URL, as setting or variable: requests go to the live sites")
         logger.info("replaying every request from %s", base_url)
         return cls(base_url)
 
