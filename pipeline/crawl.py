@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
@@ -126,8 +127,6 @@ class Patrol:
             engine = getattr(crawler, "_engine", None)
             if engine is not None and engine.running:
                 logger.error("磁盘已满，停止抓取 %s", source)
-                from scrapy.utils.defer import deferred_from_coro
-
                 deferred_from_coro(engine.close_spider_async(reason=reason))
 
 

@@ -212,7 +212,9 @@ class _Patrol:
             k: v for k, v in {**os.environ, **extra_env, **self.env.process_vars()}.items() if k not in TOLD
         }
         self.config_dir = env_vars.get("YUQING_CONFIG_DIR")
-        command = [sys.executable, "-m", "pipeline.crawl", "--run-id", run_id]
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        read_end, write_end = os.pipe()
+        command = [sys.executable, "-m", "pipeline.crawl", "--report-fd", str(write_end), "--run-id", run_id]
         moment, shifted = clock.fixed(), clock.offset()
         if moment is not None:
             command += ["--now", moment.isoformat()]
@@ -221,12 +223,10 @@ class _Patrol:
         if replay_url:
             command += ["--replay-url", replay_url]
         command += [f"{source.name}={source.spider}" for source in self.sources]
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        read_end, write_end = os.pipe()
         try:
             with self.log_file.open("w", encoding="utf-8") as log:
                 child = subprocess.Popen(
-                    [*command[:3], "--report-fd", str(write_end), *command[3:]],
+                    command,
                     cwd=PROJECT_ROOT,
                     env=env_vars,
                     stdin=subprocess.DEVNULL,
