@@ -13,6 +13,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Names of what a person may set in the environment and a patrol gives each of its crawls as a Scrapy
+# setting instead: the patrol's name (for a shared Redis frontier) and the replay server.
+RUN_ID = "YUQING_RUN_ID"
+REPLAY_URL = "YUQING_REPLAY_URL"
 
 
 class Env(BaseSettings):

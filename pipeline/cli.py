@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from config.env import PROJECT_ROOT, get_env
+from config.env import get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
 from config.logtime import DATE_FORMAT, LOG_FORMAT, use_beijing_time
@@ -29,8 +29,6 @@ cli_text.install()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
 out = Console()
 err = Console(stderr=True)
-
-RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -224,9 +222,8 @@ def demo(
     ] = False,
 ) -> None:
     """同样的巡查，离线进行：本机回放录制的网页，一切写入演示数据目录 var/demo/，不碰真实数据。"""
-    from pipeline.demo import DEMO_NOW, DemoBuild, on_data_folder
-    from pipeline.patrol import run_patrol
-    from pipeline.replay import ReplayServer
+    from pipeline.demo import DEMO_NOW, RECORDINGS
+    from pipeline.patrol import run_demo_patrol
 
     office = _load_office()
     env = get_env()
@@ -237,14 +234,8 @@ def demo(
     now = os.environ.get("YUQING_NOW", DEMO_NOW)
     if deliver:
         os.environ["YUQING_DEMO_DELIVER"] = "1"
-    with (
-        DemoBuild(env) as build,
-        on_data_folder(build.path, demo=True, now=now) as demo_env,
-        ReplayServer(*dirs) as server,
-    ):
-        report = run_patrol(office, demo_env, only=source, extra_env={"YUQING_REPLAY_URL": server.base_url})
-        build.publish(now=now or None, sources=[run.source for run in report.runs])
-    _print_patrol(report, f"演示巡查（回放 {server.base_url}）")
+    report, replayed = run_demo_patrol(office, env, dirs, only=source, now=now)
+    _print_patrol(report, f"演示巡查（回放 {replayed}）")
     out.print(
         f"演示数据在 {env.demo_dir}，真实数据未动。在命令后加 --demo 即可查看和试用，"
         "例如 ./yuqing search 濮阳 --demo、./yuqing cases --demo",

@@ -20,13 +20,15 @@ from typing import IO, Annotated, Any, Self, TypeVar
 import typer
 from rich.console import Console
 
-from config.env import Env, get_env
+from config.env import PROJECT_ROOT, Env, get_env
 from config.errors import YuqingError
 from pipeline import clock
 from pipeline.items import SHANGHAI
 
 # The moment the shipped recordings were made: the demo runs its clock there so ages and rates are real.
 DEMO_NOW = "2026-11-23T09:00:00+08:00"
+# The recorded sites the demo replays: one folder per site, each with its `index.json`.
+RECORDINGS = PROJECT_ROOT / "tests" / "fixtures"
 # Written last into a demo's folder: what it patrolled and at which moment.
 RECORD = "demo.json"
 # Locked for as long as a folder is in use: exclusively while a demo fills it, shared while a command

@@ -1,5 +1,5 @@
 """Crawl extensions: when a crawl ends, its stats, finish reason and health verdict are written to `var/runs/`
-as JSON (read by the patrol summary and `yuqing doctor`), and a source that stopped delivering is raised to
+as JSON (read by `yuqing doctor`), and a source that stopped delivering is raised to
 duty staff through the outbox."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import CityUnits, UnitsFile
 from pipeline import clock
-from pipeline.health import assess, health_dir, report_health, source_label
+from pipeline.health import Verdict, assess, health_dir, report_health, source_label
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -89,6 +89,7 @@ class SourceHealthExtension:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.verdict: Verdict | None = None  # once the crawl has closed, what the patrol reports
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -98,7 +99,7 @@ class SourceHealthExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         env = get_env()
-        verdict = assess(_source_of(spider), reason, _stats(self.crawler), _label_of(spider))
+        verdict = self.verdict = assess(_source_of(spider), reason, _stats(self.crawler), _label_of(spider))
         health = report_health(
             verdict,
             health_dir=health_dir(env),

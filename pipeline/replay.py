@@ -158,9 +158,11 @@ class ReplayServer:
         self.host = host
         self.port = port
         self.round = 1
+        self._longest_hold = 0.0
         self.served: list[tuple[int, int, str]] = []  # (round, status, original URL), in order of arrival
         self._table: dict[str, list[Recording]] = {}
         self._lock = threading.Lock()
+        self._held: dict[str, threading.Event] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
@@ -180,6 +182,14 @@ class ReplayServer:
                 )
             versions.append(recording)
             versions.sort(key=lambda r: r.round)
+
+    def hold(self, host: str, *, longest: float = 120.0) -> threading.Event:
+        """A slow site: requests for `host` get no answer until the event is set (or `longest` seconds)."""
+        gate = threading.Event()
+        with self._lock:
+            self._held[host.lower()] = gate
+        self._longest_hold = longest
+        return gate
 
     def lookup(
         self, url: str, round_: int | None = None, method: str = "GET", body: bytes | str | None = None
@@ -245,6 +255,10 @@ class ReplayServer:
             body = f"replay: expected {REPLAY_PATH}?url=<quoted original URL>, got {path}\n"
             return 400, [("Content-Type", "text/plain; charset=utf-8")], body.encode(), "bad request"
         original = originals[0]
+        with self._lock:
+            gate = self._held.get((urlsplit(original).hostname or "").lower())
+        if gate is not None:
+            gate.wait(self._longest_hold)
         with self._lock:
             current = self.round
             recording = self.lookup(original, current, method, request_body)

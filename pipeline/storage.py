@@ -244,8 +244,13 @@ class DiskGuard:
             run.finish_reason, run.health = DISK_FULL, "unknown"
         return self.full
 
+    def crawl_process_full(self, source: str) -> None:
+        """The crawl process ended on a full disk (its exit code), after `source` was told ended."""
+        self._stop(source, "抓取进程写入时磁盘已满")
+
     def summary(self, sources: Sequence[str], done: Sequence[str]) -> str:
-        """What was kept and what was not, read back (read-only) from the databases themselves."""
+        """What was kept and what was not, read back (read-only) from the databases themselves. `done`: the
+        sources whose crawl ended before the disk filled; the others were stopped where they were."""
         at = self.stopped_at or "?"
         finished = "、".join(name for name in done if name != at)
         rest = "、".join(name for name in sources if name not in done and name != at)
@@ -278,6 +283,6 @@ class DiskGuard:
             f"磁盘已满，巡查在 {at} 处停止（{self.detail}）。"
             f"已保存：{finished + ' 的巡查结果；' if finished else ''}帖子库现有帖子 {posts}，"
             f"发件箱现有预警 {alerts}，{intact}。"
-            f"未完成：{at} 的内容可能未全部入库，{'未巡查 ' + rest + '，' if rest else ''}本次预警未发送。"
+            f"未完成：{at} 的内容可能未全部入库，{rest + ' 的巡查已中止，' if rest else ''}本次预警未发送。"
             f"请腾出 {self.env.data_dir} 所在磁盘的空间后重新巡查"
         )

@@ -1,7 +1,7 @@
 """Downloader middlewares shared by every spider.
 
-`ReplayMiddleware` sends each request to the replay server (`pipeline.replay`) when `YUQING_REPLAY_URL` is
-set, and hands the answer back under the original URL, so spiders, tests and the demo run the same code.
+`ReplayMiddleware` sends each request to the replay server (`pipeline.replay`) when the crawl has a replay
+URL, and hands the answer back under the original URL, so spiders, tests and the demo run the same code.
 """
 
 from __future__ import annotations
@@ -13,12 +13,18 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
-from config.env import get_env
+from config.env import REPLAY_URL, get_env
 from pipeline.replay import REPLAY_PATH, replay_request_url
 
 logger = logging.getLogger(__name__)
 
 ORIGINAL_URL = "yuqing_replay_original_url"
+
+
+def replay_url(crawler: Crawler) -> str | None:
+    """The replay server of one crawl: a patrol sets it on each of its crawls; a `scrapy crawl` started by
+    hand reads the `YUQING_REPLAY_URL` variable."""
+    return crawler.settings.get(REPLAY_URL) or get_env().replay_url
 
 
 class ReplayMiddleware:
@@ -29,9 +35,9 @@ class ReplayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        base_url = get_env().replay_url
+        base_url = replay_url(crawler)
         if not base_url:
-            raise NotConfigured("YUQING_REPLAY_URL is not set: requests go to the live sites")
+            raise NotConfigured("no YUQING_REPLAY_URL, as setting or variable: requests go to the live sites")
         logger.info("replaying every request from %s", base_url)
         return cls(base_url)
 

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 
-from config.env import Env, get_env
+from config.env import Env
 from pipeline.browser import launch_options
 from pipeline.replay import replay_request_url
+from spiders.middlewares import replay_url
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Route
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
+# Where a rendered request's page is replayed from: the crawl's replay server, carried on the request since
+# the page callback sees no crawler.
+REPLAY_BASE = "yuqing_replay_base"
 
 # Pictures, fonts and media change nothing in the text we read; not fetching them is lighter for the site.
 HEAVY_RESOURCES = frozenset({"image", "media", "font"})
@@ -50,7 +55,7 @@ def render_settings(env: Env, concurrency: int, timeout_seconds: float) -> dict[
 
 async def replay_in_browser(page: Page, request: Request) -> None:
     """playwright_page_init_callback: answer everything the page asks for from the replay server."""
-    base = get_env().replay_url
+    base = request.meta.get(REPLAY_BASE)
     if not base:
         return
 
@@ -71,7 +76,7 @@ class RenderMiddleware:
     """Downloader middleware: every request of a `render` source goes through Playwright, unless the spider
     set `playwright` in its meta itself (False keeps that one request plain)."""
 
-    def __init__(self, replay: bool) -> None:
+    def __init__(self, replay: str | None) -> None:
         self.replay = replay
 
     @classmethod
@@ -79,7 +84,7 @@ class RenderMiddleware:
         source = getattr(crawler.spider, "source_config", None)
         if not getattr(source, "render", False):
             raise NotConfigured  # no message: Scrapy would log one warning per crawl
-        replay = bool(get_env().replay_url)
+        replay = replay_url(crawler)
         logger.info("%s: pages are rendered in Chromium%s", source.name, " (replayed)" if replay else "")
         return cls(replay)
 
@@ -88,4 +93,5 @@ class RenderMiddleware:
         if "playwright" not in meta:
             meta["playwright"] = True
         if meta["playwright"] and self.replay:
+            meta.setdefault(REPLAY_BASE, self.replay)
             meta.setdefault("playwright_page_init_callback", replay_in_browser)

@@ -86,7 +86,7 @@ def yuqing(
     *args: str, env: Mapping[str, str], timeout: float = 300, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`yuqing ARGS` in a real process from the project root, `input` on its standard input; a demo starts
-    its own replay server, as it does for a user."""
+    its own replay server and one crawl process for all its sources, as it does for a user."""
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args],
         cwd=PROJECT_ROOT,

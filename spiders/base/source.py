@@ -17,7 +17,7 @@ import scrapy
 from pydantic import BaseModel, ValidationError
 from scrapy import signals
 
-from config.env import Env, get_env
+from config.env import RUN_ID, Env, get_env
 from config.errors import ConfigError, explain
 from config.loader import config_dir, load_file
 from config.models import SourceConfig, SourcesFile
@@ -45,10 +45,12 @@ def load_source_config(name: str, directory: Path | None = None) -> SourceConfig
     raise ConfigError(str(path), "sources", f"没有名为 {name!r} 的来源（已有：{known}）")
 
 
-def run_id(env: Env) -> str:
-    """The patrol a crawl belongs to: `YUQING_RUN_ID`, else the minute it started (machines started by the
+def run_id(env: Env, settings: BaseSettings | None = None) -> str:
+    """The patrol a crawl belongs to: the `YUQING_RUN_ID` setting its patrol gives it, else the variable
+    of that name (a `scrapy crawl` started by hand), else the minute it started (machines started by the
     same schedule agree on it)."""
-    return env.run_id or f"{clock.now():%Y%m%dT%H%M}"
+    given = settings.get(RUN_ID) if settings is not None else None
+    return given or env.run_id or f"{clock.now():%Y%m%dT%H%M}"
 
 
 def source_settings(source: SourceConfig, env: Env, settings: BaseSettings) -> dict[str, Any]:
@@ -62,7 +64,7 @@ def source_settings(source: SourceConfig, env: Env, settings: BaseSettings) -> d
     if source.render:
         values |= render_settings(env, source.concurrency, settings.getfloat("DOWNLOAD_TIMEOUT"))
     if env.redis_url is not None:
-        values |= frontier_settings(source.name, run_id(env))
+        values |= frontier_settings(source.name, run_id(env, settings))
     return values
 
 

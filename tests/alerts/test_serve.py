@@ -5,6 +5,7 @@ one runs the jobs."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,11 +16,13 @@ from pathlib import Path
 from queue import Empty, Queue
 
 import pytest
+import yaml
 
 from alerts.outbox import Outbox
 from alerts.workflow import DeadlineKind, State, Workflow
 from config.env import Env, get_env
 from config.loader import DEFAULT_DIR, load_config
+from pipeline.health import load_state
 from pipeline.items import post_from_dict
 from pipeline.serve import Service, build_scheduler
 from pipeline.store import open_store
@@ -260,3 +263,40 @@ def test_the_scheduler_runs_the_tick_the_sweep_and_the_daily_log_in_one_process(
     assert str(jobs["daily-log"].trigger) == "cron[hour='23', minute='50']"
     # At 23:50 in Beijing, whatever zone the machine is set to.
     assert {str(job.trigger.timezone) for job in jobs.values()} == {"Asia/Shanghai"}
+
+
+def test_a_patrol_whose_crawl_process_crashes_is_reported_and_the_schedule_goes_on(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real patrol, its crawl process killed (`os._exit`) by 人民网's spider at its first page: the
+    scheduler's process lives on, tells duty staff the source failed, and patrols at the next slot."""
+    from pipeline.replay import ReplayServer
+    from tests.pipeline.patrol_spiders import CRASH_EXIT_CODE
+
+    office = tmp_path / "office"
+    shutil.copytree(DEFAULT_DIR, office, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    data = yaml.safe_load((office / "sources.yaml").read_text(encoding="utf-8"))
+    data["sources"] = [s for s in data["sources"] if s["name"] == "people_news"]
+    (office / "sources.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(office))
+    monkeypatch.setenv("YUQING_NOW", "2026-11-23T09:00:00+08:00")
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "tests.pipeline.patrol_spiders")
+    clock = Clock("2026-11-23T09:05")
+    with ReplayServer(ROOT / "tests" / "fixtures" / "people") as server:
+        monkeypatch.setenv("YUQING_REPLAY_URL", server.base_url)
+        get_env.cache_clear()
+        service = Service(load_config(office), get_env(), now=clock)
+        first = service.tick()
+        clock.set("2026-11-23T09:35")
+        second = service.tick()
+    assert first is not None
+    assert second is not None
+    assert second.slot > first.slot
+    state = load_state(get_env().health_dir, "people_news")
+    assert (state.state, state.runs) == ("failed", 2)
+    assert f"退出码 {CRASH_EXIT_CODE}" in state.detail
+    outbox = Outbox(get_env().outbox_path, read_only=True)
+    try:
+        assert [a.event_id for a in outbox.alerts()] == ["health:people_news"]  # once a day per reason
+    finally:
+        outbox.close()

@@ -2,7 +2,7 @@
 included, on the last good config, tells duty staff once with a 【配置错误】 alert naming file and line, and
 takes the fixed file up at the next job. A crawl that died on config is never blamed on its site.
 
-The patrols are real: `scrapy crawl` processes against the recorded 新浪 pages on the replay server."""
+The patrols are real: crawl processes against the recorded 新浪 pages on the replay server."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A whole patrol, as a newcomer runs it: `yuqing demo` crawls the recorded 新浪 pages through the replay
-server in a real `scrapy crawl` process, runs every stage, stores, alerts; `yuqing search --demo` finds the
+server in a real crawl process, runs every stage, stores, alerts; `yuqing search --demo` finds the
 posts. The office's own patrol, with the sites answered from the same recordings, runs against a real
 Elasticsearch node, including one that is down."""
 

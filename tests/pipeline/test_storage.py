@@ -287,7 +287,8 @@ def test_a_read_on_a_fresh_install_creates_nothing(tmp_path: Path) -> None:
 
 def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path) -> None:
     """A real full disk: the office's patrol, its sites answered from the recordings, runs on a 1.2 MB
-    tmpfs. The first source fits; the second fills the disk while it is stored; the third is never started."""
+    tmpfs. The three sources crawl at once; the first to fill the disk stops the patrol, the crawls still
+    running are stopped, and what was stored stays whole."""
     unshare = shutil.which("unshare")
     if unshare is None:
         pytest.fail("the full-disk test needs `unshare` (util-linux) to mount a small tmpfs")
@@ -323,10 +324,14 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
     assert result.returncode not in (0, 99), result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     stop = next(line for line in result.stderr.splitlines() if "磁盘已满" in line)
-    assert "巡查在 tieba 处停止" in stop, stop
-    assert "未巡查 weixin" in stop
-    assert "已保存：sina_news 的巡查结果" in stop
-    assert not (kept / "logs" / "weixin.log").exists()  # not attempted
+    sources = {"sina_news", "tieba", "weixin"}
+    at = re.search(r"巡查在 (\w+) 处停止", stop)
+    assert at is not None, stop
+    assert at[1] in sources, stop
+    # Each of the others is named: kept when its crawl ended before, stopped when it was still running.
+    for name in sources - {at[1]}:
+        told = rf"已保存：[^。]*{name}[^。]*的巡查结果|{name}[^。]*的巡查已中止"
+        assert re.search(told, stop), (name, stop)
 
     # What was written stays whole, and the summary said how much there is.
     store = sqlite3.connect(kept / "store" / "posts.sqlite3")
@@ -336,6 +341,4 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
     posts = [post_id for (post_id,) in store.execute("SELECT id FROM posts")]
     alerts = outbox.execute("SELECT count(*) FROM alerts").fetchone()[0]
     assert posts
-    assert all(p.startswith("sina:") for p in posts), posts
-    assert alerts > 0
     assert f"帖子库现有帖子 {len(posts)} 条，发件箱现有预警 {alerts} 条，各数据库经检查完好" in stop

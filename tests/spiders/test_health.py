@@ -312,7 +312,7 @@ def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeyp
     monkeypatch.setenv("YUQING_CONFIG_DIR", str(config))
     monkeypatch.setenv("YUQING_NOW", PATROL_AT)
     # The config is sound (a spider the project lacks is refused when sources.yaml loads), but the crawl
-    # process cannot find its Scrapy settings: `scrapy crawl` exits before any extension runs.
+    # process cannot find its Scrapy settings: it exits before any crawl, or any extension, runs.
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "no_such_settings")
     get_env.cache_clear()
     try:

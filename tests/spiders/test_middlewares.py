@@ -32,6 +32,17 @@ def test_off_unless_a_replay_url_is_set(monkeypatch):
         get_env.cache_clear()
 
 
+def test_a_patrol_gives_each_crawl_its_replay_server_as_a_setting(monkeypatch):
+    monkeypatch.delenv("YUQING_REPLAY_URL", raising=False)
+    get_env.cache_clear()
+    try:
+        crawler = get_crawler(settings_dict={"YUQING_REPLAY_URL": "http://127.0.0.1:8766/"})
+        middleware = ReplayMiddleware.from_crawler(crawler)
+    finally:
+        get_env.cache_clear()
+    assert middleware.process_request(Request(ARTICLE)).url.startswith("http://127.0.0.1:8766/replay?url=")
+
+
 def test_requests_are_sent_to_the_replay_server(replay_url):
     middleware = ReplayMiddleware.from_crawler(get_crawler())
     original = Request(ARTICLE, cb_kwargs={"listing": "x"}, meta={"page": 1})

@@ -1,5 +1,5 @@
-"""Each portal spider as a patrol runs it: `scrapy crawl` in its own process against the replay server, all
-five at once as `yuqing patrol` starts them. The second patrol's increments are tested in process
+"""Each portal spider through the replay server: `scrapy crawl` in its own process, all five at once (a
+patrol runs them at once too, in one process: tests/pipeline/test_patrol_process.py). The second patrol's increments are tested in process
 (tests/spiders/test_<spider>.py), from the state file this crawl leaves."""
 
 from __future__ import annotations

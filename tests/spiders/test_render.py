@@ -146,3 +146,35 @@ def test_a_chromium_that_cannot_start_is_reported_with_the_reason(tmp_path, monk
     monkeypatch.setenv("YUQING_CHROMIUM", str(tmp_path / "nowhere"))
     missing = check_browser(Env())
     assert (missing.ok, missing.detail) == (False, f"YUQING_CHROMIUM={tmp_path / 'nowhere'} 不是文件")
+
+
+def test_a_rendered_source_crawls_in_the_patrols_one_process_beside_plain_ones(tmp_path, monkeypatch):
+    """The patrol runs a rendered source's crawler in the same process as the others (its Chromium is a
+    process of its own anyway): its list is read, the plain source beside it is unaffected."""
+    from config.env import get_env
+    from config.loader import load_config
+    from pipeline.patrol import run_patrol
+
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_DIR, config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    sina = '  - name: sina_news\n    spider: sina_news\n    start_urls: ["https://feed.mix.sina.com.cn/api/roll/get?pageid=153&lid=2510&k=&num=50&page=1"]\n'
+    (config / "sources.yaml").write_text(SOURCES + sina, encoding="utf-8")
+    for name in [k for k in os.environ if k.startswith(("YUQING_", "ES_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("YUQING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(config))
+    monkeypatch.setenv("YUQING_NOW", "2026-11-23T09:00:00+08:00")
+    get_env.cache_clear()
+    try:
+        with ReplayServer(FIXTURES, FIXTURES.parents[1] / "sina") as server:
+            report = run_patrol(load_config(config), get_env(), replay_url=server.base_url)
+    finally:
+        get_env.cache_clear()
+    runs = {run.source: run for run in report.runs}
+    assert (runs["nanle_rendered"].health, runs["nanle_rendered"].items) == ("ok", 5), runs[
+        "nanle_rendered"
+    ].detail
+    assert runs["nanle_plain"].health == "empty"
+    assert (runs["sina_news"].health, runs["sina_news"].items) == ("ok", 25)
+    pids = {path.name.split("-")[-2] for path in (tmp_path / "data" / "runs").glob("*.json")}
+    assert len(pids) == 1
