@@ -65,9 +65,7 @@ class Tokeniser:
             length = len(word)
             for size in (2, 3):
                 if length > size:
-                    out.extend(
-                        part for i in range(length - size + 1) if known(part := word[i : i + size])
-                    )
+                    out.extend(part for i in range(length - size + 1) if known(part := word[i : i + size]))
             out.append(word)
         return out
 

@@ -375,16 +375,13 @@ def _write_json_line(result: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-@app.command()
-def analyze() -> None:
-    """分析帖子：从标准输入逐行读入 JSON，每行输出一行 JSON 分析结果（分词、情感、规则、级别、属地、责任单位）。"""
-    from pipeline.context import Context
-    from pipeline.runner import OfflineRunner, run_json_lines
+def analyze_lines(lines: Any, runner: Any) -> tuple[int, int]:
+    """`analyze`'s work on its input lines, once its runner is built: one JSON line out per line in.
+    Returns how many lines failed and how many were cut to the analysis cap."""
+    from pipeline.runner import run_json_lines
 
-    office = _load_office(ANALYSIS)
-    runner = OfflineRunner(Context(office=office, env=get_env()))
     failures = truncated = 0
-    for number, outcome in run_json_lines(sys.stdin, runner, "analyze"):
+    for number, outcome in run_json_lines(lines, runner, "analyze"):
         if isinstance(outcome, str):
             failures += 1
             result: dict[str, Any] = {"line": number, "error": outcome}
@@ -392,6 +389,17 @@ def analyze() -> None:
             truncated += outcome.analysis.truncated is not None
             result = {"line": number, **_analysis_output(outcome)}
         _write_json_line(result)
+    return failures, truncated
+
+
+@app.command()
+def analyze() -> None:
+    """分析帖子：从标准输入逐行读入 JSON，每行输出一行 JSON 分析结果（分词、情感、规则、级别、属地、责任单位）。"""
+    from pipeline.context import Context
+    from pipeline.runner import OfflineRunner
+
+    office = _load_office(ANALYSIS)
+    failures, truncated = analyze_lines(sys.stdin, OfflineRunner(Context(office=office, env=get_env())))
     if truncated:
         cap = office.severity.max_text_chars
         err.print(
