@@ -66,5 +66,5 @@ def long_articles() -> list[tuple[str | None, str]]:
                 continue
             texts.append(f"{page.title or ''}\n{page.text}")
         if sum(map(len, texts)) >= 500:
-            out.append((folder.name, "\n".join(texts)))
+            out.append((None, "\n".join(texts)))
     return out
