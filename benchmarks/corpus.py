@@ -65,6 +65,7 @@ def long_articles() -> list[tuple[str | None, str]]:
             except ExtractError:
                 continue
             texts.append(f"{page.title or ''}\n{page.text}")
+        texts = list(dict.fromkeys(texts))  # a page recorded again at the second patrol, unchanged
         if sum(map(len, texts)) >= 500:
             out.append((None, "\n".join(texts)))
     return out
