@@ -8,7 +8,6 @@ inside a time window. Pure: the caller supplies the recent events to compare wit
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -80,6 +79,8 @@ _COMMON = frozenset(
 # Bits per counter in `_lanes`: more than the words of any post.
 _LANE = 32
 _OFF, _ON = "\0" * (_LANE // 8), "\1" + "\0" * (_LANE // 8 - 1)
+_EVERY_LANE = int.from_bytes((_ON * BITS).encode("latin-1"), "little")  # 1 at the bottom of each lane
+_AS_DIGITS = bytes.maketrans(b"\0\1", b"01")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -95,10 +96,12 @@ def simhash(words: Iterable[str]) -> int:
     """64-bit simhash of the words, each weighted by how often it occurs: a bit is set where the words
     with that bit set outweigh those without."""
     counts = Counter(w for w in words if len(w) > 1)
-    weight = sum(counts.values())
     stacked = sum(_lanes(word) * count for word, count in counts.items())
-    ones = memoryview(stacked.to_bytes(BITS * _LANE // 8, sys.byteorder)).cast("I")
-    return sum(1 << bit for bit, set_in in enumerate(ones) if 2 * set_in > weight)
+    # A bit is set where its count reaches half the weight plus one: adding 2**31 minus that to every lane
+    # carries into the lane's top bit exactly there, for all 64 lanes in one addition.
+    needed = sum(counts.values()) // 2 + 1
+    top = (stacked + ((1 << (_LANE - 1)) - needed) * _EVERY_LANE) >> (_LANE - 1) & _EVERY_LANE
+    return int(top.to_bytes(BITS * _LANE // 8, "little")[:: _LANE // 8].translate(_AS_DIGITS)[::-1], 2)
 
 
 def hamming(a: int, b: int) -> int:
