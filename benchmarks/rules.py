@@ -1,7 +1,7 @@
 """Keyword-rule matching throughput at 100 and 10,000 rules, beside jieba tokenisation alone.
 
 Rules are generated from dictionary words in the shapes analysts write (AND of OR-groups, NOT, NEAR,
-title scopes); texts are the seed documents' paragraphs. Matching cost should follow the text length,
+title scopes); texts are the repository's Weibo-length posts and long articles (benchmarks/corpus.py). Matching cost should follow the text length,
 not the number of rules.
 
     .venv/bin/python benchmarks/rules.py
@@ -12,21 +12,17 @@ from __future__ import annotations
 import logging
 import random
 import time
-from pathlib import Path
 
 import jieba
+from corpus import long_articles, weibo_posts
 
 from classifiers.rules import RuleSpec, compile_rules
 
-ROOT = Path(__file__).resolve().parents[1]
 jieba.setLogLevel(logging.WARNING)
 
 
 def texts() -> list[str]:
-    out: list[str] = []
-    for seed in sorted((ROOT.parent / "shared" / "seeds").glob("*.txt")):
-        out.extend(p.strip() for p in seed.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 20)
-    return out * 3
+    return (weibo_posts() + [text for _, text in long_articles()]) * 3
 
 
 def vocabulary() -> list[str]:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 BITS = 64
 # Words too common in news to say which incident a post is about.
@@ -75,18 +76,32 @@ _COMMON = frozenset(
 )
 
 
-def _hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+# Bits per counter in `_lanes`: more than the words of any post.
+_LANE = 32
+_OFF, _ON = "\0" * (_LANE // 8), "\1" + "\0" * (_LANE // 8 - 1)
+_EVERY_LANE = int.from_bytes((_ON * BITS).encode("latin-1"), "little")  # 1 at the bottom of each lane
+_AS_DIGITS = bytes.maketrans(b"\0\1", b"01")
+
+
+@lru_cache(maxsize=1 << 16)
+def _lanes(word: str) -> int:
+    """The word's 64-bit hash spread out, its bit i at bit i * _LANE: summing these counts, for all 64 bits
+    at once, the words that have each bit set. Kept, as a post's words recur across posts."""
+    h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+    spread = format(h, f"0{BITS}b")[::-1].replace("0", _OFF).replace("1", _ON)  # lowest bit first
+    return int.from_bytes(spread.encode("latin-1"), "little")
 
 
 def simhash(words: Iterable[str]) -> int:
-    """64-bit simhash of the words, each weighted by how often it occurs."""
-    weights = [0] * BITS
-    for word, count in Counter(w for w in words if len(w) > 1).items():
-        h = _hash(word)
-        for bit in range(BITS):
-            weights[bit] += count if h >> bit & 1 else -count
-    return sum(1 << bit for bit in range(BITS) if weights[bit] > 0)
+    """64-bit simhash of the words, each weighted by how often it occurs: a bit is set where the words
+    with that bit set outweigh those without."""
+    counts = Counter(w for w in words if len(w) > 1)
+    stacked = sum(_lanes(word) * count for word, count in counts.items())
+    # A bit is set where its count reaches half the weight plus one: adding 2**31 minus that to every lane
+    # carries into the lane's top bit exactly there, for all 64 lanes in one addition.
+    needed = sum(counts.values()) // 2 + 1
+    top = (stacked + ((1 << (_LANE - 1)) - needed) * _EVERY_LANE) >> (_LANE - 1) & _EVERY_LANE
+    return int(top.to_bytes(BITS * _LANE // 8, "little")[:: _LANE // 8].translate(_AS_DIGITS)[::-1], 2)
 
 
 def hamming(a: int, b: int) -> int:
@@ -154,3 +169,37 @@ class EventMatcher:
         if best is None:
             return Assignment(post.event_id, True, ("新事件",))
         return Assignment(best[1].event_id, False, (best[2],))
+
+
+class SignatureIndex:
+    """Among many signatures, the few `EventMatcher.assign` could join a post to, found without comparing
+    the post with each: those sharing at least `min_shared_terms` key terms, and those agreeing with its
+    fingerprint on one of `near_duplicate_bits + 1` slices (fingerprints that differ in no more bits than
+    that leave at least one slice whole). Every other signature is one `assign` would pass over."""
+
+    def __init__(self, matcher: EventMatcher) -> None:
+        self.min_shared_terms = matcher.min_shared_terms
+        slices = min(BITS, matcher.near_duplicate_bits + 1)
+        width = -(-BITS // slices)
+        self._slices = [(shift, (1 << width) - 1) for shift in range(0, BITS, width)]
+        self._by_term: dict[str, list[int]] = {}
+        self._by_slice: dict[tuple[int, int], list[int]] = {}
+
+    def add(self, key: int, signature: Signature) -> None:
+        """Index a signature under `key`, a number the caller chooses and gets back from `candidates`."""
+        for term in signature.terms:
+            self._by_term.setdefault(term, []).append(key)
+        for shift, mask in self._slices:
+            self._by_slice.setdefault((shift, signature.fingerprint >> shift & mask), []).append(key)
+
+    def candidates(self, signature: Signature) -> set[int] | None:
+        """The keys of the signatures that could match; None when every one could (no term minimum)."""
+        if self.min_shared_terms <= 0:
+            return None
+        shared: Counter[int] = Counter()
+        for term in signature.terms:
+            shared.update(self._by_term.get(term, ()))
+        found = {key for key, count in shared.items() if count >= self.min_shared_terms}
+        for shift, mask in self._slices:
+            found.update(self._by_slice.get((shift, signature.fingerprint >> shift & mask), ()))
+        return found

@@ -42,6 +42,9 @@ class Signals:
     now: datetime | None = None
 
 
+_LEVELS = tuple(Level)  # lowest first; iterating the enum itself is several times slower
+
+
 def _scaled_log(value: float, full_at: float) -> float:
     """0 at 0, 1 at `full_at`, logarithmic between: 100 comments are much more than 10, 10 000 not 100× more."""
     if value <= 0:
@@ -97,7 +100,7 @@ def assess(signals: Signals, model: SeverityModel) -> Severity:
 
     score = round(100 * sum(model.weights.get(k, 0.0) * v for k, v in factors.items()), 1)
     level = Level.GENERAL
-    for candidate in Level:
+    for candidate in _LEVELS:
         if score >= model.thresholds[candidate]:
             level = candidate
     reasons.append(f"综合得分{score:g}，对应{level.value}")

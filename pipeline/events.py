@@ -2,12 +2,13 @@
 it was judged at, so a post crawled today can join an incident first seen yesterday, from another source,
 in another crawl process, and the event keeps the highest level it reached.
 
-SQLite in WAL mode beside the other state (or in memory, for `yuqing analyze` and `yuqing route`); the
-judgement itself is `classifiers.events`.
+SQLite in WAL mode beside the other state; `MemoryEventStore`, with the same answers, for the one run of
+`yuqing analyze` or `yuqing route`. The judgement itself is `classifiers.events`.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from classifiers.events import Signature
+from classifiers.events import EventMatcher, Signature, SignatureIndex
 from classifiers.types import Level
 from config import databases
 
@@ -94,6 +95,10 @@ class EventStore:
             for post, event, fp, terms, at, c in rows
         ]
 
+    def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
+        """The signatures a post could join, for `EventMatcher.assign`: every recent one."""
+        return self.recent(signature.published_at, window)
+
     def event_of(self, post_id: str) -> str | None:
         row = self.db.execute("SELECT event_id FROM signatures WHERE post_id = ?", (post_id,)).fetchone()
         return row[0] if row else None
@@ -159,3 +164,111 @@ class EventStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+@dataclass(slots=True, kw_only=True)
+class _Row:
+    signature: Signature
+    order: tuple[float, int]  # (published_ts, insertion): SQLite's (published_ts, rowid)
+    source: str
+    media: str | None
+    comments: int
+    reposts: int
+    likes: int
+    departments: Sequence[str]
+    level: Level | None = None
+
+
+class MemoryEventStore:
+    """`EventStore(None)`'s answers, for one run of `yuqing analyze` or `yuqing route`, from Python objects
+    and an index of terms and fingerprints: reading every recent signature back from SQLite for every
+    line, and comparing the line with each, made a run's cost grow with the square of its lines."""
+
+    def __init__(self, matcher: EventMatcher, limit: int = 5000) -> None:
+        self.limit = limit  # as `EventStore.recent`: a post is compared with the latest `limit` only
+        self._rows: list[_Row] = []
+        self._by_post: dict[str, _Row] = {}
+        self._by_event: dict[str, list[_Row]] = {}
+        self._times: list[tuple[float, int]] = []  # every row's order, sorted
+        self._index = SignatureIndex(matcher)
+
+    def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
+        """The recent signatures `assign` could join the post to, in `EventStore.recent`'s order."""
+        around = signature.published_at
+        low, high = (around - window).timestamp(), (around + window).timestamp()
+        keys = self._index.candidates(signature)
+        rows = list(self._rows) if keys is None else [self._rows[k] for k in keys]
+        if (same := self._by_post.get(signature.post_id)) is not None:
+            rows.append(same)
+        end = bisect.bisect_right(self._times, (high, len(self._rows)))
+        crowded = end - bisect.bisect_left(self._times, (low, -1)) > self.limit
+        found = {
+            id(row): row
+            for row in rows
+            if low <= row.order[0] <= high
+            and not (crowded and end - bisect.bisect_right(self._times, row.order) >= self.limit)
+        }
+        return [row.signature for row in sorted(found.values(), key=lambda r: r.order, reverse=True)]
+
+    def event_of(self, post_id: str) -> str | None:
+        row = self._by_post.get(post_id)
+        return row.signature.event_id if row else None
+
+    def record(
+        self,
+        signature: Signature,
+        *,
+        source: str,
+        media: str | None,
+        comments: int,
+        reposts: int,
+        likes: int,
+        departments: Sequence[str] = (),
+    ) -> None:
+        if (row := self._by_post.get(signature.post_id)) is not None:
+            row.comments, row.reposts, row.likes, row.departments = (
+                comments,
+                reposts,
+                likes,
+                list(departments),
+            )
+            return
+        key = len(self._rows)
+        row = _Row(
+            signature=signature,
+            order=(signature.published_at.timestamp(), key),
+            source=source,
+            media=media,
+            comments=comments,
+            reposts=reposts,
+            likes=likes,
+            departments=list(departments),
+        )
+        self._rows.append(row)
+        self._by_post[signature.post_id] = row
+        bisect.insort(self._by_event.setdefault(signature.event_id, []), row, key=lambda r: r.order)
+        bisect.insort(self._times, row.order)
+        self._index.add(key, signature)
+
+    def judged(self, post_id: str, level: Level) -> None:
+        if (row := self._by_post.get(post_id)) is not None:
+            row.level = level
+
+    def totals(self, event_id: str) -> EventTotals:
+        rows = self._by_event.get(event_id, [])
+        levels = [r.level for r in rows if r.level]
+        return EventTotals(
+            posts=len(rows),
+            sources=tuple(sorted({r.source for r in rows})),
+            media=tuple(sorted({r.media for r in rows if r.media})),
+            comments=sum(r.comments for r in rows),
+            reposts=sum(r.reposts for r in rows),
+            likes=sum(r.likes for r in rows),
+            first_published=min(r.signature.published_at for r in rows),
+            counties=tuple(dict.fromkeys(c for r in rows for c in r.signature.counties)),
+            departments=tuple(dict.fromkeys(d for r in rows for d in r.departments)),
+            level=max(levels, key=lambda level: level.rank) if levels else None,
+        )
+
+    def close(self) -> None:
+        """Nothing to flush: the run's events end with it."""

@@ -3,15 +3,12 @@ ITEM_PIPELINES declares: the same stages as a patrol, so the same event joining 
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
-
-from scrapy.settings import Settings
-from scrapy.utils.conf import build_component_list
-from scrapy.utils.misc import load_object
 
 from config import settings as project_settings
 from pipeline import clock
@@ -23,11 +20,13 @@ logger = logging.getLogger(__name__)
 
 
 def stage_classes(*, offline_only: bool) -> list[type[Stage]]:
-    settings = Settings()
-    settings.setmodule(project_settings)
+    # Read as Scrapy orders ITEM_PIPELINES (by number; None switches one off), without importing Scrapy:
+    # it would double the start-up of a command that crawls nothing.
+    pipelines = project_settings.ITEM_PIPELINES
     classes: list[type[Stage]] = []
-    for path in build_component_list(settings.getwithbase("ITEM_PIPELINES")):
-        pipeline_class = load_object(path)
+    for path in sorted((p for p, order in pipelines.items() if order is not None), key=pipelines.__getitem__):
+        module, _, name = path.rpartition(".")
+        pipeline_class = getattr(importlib.import_module(module), name)
         if isinstance(pipeline_class, type) and issubclass(pipeline_class, StagePipeline):
             stage = pipeline_class.stage_class
             if stage.offline or not offline_only:

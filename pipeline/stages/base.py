@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from scrapy.exceptions import DropItem, NotConfigured
-
 from pipeline.context import Context, shared_context
 
 if TYPE_CHECKING:
@@ -65,6 +63,9 @@ class StagePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
+        # Scrapy is imported where a crawl uses it: `yuqing analyze` runs these stages without it.
+        from scrapy.exceptions import NotConfigured
+
         name = cls.stage_class.name
         if not crawler.settings.getbool(f"YUQING_{name.upper()}_ENABLED", True):
             raise NotConfigured(f"YUQING_{name.upper()}_ENABLED is off")
@@ -74,6 +75,8 @@ class StagePipeline:
         try:
             return self.stage(item)
         except Drop as drop:
+            from scrapy.exceptions import DropItem
+
             if self.stats:
                 self.stats.inc_value(f"yuqing/{self.stage.name}/{drop.reason}")
                 self.stats.inc_value(f"yuqing/dropped/{drop.reason}")

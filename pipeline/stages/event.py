@@ -12,7 +12,7 @@ from classifiers.events import EventMatcher, Signature, key_terms, simhash
 from classifiers.severity import assess
 from classifiers.types import Level, Severity
 from pipeline.context import Context
-from pipeline.events import EventStore, EventTotals
+from pipeline.events import EventStore, EventTotals, MemoryEventStore
 from pipeline.items import EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import post_signals
@@ -21,17 +21,23 @@ from pipeline.stages.classify import post_signals
 class EventStage(Stage):
     name = "event"
 
-    def __init__(self, context: Context, store: EventStore | None = None) -> None:
+    def __init__(
+        self,
+        context: Context,
+        store: EventStore | MemoryEventStore | None = None,
+        matcher: EventMatcher | None = None,
+    ) -> None:
         super().__init__(context)
         self.store = store or EventStore(context.env.events_path)
-        self.matcher = EventMatcher()
+        self.matcher = matcher or EventMatcher()
         self.joined = 0
 
     @classmethod
     def for_analysis(cls, context: Context) -> Self:
         """Lines given to `yuqing analyze` or `route` join each other as a patrol's posts would, in memory:
         the office's own events are neither read nor changed by an analyst's trial."""
-        return cls(context, EventStore(None))
+        matcher = EventMatcher()
+        return cls(context, MemoryEventStore(matcher), matcher)
 
     def __call__(self, post: Post) -> Post:
         analysis = post.analysis
@@ -49,9 +55,7 @@ class EventStage(Stage):
         )
         joined_because = None
         if known is None:
-            assignment = self.matcher.assign(
-                signature, self.store.recent(post.published_at, self.matcher.window)
-            )
+            assignment = self.matcher.assign(signature, self.store.candidates(signature, self.matcher.window))
             signature = replace(signature, event_id=assignment.event_id)
             if not assignment.new:
                 self.joined += 1

@@ -1,7 +1,10 @@
-"""Tokenise: jieba words (for the classifiers) and index tokens (for search) from title and text."""
+"""Tokenise: words (for the classifiers) and index tokens (for search) from title and text."""
 
 from __future__ import annotations
 
+from typing import Self
+
+from pipeline.context import Context
 from pipeline.items import Post
 from pipeline.stages.base import Stage, StagePipeline
 
@@ -9,11 +12,22 @@ from pipeline.stages.base import Stage, StagePipeline
 class TokeniseStage(Stage):
     name = "tokenise"
 
+    def __init__(self, context: Context, *, index: bool = True) -> None:
+        super().__init__(context)
+        self.index = index
+
+    @classmethod
+    def for_analysis(cls, context: Context) -> Self:
+        """`analyze` and `route` index nothing, so the search tokens (as long again as the words) are
+        not made."""
+        return cls(context, index=False)
+
     def __call__(self, post: Post) -> Post:
         tokeniser = self.context.tokeniser
         words = tokeniser.words(f"{post.title or ''}\n{post.text}")
         post.analysis.words = words
-        post.analysis.tokens = tokeniser.index_tokens(words)
+        if self.index:
+            post.analysis.tokens = tokeniser.index_tokens(words)
         return post
 
 
