@@ -33,7 +33,7 @@ from scrapy.utils.reactor import install_reactor
 from config.env import REPLAY_URL, RUN_ID
 from pipeline import clock
 from pipeline.extensions import SourceHealthExtension
-from pipeline.health import FAILED
+from pipeline.health import FAILED, GROUP_UNREACHABLE
 from pipeline.storage import DISK_FULL, DISK_FULL_STAT
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class Patrol:
         settings = self.process.settings.copy()
         # Command-line priority, as `-s` had: above what a source's entry sets at spider priority.
         settings.set(RUN_ID, self.run_id, priority="cmdline")
+        settings.set(GROUP_UNREACHABLE, True, priority="cmdline")
         if self.replay_url:
             settings.set(REPLAY_URL, self.replay_url, priority="cmdline")
             # Recorded pages on 127.0.0.1 need no politeness delay.

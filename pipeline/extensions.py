@@ -18,7 +18,16 @@ from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import CityUnits, UnitsFile
 from pipeline import clock
-from pipeline.health import Verdict, assess, health_dir, report_health, source_label
+from pipeline.health import (
+    DEFERRED_STAT,
+    GROUP_UNREACHABLE,
+    UNREACHABLE,
+    Verdict,
+    assess,
+    health_dir,
+    report_health,
+    source_label,
+)
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -100,13 +109,19 @@ class SourceHealthExtension:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         env = get_env()
         verdict = self.verdict = assess(_source_of(spider), reason, _stats(self.crawler), _label_of(spider))
+        # Under a patrol, a site that cannot be reached is told at the patrol's end, together with any other
+        # (pipeline.patrol): offline, every source fails at once.
+        deferred = verdict.state == UNREACHABLE and self.crawler.settings.getbool(GROUP_UNREACHABLE)
         health = report_health(
             verdict,
             health_dir=health_dir(env),
             outbox_path=env.outbox_path,
             duty=[] if verdict.ok else _duty(),
             at=clock.now(),
+            alert=not deferred,
         )
         if self.crawler.stats is not None:
             self.crawler.stats.set_value("yuqing/health/state", verdict.state)
             self.crawler.stats.set_value("yuqing/health/alerted", int(health.alerted))
+            if deferred:
+                self.crawler.stats.set_value(DEFERRED_STAT, 1)

@@ -31,6 +31,9 @@ OK = "ok"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
 PARTIAL = "partial"
+# A crawl under a patrol leaves an unreachable site to the patrol, which tells all of them in one alert.
+GROUP_UNREACHABLE = "YUQING_HEALTH_GROUP_UNREACHABLE"
+DEFERRED_STAT = "yuqing/health/deferred"
 OK_TEXT = "正常"
 
 # In order of precedence when a crawl counted several: the first names what an operator must fix first.
@@ -391,6 +394,77 @@ def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: date
     )
 
 
+def unreachable_alert(
+    verdicts: list[Verdict], states: Mapping[str, HealthState], patrolled: int, duty: list[str], at: datetime
+) -> Alert:
+    """Several sources a patrol could not reach, in one alert: when the office's own line or DNS is down
+    every site fails at once, and duty staff need one message saying so, not one per site."""
+    names = [display_name(v.source, v.label) for v in verdicts]
+    if len(verdicts) == patrolled:
+        title = f"全部 {patrolled} 个来源均无法访问，可能是本机网络中断"
+        advice = "先检查本机网络、DNS 和代理，再在浏览器中打开这些网站确认"
+    else:
+        title = f"{len(verdicts)} 个来源无法访问：{'、'.join(names)}"
+        advice = ADVICE[UNREACHABLE]
+    lines = [f"原因：{REASONS[UNREACHABLE]}"]
+    for verdict, name in zip(verdicts, names, strict=True):
+        state = states.get(verdict.source)
+        runs = f"，自 {_beijing(state.since)} 起连续 {state.runs} 次" if state else ""
+        lines.append(f"{name}{runs}：{verdict.detail}")
+    lines += [f"处理建议：{advice}", "恢复前这些来源的舆情可能漏报，请人工巡查这些网站。"]
+    sources = "+".join(sorted(v.source for v in verdicts))
+    return Alert(
+        key=f"health:{UNREACHABLE}:{sources}:{at.astimezone(SHANGHAI):%Y-%m-%d}",
+        post_id="",
+        event_id=f"health:{UNREACHABLE}",
+        level=Level.GENERAL,
+        title=title,
+        url="",
+        source="、".join(names),
+        summary=title,
+        created_at=at,
+        reasons=lines,
+        inform=list(duty),
+        kind="health",
+    )
+
+
+def report_unreachable(
+    verdicts: list[Verdict],
+    *,
+    patrolled: int,
+    health_dir: Path,
+    outbox_path: Path,
+    duty: list[str],
+    at: datetime,
+) -> bool:
+    """The sources a patrol could not reach, told to duty staff: one alone as its own health alert, several
+    in one. Their states were remembered as each crawl ended. Whether an alert was queued."""
+    if not verdicts:
+        return False
+    states = {v.source: s for v in verdicts if (s := load_state(health_dir, v.source)) is not None}
+    if len(verdicts) == 1:
+        [verdict] = verdicts
+        state = states.get(verdict.source)
+        if state is None:
+            return False
+        alert = health_alert(verdict, state, duty, at)
+    else:
+        alert = unreachable_alert(verdicts, states, patrolled, duty, at)
+    for verdict in verdicts:
+        logger.warning(
+            "信息源异常：%s：%s：%s",
+            display_name(verdict.source, verdict.label),
+            state_text(UNREACHABLE),
+            verdict.detail,
+        )
+    outbox = Outbox(outbox_path)
+    try:
+        return outbox.enqueue(alert)
+    finally:
+        outbox.close()
+
+
 def _beijing(stamp: str) -> str:
     return f"{datetime.fromisoformat(stamp).astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
@@ -403,12 +477,19 @@ class HealthReport:
 
 
 def report_health(
-    verdict: Verdict, *, health_dir: Path, outbox_path: Path, duty: list[str], at: datetime
+    verdict: Verdict,
+    *,
+    health_dir: Path,
+    outbox_path: Path,
+    duty: list[str],
+    at: datetime,
+    alert: bool = True,
 ) -> HealthReport:
-    """Remember the verdict and, when it is a problem, put a health alert in the durable outbox."""
+    """Remember the verdict and, when it is a problem (and `alert`), put a health alert in the durable
+    outbox. A patrol passes `alert=False` for a site it cannot reach, and tells those together at its end."""
     state = update_state(health_dir, verdict, at)
     alerted = False
-    if not verdict.ok and (verdict.state != PARTIAL or state.runs >= PARTIAL_ALERT_AFTER):
+    if alert and not verdict.ok and (verdict.state != PARTIAL or state.runs >= PARTIAL_ALERT_AFTER):
         logger.warning(
             "信息源异常：%s：%s（%s），自 %s 起连续 %d 次：%s",
             display_name(verdict.source, verdict.label),

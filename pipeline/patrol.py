@@ -28,7 +28,18 @@ from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
 from pipeline.config_watch import report_config_failure
 from pipeline.crawl import FINISHED, STARTED
-from pipeline.health import FAILED, PARTIAL, Verdict, health_dir, is_failure, report_health, source_label
+from pipeline.health import (
+    DEFERRED_STAT,
+    FAILED,
+    PARTIAL,
+    UNREACHABLE,
+    Verdict,
+    health_dir,
+    is_failure,
+    report_health,
+    report_unreachable,
+    source_label,
+)
 from pipeline.storage import EXIT_DISK_FULL, DiskGuard, check_all
 
 logger = logging.getLogger(__name__)
@@ -150,6 +161,7 @@ def run_patrol(
     patrol = _Patrol(office, env, sources, started, finished)
     if sources:
         patrol.crawl(run_id, replay_url, extra)
+        patrol.tell_unreachable()
     if not patrol.disk.full:
         with patrol.disk.step("预警发送"):
             _add(patrol.dispatched, _dispatch(env, office, patrol.channels, wait=None))
@@ -300,6 +312,23 @@ class _Patrol:
             child.terminate()  # the crawls still running stop as on Ctrl-C, keeping what they stored
         if self.on_finished is not None:
             self.on_finished(self.place[source.name], len(self.sources), run)
+
+    def tell_unreachable(self) -> None:
+        """The sites the crawls could not reach, in one health alert when there are several."""
+        left = [run for run in self.runs if run.stat(DEFERRED_STAT)]
+        verdicts = [
+            Verdict(run.source, UNREACHABLE, run.detail, run.finish_reason, run.items, {}, label=run.label)
+            for run in sorted(left, key=lambda run: self.place[run.source])
+        ]
+        with self.disk.step("来源健康预警"):
+            report_unreachable(
+                verdicts,
+                patrolled=len(self.sources),
+                health_dir=health_dir(self.env),
+                outbox_path=self.env.outbox_path,
+                duty=self.office.units.city_units.duty,
+                at=clock.now(),
+            )
 
     def _dead_run(self, source: SourceConfig, code: int) -> SourceRun:
         run = SourceRun(source.name, code or 1, label=source_label(source.name, source.spider, source.label))

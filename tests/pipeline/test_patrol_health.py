@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from alerts.outbox import Outbox
 from config.env import PROJECT_ROOT
 from config.loader import DEFAULT_DIR, load_config, load_file
 from config.models import AlertsFile, TerritoryFile, UnitsFile, unit_names
@@ -52,6 +53,7 @@ def offline(tmp_path_factory) -> dict[str, Any]:
     patrol = yuqing("patrol", env=env)
     doctor_env = {k: v for k, v in env.items() if k != "YUQING_REPLAY_URL"}
     return {
+        "data": root / "data",
         "port": port,
         "patrol": patrol,
         "doctor": yuqing("doctor", env=doctor_env),
@@ -91,6 +93,42 @@ def test_a_patrol_over_unreachable_sites_shows_each_source_and_exits_3_naming_ea
         assert f"连接被拒绝 127.0.0.1:{offline['port']}" in line
     assert "所有来源都无法访问：多半是本机断网，或 DNS、代理设置有误" in out
     assert "fetch_error" not in out
+
+
+def test_duty_staff_get_one_health_alert_naming_every_unreachable_source_not_one_per_site(offline):
+    """Offline, every site fails at once: one message says so and lists them, instead of eleven."""
+    outbox = Outbox(offline["data"] / "alerts.sqlite3", read_only=True)
+    try:
+        health = [alert for alert in outbox.alerts() if alert.kind == "health"]
+    finally:
+        outbox.close()
+    sources = offline["sources"]
+    [alert] = health
+    assert alert.title == f"全部 {len(sources)} 个来源均无法访问，可能是本机网络中断"
+    assert alert.inform == load_file(DEFAULT_DIR / "units.yaml", UnitsFile).city_units.duty
+    listed = alert.reasons[1:-2]
+    assert [line.split("，自 ")[0] for line in listed] == [_shown(s) for s in sources]
+    for line, source in zip(listed, sources, strict=True):
+        assert f"连接被拒绝 127.0.0.1:{offline['port']}" in line, source.name
+    assert "先检查本机网络、DNS 和代理" in alert.reasons[-2]
+
+
+def test_a_patrol_with_one_source_unreachable_tells_it_as_that_sources_own_alert(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
+    env.update(
+        YUQING_DATA_DIR=str(tmp_path / "data"),
+        YUQING_REPLAY_URL=f"http://127.0.0.1:{free_port()}",
+        YUQING_NOW=PATROL_AT,
+    )
+    patrol = yuqing("patrol", "--source", "sina_news", env=env)
+    assert patrol.returncode == 3, patrol.stdout[-3000:] + patrol.stderr[-3000:]
+    outbox = Outbox(tmp_path / "data" / "alerts.sqlite3", read_only=True)
+    try:
+        [alert] = [alert for alert in outbox.alerts() if alert.kind == "health"]
+    finally:
+        outbox.close()
+    assert alert.title == f"新浪新闻（sina_news）：{REASONS['unreachable']}"
+    assert "自 2026-11-23 09:00（北京时间）起连续 1 次巡查异常；本次采集 0 条" in alert.reasons
 
 
 def test_doctor_json_gives_every_source_its_state_reason_and_since_when(offline):
