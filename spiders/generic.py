@@ -28,12 +28,12 @@ from scrapy.http import Response, TextResponse
 from config.errors import ConfigError
 from config.models import GenericSiteOptions, SourceConfig
 from pipeline.clock import now
-from pipeline.fields import clean_text, parse_cn_datetime
 from pipeline.health import REASONS
 from pipeline.items import SHANGHAI, AuthorKind, Post, Source
 from spiders.base.source import SourceSpider
 from spiders.health import EXPECTS, SourceUnavailable, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.fields import clean_text, parse_cn_datetime
 
 # More replacement characters than this in a page means it was decoded with the wrong charset.
 MAX_REPLACEMENT_CHARS = 8

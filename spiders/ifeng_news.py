@@ -14,10 +14,10 @@ from typing import Any
 from scrapy.http import TextResponse
 
 from pipeline.items import Source
-from pipeline.layouts import AllDataError, ArticlePage, ifeng_article, parse_all_data
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
 from spiders.base.news_portal import Listing, clean_text, parse_cn_datetime
 from spiders.health import EXPECTS
+from spiders.parsing.layouts import AllDataError, ArticlePage, ifeng_article, parse_all_data
 
 COLUMN_API = (
     "https://shankapi.ifeng.com/shanklist/_/getColumnInfo/_/dynamicFragment/{last_id}/{last_ms}/20/{column}/"

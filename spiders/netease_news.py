@@ -22,10 +22,10 @@ from scrapy.http import Response, TextResponse
 
 from pipeline.clock import now
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
-from pipeline.layouts import NETEASE_LAYOUT
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
 from spiders.base.news_portal import Listing, clean_text, parse_cn_datetime, parse_count
 from spiders.health import EXPECTS
+from spiders.parsing.layouts import NETEASE_LAYOUT
 
 PRODUCT_KEY = "a2869674571f77b5a0867c3d71db5856"
 COMMENTS_API = (

@@ -21,9 +21,9 @@ import scrapy
 from scrapy.http import TextResponse
 
 from pipeline.items import Source
-from pipeline.layouts import PEOPLE_LAYOUT
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
 from spiders.base.news_portal import SHANGHAI, Listing, clean_text, parse_cn_datetime
+from spiders.parsing.layouts import PEOPLE_LAYOUT
 
 SEARCH_API = "http://search.people.cn/search-platform/front/search"
 SEARCH_ROWS = 10

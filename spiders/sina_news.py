@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from scrapy.http import TextResponse
 
 from pipeline.items import Source
-from pipeline.layouts import SINA_LAYOUT
 from spiders.base.listing import ListError, ListPage, RollingListSpider
 from spiders.base.news_portal import (
     Listing,
@@ -25,6 +24,7 @@ from spiders.base.news_portal import (
     parse_count,
     parse_unix_time,
 )
+from spiders.parsing.layouts import SINA_LAYOUT
 
 _DOC_ID_IN_URL = re.compile(r"doc-i([a-z0-9]+)\.shtml|detail-i([a-z0-9]+)\.(?:d\.html|shtml)")
 

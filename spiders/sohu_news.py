@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from scrapy.http import TextResponse
 
 from pipeline.items import SHANGHAI, Source
-from pipeline.layouts import SOHU_LAYOUT
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
 from spiders.base.news_portal import Listing, clean_text
+from spiders.parsing.layouts import SOHU_LAYOUT
 
 
 def with_page(url: str, page: int) -> str:

@@ -17,16 +17,16 @@ from typing import Any, ClassVar
 from scrapy.http import TextResponse
 
 from pipeline.clock import now
-from pipeline.extract import decode_html, fill_from_generic, generic_article, normalise_charset
-
-# Field parsers and page layouts live in pipeline (the `yuqing extract` command reads pages too); the names
-# stay importable from here for the portal spiders.
-from pipeline.fields import clean_text, dedupe_paragraphs, parse_cn_datetime, parse_editor
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
-from pipeline.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
 from spiders.base.source import SourceSpider, load_source_config
 from spiders.health import note_fetch_failure
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.extract import decode_html, fill_from_generic, generic_article, normalise_charset
+
+# Field parsers and page layouts live in spiders.parsing (the `yuqing extract` command reads pages with them
+# too); the names stay importable from here for the portal spiders.
+from spiders.parsing.fields import clean_text, dedupe_paragraphs, parse_cn_datetime, parse_editor
+from spiders.parsing.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
 from spiders.state import DEFAULT_LIMIT
 
 __all__ = [

@@ -15,9 +15,9 @@ from urllib.parse import quote, urlsplit
 
 from parsel import Selector
 
-from pipeline.fields import clean_text, parse_cn_datetime
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
 from spiders.base.community import PageError
+from spiders.parsing.fields import clean_text, parse_cn_datetime
 
 TIEBA = "https://tieba.baidu.com"
 FORUM_PAGE_SIZE = 50

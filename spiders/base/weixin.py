@@ -12,10 +12,10 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from parsel import Selector
 
-from pipeline.fields import clean_text
 from pipeline.items import SHANGHAI, Post, Source
 from spiders.base.community import PageError
 from spiders.base.news_portal import author_kind_of
+from spiders.parsing.fields import clean_text
 
 SOGOU_WEIXIN = "https://weixin.sogou.com"
 LAYOUT = "layout_changed"

@@ -24,8 +24,8 @@ from parsel import Selector
 
 from config.errors import YuqingError
 from config.settings import DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT
-from pipeline.fields import clean_text, find_editor, parse_cn_datetime
-from pipeline.layouts import (
+from spiders.parsing.fields import clean_text, find_editor, parse_cn_datetime
+from spiders.parsing.layouts import (
     NETEASE_LAYOUT,
     PEOPLE_LAYOUT,
     SINA_LAYOUT,

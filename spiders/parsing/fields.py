@@ -1,6 +1,6 @@
 """Field parsers for what Chinese news pages print: times, paragraphs, editor credits.
 
-Plain functions on strings, shared by the portal spiders and `pipeline.extract`, so they can be table-tested.
+Plain functions on strings, shared by the portal spiders and `spiders.parsing.extract`, so they can be table-tested.
 """
 
 from __future__ import annotations

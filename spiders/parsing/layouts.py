@@ -2,7 +2,7 @@
 
 `extract_article` applies an `ArticleLayout` (CSS selectors, first hit wins) to a page; 凤凰网 pages are read
 from the `var allData = {...}` JSON they embed instead of their hashed class names. Spiders and
-`pipeline.extract` share these rules, so a template change is fixed in one place.
+`spiders.parsing.extract` share these rules, so a template change is fixed in one place.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from parsel import Selector
 
-from pipeline.fields import clean_text, dedupe_paragraphs, find_editor, parse_cn_datetime, parse_editor
+from spiders.parsing.fields import clean_text, dedupe_paragraphs, find_editor, parse_cn_datetime, parse_editor
 
 
 class Selectable(Protocol):
