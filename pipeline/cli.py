@@ -414,8 +414,8 @@ def extract(
     ] = None,
 ) -> None:
     """读取一篇新闻网页，以 JSON 输出标题、正文、发布时间、媒体和作者（任何编码，声明错了也能读）。"""
-    from pipeline.extract import ExtractError, fetch_url, read_file
-    from pipeline.extract import extract as extract_page
+    from spiders.parsing.extract import ExtractError, fetch_url, read_file
+    from spiders.parsing.extract import extract as extract_page
 
     declared = None
     try:

@@ -25,21 +25,21 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 
+from classifiers.text import clean_text
 from config.errors import ConfigError
 from config.models import GenericSiteOptions, SourceConfig
 from pipeline.clock import now
-from pipeline.fields import clean_text, parse_cn_datetime
 from pipeline.health import REASONS
-from pipeline.items import SHANGHAI, AuthorKind, Post, Source
+from pipeline.items import AuthorKind, Post, Source
 from spiders.base.source import SourceSpider
 from spiders.health import EXPECTS, SourceUnavailable, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.times import parse_time
 
 # More replacement characters than this in a page means it was decoded with the wrong charset.
 MAX_REPLACEMENT_CHARS = 8
 # A page with less visible text than this holds no list, whatever its selectors say.
 BLANK_PAGE_CHARS = 40
-_BRACKETS = "[]()（）【】<>《》 \t\r\n\u3000"
 
 
 def select(node: Selector | TextResponse, query: str) -> SelectorList:
@@ -63,30 +63,6 @@ def first_text(node: Selector | TextResponse, queries: tuple[str, ...]) -> str |
         if text:
             return text
     return None
-
-
-def parse_date(text: str | None, formats: list[str], today: datetime) -> datetime | None:
-    """A list or page date in Asia/Shanghai: the configured formats first, then the common Chinese forms.
-
-    A format without a year takes `today`'s year, or the year before when that would put the date in the
-    future (a list read on 2 January still shows "12-31").
-    """
-    if not text:
-        return None
-    cleaned = text.strip(_BRACKETS)
-    for fmt in formats:
-        has_year = "%Y" in fmt or "%y" in fmt
-        try:
-            moment = datetime.strptime(
-                cleaned if has_year else f"{today.year} {cleaned}", fmt if has_year else f"%Y {fmt}"
-            )
-        except ValueError:
-            continue
-        moment = moment.replace(tzinfo=SHANGHAI)
-        if not has_year and moment > today + timedelta(days=1):
-            moment = moment.replace(year=moment.year - 1)
-        return moment
-    return parse_cn_datetime(cleaned)
 
 
 def native_id_of(url: str) -> str:
@@ -293,7 +269,7 @@ class GenericSpider(SourceSpider):
                 self.problem("bad_entry", response.url, f"entry {position + 1}: {href!r} is not a page link")
                 continue
             date_text = first_text(node, fields.date) if fields.date else None
-            published = parse_date(date_text, self.site.date_formats, self.patrol_at)
+            published = parse_time(date_text, self.patrol_at, self.site.date_formats)
             if fields.date and published is None:
                 self.problem(
                     "bad_date", response.url, f"entry {position + 1}: cannot read a date in {date_text!r}"
@@ -366,7 +342,7 @@ class GenericSpider(SourceSpider):
             self.problem("no_body", response.url, f"none of {', '.join(article.body)} holds text")
         published = entry.published_at
         if article.date:
-            page_date = parse_date(first_text(response, article.date), self.site.date_formats, self.patrol_at)
+            page_date = parse_time(first_text(response, article.date), self.patrol_at, self.site.date_formats)
             # The page usually has the minutes the list leaves out.
             published = page_date or published
         yield self._post(

@@ -14,10 +14,10 @@ from typing import Any
 from scrapy.http import TextResponse
 
 from pipeline.items import Source
-from pipeline.layouts import AllDataError, ArticlePage, ifeng_article, parse_all_data
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
-from spiders.base.news_portal import Listing, clean_text, parse_cn_datetime
+from spiders.base.news_portal import Listing, clean_text, parse_time
 from spiders.health import EXPECTS
+from spiders.parsing.layouts import AllDataError, ArticlePage, ifeng_article, parse_all_data
 
 COLUMN_API = (
     "https://shankapi.ifeng.com/shanklist/_/getColumnInfo/_/dynamicFragment/{last_id}/{last_ms}/20/{column}/"
@@ -42,7 +42,7 @@ def stream_listing(entry: Any) -> Listing:
     native_id = clean_text(str(entry.get("base62Id") or "")) or (match.group(1) if match else "")
     if not url.startswith(("http://", "https://")) or not native_id:
         raise ListError("bad_entry", f"{entry.get('title')!r} has no article url ({url!r})")
-    published = parse_cn_datetime(entry.get("newsTime"))
+    published = parse_time(entry.get("newsTime"))
     if published is None:
         raise ListError("bad_entry", f"{url} has no usable newsTime ({entry.get('newsTime')!r})")
     return Listing(
@@ -98,7 +98,7 @@ class IfengNewsSpider(RollingListSpider):
             ended = bool(data.get("isEnd"))
         following = None
         last = stream[-1] if stream and isinstance(stream[-1], dict) else None
-        last_time = parse_cn_datetime(last.get("newsTime")) if last else None
+        last_time = parse_time(last.get("newsTime")) if last else None
         if last and last_time and not ended:
             url = COLUMN_API.format(
                 last_id=clean_text(str(last.get("id"))),

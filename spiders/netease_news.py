@@ -21,11 +21,11 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from pipeline.clock import now
-from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
-from pipeline.layouts import NETEASE_LAYOUT
+from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
-from spiders.base.news_portal import Listing, clean_text, parse_cn_datetime, parse_count
+from spiders.base.news_portal import Listing, clean_text, parse_count, parse_time
 from spiders.health import EXPECTS
+from spiders.parsing.layouts import NETEASE_LAYOUT
 
 PRODUCT_KEY = "a2869674571f77b5a0867c3d71db5856"
 COMMENTS_API = (
@@ -57,14 +57,6 @@ def page_of(url: str) -> int:
     return int(match.group("page")) if match and match.group("page") else 1
 
 
-def parse_list_time(value: Any) -> datetime | None:
-    """ "11/23/2026 08:41:07" (the lists' US order) as Beijing time."""
-    try:
-        return datetime.strptime(clean_text(str(value)), "%m/%d/%Y %H:%M:%S").replace(tzinfo=SHANGHAI)
-    except ValueError:
-        return parse_cn_datetime(str(value or ""))
-
-
 def parse_news_list(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[str, ListError]]]:
     # The lists are served as GBK on older channels and UTF-8 on newer ones.
     try:
@@ -89,7 +81,7 @@ def parse_news_entry(entry: Any) -> Listing:
     docid = docid_of(url)
     if not url.startswith(("http://", "https://")) or docid is None:
         raise ListError("bad_entry", f"{entry.get('title')!r} has no article docurl ({url!r})")
-    published = parse_list_time(entry.get("time"))
+    published = parse_time(entry.get("time"))
     if published is None:
         raise ListError("bad_entry", f"{url} has no usable time ({entry.get('time')!r})")
     return Listing(
@@ -212,7 +204,7 @@ class NeteaseNewsSpider(RollingListSpider):
         self, comment: dict[str, Any], comment_id: str, parent: str, listing: Listing, crawled: datetime
     ) -> Post | None:
         text = clean_text(comment.get("content"))
-        published = parse_cn_datetime(comment.get("createTime"))
+        published = parse_time(comment.get("createTime"))
         if not text or published is None:
             return None
         user = comment.get("user") if isinstance(comment.get("user"), dict) else {}

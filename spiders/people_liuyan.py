@@ -24,7 +24,7 @@ from scrapy.http import Response, TextResponse
 from pipeline.clock import now
 from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
-from spiders.base.news_portal import Listing, clean_text, parse_unix_time
+from spiders.base.news_portal import Listing, clean_text, parse_time
 from spiders.health import EXPECTS
 
 SITE = "https://liuyan.people.com.cn"
@@ -108,12 +108,12 @@ def thread_listing(entry: Any) -> Listing:
     tid = clean_text(str(entry.get("tid") or ""))
     if not tid.isdigit():
         raise ListError("bad_entry", f"entry has no tid ({entry.get('tid')!r})")
-    posted = parse_unix_time(entry.get("dateline")) or parse_unix_time(entry.get("createDateline"))
+    posted = parse_time(entry.get("dateline")) or parse_time(entry.get("createDateline"))
     if posted is None:
         raise ListError("bad_entry", f"tid {tid} has no usable dateline ({entry.get('dateline')!r})")
     answered = [
         moment
-        for moment in map(parse_unix_time, (entry.get("answerDateline"), entry.get("lastAnswerTime")))
+        for moment in map(parse_time, (entry.get("answerDateline"), entry.get("lastAnswerTime")))
         if moment is not None
     ]
     forum = clean_text(entry.get("forumName"))
@@ -249,7 +249,7 @@ class PeopleLiuyanSpider(RollingListSpider):
         yield post
         self.stat("posts")
         for number, reply in enumerate(replies, start=1):
-            answered = parse_unix_time(reply.get("dateline"))
+            answered = parse_time(reply.get("dateline"))
             if answered is None:
                 self.problem("no_time", listing.url, f"reply {number} has no usable dateline")
                 continue

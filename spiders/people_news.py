@@ -21,9 +21,9 @@ import scrapy
 from scrapy.http import TextResponse
 
 from pipeline.items import Source
-from pipeline.layouts import PEOPLE_LAYOUT
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
-from spiders.base.news_portal import SHANGHAI, Listing, clean_text, parse_cn_datetime
+from spiders.base.news_portal import Listing, clean_text, parse_time
+from spiders.parsing.layouts import PEOPLE_LAYOUT
 
 SEARCH_API = "http://search.people.cn/search-platform/front/search"
 SEARCH_ROWS = 10
@@ -72,7 +72,7 @@ def parse_rolling_item(item: Any) -> Listing:
     native_id = content_id_of(url, item.get("id"))
     if native_id is None:
         raise ListError("bad_entry", f"{url} has no content id")
-    published = parse_cn_datetime(item.get("date"))
+    published = parse_time(item.get("date"))
     if published is None:
         raise ListError("bad_entry", f"{url} has no usable date ({item.get('date')!r})")
     return Listing(
@@ -130,12 +130,9 @@ def parse_search_record(record: Any) -> Listing:
     native_id = content_id_of(url, record.get("id"))
     if not url.startswith(("http://", "https://")) or native_id is None:
         raise ListError("bad_entry", f"record {record.get('title')!r} has no article URL ({url!r})")
-    try:
-        published = datetime.fromtimestamp(int(record.get("displayTime")) / 1000, SHANGHAI)
-    except (TypeError, ValueError):
-        raise ListError(
-            "bad_entry", f"{url} has no usable displayTime ({record.get('displayTime')!r})"
-        ) from None
+    published = parse_time(record.get("displayTime"))
+    if published is None:
+        raise ListError("bad_entry", f"{url} has no usable displayTime ({record.get('displayTime')!r})")
     return Listing(
         native_id=native_id,
         url=url,

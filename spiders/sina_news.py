@@ -17,14 +17,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from scrapy.http import TextResponse
 
 from pipeline.items import Source
-from pipeline.layouts import SINA_LAYOUT
 from spiders.base.listing import ListError, ListPage, RollingListSpider
 from spiders.base.news_portal import (
     Listing,
     clean_text,
     parse_count,
-    parse_unix_time,
+    parse_time,
 )
+from spiders.parsing.layouts import SINA_LAYOUT
 
 _DOC_ID_IN_URL = re.compile(r"doc-i([a-z0-9]+)\.shtml|detail-i([a-z0-9]+)\.(?:d\.html|shtml)")
 
@@ -91,7 +91,7 @@ def parse_roll_entry(entry: Any) -> Listing:
     native_id = native_id_of(entry.get("docid"), url)
     if native_id is None:
         raise RollError("bad_entry", f"{url} has no docid")
-    published = parse_unix_time(entry.get("ctime")) or parse_unix_time(entry.get("intime"))
+    published = parse_time(entry.get("ctime")) or parse_time(entry.get("intime"))
     if published is None:
         raise RollError("bad_entry", f"{url} has no usable ctime ({entry.get('ctime')!r})")
     return Listing(
@@ -99,7 +99,7 @@ def parse_roll_entry(entry: Any) -> Listing:
         url=url,
         title=clean_text(entry.get("title")) or None,
         published_at=published,
-        modified_at=parse_unix_time(entry.get("mtime")) or published,
+        modified_at=parse_time(entry.get("mtime")) or published,
         media=clean_text(entry.get("media_name")) or None,
         intro=clean_text(entry.get("intro")) or None,
         comments=parse_count(entry.get("comment_total")),

@@ -9,16 +9,15 @@ and a 责任编辑 line.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy.http import TextResponse
 
-from pipeline.items import SHANGHAI, Source
-from pipeline.layouts import SOHU_LAYOUT
+from pipeline.items import Source
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
-from spiders.base.news_portal import Listing, clean_text
+from spiders.base.news_portal import Listing, clean_text, parse_time
+from spiders.parsing.layouts import SOHU_LAYOUT
 
 
 def with_page(url: str, page: int) -> str:
@@ -56,10 +55,9 @@ def parse_feed_entry(entry: Any) -> Listing:
         raise ListError("bad_entry", f"entry is {type(entry).__name__}, not an object")
     if not str(entry.get("id") or "").isdigit() or not str(entry.get("authorId") or "").isdigit():
         raise ListError("bad_entry", f"{entry.get('title')!r} has no id/authorId")
-    try:
-        published = datetime.fromtimestamp(int(entry.get("publicTime")) / 1000, SHANGHAI)
-    except (TypeError, ValueError):
-        raise ListError("bad_entry", f"id {entry['id']} has no usable publicTime") from None
+    published = parse_time(entry.get("publicTime"))
+    if published is None:
+        raise ListError("bad_entry", f"id {entry['id']} has no usable publicTime")
     return Listing(
         native_id=str(entry["id"]),
         url=article_url(entry),

@@ -3,22 +3,18 @@ repeated bodies."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from classifiers.spam import collapse_repeats, strip_injections
+from classifiers.text import clean_text
 from pipeline.items import InvalidPost, Post, Truncation, validate_post
 from pipeline.stages.base import Drop, Stage, StagePipeline
 
-_SPACES = re.compile(r"[ \t\u3000\xa0]+")
-_BLANK_LINES = re.compile(r"\n\s*\n+")
 
-
-def clean_text(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    text = _BLANK_LINES.sub("\n", text)
-    return "\n".join(line.strip() for line in text.split("\n")).strip()
+def normalise(text: str) -> str:
+    """The text rules and models read: full-width letters, digits and punctuation folded to their usual
+    forms (NFKC), then cleaned as a reader sees it, line breaks kept."""
+    return clean_text(unicodedata.normalize("NFKC", text), lines=True)
 
 
 def cap_text(post: Post, text: str, cap: int) -> str:
@@ -48,8 +44,8 @@ class CleanStage(Stage):
             validate_post(post)
         except InvalidPost as exc:
             raise Drop("invalid", f"field {exc.field}: {exc.reason}") from None
-        post.title = clean_text(post.title) if post.title else post.title
-        text = cap_text(post, clean_text(post.text), self.context.office.severity.max_text_chars)
+        post.title = normalise(post.title) if post.title else post.title
+        text = cap_text(post, normalise(post.text), self.context.office.severity.max_text_chars)
         text, removed = strip_injections(text)
         text, folded = collapse_repeats(text)
         post.text = text

@@ -16,11 +16,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 
-from pipeline.extract import decode_html, normalise_charset
 from pipeline.health import REASONS
 from spiders.base.source import SourceSpider
 from spiders.health import SourceUnavailable, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.extract import decode_html, normalise_charset
 
 # Finish reasons that say a source is unhealthy (`pipeline.health.REASONS`). A captcha ends the crawl at
 # once (more requests only lengthen the block); the others are remembered and name the finish once the

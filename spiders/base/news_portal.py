@@ -16,17 +16,18 @@ from typing import Any, ClassVar
 
 from scrapy.http import TextResponse
 
+# The text clean-up (classifiers.text), field parsers, times and page layouts (spiders.parsing, which the
+# `yuqing extract` command reads pages with too) stay importable from here for the portal spiders.
+from classifiers.text import clean_text
 from pipeline.clock import now
-from pipeline.extract import decode_html, fill_from_generic, generic_article, normalise_charset
-
-# Field parsers and page layouts live in pipeline (the `yuqing extract` command reads pages too); the names
-# stay importable from here for the portal spiders.
-from pipeline.fields import clean_text, dedupe_paragraphs, parse_cn_datetime, parse_editor
-from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
-from pipeline.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
+from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.source import SourceSpider, load_source_config
 from spiders.health import note_fetch_failure
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.extract import decode_html, fill_from_generic, generic_article, normalise_charset
+from spiders.parsing.fields import dedupe_paragraphs, parse_editor
+from spiders.parsing.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
+from spiders.parsing.times import parse_time
 from spiders.state import DEFAULT_LIMIT
 
 __all__ = [
@@ -40,10 +41,9 @@ __all__ = [
     "dedupe_paragraphs",
     "extract_article",
     "load_source_config",
-    "parse_cn_datetime",
     "parse_count",
     "parse_editor",
-    "parse_unix_time",
+    "parse_time",
 ]
 
 _MINUTE = timedelta(minutes=1)
@@ -84,17 +84,6 @@ CENTRAL_MEDIA: tuple[str, ...] = (
 
 
 # Field parsers ---------------------------------------------------------------------------------------------
-
-
-def parse_unix_time(value: Any) -> datetime | None:
-    """Unix seconds (number or numeric string, as APIs send them) to an aware Asia/Shanghai time."""
-    try:
-        seconds = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    if seconds <= 0:
-        return None
-    return datetime.fromtimestamp(seconds, SHANGHAI)
 
 
 _COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿wW]?)")

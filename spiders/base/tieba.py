@@ -9,15 +9,16 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from parsel import Selector
 
-from pipeline.fields import clean_text, parse_cn_datetime
-from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
+from classifiers.text import clean_text
+from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.community import PageError
+from spiders.parsing.times import parse_time
 
 TIEBA = "https://tieba.baidu.com"
 FORUM_PAGE_SIZE = 50
@@ -123,35 +124,6 @@ def parse_ip_location(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
-_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-
-
-def parse_list_time(text: str, now: datetime) -> datetime | None:
-    """The latest moment a list's coarse time can mean, so nothing active is judged too old.
-
-    Tieba prints today's times as "11:24", this year's days as "11-22" and older months as "2014-03".
-    """
-    text = clean_text(text)
-    if match := _CLOCK.match(text):
-        moment = now.replace(hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0)
-        return moment if moment <= now else moment - timedelta(days=1)
-    if match := _MONTH_DAY.match(text):
-        try:
-            day = datetime(now.year, int(match.group(1)), int(match.group(2)), 23, 59, tzinfo=SHANGHAI)
-        except ValueError:
-            return None
-        return day if day.date() <= now.date() else day.replace(year=now.year - 1)
-    if match := _YEAR_MONTH.match(text):
-        year, month = int(match.group(1)), int(match.group(2))
-        if not 1 <= month <= 12:
-            return None
-        first_of_next = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=SHANGHAI)
-        return first_of_next - timedelta(minutes=1)
-    return parse_cn_datetime(text)
-
-
 # Forum lists -----------------------------------------------------------------------------------------------
 # `/f?kw=<吧>&ie=utf-8&pn=<50·k>`: the list is inside an HTML comment in `<code class="pagelet_html"
 # id="pagelet_html_frs-list/pagelet/thread_list">`; each `li.j_thread_list` has a `data-field` JSON (`id`,
@@ -225,7 +197,9 @@ def parse_forum_page(html: str, now: datetime) -> ForumPage:
                 reply_num=max(reply_num, 0),
                 is_top=bool(info.get("is_top")) or bool(item.css(".icon-top")),
                 abstract=clean_text(" ".join(item.css(".threadlist_abs ::text").getall())),
-                last_reply_at=parse_list_time(item.css(".threadlist_reply_date::text").get() or "", now),
+                # Printed coarsely ("11:24" today, "11-22", "2014-03"): the latest moment it can mean, so
+                # nothing active is judged too old.
+                last_reply_at=parse_time(item.css(".threadlist_reply_date::text").get(), now, latest=True),
             )
         )
     has_next = bool(tree.css("#frs_list_pager a.next") or page.css("#frs_list_pager a.next"))
@@ -361,7 +335,7 @@ def parse_thread_page(html: str, page: int = 1) -> ThreadPage:
         body = post.css(f"#post_content_{pid}") or post.css("div.d_post_content")
         tail = post.css(".post-tail-wrap")
         tail_texts = [clean_text(t) for t in tail.css("span.tail-info::text").getall()]
-        published = next(filter(None, map(parse_cn_datetime, reversed(tail_texts))), None)
+        published = next(filter(None, map(parse_time, reversed(tail_texts))), None)
         post_no = as_int(content.get("post_no"))
         if post_no is None:
             post_no = next((int(m.group(1)) for t in tail_texts if (m := _FLOOR_NO.match(t))), None)
@@ -453,13 +427,6 @@ class ReplyBlock:
         return max(1, math.ceil(self.total / REPLIES_PER_PAGE))
 
 
-def _unix(value: Any) -> datetime | None:
-    seconds = as_int(value)
-    if seconds is None or seconds <= 0:
-        return None
-    return datetime.fromtimestamp(seconds, SHANGHAI)
-
-
 def parse_total_comment(body: bytes | str) -> dict[str, ReplyBlock]:
     """The replies of each floor of one thread page, by floor pid."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
@@ -507,7 +474,7 @@ def parse_total_comment(body: bytes | str) -> dict[str, ReplyBlock]:
                     pid=pid,
                     author=clean_text(name) or None,
                     text=html_text(str(info.get("content") or "")),
-                    published_at=_unix(info.get("now_time")),
+                    published_at=parse_time(info.get("now_time")),
                 )
             )
         total = as_int(block.get("comment_num")) or len(replies)
@@ -550,7 +517,7 @@ def parse_reply_page(html: str, pid: str) -> tuple[list[Reply], int]:
                 pid=pid,
                 author=clean_text(info.get("showname") or info.get("user_name")) or None,
                 text=html_text(item.css("span.lzl_content_main").get() or ""),
-                published_at=parse_cn_datetime(item.css("span.lzl_time::text").get()),
+                published_at=parse_time(item.css("span.lzl_time::text").get()),
             )
         )
     return replies, max(as_int(pager.get("total_page")) or 1, 1)
@@ -604,7 +571,7 @@ def parse_search_page(html: str) -> SearchPage:
                 text=clean_text("".join(post.css(".p_content ::text").getall())),
                 forum=clean_text("".join(post.css("a.p_forum ::text").getall())) or None,
                 author=clean_text("".join(post.css("a[href^='/home/main'] ::text").getall())) or None,
-                published_at=parse_cn_datetime(post.css(".p_date::text").get()),
+                published_at=parse_time(post.css(".p_date::text").get()),
             )
         )
     text = " ".join(tree.css("body ::text").getall())

@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Self
 from urllib.parse import urlencode, urlsplit
@@ -23,14 +23,16 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
 
+from classifiers.text import clean_text
 from config.env import get_env
 from config.models import WeiboOptions
 from pipeline.clock import now
 from pipeline.errors import SourceBlocked
-from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source
+from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.source import SourceSpider
 from spiders.health import EXPECTS, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.times import parse_time
 
 MOBILE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -47,91 +49,6 @@ _BUSY_MARKERS = ("频繁", "frequent")
 
 
 # Field parsers ---------------------------------------------------------------------------------------------
-
-_MONTHS = {
-    month: number
-    for number, month in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
-    )
-}
-_RFC_TIME = re.compile(
-    r"(?:[A-Za-z]{3},?\s+)?(?P<mon>[A-Za-z]{3})\s+(?P<d>\d{1,2})\s+(?P<H>\d{1,2}):(?P<M>\d{2}):(?P<S>\d{2})"
-    r"\s+(?P<tz>[+-]\d{4})\s+(?P<y>\d{4})"
-)
-_AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天)前")
-_DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天)\s*(?:(?P<H>\d{1,2}):(?P<M>\d{2}))?")
-_FULL_DATE = re.compile(
-    r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
-)
-_SHORT_DATE = re.compile(r"(?P<m>\d{1,2})\s*[-月]\s*(?P<d>\d{1,2})\s*日?(?:\s*(?P<H>\d{1,2}):(?P<M>\d{2}))?")
-_AGO_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
-_DAY_OFFSETS = {"今天": 0, "昨天": 1, "前天": 2}
-
-
-def parse_weibo_time(value: Any, now: datetime) -> datetime | None:
-    """A time as Weibo writes it, aware in Asia/Shanghai; None when it is not one.
-
-    API answers carry "Sun Nov 22 08:30:00 +0800 2026"; pages and older answers write "刚刚", "5分钟前",
-    "3小时前", "今天 08:30", "昨天 21:05", "11-22" (this year, or last year when that would be in the
-    future), "11-22 08:30", "2025-11-22", "2026年11月22日 08:30". `now` is the moment the page was read.
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, SHANGHAI) if value > 0 else None
-    text = _clean_line(str(value))
-    here = now.astimezone(SHANGHAI)
-    try:
-        return _parse_time_text(text, here)
-    except ValueError:  # a day or hour that does not exist
-        return None
-
-
-def _parse_time_text(text: str, here: datetime) -> datetime | None:
-    if not text:
-        return None
-    if match := _RFC_TIME.fullmatch(text):
-        month = _MONTHS.get(match["mon"].title())
-        if month is None:
-            return None
-        moment = datetime.strptime(
-            f"{match['y']}-{month:02d}-{int(match['d']):02d} {match['H']}:{match['M']}:{match['S']} {match['tz']}",
-            "%Y-%m-%d %H:%M:%S %z",
-        )
-        return moment.astimezone(SHANGHAI)
-    if text == "刚刚":
-        return here
-    if match := _AGO.fullmatch(text):
-        return here - timedelta(**{_AGO_UNITS[match["unit"]]: int(match["n"])})
-    if match := _DAY_WORD.fullmatch(text):
-        day = here - timedelta(days=_DAY_OFFSETS[match["word"]])
-        return day.replace(hour=int(match["H"] or 0), minute=int(match["M"] or 0), second=0, microsecond=0)
-    if match := _FULL_DATE.fullmatch(text):
-        return datetime(
-            int(match["y"]),
-            int(match["m"]),
-            int(match["d"]),
-            int(match["H"] or 0),
-            int(match["M"] or 0),
-            int(match["S"] or 0),
-            tzinfo=SHANGHAI,
-        )
-    if match := _SHORT_DATE.fullmatch(text):
-        moment = datetime(
-            here.year,
-            int(match["m"]),
-            int(match["d"]),
-            int(match["H"] or 0),
-            int(match["M"] or 0),
-            tzinfo=SHANGHAI,
-        )
-        # Weibo leaves the year out for this year's posts; a date ahead of now was written last year.
-        if moment > here + timedelta(days=1):
-            moment = moment.replace(year=here.year - 1)
-        return moment
-    return None
-
 
 _COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿wWkK]?)")
 _UNITS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000}
@@ -165,7 +82,7 @@ def parse_ip_location(value: Any) -> str | None:
     """IP属地 from "发布于 河南" (posts), "来自河南" (comments), "IP属地：河南"; None when absent or not a place."""
     if not isinstance(value, str):
         return None
-    text = _IP_PREFIX.sub("", _clean_line(value))
+    text = _IP_PREFIX.sub("", clean_text(value))
     if not text or any(word in text for word in _NOT_PLACES) or not _PLACE.fullmatch(text):
         return None
     return text
@@ -193,14 +110,6 @@ def author_kind(user: Any) -> AuthorKind:
     if code in VERIFIED_TYPES and user.get("verified") is not False:
         return AuthorKind.VERIFIED
     return AuthorKind.ORDINARY
-
-
-_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u3000]+")
-
-
-def _clean_line(text: str) -> str:
-    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def _is_full_text_link(element: Any) -> bool:
@@ -234,13 +143,13 @@ def weibo_text(html: Any) -> str:
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
-        return _clean_line(html)
+        return clean_text(html, lines=True)
     out: list[str] = []
     if root.text:
         out.append(root.text)
     for child in root:
         _text_of(child, out)
-    lines = (_clean_line(line) for line in "".join(out).split("\n"))
+    lines = (clean_text(line) for line in "".join(out).split("\n"))
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
@@ -276,7 +185,7 @@ def decode_body(body: bytes) -> tuple[str, bool]:
 
 def _title_of(text: str) -> str:
     match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    return _clean_line(match.group(1)) if match else ""
+    return clean_text(match.group(1)) if match else ""
 
 
 def check_answer(response: Response) -> dict[str, Any]:
@@ -499,7 +408,7 @@ def interactions(mblog: dict[str, Any]) -> int:
 
 
 def _user_location(user: dict[str, Any]) -> str | None:
-    location = _clean_line(str(user.get("location") or ""))
+    location = clean_text(str(user.get("location") or ""))
     return location if location and location not in ("其他", "其它", "未知") else None
 
 
@@ -510,7 +419,7 @@ def post_from_mblog(
     mid = mblog_id(mblog)
     if mid is None:
         raise WeiboAnswerError("bad_item", "an mblog without a numeric mid")
-    published = parse_weibo_time(mblog.get("created_at"), now)
+    published = parse_time(mblog.get("created_at"), now)
     if published is None:
         raise WeiboAnswerError(
             "bad_item", f"mblog {mid}: created_at {mblog.get('created_at')!r} is not a time"
@@ -520,11 +429,11 @@ def post_from_mblog(
     page = mblog.get("page_info") if isinstance(mblog.get("page_info"), dict) else {}
     if not text:
         # A video or article card may be all a post says.
-        text = _clean_line(str(page.get("content2") or page.get("title") or page.get("page_title") or ""))
+        text = clean_text(str(page.get("content2") or page.get("title") or page.get("page_title") or ""))
     if not text:
         raise WeiboAnswerError("bad_item", f"mblog {mid} has no text")
     kind = author_kind(user)
-    name = _clean_line(str(user.get("screen_name") or "")) or None
+    name = clean_text(str(user.get("screen_name") or "")) or None
     original = mblog.get("retweeted_status")
     original_id = mblog_id(original)
     return Post(
@@ -567,7 +476,7 @@ def post_from_comment(
     cid = comment_id(comment)
     if cid is None:
         raise WeiboAnswerError("bad_comment", "a comment without a numeric id")
-    published = parse_weibo_time(comment.get("created_at"), now)
+    published = parse_time(comment.get("created_at"), now)
     if published is None:
         raise WeiboAnswerError("bad_comment", f"comment {cid}: created_at {comment.get('created_at')!r}")
     text = weibo_text(comment.get("text"))
@@ -575,7 +484,7 @@ def post_from_comment(
         raise WeiboAnswerError("bad_comment", f"comment {cid} has no text")
     user = comment.get("user") if isinstance(comment.get("user"), dict) else {}
     kind = author_kind(user)
-    name = _clean_line(str(user.get("screen_name") or "")) or None
+    name = clean_text(str(user.get("screen_name") or "")) or None
     replies = comment.get("total_number")
     if replies is None and isinstance(comment.get("comments"), list):
         replies = len(comment["comments"])
@@ -802,7 +711,7 @@ class WeiboSpider(SourceSpider):
         for position, mblog in enumerate(cards.mblogs):
             self._mblogs_seen += 1
             mid = mblog_id(mblog)
-            published = parse_weibo_time(mblog.get("created_at"), self.patrol_at)
+            published = parse_time(mblog.get("created_at"), self.patrol_at)
             if mid is None or published is None:
                 self.problem(
                     "bad_item",
@@ -846,7 +755,7 @@ class WeiboSpider(SourceSpider):
             else:
                 self.stat("original_unavailable")
         mid = mblog_id(mblog)
-        published = parse_weibo_time(mblog.get("created_at"), self.patrol_at)
+        published = parse_time(mblog.get("created_at"), self.patrol_at)
         if mid is None or published is None:
             self.problem(
                 "bad_item", raw_ref, f"forwarded post: mid {mid!r}, created_at {mblog.get('created_at')!r}"

@@ -12,10 +12,11 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from parsel import Selector
 
-from pipeline.fields import clean_text
-from pipeline.items import SHANGHAI, Post, Source
+from classifiers.text import clean_text
+from pipeline.items import Post, Source
 from spiders.base.community import PageError
 from spiders.base.news_portal import author_kind_of
+from spiders.parsing.times import parse_time
 
 SOGOU_WEIXIN = "https://weixin.sogou.com"
 LAYOUT = "layout_changed"
@@ -59,12 +60,6 @@ _TIME_CONVERT = re.compile(r"timeConvert\(\s*'?(\d{9,11})'?\s*\)")
 _NO_RESULTS = ("暂无与", "没有找到相关的微信公众号文章", "没有找到相关")
 
 
-def _unix(value: str | None) -> datetime | None:
-    if not value or not value.isdigit():
-        return None
-    return datetime.fromtimestamp(int(value), SHANGHAI)
-
-
 def parse_result_page(html: str, base: str = SOGOU_WEIXIN) -> ResultPage:
     """One page of article results; a page saying nothing was found is not an error.
 
@@ -88,7 +83,7 @@ def parse_result_page(html: str, base: str = SOGOU_WEIXIN) -> ResultPage:
         meta = item.css("div.s-p")
         script = " ".join(meta.css("script::text").getall())
         stamp = _TIME_CONVERT.search(script)
-        published = _unix(stamp.group(1) if stamp else meta.attrib.get("t") if meta else None)
+        published = parse_time(stamp.group(1) if stamp else meta.attrib.get("t") if meta else None)
         account = clean_text(
             " ".join(meta.css("span.all-time-y2::text").getall() or meta.css("a.account::text").getall())
         )

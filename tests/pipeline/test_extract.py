@@ -1,4 +1,4 @@
-"""Article extraction (`pipeline.extract`) and `yuqing extract`: charsets as declared and as they really are,
+"""Article extraction (`spiders.parsing.extract`) and `yuqing extract`: charsets as declared and as they really are,
 site rules for the portals, trafilatura for other sites, and clear errors for what cannot be read."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from config.env import PROJECT_ROOT
 from pipeline.cli import app
-from pipeline.extract import ExtractError, decode_html, extract, normalise_charset, site_rule_for
 from pipeline.items import SHANGHAI
 from pipeline.replay import ReplayServer
+from spiders.parsing.extract import ExtractError, decode_html, extract, normalise_charset, site_rule_for
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 PEOPLE = FIXTURES / "people"

@@ -7,7 +7,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from pipeline.items import Counts, Post, Source
-from pipeline.stages.clean import CleanPipeline, clean_text
+from pipeline.stages.clean import CleanPipeline, normalise
 from pipeline.stages.dedupe import DedupePipeline
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
@@ -59,7 +59,7 @@ def test_clean_normalises_text_and_strips_injected_spam(crawler) -> None:
     post = CleanPipeline.from_crawler(crawler).process_item(make_post())
     assert post.text == "村民反映\n工厂夜间偷排。"
     assert post.analysis.spam_reasons == ["已剔除插入的赌博/彩票信息「开什么码」"]
-    assert clean_text("Ａ　Ｂ\xa0c") == "A B c"
+    assert normalise("Ａ　Ｂ\xa0c") == "A B c"
 
 
 def test_dedupe_drops_a_repeat_within_a_run(crawler) -> None:

@@ -30,7 +30,8 @@ from config.loader import DEFAULT_DIR, load_config
 from config.models import SourceConfig
 from pipeline.items import SHANGHAI, AuthorKind, Source, validate_post
 from pipeline.replay import ReplayServer
-from spiders.generic import Entry, GenericSpider, parse_date
+from spiders.generic import Entry, GenericSpider
+from spiders.parsing.times import parse_time
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "local_gov"
 LIST = "https://www.puyang.gov.cn/zwdt/index.html"
@@ -84,27 +85,8 @@ def parse_list(spider: GenericSpider, response: HtmlResponse, page: int = 1) -> 
 # Dates ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "formats", "expected"),
-    [
-        ("2026-11-23", ["%Y-%m-%d"], "2026-11-23T00:00:00+08:00"),
-        ("[2026-11-22]", ["%Y-%m-%d"], "2026-11-22T00:00:00+08:00"),
-        ("2026年11月21日 17:45", ["%Y年%m月%d日 %H:%M"], "2026-11-21T17:45:00+08:00"),
-        ("11-20", ["%m-%d"], "2026-11-20T00:00:00+08:00"),
-        # A list read in November still shows December's entries of the year before.
-        ("12-31", ["%m-%d"], "2025-12-31T00:00:00+08:00"),
-        # No configured format fits: the usual Chinese forms are still read.
-        ("发布时间：2026-11-22 10:30", ["%Y-%m-%d"], "2026-11-22T10:30:00+08:00"),
-        ("昨天", ["%Y-%m-%d"], None),
-    ],
-)
-def test_dates_in_the_configured_formats_then_the_usual_forms(text, formats, expected):
-    moment = parse_date(text, formats, TODAY)
-    assert (moment.isoformat() if moment else None) == expected
-
-
 def test_a_date_without_a_time_may_be_any_time_that_day():
-    entry = Entry(url="https://x.gov.cn/1.html", title="t", published_at=parse_date("2026-11-20", [], TODAY))
+    entry = Entry(url="https://x.gov.cn/1.html", title="t", published_at=parse_time("2026-11-20", TODAY))
     assert entry.latest.isoformat() == "2026-11-20T23:59:59+08:00"
 
 

@@ -9,8 +9,8 @@ import pytest
 import scrapy
 
 from pipeline.items import SHANGHAI, validate_post
-from pipeline.layouts import AllDataError, parse_all_data
 from spiders.ifeng_news import IfengNewsSpider
+from spiders.parsing.layouts import AllDataError, parse_all_data
 from tests.spiders.portals import ROUND_2_AT, Recordings, env, follow, make_spider, stats
 
 pytestmark = pytest.mark.usefixtures(env.__name__)

@@ -13,7 +13,6 @@ from spiders.netease_news import (
     comments_url,
     docid_of,
     page_url,
-    parse_list_time,
     parse_news_list,
 )
 from tests.spiders.portals import ROUND_2_AT, Recordings, env, follow, make_spider, stats
@@ -50,12 +49,6 @@ def patrol(round_: int = 1, **options):
 )
 def test_list_pages(url, page, expected):
     assert page_url(url, page) == expected
-
-
-def test_list_times_are_month_first():
-    assert parse_list_time("11/23/2026 08:46:21") == datetime(2026, 11, 23, 8, 46, 21, tzinfo=SHANGHAI)
-    assert parse_list_time("2026-11-23 08:46") == datetime(2026, 11, 23, 8, 46, tzinfo=SHANGHAI)
-    assert parse_list_time("soon") is None
 
 
 def test_a_gbk_jsonp_list():

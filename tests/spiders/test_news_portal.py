@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,80 +12,16 @@ from config.errors import ConfigError
 from pipeline.items import SHANGHAI, AuthorKind
 from spiders.base.news_portal import (
     author_kind_of,
-    clean_text,
     dedupe_paragraphs,
     load_source_config,
-    parse_cn_datetime,
     parse_count,
     parse_editor,
-    parse_unix_time,
 )
 from spiders.state import SourceState
 
 
 def sh(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=SHANGHAI)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026年11月23日 08:57", sh(2026, 11, 23, 8, 57)),
-        ("2026年11月23日08:57", sh(2026, 11, 23, 8, 57)),
-        ("2026年1月3日 8:05:09", sh(2026, 1, 3, 8, 5, 9)),
-        ("2026年11月23日", sh(2026, 11, 23)),
-        ("2026年11月22日16:20\xa0濮阳日报", sh(2026, 11, 22, 16, 20)),
-        ("2026年11月23日 08时57分", sh(2026, 11, 23, 8, 57)),
-        ("2026-11-23 08:57:12", sh(2026, 11, 23, 8, 57, 12)),
-        ("2026-11-23T08:57:12+08:00", sh(2026, 11, 23, 8, 57, 12)),
-        ("2026-11-23T00:57:12Z", sh(2026, 11, 23, 8, 57, 12)),
-        ("2026-11-23T00:57:12+0000", sh(2026, 11, 23, 8, 57, 12)),
-        ("2026/11/23 08:57", sh(2026, 11, 23, 8, 57)),
-        ("发布时间：2026.11.23 08:57 来源：新华社", sh(2026, 11, 23, 8, 57)),
-        ("", None),
-        (None, None),
-        ("昨天 08:57", None),
-        ("2026年13月40日 08:57", None),
-    ],
-)
-def test_parse_cn_datetime(text, expected):
-    parsed = parse_cn_datetime(text)
-    assert parsed == expected
-    if parsed is not None:
-        assert parsed.utcoffset() == timedelta(hours=8)
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("1795394467", sh(2026, 11, 23, 8, 41, 7)),
-        (1795394467, sh(2026, 11, 23, 8, 41, 7)),
-        (" 1795394467 ", sh(2026, 11, 23, 8, 41, 7)),
-        ("", None),
-        ("0", None),
-        (None, None),
-        ("abc", None),
-    ],
-)
-def test_parse_unix_time(value, expected):
-    parsed = parse_unix_time(value)
-    assert parsed == expected
-    if parsed is not None:
-        assert parsed.tzinfo is SHANGHAI
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("\u3000\u3000新华社北京11月23日电", "新华社北京11月23日电"),
-        ("a\xa0\xa0b\u200b c", "a b c"),
-        ("\n  第一行\n\n第二行  \n", "第一行 第二行"),
-        ("\ufeff", ""),
-        (None, ""),
-    ],
-)
-def test_clean_text(raw, expected):
-    assert clean_text(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -235,7 +171,3 @@ def test_an_unknown_source_is_named_with_the_known_ones(tmp_path: Path):
     assert "'sina_nope'" in str(raised.value)
     assert "sina_news、sina_world" in str(raised.value)
     assert raised.value.file.endswith("sources.yaml")
-
-
-def test_times_are_compared_as_instants():
-    assert parse_cn_datetime("2026-11-23T08:00:00+08:00") == datetime(2026, 11, 23, 0, tzinfo=UTC)

@@ -35,7 +35,6 @@ from spiders.base.tieba import (
     pages_to_read,
     parse_forum_page,
     parse_ip_location,
-    parse_list_time,
     parse_reply_page,
     parse_search_page,
     parse_thread_page,
@@ -191,23 +190,6 @@ def test_pinned_threads_and_the_pager():
     assert pinned.last_reply_at == datetime(2019, 12, 31, 23, 59, tzinfo=SHANGHAI)  # "2019-12"
     assert not any(t.is_top for t in first.threads[1:])
     assert parse_forum_page(text_of(forum_url("濮阳", 2)), NOW).has_next is True
-
-
-@pytest.mark.parametrize(
-    ("printed", "expected"),
-    [
-        ("08:40", datetime(2026, 11, 23, 8, 40, tzinfo=SHANGHAI)),
-        ("23:10", datetime(2026, 11, 22, 23, 10, tzinfo=SHANGHAI)),  # later than now: yesterday
-        ("11-22", datetime(2026, 11, 22, 23, 59, tzinfo=SHANGHAI)),
-        ("12-30", datetime(2025, 12, 30, 23, 59, tzinfo=SHANGHAI)),  # a day still to come: last year
-        ("2014-03", datetime(2014, 3, 31, 23, 59, tzinfo=SHANGHAI)),
-        ("2026-11-21 10:25", datetime(2026, 11, 21, 10, 25, tzinfo=SHANGHAI)),
-        ("", None),
-        ("13-40", None),
-    ],
-)
-def test_list_times_mean_the_latest_moment_they_can(printed, expected):
-    assert parse_list_time(printed, NOW) == expected
 
 
 def test_a_gbk_page_labelled_utf8_is_read_from_its_bytes(spider):

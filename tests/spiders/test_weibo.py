@@ -33,7 +33,6 @@ from spiders.base.weibo import (
     parse_count,
     parse_extend,
     parse_ip_location,
-    parse_weibo_time,
     post_from_comment,
     post_from_mblog,
     search_url,
@@ -194,43 +193,6 @@ def natives(posts) -> list[str]:
 
 
 # Field parsers -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Mon Nov 23 08:52:10 +0800 2026", "2026-11-23T08:52:10+08:00"),
-        ("Sun Nov 22 08:30:00 +0800 2026", "2026-11-22T08:30:00+08:00"),
-        ("Sun Nov 22 00:30:00 +0000 2026", "2026-11-22T08:30:00+08:00"),  # another offset, converted
-        ("刚刚", "2026-11-23T09:00:00+08:00"),
-        ("30秒前", "2026-11-23T08:59:30+08:00"),
-        ("5分钟前", "2026-11-23T08:55:00+08:00"),
-        ("3小时前", "2026-11-23T06:00:00+08:00"),
-        ("今天 08:30", "2026-11-23T08:30:00+08:00"),
-        ("昨天 21:05", "2026-11-22T21:05:00+08:00"),
-        ("前天 07:00", "2026-11-21T07:00:00+08:00"),
-        ("11-22", "2026-11-22T00:00:00+08:00"),
-        ("11-22 08:30", "2026-11-22T08:30:00+08:00"),
-        ("12-25", "2025-12-25T00:00:00+08:00"),  # a date ahead of now was last year
-        ("11月20日 18:12", "2026-11-20T18:12:00+08:00"),
-        ("2025-11-22", "2025-11-22T00:00:00+08:00"),
-        ("2026-11-22 08:30:15", "2026-11-22T08:30:15+08:00"),
-        ("2026年11月22日 08:30", "2026-11-22T08:30:00+08:00"),
-        (" 5分钟前 \u200b", "2026-11-23T08:55:00+08:00"),
-        ("02-30", None),
-        ("Mon Foo 23 08:52:10 +0800 2026", None),
-        ("上周", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_weibo_time(text, expected):
-    parsed = parse_weibo_time(text, NOW)
-    if expected is None:
-        assert parsed is None
-    else:
-        assert parsed == datetime.fromisoformat(expected)
-        assert parsed.utcoffset() == timedelta(hours=8)
 
 
 @pytest.mark.parametrize(

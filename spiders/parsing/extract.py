@@ -22,10 +22,11 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
+from classifiers.text import clean_text
 from config.errors import YuqingError
 from config.settings import DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT
-from pipeline.fields import clean_text, find_editor, parse_cn_datetime
-from pipeline.layouts import (
+from spiders.parsing.fields import find_editor
+from spiders.parsing.layouts import (
     NETEASE_LAYOUT,
     PEOPLE_LAYOUT,
     SINA_LAYOUT,
@@ -36,6 +37,7 @@ from pipeline.layouts import (
     extract_article,
     ifeng_article,
 )
+from spiders.parsing.times import parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +248,7 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
     )
     selector = Selector(text=html, type="html")
     page.published_at = next(
-        filter(None, (parse_cn_datetime(v) for q in _GENERIC_TIME for v in selector.css(q).getall())), None
+        filter(None, (parse_time(v) for q in _GENERIC_TIME for v in selector.css(q).getall())), None
     )
     media = next(
         filter(None, (clean_media(v) for q in _GENERIC_MEDIA for v in selector.css(q).getall())), None
@@ -258,7 +260,7 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
     visible = clean_text(html_text(selector))
     if page.published_at is None:
         printed = _TIME_IN_TEXT.search(visible)
-        page.published_at = parse_cn_datetime(printed.group(0) if printed else document.date)
+        page.published_at = parse_time(printed.group(0) if printed else document.date)
     text = document.text or ""
     paragraphs = [line for line in map(clean_text, text.splitlines()) if line]
     if paragraphs and paragraphs[0] == page.title:

@@ -2,7 +2,7 @@
 
 `extract_article` applies an `ArticleLayout` (CSS selectors, first hit wins) to a page; 凤凰网 pages are read
 from the `var allData = {...}` JSON they embed instead of their hashed class names. Spiders and
-`pipeline.extract` share these rules, so a template change is fixed in one place.
+`spiders.parsing.extract` share these rules, so a template change is fixed in one place.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from typing import Any, Protocol
 
 from parsel import Selector
 
-from pipeline.fields import clean_text, dedupe_paragraphs, find_editor, parse_cn_datetime, parse_editor
+from classifiers.text import clean_text
+from spiders.parsing.fields import dedupe_paragraphs, find_editor, parse_editor
+from spiders.parsing.times import parse_time
 
 
 class Selectable(Protocol):
@@ -93,7 +95,7 @@ def _first(selector: Selectable, queries: tuple[str, ...]) -> str | None:
 def _first_time(selector: Selectable, queries: tuple[str, ...]) -> datetime | None:
     for query in queries:
         for value in selector.css(query).getall():
-            moment = parse_cn_datetime(value)
+            moment = parse_time(value)
             if moment is not None:
                 return moment
     return None
@@ -334,7 +336,7 @@ def ifeng_article(html: str) -> ArticlePage:
     author = clean_text(doc.get("author"))
     page = ArticlePage(
         title=clean_text(doc.get("title")) or None,
-        published_at=parse_cn_datetime(doc.get("newsTime") or doc.get("createTime")),
+        published_at=parse_time(doc.get("newsTime") or doc.get("createTime")),
         # Originals leave `source` empty: the site itself is the media.
         media=clean_media(doc.get("source")) or "凤凰网",
         editor=author or clean_text(doc.get("editorName")) or None,

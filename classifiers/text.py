@@ -1,0 +1,26 @@
+"""Text as a reader sees it: one whitespace clean-up for the page parsers and the clean stage.
+
+A pure string function in the lowest layer, so the spiders (reading fields off a page) and the pipeline
+(cleaning a whole post before it is judged) apply the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Every space a page may print (full-width indents, nbsp, en/em/thin spaces, tabs) counts as one space.
+_SPACES = re.compile(r"[ \t\u00a0\u2002\u2003\u2009\u3000]+")
+# Zero-width marks and byte-order marks split words a rule or a reader sees as one.
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def clean_text(text: str | None, *, lines: bool = False) -> str:
+    """`text` with zero-width marks removed, each run of spaces made one space, every line stripped and
+    blank lines dropped; one paragraph (lines joined by a space) unless `lines` keeps the line breaks.
+    None is "".
+    """
+    if not text:
+        return ""
+    text = _INVISIBLE.sub("", text)
+    kept = (line for line in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if line)
+    return ("\n" if lines else " ").join(kept)

@@ -1,0 +1,49 @@
+"""Field parsers for what Chinese news pages print: paragraphs and editor credits (times are `times`).
+
+Plain functions on strings, shared by the portal spiders and `spiders.parsing.extract`, so they can be
+table-tested.
+"""
+
+from __future__ import annotations
+
+import re
+
+from classifiers.text import clean_text
+
+_EDITOR = re.compile(r"^[\[【(（]?\s*(?:责任编辑|责编|编辑)\s*[:：]\s*(?P<name>[^\]】)）]*?)\s*[\]】)）]?$")
+
+
+def parse_editor(line: str) -> str | None:
+    """The name in an editor credit ("责任编辑：李明" -> "李明"); None for any other line."""
+    match = _EDITOR.match(clean_text(line))
+    if match is None:
+        return None
+    return match.group("name").strip() or None
+
+
+def dedupe_paragraphs(paragraphs: list[str]) -> tuple[list[str], int]:
+    """Drop paragraphs repeated later on the page (some pages print their body twice); returns the count."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for paragraph in paragraphs:
+        key = re.sub(r"\s+", "", paragraph)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(paragraph)
+    return kept, len(paragraphs) - len(kept)
+
+
+_EDITOR_ANYWHERE = re.compile(
+    r"(?:责任编辑|责编)\s*[:：]\s*(?P<name>[^\s()（）\[\]【】]+(?:[、，,][^\s()（）\[\]【】]+)*)"
+)
+# 网易 prints its staff code after the name: "雷晓_NB26578".
+_STAFF_CODE = re.compile(r"_[A-Z]{1,4}\d+$")
+
+
+def find_editor(text: str | None) -> str | None:
+    """The editor named anywhere in a credit block ("本文来源：… 责任编辑： 雷晓_NB26578" -> "雷晓")."""
+    match = _EDITOR_ANYWHERE.search(clean_text(text))
+    if match is None:
+        return None
+    return _STAFF_CODE.sub("", match.group("name")) or None
