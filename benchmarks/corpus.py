@@ -53,7 +53,7 @@ def long_articles() -> list[tuple[str | None, str]]:
     """(title, text) of long documents, in a fixed order: the 濮阳 government notice of tests/data/spam
     (8,600 characters, as the site served it), and for each portal its recorded articles (a few hundred
     characters each, too short on their own) joined into one text, as a long report reads."""
-    from pipeline.extract import ExtractError, extract
+    from spiders.parsing.extract import ExtractError, extract
 
     notice = ROOT / "tests" / "data" / "spam" / "puyang_zhengban_2018_63.txt"
     out: list[tuple[str | None, str]] = [(None, notice.read_text(encoding="utf-8"))]
