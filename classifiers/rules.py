@@ -289,10 +289,13 @@ Occurrences = Mapping[tuple[str, str], list[int]]
 
 def _evaluate(node: Node, occ: Occurrences, hits: set[str]) -> bool:
     if isinstance(node, Term):
-        found = any((field, node.text) in occ for field in node.scope)
-        if found:
-            hits.add(node.text)
-        return found
+        # A plain loop: rules are mostly long OR-lists of terms, and a generator per term cost more than
+        # the lookups themselves.
+        for field in node.scope:
+            if (field, node.text) in occ:
+                hits.add(node.text)
+                return True
+        return False
     if isinstance(node, Not):
         return not _evaluate(node.child, occ, set())
     if isinstance(node, And):

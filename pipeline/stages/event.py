@@ -57,8 +57,8 @@ class EventStage(Stage):
         joined_because = None
         if known is None:
             assignment = self.matcher.assign(signature, self.store.candidates(signature, self.matcher.window))
-            signature = replace(signature, event_id=assignment.event_id)
-            if not assignment.new:
+            if not assignment.new:  # a new event is already named after the post
+                signature = replace(signature, event_id=assignment.event_id)
                 self.joined += 1
                 joined_because = f"归入事件：{assignment.reasons[0]}"
         analysis.event_id = signature.event_id
