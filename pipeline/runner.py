@@ -3,6 +3,7 @@ ITEM_PIPELINES declares: the same stages as a patrol, so the same event joining 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import io
 import json
@@ -170,6 +171,19 @@ def run_json_lines(
     for each non-blank line, its number and the analysed post, or an error in Chinese naming the line and
     what is wrong with it; a bad line costs only itself. A stream (stdin) is read as bytes and each line
     decoded on its own. A missing id, url or time gets a stand-in, so a bare `{"text": ...}` is enough."""
+    # What exists before the first line (the office's dictionaries, automata and rules, built once) is
+    # set aside from the cyclic collector while the lines run: its passes over them, again and again as
+    # posts come and go, cost a tenth of the analysis.
+    gc.freeze()
+    try:
+        yield from _run_batches(lines, runner, name)
+    finally:
+        gc.unfreeze()
+
+
+def _run_batches(
+    lines: Iterable[str | bytes] | IO[Any], runner: OfflineRunner, name: str
+) -> Iterator[tuple[int, Post | str]]:
     for batch in _batches(*_input_lines(lines)):
         read: list[tuple[int, Post | str]] = []
         for number, line in batch:
