@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import chain
 
 BITS = 64
 # Words too common in news to say which incident a post is about.
@@ -92,10 +93,16 @@ def _lanes(word: str) -> int:
     return int.from_bytes(spread.encode("latin-1"), "little")
 
 
-def simhash(words: Iterable[str]) -> int:
-    """64-bit simhash of the words, each weighted by how often it occurs: a bit is set where the words
-    with that bit set outweigh those without."""
-    counts = Counter(w for w in words if len(w) > 1)
+def word_counts(words: Iterable[str]) -> Counter[str]:
+    """The words of two or more characters, each with how often it occurs, first seen first: what
+    `simhash` and `key_terms` read, counted once when both are wanted."""
+    return Counter([w for w in words if len(w) > 1])
+
+
+def simhash(words: Iterable[str] | Counter[str]) -> int:
+    """64-bit simhash of the words (or of their `word_counts`), each weighted by how often it occurs: a bit
+    is set where the words with that bit set outweigh those without."""
+    counts = words if isinstance(words, Counter) else word_counts(words)
     stacked = sum(_lanes(word) * count for word, count in counts.items())
     # A bit is set where its count reaches half the weight plus one: adding 2**31 minus that to every lane
     # carries into the lane's top bit exactly there, for all 64 lanes in one addition.
@@ -108,15 +115,20 @@ def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def key_terms(words: Sequence[str], must_have: Iterable[str] = (), limit: int = 12) -> frozenset[str]:
+def key_terms(
+    words: Iterable[str] | Counter[str], must_have: Iterable[str] = (), limit: int = 12
+) -> frozenset[str]:
     """The words that name an incident: the given ones (places, rule terms) plus the most frequent
-    words of two or more characters that are not news boilerplate."""
-    counts = Counter(w for w in words if len(w) >= 2 and w not in _COMMON and not w.isdigit())
+    words (or `word_counts`) of two or more characters that are not news boilerplate."""
+    counts = words if isinstance(words, Counter) else word_counts(words)
     chosen = {w for w in must_have if w}
+    # most_common keeps first-seen order among equal counts, so skipping boilerplate here picks what
+    # counting only the other words would.
     for word, _ in counts.most_common():
         if len(chosen) >= limit:
             break
-        chosen.add(word)
+        if word not in _COMMON and not word.isdigit():
+            chosen.add(word)
     return frozenset(chosen)
 
 
@@ -196,9 +208,8 @@ class SignatureIndex:
         """The keys of the signatures that could match; None when every one could (no term minimum)."""
         if self.min_shared_terms <= 0:
             return None
-        shared: Counter[int] = Counter()
-        for term in signature.terms:
-            shared.update(self._by_term.get(term, ()))
+        # One count over all the terms' lists at once: updating a Counter list by list cost more than the rest.
+        shared = Counter(chain.from_iterable(self._by_term.get(term, ()) for term in signature.terms))
         found = {key for key, count in shared.items() if count >= self.min_shared_terms}
         for shift, mask in self._slices:
             found.update(self._by_slice.get((shift, signature.fingerprint >> shift & mask), ()))

@@ -53,6 +53,8 @@ _EMOTICON = re.compile(r"\[([^\[\]\s]{1,12})\]")
 _BREAKS = frozenset("，。！？；,.!?;、…~～\n\r\t :：（）()【】「」“”\"'《》")
 # 就 and 才 end what a negator governs: in 不到一年就塌 the 不 is about the time, not about 塌.
 _SCOPE_ENDS = frozenset("就才")
+# The same characters for the regex engine, which finds a clause's end faster than a loop over characters.
+_BREAK = re.compile(f"[{re.escape(''.join(sorted(_BREAKS)))}]")
 _EXCLAIM = frozenset("！!")
 _DOUBLE_QUESTION = re.compile(r"[？?][？?!！]")
 
@@ -357,10 +359,8 @@ def _reaches(body: str, modifier_end: int, start: int, reach: int) -> bool:
 
 
 def _clause_end(body: str, position: int) -> int:
-    for i in range(position, len(body)):
-        if body[i] in _BREAKS:
-            return i
-    return len(body)
+    found = _BREAK.search(body, position)
+    return found.start() if found else len(body)
 
 
 def _clause_end_char(body: str, position: int) -> str:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import ahocorasick
+import ahocorasick_rs
 
 from classifiers.types import Territory
 
@@ -52,7 +52,6 @@ class TerritoryLocator:
 
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
-        self._automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[str, str]]] = defaultdict(list)  # name -> [(kind, county)]
         for name in (gazetteer.province, *gazetteer.province_aliases):
             entries[name].append(("province", ""))
@@ -68,14 +67,17 @@ class TerritoryLocator:
         for name in gazetteer.elsewhere:
             if name not in entries:
                 entries[name].append(("elsewhere", ""))
-        for name, kinds in entries.items():
-            self._automaton.add_word(name, (name, tuple(kinds)))
-        self._automaton.make_automaton()
+        self._names = list(entries)
+        self._kinds = [tuple(entries[name]) for name in self._names]
+        # ahocorasick_rs (Rust) scans a post several times faster than pyahocorasick's automaton does
+        # with the thousands of names of the national data, and finds the same matches.
+        self._automaton = ahocorasick_rs.AhoCorasick(self._names)
         self._county_order = {c.name: i for i, c in enumerate(gazetteer.counties)}
 
     def _scan(self, text: str, where: str, evidence: _Evidence) -> None:
-        for _end, (name, kinds) in _longest_matches(self._automaton, text):
-            for kind, county in kinds:
+        for index in _longest_matches(self._automaton, text):
+            name = self._names[index]
+            for kind, county in self._kinds[index]:
                 label = f"{where}提到「{name}」"
                 if kind == "elsewhere":
                     evidence.elsewhere.append(name)
@@ -168,17 +170,15 @@ class TerritoryLocator:
         return Territory(None, None, (), (), 0.0, ("未提到本地地名",))
 
 
-def _longest_matches(automaton: ahocorasick.Automaton, text: str) -> list[tuple[int, tuple[str, Sequence]]]:
-    """Matches that are not inside a longer match (「濮阳县」 is not also 「濮阳」)."""
-    found = sorted(
-        ((end - len(value[0]) + 1, end, value) for end, value in automaton.iter(text)),
-        key=lambda m: (m[0], -m[1]),
-    )
-    kept: list[tuple[int, tuple[str, Sequence]]] = []
-    covered_until = -1
-    for _start, end, value in found:
+def _longest_matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[int]:
+    """The names matched that are not inside a longer match (「濮阳县」 is not also 「濮阳」), by index, in
+    the order they occur."""
+    found = sorted(automaton.find_matches_as_indexes(text, overlapping=True), key=lambda m: (m[1], -m[2]))
+    kept: list[int] = []
+    covered_until = 0  # end (exclusive) of the matches kept so far
+    for index, _start, end in found:
         if end <= covered_until:
             continue
-        kept.append((end, value))
+        kept.append(index)
         covered_until = max(covered_until, end)
     return kept

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,13 @@ def user_word_frequency(word: str) -> int:
 _Jieba = _jieba_class()
 
 
+@lru_cache(maxsize=1 << 16)
+def _word(token: str) -> str:
+    """The token lower-cased, or "" for punctuation and spaces. Kept, as the same tokens recur in every
+    post: looking one up costs half of testing and lowering it again."""
+    return token.lower() if _KEEP.search(token) else ""
+
+
 class Tokeniser:
     def __init__(self, user_words: Iterable[str] = ()) -> None:
         self._jieba = _Jieba()
@@ -51,8 +59,7 @@ class Tokeniser:
 
     def words(self, text: str) -> list[str]:
         """Precise-mode cut, lower-cased, punctuation and spaces dropped: what the classifiers read."""
-        keep = _KEEP.search
-        return [t.lower() for t in self._jieba.cut(text) if keep(t)]
+        return [word for token in self._jieba.cut(text) if (word := _word(token))]
 
     def index_tokens(self, words: Iterable[str]) -> list[str]:
         """What gets indexed: each word preceded by its 2- and 3-character dictionary sub-words.

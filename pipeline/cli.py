@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -355,13 +356,14 @@ def _analysis_output(post: Any) -> dict[str, Any]:
 
 def _write_json_line(result: dict[str, Any]) -> None:
     # JSON lines are UTF-8 whatever the locale says, so an ASCII or strict terminal setting cannot stop them.
+    # orjson writes the UTF-8 bytes at once, several times faster than json.dumps then encode.
     stream = getattr(sys.stdout, "buffer", None)
-    line = json.dumps(result, ensure_ascii=False) + "\n"
+    line = orjson.dumps(result) + b"\n"
     if stream is None:
-        sys.stdout.write(line)
+        sys.stdout.write(line.decode("utf-8"))
     else:
         sys.stdout.flush()
-        stream.write(line.encode("utf-8"))
+        stream.write(line)
         stream.flush()
     sys.stdout.flush()
 

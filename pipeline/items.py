@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -240,10 +241,14 @@ def to_dict(obj: Any) -> Any:
 MAX_COUNT = 10**12
 
 
+# Searched by the regex engine: a Python loop over each character cost more than the rest of reading a post.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _whole_text(value: str) -> str:
     # A lone UTF-16 surrogate (`"\ud800"` in JSON; Weibo texts cut inside an emoji have them) cannot be
     # written as UTF-8: it becomes U+FFFD, as undecodable bytes do, instead of failing the answer.
-    if any("\ud800" <= char <= "\udfff" for char in value):
+    if _SURROGATE.search(value):
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value
 
@@ -327,7 +332,7 @@ class PostInput(_Input):
             media=self.media,
             published_at=self.published_at or now,
             crawled_at=self.crawled_at or now,
-            counts=Counts(**(self.counts or CountsInput()).model_dump()),
+            counts=Counts(**self.counts.model_dump()) if self.counts else Counts(),
             ip_location=self.ip_location,
             author_location=self.author_location,
             parent_id=self.parent_id,

