@@ -295,3 +295,96 @@ def _doc_paths(doc: dict[str, Any], prefix: str = "") -> Iterator[str]:
         for item in items:
             if isinstance(item, dict):
                 yield from _doc_paths(item, f"{prefix}{name}.")
+
+
+def test_a_post_crawled_again_is_found_once_with_its_new_tokens(store: Store) -> None:
+    for text in ("初稿", "二稿", "定稿"):  # three crawls of the same post, each its own batch
+        store.write([make_post("a", ["化工厂", text], text=text), make_post(f"other-{text}", ["学校"])])
+    store.refresh()
+
+    assert ids(store.search(["化工厂"])) == ["weibo:a"]
+    assert ids(store.search(["定稿"])) == ["weibo:a"]
+    assert store.search(["初稿"]) == []
+    assert store.count() == 4
+
+
+def test_a_limited_search_is_the_head_of_the_full_ranking(store: Store) -> None:
+    """Many posts tie on score across the limit: the newest of them must still come first."""
+    posts = [
+        make_post(f"tie{i:02}", ["化工厂", "排污", "投诉"], published_at=NOW - timedelta(minutes=7 * i % 31))
+        for i in range(30)
+    ]
+    posts += [
+        make_post(f"focus{i}", ["化工厂", "化工厂", "排污"], published_at=NOW - timedelta(days=i))
+        for i in range(3)
+    ]
+    posts += [make_post(f"far{i}", ["化工厂", *["群众"] * (5 + i)]) for i in range(10)]
+    store.write(posts)
+    store.refresh()
+
+    full = store.search(["化工厂"], limit=100)
+    assert len(full) == 43
+    assert ids(full[:3]) == ["weibo:focus0", "weibo:focus1", "weibo:focus2"]
+    order = [
+        (-hit.score, -datetime.fromisoformat(hit.doc["published_at"]).timestamp(), hit.id) for hit in full
+    ]
+    assert order == sorted(order)
+    for limit in (1, 3, 4, 10, 20, 33, 34):
+        assert ids(store.search(["化工厂"], limit=limit)) == ids(full[:limit]), limit
+
+
+def test_filters_narrow_the_posts_and_keep_their_order(store: Store) -> None:
+    def level(value: Level) -> Analysis:
+        return Analysis(tokens=["化工厂"], severity=Severity(level=value, score=1.0, reasons=()))
+
+    store.write(
+        [
+            make_post("new", [], published_at=NOW, analysis=level(Level.SENSITIVE)),
+            make_post("old", [], published_at=NOW - timedelta(days=40), analysis=level(Level.SENSITIVE)),
+            make_post("calm", [], published_at=NOW - timedelta(hours=1), analysis=level(Level.GENERAL)),
+            make_post("unjudged", ["化工厂"], published_at=NOW - timedelta(hours=2)),
+            make_post(
+                "tieba",
+                [],
+                id="tieba:t1",
+                source=Source.TIEBA,
+                published_at=NOW - timedelta(hours=3),
+                analysis=level(Level.SENSITIVE),
+            ),
+        ]
+    )
+    store.refresh()
+    month_ago = NOW - timedelta(days=30)
+
+    assert ids(store.search(["化工厂"], since=month_ago)) == [
+        "weibo:new",
+        "weibo:calm",
+        "weibo:unjudged",
+        "tieba:t1",
+    ]
+    assert ids(store.search(["化工厂"], until=month_ago)) == ["weibo:old"]
+    # `until` is the first instant left out, as the end of a day is the start of the next.
+    assert ids(store.search(["化工厂"], since=NOW - timedelta(hours=1), until=NOW)) == ["weibo:calm"]
+    assert ids(store.search(["化工厂"], sources=["tieba"])) == ["tieba:t1"]
+    assert ids(store.search(["化工厂"], levels=[Level.SENSITIVE], since=month_ago)) == [
+        "weibo:new",
+        "tieba:t1",
+    ]
+    assert ids(store.search(["化工厂"], levels=[Level.GENERAL, Level.MAJOR_EMERGENCY])) == ["weibo:calm"]
+    assert store.search(["化工厂"], sources=["weixin"]) == []
+
+
+def test_a_filter_that_only_poorly_ranked_posts_pass_still_finds_them(store: Store) -> None:
+    """The best matches all fail the filter: the ones that pass rank far down and must still come back."""
+    strong = [make_post(f"s{i:03}", ["化工厂", "化工厂"]) for i in range(260)]
+    weak = [
+        make_post(f"w{i}", ["化工厂", *["群众"] * (3 + i)], id=f"tieba:w{i}", source=Source.TIEBA)
+        for i in range(3)
+    ]
+    store.write(strong + weak)
+    store.refresh()
+
+    hits = store.search(["化工厂"], sources=["tieba"], limit=2)
+    assert ids(hits) == ["tieba:w0", "tieba:w1"]
+    assert ids(store.search(["化工厂"], sources=["tieba"])) == ["tieba:w0", "tieba:w1", "tieba:w2"]
+    assert len(store.search(["化工厂"], sources=["weibo"], limit=300)) == 260
