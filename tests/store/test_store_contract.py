@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -388,3 +389,63 @@ def test_a_filter_that_only_poorly_ranked_posts_pass_still_finds_them(store: Sto
     assert ids(hits) == ["tieba:w0", "tieba:w1"]
     assert ids(store.search(["化工厂"], sources=["tieba"])) == ["tieba:w0", "tieba:w1", "tieba:w2"]
     assert len(store.search(["化工厂"], sources=["weibo"], limit=300)) == 260
+
+
+@pytest.mark.elasticsearch
+def test_an_index_made_by_an_older_version_gets_the_new_fields(
+    es_url: str, es_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`analysis.event`, `responsible.level` and `truncated` came later: an index made before them gets
+    them mapped at start, so posts written from then on are searchable on them."""
+    index = f"test-posts-{uuid.uuid4().hex[:12]}"
+    mappings = load_template_body()["mappings"]
+    analysis = mappings["properties"]["analysis"]["properties"]
+    del analysis["event"], analysis["truncated"], analysis["responsible"]["properties"]["level"]
+    es_client.indices.create(index=index, mappings=mappings)
+    post = full_post()
+    queries = [
+        {"term": {"analysis.event.counties": "清丰县"}},
+        {"term": {"analysis.responsible.level": "复杂敏感事件"}},
+        {"range": {"analysis.truncated.total": {"gte": 31_250}}},
+    ]
+    try:
+        es_client.index(index=index, id=post.id, document=to_dict(post), refresh=True)
+        for query in queries:
+            assert es_client.count(index=index, query=query)["count"] == 0, query
+
+        with caplog.at_level(logging.INFO, logger="pipeline.store.elasticsearch"):
+            store = ElasticsearchStore(es_url, index, spool_dir=tmp_path)
+        mapping = es_client.indices.get_mapping(index=index)[index]["mappings"]
+        assert set(_doc_paths(to_dict(post))) - set(_mapped_paths(mapping["properties"])) == set()
+        assert "analysis.event、analysis.event.counties" in caplog.text
+        assert not store.spool.pending()
+
+        assert store.write([post]).written == 1
+        store.refresh()
+        for query in queries:
+            assert es_client.count(index=index, query=query)["count"] == 1, query
+        store.close()
+    finally:
+        es_client.indices.delete(index=index, ignore_unavailable=True)
+        es_client.options(ignore_status=404).indices.delete_index_template(name=index)
+
+
+@pytest.mark.elasticsearch
+def test_a_field_whose_type_changed_is_reported_and_writing_goes_on(
+    es_url: str, es_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = f"test-posts-{uuid.uuid4().hex[:12]}"
+    mappings = load_template_body()["mappings"]
+    mappings["properties"]["author"] = {"type": "text"}  # a type that cannot become keyword in place
+    del mappings["properties"]["analysis"]["properties"]["truncated"]
+    es_client.indices.create(index=index, mappings=mappings)
+    try:
+        with caplog.at_level(logging.ERROR, logger="pipeline.store.elasticsearch"):
+            store = ElasticsearchStore(es_url, index, spool_dir=tmp_path)
+        assert "无法就地更新" in caplog.text
+        assert "analysis.truncated" in caplog.text
+        assert store.write([full_post()]).written == 1
+        store.close()
+    finally:
+        es_client.indices.delete(index=index, ignore_unavailable=True)
+        es_client.options(ignore_status=404).indices.delete_index_template(name=index)
