@@ -31,22 +31,25 @@ SCHEMA_VERSION = 2
 # "3.15", "阿卜杜·克里木" stay whole, as they do under Elasticsearch's whitespace analyzer.
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* M* N* P* S* Co Cf Cn Cs'"
 
-# `source` and `level` are copies of the document's fields, kept beside it so a filtered search reads
-# two short columns instead of parsing every matching document.
-_SCHEMA = (
-    (
-        "CREATE TABLE IF NOT EXISTS posts"
-        " (id TEXT PRIMARY KEY, published_ts REAL NOT NULL, doc TEXT NOT NULL, source TEXT, level TEXT)"
-    ),
-    f'CREATE VIRTUAL TABLE IF NOT EXISTS post_tokens USING fts5(tokens, tokenize="{_TOKENIZER}")',
+# `post_meta` repeats the few fields search orders and filters by, one short row per post under the same
+# row id: checking a match there costs a fraction of reading its row in `posts`, whose document fills pages.
+_META = (
+    "CREATE TABLE IF NOT EXISTS post_meta"
+    " (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, published_ts REAL NOT NULL, source TEXT, level TEXT)"
 )
-_ADD_FILTER_COLUMNS = (
-    "ALTER TABLE posts ADD COLUMN source TEXT",
-    "ALTER TABLE posts ADD COLUMN level TEXT",
-    (
-        "UPDATE posts SET source = json_extract(doc, '$.source'),"
-        " level = json_extract(doc, '$.analysis.severity.level')"
-    ),
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY, published_ts REAL NOT NULL, doc TEXT NOT NULL)",
+    f'CREATE VIRTUAL TABLE IF NOT EXISTS post_tokens USING fts5(tokens, tokenize="{_TOKENIZER}")',
+    _META,
+)
+_FILL_META = (
+    "INSERT INTO post_meta (rowid, id, published_ts, source, level) SELECT rowid, id, published_ts,"
+    " json_extract(doc, '$.source'), json_extract(doc, '$.analysis.severity.level') FROM posts"
+)
+# What a command that only reads (and so never migrates) uses in its place on a file of schema 1.
+_META_OF_SCHEMA_1 = (
+    "(SELECT rowid AS rowid, id, published_ts, json_extract(doc, '$.source') AS source,"
+    " json_extract(doc, '$.analysis.severity.level') AS level FROM posts)"
 )
 
 # SQLite's default limit on host parameters in one statement is 32766 (999 before 3.32); stay well below.
@@ -56,7 +59,7 @@ _FILTERED_CANDIDATES = 200
 
 
 class SqliteStore:
-    """`Store` on a local SQLite file. Row ids of `posts` and `post_tokens` are kept equal."""
+    """`Store` on a local SQLite file. Row ids of `posts`, `post_tokens` and `post_meta` are kept equal."""
 
     name = "sqlite"
 
@@ -72,8 +75,10 @@ class SqliteStore:
             check_same_thread=False,
         )
         self._lock = threading.Lock()
+        self._meta = "post_meta"
         if read_only:
-            self._filter_columns = self._has_filter_columns()
+            if not self._conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'post_meta'").fetchone():
+                self._meta = _META_OF_SCHEMA_1 if self._has_posts() else "post_meta"
             return
         try:
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -83,7 +88,6 @@ class SqliteStore:
             if databases.is_disk_full(exc):
                 raise databases.StorageFull(self.path, str(exc)) from exc
             raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
-        self._filter_columns = True
 
     def _migrate(self) -> None:
         with self._transaction():
@@ -96,15 +100,13 @@ class SqliteStore:
                 for statement in _SCHEMA:
                     self._conn.execute(statement)
             elif version < 2:
-                for statement in _ADD_FILTER_COLUMNS:
-                    self._conn.execute(statement)
+                self._conn.execute(_META)
+                self._conn.execute(_FILL_META)
             if version < SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
-    def _has_filter_columns(self) -> bool:
-        """A file of schema 1 read by a command that may not migrate it has no `source`/`level` columns."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(posts)")}
-        return {"source", "level"} <= columns
+    def _has_posts(self) -> bool:
+        return bool(self._conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'posts'").fetchone())
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -145,27 +147,26 @@ class SqliteStore:
         with self._transaction() as conn:
             known = self._rowids(conn, list(rows))
             (last,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM posts").fetchone()
-            updated, inserted, tokens = [], [], []
+            updated, inserted, tokens, meta = [], [], [], []
             for post_id, (ts, source, level, doc, text) in rows.items():
                 rowid = known.get(post_id)
                 if rowid is None:
                     last += 1
                     rowid = last
-                    inserted.append((rowid, post_id, ts, doc, source, level))
+                    inserted.append((rowid, post_id, ts, doc))
                 else:
-                    updated.append((ts, doc, source, level, rowid))
+                    updated.append((ts, doc, rowid))
                 tokens.append((rowid, text))
+                meta.append((rowid, post_id, ts, source, level))
             if updated:
-                conn.executemany(
-                    "UPDATE posts SET published_ts = ?, doc = ?, source = ?, level = ? WHERE rowid = ?",
-                    updated,
-                )
+                conn.executemany("UPDATE posts SET published_ts = ?, doc = ? WHERE rowid = ?", updated)
                 conn.executemany("DELETE FROM post_tokens WHERE rowid = ?", [(row[-1],) for row in updated])
-            conn.executemany(
-                "INSERT INTO posts (rowid, id, published_ts, doc, source, level) VALUES (?, ?, ?, ?, ?, ?)",
-                inserted,
-            )
+            conn.executemany("INSERT INTO posts (rowid, id, published_ts, doc) VALUES (?, ?, ?, ?)", inserted)
             conn.executemany("INSERT INTO post_tokens (rowid, tokens) VALUES (?, ?)", tokens)
+            conn.executemany(
+                "INSERT OR REPLACE INTO post_meta (rowid, id, published_ts, source, level) VALUES (?, ?, ?, ?, ?)",
+                meta,
+            )
         return WriteResult(written=written)
 
     @staticmethod
@@ -207,7 +208,7 @@ class SqliteStore:
             candidates = self._conn.execute(
                 f"SELECT f.rowid, f.rank, p.published_ts, p.id, {condition} FROM"
                 " (SELECT rowid, rank FROM post_tokens WHERE post_tokens MATCH ? ORDER BY rank LIMIT ?) AS f"
-                " JOIN posts AS p ON p.rowid = f.rowid",
+                f" JOIN {self._meta} AS p ON p.rowid = f.rowid",
                 (*params, query, wanted),
             ).fetchall()
             chosen = sorted((row for row in candidates if row[4]), key=_order)[:limit]
@@ -221,7 +222,7 @@ class SqliteStore:
                 chosen = self._conn.execute(
                     "SELECT f.rowid, f.rank, p.published_ts, p.id FROM"
                     " (SELECT rowid, rank FROM post_tokens WHERE post_tokens MATCH ?) AS f"
-                    f" JOIN posts AS p ON p.rowid = f.rowid WHERE {bound}{condition}"
+                    f" JOIN {self._meta} AS p ON p.rowid = f.rowid WHERE {bound}{condition}"
                     " ORDER BY f.rank, p.published_ts DESC, p.id LIMIT ?",
                     (query, *params, limit),
                 ).fetchall()
@@ -241,7 +242,7 @@ class SqliteStore:
         sources: Collection[str],
         levels: Collection[str],
     ) -> tuple[str, list[Any]]:
-        """An SQL condition on `posts AS p` ("1" when nothing is filtered) and its parameters."""
+        """An SQL condition on `post_meta AS p` ("1" when nothing is filtered) and its parameters."""
         parts: list[str] = []
         params: list[Any] = []
         if since is not None:
@@ -250,12 +251,7 @@ class SqliteStore:
         if until is not None:
             parts.append("p.published_ts < ?")
             params.append(until.timestamp())
-        if self._filter_columns:
-            source, level = "p.source", "p.level"
-        else:
-            source = "json_extract(p.doc, '$.source')"
-            level = "json_extract(p.doc, '$.analysis.severity.level')"
-        for column, values in ((source, sources), (level, levels)):
+        for column, values in (("p.source", sources), ("p.level", levels)):
             if values:
                 parts.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(str(value) for value in values)
