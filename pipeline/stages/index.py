@@ -33,6 +33,8 @@ class IndexStage(Stage):
         self.buffer.append(post)
         if len(self.buffer) >= BATCH_SIZE:
             self.flush()
+        else:
+            self.writer.raise_failure()  # a full disk stops the crawl at the next post, not batches later
         return post
 
     def flush(self) -> None:

@@ -2,6 +2,8 @@
 
 The queue is bounded, so a store that falls behind slows the crawl down instead of filling memory;
 `close()` delivers everything handed over before it returns, and runs at exit if nobody called it.
+A batch the store could not take is raised on the crawl's thread at its next call, as a synchronous
+write would have raised it, so the crawl's guards (a full disk stops the crawl) still see it.
 """
 
 from __future__ import annotations
@@ -38,15 +40,24 @@ class BackgroundWriter:
         self._queue: queue.Queue[list[Post] | None] = queue.Queue(maxsize=max_waiting)
         self._batches = 0
         self._closed = False
+        self._failure: Exception | None = None
         self._thread = threading.Thread(target=self._run, name=f"store-writer-{store.name}", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
     def put(self, posts: Sequence[Post]) -> None:
-        """Hand a batch over; waits only while `max_waiting` batches are already queued."""
+        """Hand a batch over; waits only while `max_waiting` batches are already queued. The batch is
+        taken even when an earlier one's failure is raised here."""
         if self._closed:
             raise RuntimeError("the writer is closed")
         self._queue.put(list(posts))
+        self.raise_failure()
+
+    def raise_failure(self) -> None:
+        """Raise, once, the error of a batch the store could not take since the last call."""
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
 
     def close(self) -> WriterFigures:
         """Write everything handed over, then close the store. Safe to call twice."""
@@ -76,6 +87,7 @@ class BackgroundWriter:
             # (the disk is full, the file is damaged): say how many posts it cost, and go on.
             self.figures.failed += len(batch)
             logger.error("索引写入失败，%d 条帖子未能保存：%s", len(batch), exc)
+            self._failure = exc
             return
         self.figures.written += result.written
         self.figures.spooled += result.spooled

@@ -63,9 +63,18 @@ def test_a_failed_batch_is_counted_and_the_next_ones_still_arrive(tmp_path: Path
     broken = make_post(1)
     broken.published_at = "昨天"  # type: ignore[assignment]  # a post that cannot be stored
     writer.put([broken, make_post(2)])
-    writer.put([make_post(3)])
+    raised: list[Exception] = []
+    try:
+        writer.put([make_post(3)])  # taken, and raises the first batch's error if it has failed by now
+    except AttributeError as exc:
+        raised.append(exc)
     figures = writer.close()
+    try:
+        writer.raise_failure()
+    except AttributeError as exc:
+        raised.append(exc)
 
+    assert len(raised) == 1  # on the caller's thread, once, as a synchronous write would have
     assert (figures.written, figures.failed) == (1, 2)
     store = SqliteStore(path, read_only=True)
     assert [hit.id for hit in store.search(["化工厂"])] == ["tieba:w3"]
