@@ -216,11 +216,18 @@ def es_writes(posts: list[Post], url: str, folder: Path, rounds: int) -> None:
                 best_bulk = min(best_bulk, seconds)
             client.indices.delete(index=index)
             client.indices.delete_index_template(name=index)
-    client.close()
     n = len(posts)
     print(f"ES 写入      store.write        {n / best_store:10.0f} 条/秒")
     print(f"ES 写入      helpers.bulk(500)  {n / best_bulk:10.0f} 条/秒")
     print(f"ES 写入      比值（下限 0.9）    {best_bulk / best_store:10.2f}")
+    tracemalloc.start()
+    store_run("bench-traced")
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    client.indices.delete(index="bench-traced")
+    client.indices.delete_index_template(name="bench-traced")
+    client.close()
+    print(f"ES 写入      tracemalloc 峰值   {peak / 2**20:10.1f} MiB（{n} 条，每批 {WRITE_BATCH}）")
 
 
 # -- search ----------------------------------------------------------------------------------------
