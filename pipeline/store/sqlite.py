@@ -197,7 +197,8 @@ class SqliteStore:
 
         The index ranks its matches itself and hands over only the best few, so only those posts are read.
         A filter cannot be applied inside the index: it is checked on the best `_FILTERED_CANDIDATES`
-        matches, and only when that does not settle the answer on every match (one row read per match).
+        matches, and only when that does not settle the answer on every match (one short `post_meta` row
+        read per match).
         """
         query = fts_query(terms)
         if not query or limit <= 0:
