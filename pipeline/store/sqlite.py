@@ -54,8 +54,10 @@ _META_OF_SCHEMA_1 = (
 
 # SQLite's default limit on host parameters in one statement is 32766 (999 before 3.32); stay well below.
 _IDS_PER_LOOKUP = 500
-# How many of the best matches a filtered search checks before it checks every match.
-_FILTERED_CANDIDATES = 200
+# How many of the best matches a search takes from the index at first. More than it returns: posts tied on
+# rank (reposts of one text) go newest first, and a filter may leave some out; only when these do not settle
+# the answer does it go through every match again.
+_CANDIDATES = 200
 
 
 class SqliteStore:
@@ -196,15 +198,15 @@ class SqliteStore:
         """Posts holding every term, best first, then newest first; an empty list of terms matches nothing.
 
         The index ranks its matches itself and hands over only the best few, so only those posts are read.
-        A filter cannot be applied inside the index: it is checked on the best `_FILTERED_CANDIDATES`
-        matches, and only when that does not settle the answer on every match (one short `post_meta` row
-        read per match).
+        A filter cannot be applied inside the index: it is checked on the best `_CANDIDATES` matches, and
+        only when those do not settle the answer on every match (a second ranking of all matches, and one
+        short `post_meta` row read per match).
         """
         query = fts_query(terms)
         if not query or limit <= 0:
             return []
         condition, params = self._filters(since, until, sources, levels)
-        wanted = max(limit, _FILTERED_CANDIDATES) if params else limit + 1
+        wanted = max(limit + 1, _CANDIDATES)
         with self._lock:
             candidates = self._conn.execute(
                 f"SELECT f.rowid, f.rank, p.published_ts, p.id, {condition} FROM"
