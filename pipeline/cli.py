@@ -274,7 +274,7 @@ def search(
     ] = None,
     sources: Annotated[
         list[str] | None,
-        typer.Option("--source", help="只看这些来源，可写多次，如 --source 微博 --source tieba"),
+        typer.Option("--source", help="只看这些来源，可写多次，如 --source 微博 --source 百度贴吧"),
     ] = None,
     levels: Annotated[
         list[str] | None, typer.Option("--level", help="只看这些级别，可写多次，如 --level 复杂敏感事件")
