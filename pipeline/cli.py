@@ -257,12 +257,27 @@ def search(
     ],
     limit: Annotated[int, typer.Option(help=f"最多显示多少条（1 到 {MAX_SEARCH_RESULTS:,}）")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="每条帖子输出一行 JSON，供程序读取")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="只看此时及以后发布的（北京时间），如 2026-11-20 或 2026-11-20 08:00"),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="只看此时以前发布的（北京时间，不含此刻）")
+    ] = None,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="只看这些来源，可写多次，如 --source 微博 --source 百度贴吧"),
+    ] = None,
+    levels: Annotated[
+        list[str] | None, typer.Option("--level", help="只看这些级别，可写多次，如 --level 复杂敏感事件")
+    ] = None,
 ) -> None:
     """检索已入库的帖子：包含每个词的帖子，最相关、最新的在前；词语按帖子的同样方式切分。"""
     from pipeline.context import Context
     from pipeline.store import open_store
 
     _check_count("--limit", limit, MAX_SEARCH_RESULTS)
+    filters = _search_filters(since, until, sources or [], levels or [])
     office = _load_office(SEARCH)
     env = get_env()
     # Several words typed apart are one query, as they would be typed in quotes: each must be found.
@@ -272,7 +287,7 @@ def search(
         raise _fail(f"检索词「{query}」里没有可检索的词语")
     try:
         store = open_store(env, read_only=True)
-        hits = store.search(terms, limit=limit)
+        hits = store.search(terms, limit=limit, **filters)
         store.close()
     except YuqingError as exc:
         raise _fail(str(exc), 1) from None
@@ -299,6 +314,38 @@ def search(
             escape(doc.get("url", "")),
         )
     out.print(table)
+
+
+def _search_filters(
+    since: str | None, until: str | None, sources: list[str], levels: list[str]
+) -> dict[str, Any]:
+    """The filters of `search` as the store takes them; a value that names nothing stops with the choices."""
+    from datetime import datetime
+
+    from classifiers.types import Level
+    from pipeline.items import SHANGHAI, SOURCE_NAMES
+
+    filters: dict[str, Any] = {}
+    for option, text in (("since", since), ("until", until)):
+        if text is None:
+            continue
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("/", "-"))
+        except ValueError:
+            raise _fail(
+                f"--{option} {text}：不是时间，请写成 2026-11-20 或 2026-11-20 08:00（北京时间）"
+            ) from None
+        filters[option] = moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    by_name = {name: code for code, name in SOURCE_NAMES.items()} | {code: code for code in SOURCE_NAMES}
+    if unknown := [s for s in sources if s.strip() not in by_name]:
+        known = "、".join(f"{name}（{code}）" for code, name in SOURCE_NAMES.items())
+        raise _fail(f"没有来源 {'、'.join(unknown)}；可选：{known}")
+    filters["sources"] = [str(by_name[s.strip()]) for s in sources]
+    names = [level.value for level in Level]
+    if unknown := [value for value in levels if value.strip() not in names]:
+        raise _fail(f"没有级别 {'、'.join(unknown)}；可选：{'、'.join(names)}")
+    filters["levels"] = [value.strip() for value in levels]
+    return filters
 
 
 def _beijing_minute(stamp: str | None) -> str:

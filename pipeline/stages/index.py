@@ -1,5 +1,6 @@
-"""Index: batched upserts into the store (Elasticsearch, or the embedded default). Never loses a post:
-what the store cannot take is spooled by the store and replayed when it is back."""
+"""Index: batched upserts into the store (Elasticsearch, or the embedded default), written on a thread of
+their own so the crawl never waits for the store. Never loses a post: what the store cannot take is spooled
+by the store and replayed when it is back."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pipeline.stages.base import Stage, StagePipeline
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
+# The Elasticsearch store sends bulk requests of 500; a batch of that size is one request.
+BATCH_SIZE = 500
 
 
 class IndexStage(Stage):
@@ -21,40 +23,29 @@ class IndexStage(Stage):
 
     def __init__(self, context: Context) -> None:
         from pipeline.store import open_store  # here, so `yuqing analyze` never loads a store client
+        from pipeline.store.writer import BackgroundWriter
 
         super().__init__(context)
-        self.store = open_store(context.env)
+        self.writer = BackgroundWriter(open_store(context.env))
         self.buffer: list[Post] = []
-        self.written = 0
-        self.spooled = 0
 
     def __call__(self, post: Post) -> Post:
         self.buffer.append(post)
         if len(self.buffer) >= BATCH_SIZE:
             self.flush()
+        else:
+            self.writer.raise_failure()  # a full disk stops the crawl at the next post, not batches later
         return post
 
     def flush(self) -> None:
-        if not self.buffer:
-            return
-        result = self.store.write(self.buffer)
-        self.written += result.written
-        self.spooled += result.spooled
-        for error in result.errors:
-            logger.error("index: %s", error)
-        self.buffer = []
+        if self.buffer:
+            self.writer.put(self.buffer)
+            self.buffer = []
 
     def close(self) -> dict[str, Any]:
-        if self.buffer:
-            self.flush()
-        else:
-            # A crawl that found nothing new still hands the store what it spooled while the node was away;
-            # otherwise those posts would wait, unsearchable, for the next crawl that finds something.
-            result = self.store.write([])
-            for error in result.errors:
-                logger.error("index: %s", error)
-        self.store.close()
-        return {"written": self.written, "spooled": self.spooled}
+        self.flush()
+        figures = self.writer.close()
+        return {"written": figures.written, "spooled": figures.spooled, "failed": figures.failed}
 
 
 class IndexPipeline(StagePipeline):

@@ -6,8 +6,9 @@ The same contract tests run against both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from pipeline.items import Post
@@ -38,8 +39,19 @@ class Store(Protocol):
 
     def get(self, post_id: str) -> dict[str, Any] | None: ...
 
-    def search(self, terms: Sequence[str], *, limit: int = 20) -> list[SearchHit]:
-        """Posts whose tokens contain every term, best first. Terms come from the same tokeniser as the posts."""
+    def search(
+        self,
+        terms: Sequence[str],
+        *,
+        limit: int = 20,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        sources: Collection[str] = (),
+        levels: Collection[str] = (),
+    ) -> list[SearchHit]:
+        """Posts whose tokens contain every term, best first, then newest first. Terms come from the same
+        tokeniser as the posts. Filters narrow the posts without changing their order: published at or
+        after `since` and before `until`, from one of `sources`, at one of the severity `levels`."""
         ...
 
     def count(self) -> int: ...

@@ -1,5 +1,6 @@
 """The production store: an Elasticsearch index whose mapping lives in `mappings/posts.json`.
 
+Posts are serialised once (orjson, straight from the dataclasses) and sent as ready-made bulk bodies.
 Posts the node cannot take (down, overloaded, rejecting a document) go to an fsync'd spool file and
 are replayed, oldest first, before the next write; nothing is lost while the node is away.
 """
@@ -12,19 +13,20 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 from elastic_transport import TransportError
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError
-from elasticsearch.helpers import streaming_bulk
 
 from pipeline.errors import StoreError, StoreUnavailable
-from pipeline.items import Post, to_dict
+from pipeline.items import Post, to_json
 from pipeline.store.base import SearchHit, WriteResult
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,15 @@ MAPPING_FILE = Path(__file__).with_name("mappings") / "posts.json"
 
 # Item statuses worth retrying later; any other failed item is a document the node will never take.
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
+# A bulk request stops at this many bytes even before `chunk_size` documents (the node's limit is 100 MB).
+_MAX_CHUNK_BYTES = 10 * 1024 * 1024
+# Only what the write path reads of a bulk answer: the node need not send back every document's metadata.
+_BULK_FILTER = ["errors", "items.*.status", "items.*.error"]
+# Times a document the node throttles (HTTP 429) is sent again, after 1 s and 2 s, before it is spooled.
+_BULK_RETRIES = 2
+
+# A post as it travels: its id and its JSON document, serialised once.
+_Doc = tuple[str, bytes]
 
 
 def redact_url(url: str) -> str:
@@ -72,6 +83,7 @@ class ElasticsearchStore:
         self.display_url = redact_url(url)
         self.spool = Spool(Path(spool_dir) / f"{index}.spool.jsonl")
         self.chunk_size = chunk_size
+        self._action = b'{"index":{"_index":' + orjson.dumps(index) + b',"_id":'
         self._client = Elasticsearch(url, request_timeout=request_timeout, max_retries=2)
         self._prepared = False
         # A node that fails fast (refused, 503) is tried on every write; one that hangs until the timeout
@@ -111,12 +123,58 @@ class ElasticsearchStore:
             except BadRequestError as exc:
                 if exc.error != "resource_already_exists_exception":
                     raise
+                self._update_mapping(body)
+        else:
+            self._update_mapping(body)
         self._prepared = True
+
+    def _update_mapping(self, body: dict[str, Any]) -> None:
+        """Give an index made by an earlier version the fields added since, and make them searchable in the
+        posts it already holds. A field's type or analyzer cannot change in place (the node refuses): that
+        needs a new index and a reindex, and is logged as an error while writing goes on."""
+        current = self._client.indices.get_mapping(index=self.index)[self.index]["mappings"]
+        missing = sorted(
+            set(_mapped_paths(body["mappings"]["properties"]))
+            - set(_mapped_paths(current.get("properties", {})))
+        )
+        if not missing:
+            return
+        try:
+            self._client.indices.put_mapping(
+                index=self.index, properties=body["mappings"]["properties"], meta=body["_meta"]
+            )
+        except BadRequestError as exc:
+            logger.error(
+                "索引 %s 的映射无法就地更新（%s）：需新建索引并重建（reindex），新增字段 %s 暂不可检索",
+                self.index,
+                _describe(exc),
+                "、".join(missing),
+            )
+            return
+        # Posts indexed before the fields were mapped keep them only in _source until indexed again.
+        try:
+            task = self._client.update_by_query(
+                index=self.index, conflicts="proceed", wait_for_completion=False
+            )
+        except ApiError as exc:  # a node without the reindex module (the small test distribution)
+            logger.warning(
+                "索引 %s 已新增字段 %s，但已有帖子未能重新索引（%s）：它们再次入库后才能按这些字段检索",
+                self.index,
+                "、".join(missing),
+                _describe(exc),
+            )
+            return
+        logger.info(
+            "索引 %s 新增字段 %s；已有帖子在后台重新索引（任务 %s）",
+            self.index,
+            "、".join(missing),
+            task.get("task"),
+        )
 
     # -- writing ---------------------------------------------------------------------------------
 
     def write(self, posts: Iterable[Post]) -> WriteResult:
-        docs = [to_dict(post) for post in posts]
+        docs = [(post.id, to_json(post)) for post in posts]
         result = WriteResult()
         wait = self._paused_until - time.monotonic()
         if wait > 0:
@@ -162,7 +220,7 @@ class ElasticsearchStore:
                 self._reject(doc, reason, result.errors)
             result.written = outcome.written
             if outcome.retry:
-                self.spool.rewrite(outcome.retry)
+                self.spool.rewrite(body for _id, body in outcome.retry)
                 result.spooled = len(outcome.retry)
                 logger.warning(
                     "elasticsearch at %s still unavailable (%s); %d posts stay in %s",
@@ -177,45 +235,68 @@ class ElasticsearchStore:
                 logger.info("replayed %d spooled posts into %s", outcome.written, self.index)
         return result
 
-    def _index(self, docs: list[dict[str, Any]]) -> _Outcome:
-        latest = {doc["id"]: doc for doc in docs}  # the same post twice in one batch: the last one wins
-        copies = Counter(doc["id"] for doc in docs)
+    def _index(self, docs: list[_Doc]) -> _Outcome:
+        unresolved = dict(docs)  # the same post twice in one batch: the last one wins
+        copies = Counter(post_id for post_id, _body in docs)
         outcome = _Outcome()
-        actions = (
-            {"_op_type": "index", "_index": self.index, "_id": post_id, "_source": doc}
-            for post_id, doc in latest.items()
-        )
-        unresolved = dict(latest)
         started = time.monotonic()
         try:
             self._prepare()
-            for ok, item in streaming_bulk(
-                self._client,
-                actions,
-                chunk_size=self.chunk_size,
-                max_retries=2,
-                initial_backoff=1,
-                max_backoff=10,
-                raise_on_error=False,
-                raise_on_exception=True,
-            ):
-                info = next(iter(item.values()))
-                post_id = info.get("_id")
-                doc = unresolved.pop(post_id, None)
-                if doc is None:
-                    continue
-                if ok:
-                    outcome.written += copies[post_id]
-                elif info.get("status") in _RETRYABLE:
-                    outcome.retry.append(doc)
-                    outcome.failure = _item_reason(info)
-                else:
-                    outcome.rejected.append((doc, _item_reason(info)))
+            for chunk in self._chunks(list(unresolved.items())):
+                self._send(chunk, copies, unresolved, outcome)
         except (TransportError, ApiError) as exc:
             outcome.failure = _describe(exc)
             self._note_failure(started)
-        outcome.retry.extend(unresolved.values())
+        outcome.retry.extend(unresolved.items())
         return outcome
+
+    def _chunks(self, docs: list[_Doc]) -> Iterator[list[_Doc]]:
+        chunk: list[_Doc] = []
+        size = 0
+        for doc in docs:
+            if chunk and (len(chunk) >= self.chunk_size or size + len(doc[1]) > _MAX_CHUNK_BYTES):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(doc)
+            size += len(doc[1])
+        if chunk:
+            yield chunk
+
+    def _send(
+        self, chunk: list[_Doc], copies: Counter[str], unresolved: dict[str, bytes], outcome: _Outcome
+    ) -> None:
+        """One bulk request per chunk; documents the node throttles (429) are sent again after a pause."""
+        for attempt in range(_BULK_RETRIES + 1):
+            body = bytearray()
+            for post_id, doc in chunk:
+                body += self._action + orjson.dumps(post_id) + b"}}\n"
+                body += doc
+                body += b"\n"
+            response = self._client.bulk(operations=bytes(body), filter_path=_BULK_FILTER)
+            if not response.get("errors"):
+                for post_id, _doc in chunk:
+                    outcome.written += copies[post_id]
+                    del unresolved[post_id]
+                return
+            throttled: list[_Doc] = []
+            for (post_id, doc), item in zip(chunk, response["items"], strict=True):
+                info = next(iter(item.values()))
+                status = info.get("status")
+                if status == 429 and attempt < _BULK_RETRIES:
+                    throttled.append((post_id, doc))
+                    continue
+                del unresolved[post_id]
+                if status is not None and 200 <= status < 300:
+                    outcome.written += copies[post_id]
+                elif status in _RETRYABLE:
+                    outcome.retry.append((post_id, doc))
+                    outcome.failure = _item_reason(info)
+                else:
+                    outcome.rejected.append(((post_id, doc), _item_reason(info)))
+            if not throttled:
+                return
+            chunk = throttled
+            time.sleep(min(10.0, 2.0**attempt))
 
     def _note_failure(self, started: float) -> None:
         if time.monotonic() - started > self._slow_failure:
@@ -229,11 +310,11 @@ class ElasticsearchStore:
             self._reject(doc, reason, errors)
         return len(outcome.retry) + len(outcome.rejected)
 
-    def _spool(self, docs: list[dict[str, Any]], reason: str) -> None:
+    def _spool(self, docs: list[_Doc], reason: str) -> None:
         if not docs:
             return
         with self.spool.locked():
-            self.spool.append(docs)
+            self.spool.append(body for _id, body in docs)
         logger.warning(
             "elasticsearch at %s unavailable (%s): spooled %d posts to %s",
             self.display_url,
@@ -242,12 +323,11 @@ class ElasticsearchStore:
             self.spool.path,
         )
 
-    def _reject(self, doc: dict[str, Any], reason: str, errors: list[str]) -> None:
-        self.spool.reject({"reason": reason, "doc": doc})
-        logger.error(
-            "elasticsearch rejected post %s (%s); kept in %s", doc.get("id"), reason, self.spool.rejected
-        )
-        errors.append(f"{doc.get('id')}: {reason}")
+    def _reject(self, doc: _Doc, reason: str, errors: list[str]) -> None:
+        post_id, body = doc
+        self.spool.reject({"reason": reason, "doc": json.loads(body)})
+        logger.error("elasticsearch rejected post %s (%s); kept in %s", post_id, reason, self.spool.rejected)
+        errors.append(f"{post_id}: {reason}")
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -259,16 +339,37 @@ class ElasticsearchStore:
                 return None
         return response["_source"]
 
-    def search(self, terms: Sequence[str], *, limit: int = 20) -> list[SearchHit]:
-        """Posts holding every term, by score, then newest first; an empty list of terms matches nothing."""
+    def search(
+        self,
+        terms: Sequence[str],
+        *,
+        limit: int = 20,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        sources: Collection[str] = (),
+        levels: Collection[str] = (),
+    ) -> list[SearchHit]:
+        """Posts holding every term, by score, then newest first; an empty list of terms matches nothing.
+        Filters do not change the score (they are a bool query's filter clauses)."""
         query = " ".join(term for term in terms if term.strip())
-        if not query:
+        if not query or limit <= 0:
             return []
+        filters: list[dict[str, Any]] = []
+        if since is not None or until is not None:
+            span = {"gte": since.isoformat()} if since is not None else {}
+            if until is not None:
+                span["lt"] = until.isoformat()
+            filters.append({"range": {"published_at": span}})
+        if sources:
+            filters.append({"terms": {"source": [str(value) for value in sources]}})
+        if levels:
+            filters.append({"terms": {"analysis.severity.level": [str(value) for value in levels]}})
+        match: dict[str, Any] = {"match": {"analysis.tokens": {"query": query, "operator": "and"}}}
         with self._reading("search"):
             try:
                 response = self._client.search(
                     index=self.index,
-                    query={"match": {"analysis.tokens": {"query": query, "operator": "and"}}},
+                    query={"bool": {"must": [match], "filter": filters}} if filters else match,
                     sort=[{"_score": "desc"}, {"published_at": "desc"}, {"id": "asc"}],
                     size=limit,
                     track_scores=True,
@@ -313,9 +414,16 @@ class ElasticsearchStore:
 @dataclass(slots=True)
 class _Outcome:
     written: int = 0
-    retry: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    retry: list[_Doc] = field(default_factory=list)
+    rejected: list[tuple[_Doc, str]] = field(default_factory=list)
     failure: str | None = None
+
+
+def _mapped_paths(properties: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    for name, spec in properties.items():
+        yield prefix + name
+        if "properties" in spec:
+            yield from _mapped_paths(spec["properties"], f"{prefix}{name}.")
 
 
 def _describe(exc: BaseException) -> str:
@@ -365,15 +473,16 @@ class Spool:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def append(self, docs: Iterable[dict[str, Any]]) -> None:
-        _append_lines(self.path, (json.dumps(doc, ensure_ascii=False) for doc in docs))
+    def append(self, docs: Iterable[bytes]) -> None:
+        """Add documents already serialised as one-line JSON."""
+        _append_lines(self.path, docs)
 
     def reject(self, record: dict[str, Any]) -> None:
-        _append_lines(self.rejected, [json.dumps(record, ensure_ascii=False)])
+        _append_lines(self.rejected, [json.dumps(record, ensure_ascii=False).encode("utf-8")])
 
-    def read(self) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
-        """The spooled documents in order, and the (line number, line, reason) of lines that are not."""
-        docs: list[dict[str, Any]] = []
+    def read(self) -> tuple[list[_Doc], list[tuple[int, str, str]]]:
+        """The spooled documents (id, JSON) in order, and the (line number, line, reason) of lines that are not."""
+        docs: list[_Doc] = []
         corrupt: list[tuple[int, str, str]] = []
         if not self.path.exists():
             return docs, corrupt
@@ -390,13 +499,13 @@ class Spool:
                 if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or not doc["id"]:
                     corrupt.append((lineno, text, "not a post document (no string id)"))
                     continue
-                docs.append(doc)
+                docs.append((doc["id"], raw.strip()))
         return docs, corrupt
 
-    def rewrite(self, docs: list[dict[str, Any]]) -> None:
+    def rewrite(self, docs: Iterable[bytes]) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(doc, ensure_ascii=False) + "\n" for doc in docs)
+        with open(tmp, "wb") as f:
+            f.writelines(doc + b"\n" for doc in docs)
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(self.path)
@@ -407,7 +516,7 @@ class Spool:
         _fsync_dir(self.path.parent)
 
 
-def _append_lines(path: Path, lines: Iterable[str]) -> None:
+def _append_lines(path: Path, lines: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
     with open(path, "a+b") as f:
@@ -417,7 +526,7 @@ def _append_lines(path: Path, lines: Iterable[str]) -> None:
             f.seek(-1, os.SEEK_END)
             if f.read(1) != b"\n":
                 f.write(b"\n")
-        f.writelines((line + "\n").encode("utf-8") for line in lines)
+        f.writelines(line + b"\n" for line in lines)
         f.flush()
         os.fsync(f.fileno())
     if created:

@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file, no server, the default when no Elasticsearch is configured.
 
-Posts live as JSON documents keyed by id; an FTS5 index over the jieba tokens serves `search`.
-WAL mode lets the crawl subprocess write while the CLI reads the same file.
+Posts live as JSON documents keyed by id; an FTS5 index over the jieba tokens serves `search`, which ranks
+inside the index and reads only the posts it returns. WAL mode lets the crawl subprocess write while the CLI
+reads the same file.
 """
 
 from __future__ import annotations
@@ -10,33 +11,57 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from config import databases
 from pipeline.errors import StoreError
-from pipeline.items import Post, to_dict
+from pipeline.items import Post, to_json
 from pipeline.store.base import SearchHit, WriteResult
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Tokens arrive already segmented (and lower-cased) by the tokeniser and are joined by spaces, so every
 # character except white space and control characters must count as part of a term: "covid-19",
 # "3.15", "阿卜杜·克里木" stay whole, as they do under Elasticsearch's whitespace analyzer.
 _TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* M* N* P* S* Co Cf Cn Cs'"
 
+# `post_meta` repeats the few fields search orders and filters by, one short row per post under the same
+# row id: checking a match there costs a fraction of reading its row in `posts`, whose document fills pages.
+_META = (
+    "CREATE TABLE IF NOT EXISTS post_meta"
+    " (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, published_ts REAL NOT NULL, source TEXT, level TEXT)"
+)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS posts (id TEXT PRIMARY KEY, published_ts REAL NOT NULL, doc TEXT NOT NULL)",
     f'CREATE VIRTUAL TABLE IF NOT EXISTS post_tokens USING fts5(tokens, tokenize="{_TOKENIZER}")',
+    _META,
 )
+_FILL_META = (
+    "INSERT INTO post_meta (rowid, id, published_ts, source, level) SELECT rowid, id, published_ts,"
+    " json_extract(doc, '$.source'), json_extract(doc, '$.analysis.severity.level') FROM posts"
+)
+# What a command that only reads (and so never migrates) uses in its place on a file of schema 1.
+_META_OF_SCHEMA_1 = (
+    "(SELECT rowid AS rowid, id, published_ts, json_extract(doc, '$.source') AS source,"
+    " json_extract(doc, '$.analysis.severity.level') AS level FROM posts)"
+)
+
+# SQLite's default limit on host parameters in one statement is 32766 (999 before 3.32); stay well below.
+_IDS_PER_LOOKUP = 500
+# How many of the best matches a search takes from the index at first. More than it returns: posts tied on
+# rank (reposts of one text) go newest first, and a filter may leave some out; only when these do not settle
+# the answer does it go through every match again.
+_CANDIDATES = 200
 
 
 class SqliteStore:
-    """`Store` on a local SQLite file. Row ids of `posts` and `post_tokens` are kept equal."""
+    """`Store` on a local SQLite file. Row ids of `posts`, `post_tokens` and `post_meta` are kept equal."""
 
     name = "sqlite"
 
@@ -52,7 +77,10 @@ class SqliteStore:
             check_same_thread=False,
         )
         self._lock = threading.Lock()
+        self._meta = "post_meta"
         if read_only:
+            if not self._conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'post_meta'").fetchone():
+                self._meta = _META_OF_SCHEMA_1 if self._has_posts() else "post_meta"
             return
         try:
             self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -70,10 +98,17 @@ class SqliteStore:
                 raise StoreError(
                     f"{self.path} has schema version {version}; this code knows up to {SCHEMA_VERSION}"
                 )
-            if version < SCHEMA_VERSION:
+            if version < 1:
                 for statement in _SCHEMA:
                     self._conn.execute(statement)
+            elif version < 2:
+                self._conn.execute(_META)
+                self._conn.execute(_FILL_META)
+            if version < SCHEMA_VERSION:
                 self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _has_posts(self) -> bool:
+        return bool(self._conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'posts'").fetchone())
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -95,43 +130,135 @@ class SqliteStore:
             raise
 
     def _write(self, posts: Iterable[Post]) -> WriteResult:
-        result = WriteResult()
+        """One transaction and one statement per table for the whole batch. A post seen before keeps its
+        row id: its document is updated and its old tokens are taken out of the index before the new go in."""
+        rows: dict[str, tuple[float, str, str | None, str, str]] = {}
+        written = 0
+        for post in posts:
+            severity = post.analysis.severity
+            rows[post.id] = (  # the same post twice in one batch: the last one wins
+                post.published_at.timestamp(),
+                str(post.source),
+                str(severity.level) if severity is not None else None,
+                to_json(post).decode("utf-8"),
+                " ".join(post.analysis.tokens),
+            )
+            written += 1
+        if not rows:
+            return WriteResult()
         with self._transaction() as conn:
-            for post in posts:
-                doc = to_dict(post)
-                (rowid,) = conn.execute(
-                    "INSERT INTO posts (id, published_ts, doc) VALUES (?, ?, ?) "
-                    "ON CONFLICT(id) DO UPDATE SET published_ts = excluded.published_ts, doc = excluded.doc "
-                    "RETURNING rowid",
-                    (post.id, post.published_at.timestamp(), json.dumps(doc, ensure_ascii=False)),
-                ).fetchone()
-                conn.execute("DELETE FROM post_tokens WHERE rowid = ?", (rowid,))
-                conn.execute(
-                    "INSERT INTO post_tokens (rowid, tokens) VALUES (?, ?)",
-                    (rowid, " ".join(post.analysis.tokens)),
-                )
-                result.written += 1
-        return result
+            known = self._rowids(conn, list(rows))
+            (last,) = conn.execute("SELECT coalesce(max(rowid), 0) FROM posts").fetchone()
+            updated, inserted, tokens, meta = [], [], [], []
+            for post_id, (ts, source, level, doc, text) in rows.items():
+                rowid = known.get(post_id)
+                if rowid is None:
+                    last += 1
+                    rowid = last
+                    inserted.append((rowid, post_id, ts, doc))
+                else:
+                    updated.append((ts, doc, rowid))
+                tokens.append((rowid, text))
+                meta.append((rowid, post_id, ts, source, level))
+            if updated:
+                conn.executemany("UPDATE posts SET published_ts = ?, doc = ? WHERE rowid = ?", updated)
+                conn.executemany("DELETE FROM post_tokens WHERE rowid = ?", [(row[-1],) for row in updated])
+            conn.executemany("INSERT INTO posts (rowid, id, published_ts, doc) VALUES (?, ?, ?, ?)", inserted)
+            conn.executemany("INSERT INTO post_tokens (rowid, tokens) VALUES (?, ?)", tokens)
+            conn.executemany(
+                "INSERT OR REPLACE INTO post_meta (rowid, id, published_ts, source, level) VALUES (?, ?, ?, ?, ?)",
+                meta,
+            )
+        return WriteResult(written=written)
+
+    @staticmethod
+    def _rowids(conn: sqlite3.Connection, ids: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), _IDS_PER_LOOKUP):
+            chunk = ids[start : start + _IDS_PER_LOOKUP]
+            marks = ",".join("?" * len(chunk))
+            found.update(conn.execute(f"SELECT id, rowid FROM posts WHERE id IN ({marks})", chunk))
+        return found
 
     def get(self, post_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def search(self, terms: Sequence[str], *, limit: int = 20) -> list[SearchHit]:
-        """Posts holding every term; an empty list of terms matches nothing."""
+    def search(
+        self,
+        terms: Sequence[str],
+        *,
+        limit: int = 20,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        sources: Collection[str] = (),
+        levels: Collection[str] = (),
+    ) -> list[SearchHit]:
+        """Posts holding every term, best first, then newest first; an empty list of terms matches nothing.
+
+        The index ranks its matches itself and hands over only the best few, so only those posts are read.
+        A filter cannot be applied inside the index: it is checked on the best `_CANDIDATES` matches, and
+        only when those do not settle the answer on every match (a second ranking of all matches, and one
+        short `post_meta` row read per match).
+        """
         query = fts_query(terms)
-        if not query:
+        if not query or limit <= 0:
             return []
+        condition, params = self._filters(since, until, sources, levels)
+        wanted = max(limit + 1, _CANDIDATES)
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT p.id, bm25(post_tokens) AS rank, p.doc FROM post_tokens "
-                "JOIN posts AS p ON p.rowid = post_tokens.rowid "
-                "WHERE post_tokens MATCH ? ORDER BY rank, p.published_ts DESC, p.id LIMIT ?",
-                (query, limit),
+            candidates = self._conn.execute(
+                f"SELECT f.rowid, f.rank, p.published_ts, p.id, {condition} FROM"
+                " (SELECT rowid, rank FROM post_tokens WHERE post_tokens MATCH ? ORDER BY rank LIMIT ?) AS f"
+                f" JOIN {self._meta} AS p ON p.rowid = f.rowid",
+                (*params, query, wanted),
             ).fetchall()
+            chosen = sorted((row for row in candidates if row[4]), key=_order)[:limit]
+            # Every match left out ranks no better than the worst candidate. Ties on rank go newest first,
+            # so the answer is settled only if the last post kept ranks strictly better than that.
+            settled = len(candidates) < wanted or (
+                len(chosen) == limit and chosen[-1][1] < max(row[1] for row in candidates)
+            )
+            if not settled:
+                bound = f"f.rank <= {chosen[-1][1]!r} AND " if len(chosen) == limit else ""
+                chosen = self._conn.execute(
+                    "SELECT f.rowid, f.rank, p.published_ts, p.id FROM"
+                    " (SELECT rowid, rank FROM post_tokens WHERE post_tokens MATCH ?) AS f"
+                    f" JOIN {self._meta} AS p ON p.rowid = f.rowid WHERE {bound}{condition}"
+                    " ORDER BY f.rank, p.published_ts DESC, p.id LIMIT ?",
+                    (query, *params, limit),
+                ).fetchall()
+            marks = ",".join("?" * len(chosen))
+            docs = dict(
+                self._conn.execute(
+                    f"SELECT rowid, doc FROM posts WHERE rowid IN ({marks})", [row[0] for row in chosen]
+                )
+            )
         # bm25() is lower-is-better; the contract's score is higher-is-better.
-        return [SearchHit(id=post_id, score=-rank, doc=json.loads(doc)) for post_id, rank, doc in rows]
+        return [SearchHit(id=row[3], score=-row[1], doc=json.loads(docs[row[0]])) for row in chosen]
+
+    def _filters(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        sources: Collection[str],
+        levels: Collection[str],
+    ) -> tuple[str, list[Any]]:
+        """An SQL condition on `post_meta AS p` ("1" when nothing is filtered) and its parameters."""
+        parts: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            parts.append("p.published_ts >= ?")
+            params.append(since.timestamp())
+        if until is not None:
+            parts.append("p.published_ts < ?")
+            params.append(until.timestamp())
+        for column, values in (("p.source", sources), ("p.level", levels)):
+            if values:
+                parts.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(str(value) for value in values)
+        return (" AND ".join(parts) or "1"), params
 
     def count(self) -> int:
         with self._lock:
@@ -147,6 +274,11 @@ class SqliteStore:
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
+
+
+def _order(row: tuple[Any, ...]) -> tuple[float, float, str]:
+    """Best rank first, then newest, then by id: the order `search` returns."""
+    return (row[1], -row[2], row[3])
 
 
 def fts_query(terms: Sequence[str]) -> str:

@@ -159,4 +159,4 @@ def test_a_node_that_hangs_is_left_alone_for_a_while(
     assert (first.spooled, second.spooled) == (1, 1)
     assert elapsed < 0.5  # spooled straight away, no second wait for the timeout
     assert "next attempt in 60s" in caplog.text
-    assert [doc["id"] for doc in store.spool.read()[0]] == ["tieba:t1", "tieba:t2"]
+    assert [post_id for post_id, _doc in store.spool.read()[0]] == ["tieba:t1", "tieba:t2"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -9,8 +10,8 @@ import textwrap
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.items import Analysis, Post, Source
-from pipeline.store.sqlite import SqliteStore
+from pipeline.items import Analysis, Post, Source, to_dict
+from pipeline.store.sqlite import _TOKENIZER, SqliteStore
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 
@@ -81,3 +82,53 @@ def test_the_file_is_in_wal_mode_and_reopens_with_its_posts(tmp_path: Path) -> N
     reopened = SqliteStore(path)
     assert [hit.id for hit in reopened.search(["食堂"])] == ["local:1"]
     reopened.close()
+
+
+def test_a_file_of_the_first_schema_is_searched_with_filters_and_then_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "posts.sqlite3"
+    old = Post(
+        id="tieba:1",
+        source=Source.TIEBA,
+        url="https://tieba.baidu.com/p/1",
+        text="化工厂排污",
+        published_at=NOW,
+        crawled_at=NOW,
+        analysis=Analysis(tokens=["化工厂", "排污"]),
+    )
+    with sqlite3.connect(path) as conn:  # as the first version of the store left it
+        conn.execute(
+            "CREATE TABLE posts (id TEXT PRIMARY KEY, published_ts REAL NOT NULL, doc TEXT NOT NULL)"
+        )
+        conn.execute(f'CREATE VIRTUAL TABLE post_tokens USING fts5(tokens, tokenize="{_TOKENIZER}")')
+        conn.execute(
+            "INSERT INTO posts (id, published_ts, doc) VALUES (?, ?, ?)",
+            (old.id, NOW.timestamp(), json.dumps(to_dict(old), ensure_ascii=False)),
+        )
+        conn.execute("INSERT INTO post_tokens (rowid, tokens) VALUES (1, '化工厂 排污')")
+        conn.execute("PRAGMA user_version=1")
+    conn.close()
+
+    reader = SqliteStore(path, read_only=True)  # a command that only reads never changes the file
+    assert [hit.id for hit in reader.search(["化工厂"], sources=["tieba"])] == ["tieba:1"]
+    assert reader.search(["化工厂"], sources=["weibo"]) == []
+    reader.close()
+
+    store = SqliteStore(path)
+    assert [hit.id for hit in store.search(["化工厂"], sources=["tieba"])] == ["tieba:1"]
+    store.write([old, make_other()])
+    assert store.count() == 2
+    assert [hit.id for hit in store.search(["化工厂"])] == ["tieba:1"]
+    assert [hit.id for hit in store.search(["化工厂"], sources=["tieba"], since=NOW)] == ["tieba:1"]
+    store.close()
+
+
+def make_other() -> Post:
+    return Post(
+        id="weibo:2",
+        source=Source.WEIBO,
+        url="https://weibo.com/2",
+        text="学校食堂",
+        published_at=NOW,
+        crawled_at=NOW,
+        analysis=Analysis(tokens=["学校", "食堂"]),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -295,3 +296,157 @@ def _doc_paths(doc: dict[str, Any], prefix: str = "") -> Iterator[str]:
         for item in items:
             if isinstance(item, dict):
                 yield from _doc_paths(item, f"{prefix}{name}.")
+
+
+def test_a_post_crawled_again_is_found_once_with_its_new_tokens(store: Store) -> None:
+    for text in ("初稿", "二稿", "定稿"):  # three crawls of the same post, each its own batch
+        store.write([make_post("a", ["化工厂", text], text=text), make_post(f"other-{text}", ["学校"])])
+    store.refresh()
+
+    assert ids(store.search(["化工厂"])) == ["weibo:a"]
+    assert ids(store.search(["定稿"])) == ["weibo:a"]
+    assert store.search(["初稿"]) == []
+    assert store.count() == 4
+
+
+def test_a_limited_search_is_the_head_of_the_full_ranking(store: Store) -> None:
+    """Hundreds of posts (reposts of one text) tie on score across the limit: the newest of them must
+    still come first, however many of them there are."""
+    posts = [
+        make_post(f"tie{i:03}", ["化工厂", "排污", "投诉"], published_at=NOW - timedelta(minutes=7 * i % 331))
+        for i in range(300)
+    ]
+    posts += [
+        make_post(f"focus{i}", ["化工厂", "化工厂", "排污"], published_at=NOW - timedelta(days=i))
+        for i in range(3)
+    ]
+    posts += [make_post(f"far{i}", ["化工厂", *["群众"] * (5 + i)]) for i in range(10)]
+    store.write(posts)
+    store.refresh()
+
+    full = store.search(["化工厂"], limit=1000)
+    assert len(full) == 313
+    assert ids(full[:3]) == ["weibo:focus0", "weibo:focus1", "weibo:focus2"]
+    order = [
+        (-hit.score, -datetime.fromisoformat(hit.doc["published_at"]).timestamp(), hit.id) for hit in full
+    ]
+    assert order == sorted(order)
+    for limit in (1, 3, 4, 10, 20, 199, 200, 201, 303, 304):
+        assert ids(store.search(["化工厂"], limit=limit)) == ids(full[:limit]), limit
+
+
+def test_filters_narrow_the_posts_and_keep_their_order(store: Store) -> None:
+    def level(value: Level) -> Analysis:
+        return Analysis(tokens=["化工厂"], severity=Severity(level=value, score=1.0, reasons=()))
+
+    store.write(
+        [
+            make_post("new", [], published_at=NOW, analysis=level(Level.SENSITIVE)),
+            make_post("old", [], published_at=NOW - timedelta(days=40), analysis=level(Level.SENSITIVE)),
+            make_post("calm", [], published_at=NOW - timedelta(hours=1), analysis=level(Level.GENERAL)),
+            make_post("unjudged", ["化工厂"], published_at=NOW - timedelta(hours=2)),
+            make_post(
+                "tieba",
+                [],
+                id="tieba:t1",
+                source=Source.TIEBA,
+                published_at=NOW - timedelta(hours=3),
+                analysis=level(Level.SENSITIVE),
+            ),
+        ]
+    )
+    store.refresh()
+    month_ago = NOW - timedelta(days=30)
+
+    assert ids(store.search(["化工厂"], since=month_ago)) == [
+        "weibo:new",
+        "weibo:calm",
+        "weibo:unjudged",
+        "tieba:t1",
+    ]
+    assert ids(store.search(["化工厂"], until=month_ago)) == ["weibo:old"]
+    # `until` is the first instant left out, as the end of a day is the start of the next.
+    assert ids(store.search(["化工厂"], since=NOW - timedelta(hours=1), until=NOW)) == ["weibo:calm"]
+    assert ids(store.search(["化工厂"], sources=["tieba"])) == ["tieba:t1"]
+    assert ids(store.search(["化工厂"], levels=[Level.SENSITIVE], since=month_ago)) == [
+        "weibo:new",
+        "tieba:t1",
+    ]
+    assert ids(store.search(["化工厂"], levels=[Level.GENERAL, Level.MAJOR_EMERGENCY])) == ["weibo:calm"]
+    assert store.search(["化工厂"], sources=["weixin"]) == []
+
+
+def test_a_filter_that_only_poorly_ranked_posts_pass_still_finds_them(store: Store) -> None:
+    """The best matches all fail the filter: the ones that pass rank far down and must still come back."""
+    strong = [make_post(f"s{i:03}", ["化工厂", "化工厂"]) for i in range(260)]
+    weak = [
+        make_post(f"w{i}", ["化工厂", *["群众"] * (3 + i)], id=f"tieba:w{i}", source=Source.TIEBA)
+        for i in range(3)
+    ]
+    store.write(strong + weak)
+    store.refresh()
+
+    hits = store.search(["化工厂"], sources=["tieba"], limit=2)
+    assert ids(hits) == ["tieba:w0", "tieba:w1"]
+    assert ids(store.search(["化工厂"], sources=["tieba"])) == ["tieba:w0", "tieba:w1", "tieba:w2"]
+    assert len(store.search(["化工厂"], sources=["weibo"], limit=300)) == 260
+
+
+@pytest.mark.elasticsearch
+def test_an_index_made_by_an_older_version_gets_the_new_fields(
+    es_url: str, es_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`analysis.event`, `responsible.level` and `truncated` came later: an index made before them gets
+    them mapped at start, so posts written from then on are searchable on them."""
+    index = f"test-posts-{uuid.uuid4().hex[:12]}"
+    mappings = load_template_body()["mappings"]
+    analysis = mappings["properties"]["analysis"]["properties"]
+    del analysis["event"], analysis["truncated"], analysis["responsible"]["properties"]["level"]
+    es_client.indices.create(index=index, mappings=mappings)
+    post = full_post()
+    queries = [
+        {"term": {"analysis.event.counties": "清丰县"}},
+        {"term": {"analysis.responsible.level": "复杂敏感事件"}},
+        {"range": {"analysis.truncated.total": {"gte": 31_250}}},
+    ]
+    try:
+        es_client.index(index=index, id=post.id, document=to_dict(post), refresh=True)
+        for query in queries:
+            assert es_client.count(index=index, query=query)["count"] == 0, query
+
+        with caplog.at_level(logging.INFO, logger="pipeline.store.elasticsearch"):
+            store = ElasticsearchStore(es_url, index, spool_dir=tmp_path)
+        mapping = es_client.indices.get_mapping(index=index)[index]["mappings"]
+        assert set(_doc_paths(to_dict(post))) - set(_mapped_paths(mapping["properties"])) == set()
+        assert "analysis.event、analysis.event.counties" in caplog.text
+        assert not store.spool.pending()
+
+        assert store.write([post]).written == 1
+        store.refresh()
+        for query in queries:
+            assert es_client.count(index=index, query=query)["count"] == 1, query
+        store.close()
+    finally:
+        es_client.indices.delete(index=index, ignore_unavailable=True)
+        es_client.options(ignore_status=404).indices.delete_index_template(name=index)
+
+
+@pytest.mark.elasticsearch
+def test_a_field_whose_type_changed_is_reported_and_writing_goes_on(
+    es_url: str, es_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = f"test-posts-{uuid.uuid4().hex[:12]}"
+    mappings = load_template_body()["mappings"]
+    mappings["properties"]["author"] = {"type": "text"}  # a type that cannot become keyword in place
+    del mappings["properties"]["analysis"]["properties"]["truncated"]
+    es_client.indices.create(index=index, mappings=mappings)
+    try:
+        with caplog.at_level(logging.ERROR, logger="pipeline.store.elasticsearch"):
+            store = ElasticsearchStore(es_url, index, spool_dir=tmp_path)
+        assert "无法就地更新" in caplog.text
+        assert "analysis.truncated" in caplog.text
+        assert store.write([full_post()]).written == 1
+        store.close()
+    finally:
+        es_client.indices.delete(index=index, ignore_unavailable=True)
+        es_client.options(ignore_status=404).indices.delete_index_template(name=index)
