@@ -36,7 +36,7 @@ class Alert:
     inform: list[str] = field(default_factory=list)
     counties: list[str] = field(default_factory=list)
     # "post": a post or event that concerns the territory; "health": a source that stopped delivering
-    # (pipeline.health); "config": a config file that cannot be used (pipeline.config_watch). The last two
+    # (pipeline.health); "config": a config file that cannot be used (commands.config_watch). The last two
     # are told to duty staff with the reason and what to do in `reasons`.
     kind: str = "post"
     categories: list[str] = field(default_factory=list)  # keyword-rule categories matched (silences)

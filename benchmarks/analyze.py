@@ -28,7 +28,7 @@ import jieba
 import rjieba
 from corpus import ROOT, long_articles, weibo_posts
 
-from pipeline.cli import analyze_lines
+from commands.cli import analyze_lines
 from pipeline.context import Context
 from pipeline.items import post_from_dict
 from pipeline.runner import OfflineRunner
@@ -70,7 +70,7 @@ def startup(repeat: int = 5) -> tuple[float, float]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "analyze"],
+            [sys.executable, "-m", "commands.cli", "analyze"],
             input=line.encode(),
             capture_output=True,
             check=True,
@@ -135,7 +135,7 @@ def report(kind: str, texts: list[tuple[str | None, str]], seconds: float) -> di
 # ru_maxrss would not do: it starts as a copy of this process, jieba's dictionary and all.
 _PEAK = """
 import sys
-from pipeline.cli import main
+from commands.cli import main
 sys.argv = ["yuqing", "analyze"]
 try:
     main()

@@ -1,7 +1,7 @@
 """The demo patrol (`yuqing demo`: every source replayed from the recordings, every stage, the embedded store,
 alerts) timed against the crawls' own time, with its items and peak memory.
 
-The patrol runs here as `yuqing demo` runs it (`pipeline.patrol.run_demo_patrol`, its crawls in one child
+The patrol runs here as `yuqing demo` runs it (`commands.patrol.run_demo_patrol`, its crawls in one child
 process); the crawls' own time is each crawler's `elapsed_time_seconds` from its stats. Since the crawls run
 at once, the patrol's ceiling is twice the longest of them. Last, `yuqing demo` itself is timed as a person
 runs it (Python start-up, config and printing included). Reads nothing outside the repository; writes only
@@ -44,10 +44,10 @@ def main() -> None:
         for name in [k for k in os.environ if k.startswith(("YUQING_", "ES_"))]:
             del os.environ[name]
         os.environ["YUQING_DATA_DIR"] = data
+        from commands.demo import DEMO_NOW, RECORDINGS
+        from commands.patrol import run_demo_patrol
         from config.env import get_env
         from config.loader import load_config
-        from pipeline.demo import DEMO_NOW, RECORDINGS
-        from pipeline.patrol import run_demo_patrol
 
         office = load_config()
         recordings = sorted(index.parent for index in RECORDINGS.glob("*/index.json"))
@@ -75,7 +75,7 @@ def main() -> None:
 
         started = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "demo"],
+            [sys.executable, "-m", "commands.cli", "demo"],
             cwd=ROOT,
             env={**os.environ, "COLUMNS": "200"},
             capture_output=True,

@@ -40,11 +40,11 @@ def main() -> None:
         for name in [k for k in os.environ if k.startswith(("YUQING_", "ES_"))]:
             del os.environ[name]
         os.environ["YUQING_DATA_DIR"] = data
+        from commands.demo import DEMO_NOW, RECORDINGS
+        from commands.patrol import run_demo_patrol
         from config.env import get_env
         from config.loader import load_config
         from pipeline import clock
-        from pipeline.demo import DEMO_NOW, RECORDINGS
-        from pipeline.patrol import run_demo_patrol
 
         clock.set_patrol_time(clock.parse(DEMO_NOW), running=True)
         recordings = sorted(index.parent for index in RECORDINGS.glob("*/index.json"))

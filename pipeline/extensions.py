@@ -110,7 +110,7 @@ class SourceHealthExtension:
         env = get_env()
         verdict = self.verdict = assess(_source_of(spider), reason, _stats(self.crawler), _label_of(spider))
         # Under a patrol, a site that cannot be reached is told at the patrol's end, together with any other
-        # (pipeline.patrol): offline, every source fails at once.
+        # (commands.patrol): offline, every source fails at once.
         deferred = verdict.state == UNREACHABLE and self.crawler.settings.getbool(GROUP_UNREACHABLE)
         health = report_health(
             verdict,

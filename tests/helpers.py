@@ -88,7 +88,7 @@ def yuqing(
     """`yuqing ARGS` in a real process from the project root, `input` on its standard input; a demo starts
     its own replay server and one crawl process for all its sources, as it does for a user."""
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "commands.cli", *args],
         cwd=PROJECT_ROOT,
         env=dict(env),
         input=input,

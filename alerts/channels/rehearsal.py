@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from alerts.channels.base import CHANNEL_KINDS, Channel, DeliveryResult, Message
 from config.channels import ConsoleOptions
 
-# The environment a demo runs in (pipeline.demo) and the switch that lets it send for real.
+# The environment a demo runs in (commands.demo) and the switch that lets it send for real.
 DEMO_VARIABLE = "YUQING_DEMO"
 DELIVER_VARIABLE = "YUQING_DEMO_DELIVER"
 

@@ -22,9 +22,9 @@ from alerts.models import Alert
 from alerts.outbox import Outbox
 from alerts.workflow import Workflow, short_id
 from classifiers.types import Level
+from commands.cli import app
 from config.env import get_env
 from config.loader import DEFAULT_DIR, load_config
-from pipeline.cli import app
 from tests.alerts.test_workflow import Clock, raise_alert
 from tests.helpers import office_env
 from tests.helpers import yuqing as run_yuqing

@@ -139,7 +139,7 @@ def test_a_schedule_whose_night_ends_before_work_ends_is_refused() -> None:
 
 
 def test_doctor_shows_the_warning_on_the_office_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.cli_workflow import calendar_line
+    from commands.cli_workflow import calendar_line
 
     monkeypatch.setenv("YUQING_NOW", "2026-06-01T09:00:00+08:00")
     assert calendar_line() == (True, "法定节假日和调休数据覆盖到 2026-12-31")

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from alerts.outbox import Outbox
 from alerts.workflow import Workflow
 from classifiers.types import Level
+from commands.cli import app
 from config.env import get_env
 from config.loader import DEFAULT_DIR, load_config
-from pipeline.cli import app
 from tests.alerts.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from tests.alerts.receiver import BotReceiver
 from tests.alerts.test_workflow import Clock

@@ -128,7 +128,7 @@ def test_a_refusing_bot_falls_back_to_email_and_doctor_reports_it_dead(
     }
     env.pop("ES_URL", None)
     doctor = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "doctor"],
+        [sys.executable, "-m", "commands.cli", "doctor"],
         cwd=ROOT,
         env=env,
         capture_output=True,

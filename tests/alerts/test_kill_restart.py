@@ -51,7 +51,7 @@ def test_a_killed_sender_resends_what_was_not_acknowledged_and_nothing_else(tmp_
             "YUQING_NOW": NOW.isoformat(),
             "YUQING_SCREEN_URL": receiver.webhook_url,
         }
-        command = [sys.executable, "-m", "pipeline.cli", "deliver", "--wait", "0"]
+        command = [sys.executable, "-m", "commands.cli", "deliver", "--wait", "0"]
         sender = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -14,9 +14,9 @@ from alerts.outbox import Outbox
 from alerts.records import assess, quarter_bounds
 from alerts.workflow import DeadlineKind, Workflow, short_id
 from classifiers.types import Level
+from commands.cli import app
 from config.env import get_env
 from config.loader import load_config
-from pipeline.cli import app
 from tests.alerts.test_workflow import Clock, at, person, raise_alert, supervisor
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from commands.cli import app
 from config.env import get_env
 from config.loader import DEFAULT_DIR
-from pipeline.cli import app
 
 ALERTS_YAML = """
 min_level: 社会热点问题

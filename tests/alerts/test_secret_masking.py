@@ -114,7 +114,7 @@ def alerts_yaml(smtp_port: int) -> str:
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "commands.cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

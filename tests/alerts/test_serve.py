@@ -20,11 +20,11 @@ import yaml
 
 from alerts.outbox import Outbox
 from alerts.workflow import DeadlineKind, State, Workflow
+from commands.serve import Service, build_scheduler
 from config.env import Env, get_env
 from config.loader import DEFAULT_DIR, load_config
 from pipeline.health import load_state
 from pipeline.items import post_from_dict
-from pipeline.serve import Service, build_scheduler
 from pipeline.store import open_store
 from tests.alerts.test_workflow import Clock, person, raise_alert
 
@@ -172,7 +172,7 @@ class Process:
 
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "-v", "serve", *args],
+            [sys.executable, "-m", "commands.cli", "-v", "serve", *args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -227,7 +227,7 @@ def test_a_second_serve_does_not_run_the_jobs_and_a_standby_takes_over(tmp_path:
         assert "巡查：2026-11-23 08:30 的班次（时间节点）" in first.output()
 
         second = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "-v", "serve"],
+            [sys.executable, "-m", "commands.cli", "-v", "serve"],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -19,12 +19,12 @@ from alerts.dispatcher import dispatch, open_channels
 from alerts.outbox import Outbox
 from alerts.workflow import DeadlineKind, Workflow, short_id
 from classifiers.types import Level
+from commands.serve import Service
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import DEFAULT_DIR, load_config, load_file
 from config.models import AlertsFile, OfficeConfig
 from pipeline.replay import ReplayServer
-from pipeline.serve import Service
 from tests.alerts.conftest import NOW, make_alert
 from tests.alerts.receiver import BotReceiver
 from tests.helpers import office_env
@@ -499,7 +499,7 @@ def test_a_patrol_under_silences_delivers_the_emergency_and_its_summary_says_wha
     with ReplayServer(*recordings) as server:
         env["YUQING_REPLAY_URL"] = server.base_url
         patrol = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "patrol", "--source", "sina_news"],
+            [sys.executable, "-m", "commands.cli", "patrol", "--source", "sina_news"],
             cwd=ROOT,
             env=env,
             capture_output=True,

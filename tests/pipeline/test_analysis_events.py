@@ -122,7 +122,7 @@ def test_the_fingerprint_is_the_weighted_majority_of_the_word_hashes() -> None:
 def test_analysing_does_not_load_scrapy() -> None:
     script = (
         "import sys\n"
-        "from pipeline.cli import analyze_lines\n"
+        "from commands.cli import analyze_lines\n"
         "from pipeline.context import Context\n"
         "from pipeline.runner import OfflineRunner\n"
         "runner = OfflineRunner(Context.load())\n"

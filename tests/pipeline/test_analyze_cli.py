@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from commands.cli import app
 
 LEVELS = {"一般性事项", "社会热点问题", "复杂敏感事件", "重大突发事态"}
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from classifiers.sentiment import SnowNLPSentiment
-from pipeline.cli import app
+from commands.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLAINT = "清丰县一小区停暖多日，居民多次投诉，物业推诿，热力公司踢皮球[怒]"

@@ -16,10 +16,10 @@ import pytest
 import typer
 
 from alerts.outbox import Outbox
+from commands.cli import app
 from config.env import PROJECT_ROOT
 from config.loader import load_config
 from config.models import AlertsFile
-from pipeline.cli import app
 from pipeline.health import PROBLEMS
 from pipeline.items import SHANGHAI
 from tests.helpers import office_env, yuqing
@@ -51,7 +51,7 @@ def english(text: str, allowed: set[str] = frozenset()) -> list[str]:
     return sorted(words - NAMES - COMMAND_NAMES - set(allowed))
 
 
-# The commands whose help texts live in pipeline/cli.py, pipeline/cli_alerts.py and pipeline/demo.py.
+# The commands whose help texts live in commands/cli.py, commands/cli_alerts.py and commands/demo.py.
 OURS = [
     (),
     ("patrol",),

@@ -33,7 +33,7 @@ def test_broken_config_gives_one_line_and_touches_nothing(tmp_path: Path, comman
     env = {**os.environ, "YUQING_CONFIG_DIR": str(config), "YUQING_DATA_DIR": str(data), "COLUMNS": "80"}
     env.pop("ES_URL", None)
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *command],
+        [sys.executable, "-m", "commands.cli", *command],
         cwd=ROOT,
         env=env,
         input="",
@@ -81,7 +81,7 @@ def office_with_typos(tmp_path: Path, *names: str) -> tuple[Path, dict[str, int]
 
 def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "commands.cli", *args],
         cwd=ROOT,
         env=env,
         input=stdin,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import MAX_SEARCH_RESULTS, app
+from commands.cli import MAX_SEARCH_RESULTS, app
 
 
 @pytest.fixture

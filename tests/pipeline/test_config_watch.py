@@ -17,12 +17,12 @@ import pytest
 
 from alerts.models import Alert
 from alerts.outbox import Outbox
+from commands.config_watch import ConfigWatch
+from commands.patrol import run_patrol
+from commands.serve import Service, build_scheduler
 from config.env import Env, get_env
 from config.loader import DEFAULT_DIR, load_config
-from pipeline.config_watch import ConfigWatch
-from pipeline.patrol import run_patrol
 from pipeline.replay import ReplayServer
-from pipeline.serve import Service, build_scheduler
 from pipeline.store import open_store
 from tests.alerts.test_serve import NO_SOURCES, Process
 from tests.alerts.test_workflow import Clock
@@ -232,7 +232,7 @@ def test_serve_restarted_on_a_broken_file_runs_on_the_last_good_one_and_without_
     shutil.copytree(folder, other)
     for data in (tmp_path / "var", tmp_path / "fresh"):
         refused = subprocess.run(
-            [sys.executable, "-m", "pipeline.cli", "serve"],
+            [sys.executable, "-m", "commands.cli", "serve"],
             cwd=ROOT,
             env={**env, "YUQING_CONFIG_DIR": str(other), "YUQING_DATA_DIR": str(data)},
             capture_output=True,

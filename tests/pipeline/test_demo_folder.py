@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from commands.demo import DEMO_NOW, DemoBuild, reading_demo
 from config.env import PROJECT_ROOT, Env
 from config.loader import load_config
-from pipeline.demo import DEMO_NOW, DemoBuild, reading_demo
 from pipeline.health import Verdict, load_state, report_health
 from pipeline.replay import ReplayServer
 from tests.helpers import office_env, yuqing
@@ -170,7 +170,7 @@ def headlines(output: str) -> list[str]:
 def test_two_demos_at_once_each_print_their_alerts_once_and_leave_one_whole_demo(
     data_env: dict[str, str], tmp_path: Path
 ) -> None:
-    command = [sys.executable, "-m", "pipeline.cli", "demo", *SINA]
+    command = [sys.executable, "-m", "commands.cli", "demo", *SINA]
     demos = [
         subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=data_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from commands.cli import app
 from config.env import PROJECT_ROOT
-from pipeline.cli import app
 from pipeline.items import SHANGHAI
 from pipeline.replay import ReplayServer
 from spiders.parsing.extract import ExtractError, decode_html, extract, normalise_charset, site_rule_for
@@ -292,7 +292,7 @@ def test_the_command_fetches_a_url_whose_server_says_one_charset_and_sends_anoth
             [
                 sys.executable,
                 "-m",
-                "pipeline.cli",
+                "commands.cli",
                 "extract",
                 server.url_for(WINDOW_URL),
                 "--url",

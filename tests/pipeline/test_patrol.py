@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
+from commands.demo import DEMO_NOW
 from config.env import PROJECT_ROOT
-from pipeline.demo import DEMO_NOW
 from pipeline.replay import ReplayServer
 from tests.helpers import yuqing
 

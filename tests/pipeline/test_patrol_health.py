@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from alerts.outbox import Outbox
+from commands.cli_alerts import unit_reach_lines
 from config.env import PROJECT_ROOT
 from config.loader import DEFAULT_DIR, load_config, load_file
 from config.models import AlertsFile, TerritoryFile, UnitsFile, unit_names
-from pipeline.cli_alerts import unit_reach_lines
 from pipeline.health import REASONS, SPIDER_LABELS
 from tests.services import free_port
 
@@ -29,7 +29,7 @@ PATROL_AT = "2026-11-23T09:00:00+08:00"
 
 def yuqing(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "commands.cli", *args],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

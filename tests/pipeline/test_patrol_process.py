@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from alerts.outbox import Outbox
+from commands.demo import DEMO_NOW
+from commands.patrol import SourceRun, run_patrol
 from config.env import PROJECT_ROOT, Env, get_env
 from config.loader import load_config
-from pipeline.demo import DEMO_NOW
 from pipeline.health import load_state
-from pipeline.patrol import SourceRun, run_patrol
 from pipeline.replay import ReplayServer
 from tests.pipeline.patrol_spiders import CRASH_EXIT_CODE
 

@@ -252,7 +252,7 @@ def cli(command: str, lines: list[dict], data: Path) -> list[dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_") and k != "ES_URL"}
     env.update(YUQING_DATA_DIR=str(data), YUQING_NOW=MORNING.isoformat())
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", command],
+        [sys.executable, "-m", "commands.cli", command],
         cwd=ROOT,
         env=env,
         input="".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines),

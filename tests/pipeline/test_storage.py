@@ -20,8 +20,8 @@ import pytest
 
 from alerts.outbox import Outbox
 from alerts.workflow import Workflow, short_id
+from commands.demo import DEMO_NOW
 from config.loader import load_config
-from pipeline.demo import DEMO_NOW
 from pipeline.items import Analysis, Post, Source
 from pipeline.replay import ReplayServer
 from pipeline.store.sqlite import SqliteStore
@@ -46,7 +46,7 @@ def cli(
     data: Path, *args: str, prefix: tuple[str, ...] = (), **extra: str
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "pipeline.cli", *args],
+        [*prefix, sys.executable, "-m", "commands.cli", *args],
         cwd=ROOT,
         env=environment(data, **extra),
         capture_output=True,
@@ -301,7 +301,7 @@ def test_a_full_disk_stops_the_patrol_and_keeps_what_was_written(tmp_path: Path)
     patrol = [
         sys.executable,
         "-m",
-        "pipeline.cli",
+        "commands.cli",
         "patrol",
         "-s",
         "sina_news",

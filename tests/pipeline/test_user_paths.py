@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from commands.cli import app
 from config.env import PROJECT_ROOT
-from pipeline.cli import app
 
 PAGE = PROJECT_ROOT / "tests" / "fixtures" / "extract" / "county_gov_article.html"
 

@@ -21,11 +21,11 @@ from alerts.channels.console import ConsoleChannel
 from alerts.dispatcher import dispatch
 from alerts.outbox import Outbox
 from classifiers.types import Level
+from commands.patrol import run_patrol
 from config.env import PROJECT_ROOT, get_env
 from config.loader import DEFAULT_DIR, load_config
 from config.models import AlertsFile
 from pipeline.health import REASONS, HealthState, assess, health_alert, load_state, update_state
-from pipeline.patrol import run_patrol
 from pipeline.replay import ReplayServer
 from spiders.health import judge_page, judge_redirect, judge_status
 from spiders.politeness import backoff_delay, retry_after_seconds
@@ -233,7 +233,7 @@ def crawled(tmp_path_factory):
         again = _crawl("qingfeng_403", {**env, "YUQING_NOW": "2026-11-23T10:00:00+08:00"})
         served = list(server.served)
     doctor = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "doctor"],
+        [sys.executable, "-m", "commands.cli", "doctor"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

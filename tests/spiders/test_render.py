@@ -121,7 +121,7 @@ def test_doctor_launches_the_system_chromium(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
     env.update(YUQING_DATA_DIR=str(tmp_path / "data"), COLUMNS="250")
     doctor = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "doctor"],
+        [sys.executable, "-m", "commands.cli", "doctor"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -151,9 +151,9 @@ def test_a_chromium_that_cannot_start_is_reported_with_the_reason(tmp_path, monk
 def test_a_rendered_source_crawls_in_the_patrols_one_process_beside_plain_ones(tmp_path, monkeypatch):
     """The patrol runs a rendered source's crawler in the same process as the others (its Chromium is a
     process of its own anyway): its list is read, the plain source beside it is unaffected."""
+    from commands.patrol import run_patrol
     from config.env import get_env
     from config.loader import load_config
-    from pipeline.patrol import run_patrol
 
     config = tmp_path / "config"
     shutil.copytree(DEFAULT_DIR, config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))

@@ -1,5 +1,5 @@
 """The alert-delivery commands of `yuqing`: deliver, digest and silence, and the delivery lines of
-`yuqing doctor`. Registered on the main app in pipeline/cli.py."""
+`yuqing doctor`. Registered on the main app in commands/cli.py."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from alerts.dispatcher import DispatchReport, delivery_checks, dispatch, dispatc
 from alerts.outbox import Outbox, OutboxBusy
 from alerts.silences import HELD, RELEASED, SUPERSEDED, SilenceError, Targets, longest, silence_end
 from classifiers.types import Level
+from commands.demo import demo_option
 from config.env import Env, get_env
 from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import AlertsFile, RulesFile, TerritoryFile, UnitsFile, unit_names
 from pipeline import clock
-from pipeline.demo import demo_option
 
 out = Console()
 err = Console(stderr=True)

@@ -2,7 +2,7 @@
 calendar says a patrol is due, so 调休 and holidays need no rescheduling; the deadline sweep and the daily
 舆情日志 run beside it. A lock file in the data folder keeps a second instance from running the same jobs.
 Each job first reads the config again; while an edit leaves it broken, the jobs run on the last good one
-(pipeline.config_watch).
+(commands.config_watch).
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from alerts.outbox import Outbox
 from alerts.records import daily_log, render_daily_log
 from alerts.silences import longest
 from alerts.workflow import SweepReport, Workflow
+from commands.config_watch import ConfigWatch
 from config.env import Env
 from config.errors import YuqingError
 from config.models import OfficeConfig, ScheduleFile, SilencePolicy
 from pipeline import clock
-from pipeline.config_watch import ConfigWatch
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class Service:
             self._patrolling.release()
 
     def _run_patrol(self) -> None:
-        from pipeline.patrol import run_patrol
+        from commands.patrol import run_patrol
 
         folder = self.config_folder
         extra = {"YUQING_CONFIG_DIR": str(folder)} if folder is not None else None

@@ -16,15 +16,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from commands import cli_text
+from commands.demo import demo_option
+from commands.userpaths import user_path
 from config.env import get_env
 from config.errors import ConfigError, YuqingError
 from config.loader import ALL, config_dir, load_config
 from config.logtime import DATE_FORMAT, LOG_FORMAT, use_beijing_time
 from config.secrets import install_log_masking
-from pipeline import cli_text
-from pipeline.demo import demo_option
 from pipeline.items import source_text
-from pipeline.userpaths import user_path
 
 cli_text.install()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
@@ -194,7 +194,7 @@ def patrol(
     ] = None,
 ) -> None:
     """巡查一遍配置的来源：抓取、分析、入库、预警；逐个来源显示进度，有来源失败时退出码为 3。"""
-    from pipeline.patrol import run_patrol
+    from commands.patrol import run_patrol
 
     office = _load_office()
     known = [s.name for s in office.sources.sources]
@@ -223,8 +223,8 @@ def demo(
     ] = False,
 ) -> None:
     """同样的巡查，离线进行：本机回放录制的网页，一切写入演示数据目录 var/demo/，不碰真实数据。"""
-    from pipeline.demo import DEMO_NOW, RECORDINGS
-    from pipeline.patrol import run_demo_patrol
+    from commands.demo import DEMO_NOW, RECORDINGS
+    from commands.patrol import run_demo_patrol
 
     office = _load_office()
     env = get_env()
@@ -523,7 +523,7 @@ def doctor(
         check("ok", "存储", f"{describe_store(env)}，共 {count} 条帖子")
     except Exception as exc:  # noqa: BLE001 - doctor reports every failure rather than stopping at the first
         check("fail", "存储", f"{describe_store(env)}：无法读取（{exc}）")
-    from pipeline.cli_alerts import doctor_lines
+    from commands.cli_alerts import doctor_lines
     from pipeline.storage import doctor_lines as database_lines
 
     checks += [
@@ -671,7 +671,7 @@ def _health_lines(env: Any, office: Any) -> list[dict[str, Any]]:
 
 
 def _alert_commands() -> None:
-    from pipeline.cli_alerts import deliver, digest, silence_app
+    from commands.cli_alerts import deliver, digest, silence_app
 
     app.command()(demo_option(deliver))
     app.command()(demo_option(digest))
@@ -682,7 +682,7 @@ _alert_commands()
 
 
 def _workflow_commands() -> None:
-    from pipeline.cli_workflow import COMMANDS
+    from commands.cli_workflow import COMMANDS
 
     for name, command in COMMANDS.items():
         # Everything but routing a text and the scheduler reads or acts on the data: each can run on the demo's.
@@ -691,7 +691,7 @@ def _workflow_commands() -> None:
 
 _workflow_commands()
 
-from pipeline.cli_users import user_app
+from commands.cli_users import user_app
 
 app.add_typer(user_app, name="user")
 

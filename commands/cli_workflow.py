@@ -1,5 +1,5 @@
 """The responsibility-workflow commands of `yuqing`: route, claim, respond, extend, approve, reassign,
-close, false-alarm, cases, sweep, report, log and serve. Registered on the main app in pipeline/cli.py.
+close, false-alarm, cases, sweep, report, log and serve. Registered on the main app in commands/cli.py.
 
 The commands that act on a case act as an account (`--as NAME` or `YUQING_ACCOUNT`); a refusal is one
 line saying which rule it breaks, with exit code 2, as for every other mistake of the person typing."""
@@ -26,13 +26,13 @@ from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warn
 from alerts.outbox import Outbox
 from alerts.silences import HELD, Silence, longest
 from alerts.workflow import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow
+from commands.userpaths import user_path
 from config import databases
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import ALL, load_config
 from config.models import OfficeConfig
 from pipeline import clock
-from pipeline.userpaths import user_path
 
 out = Console()
 err = Console(stderr=True)
@@ -452,7 +452,7 @@ def _print_held(workflow: Workflow) -> None:
 
 def sweep() -> None:
     """现在做一次时限检查（serve 每隔几分钟做一次）：提醒、记录逾期、逾期升级，并发出通知。"""
-    from pipeline.serve import Service
+    from commands.serve import Service
 
     service = Service(_office(WORKFLOW), get_env())
     try:
@@ -568,8 +568,8 @@ def serve(
     wait: Annotated[bool, typer.Option("--wait", help="已有一个实例在运行时，待命并在它停止后接替")] = False,
 ) -> None:
     """运行调度：按日历巡查、三个时间节点、时限检查、每日舆情日志。"""
-    from pipeline.serve import AlreadyServing
-    from pipeline.serve import serve as run_service
+    from commands.serve import AlreadyServing
+    from commands.serve import serve as run_service
 
     try:
         # Loads the whole config itself: it starts on the last good one when an edit broke a file.

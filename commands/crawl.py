@@ -1,6 +1,6 @@
 """One patrol's crawls in one process: every source's crawler in one Scrapy `CrawlerProcess`, all at once.
 
-`pipeline.patrol.run_patrol` starts this module as a child process per patrol (a Twisted reactor cannot be
+`commands.patrol.run_patrol` starts this module as a child process per patrol (a Twisted reactor cannot be
 started twice in one process, and a crash here must not take the caller down). It tells the patrol, one
 JSON line each on the file descriptor it is given, as each source's crawl starts and as it ends (with the
 crawl's own stats, finish reason and health verdict).
@@ -10,7 +10,7 @@ the browser as processes of their own, so a browser that crashes fails that sour
 process, and a patrol with a rendered source beside plain ones reads both (tests/spiders/test_render.py).
 A separate process for them would buy no isolation and cost another start-up.
 
-    python -m pipeline.crawl --report-fd 3 --run-id 20261123T0900 [--now T] [--replay-url U] NAME=SPIDER ...
+    python -m commands.crawl --report-fd 3 --run-id 20261123T0900 [--now T] [--replay-url U] NAME=SPIDER ...
 """
 
 from __future__ import annotations

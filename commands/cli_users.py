@@ -1,6 +1,6 @@
 """`yuqing user`: the accounts that act on cases. An administrator adds and disables them; the first
 administrator is made from the server's shell, with no account yet. With `--demo`, the demo's accounts,
-beside its cases. Registered in pipeline/cli.py."""
+beside its cases. Registered in commands/cli.py."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from alerts.accounts import AccountError, Role, roles_help
-from pipeline.cli_workflow import ACTING, Actor, _local, _table, _workflow, out
-from pipeline.demo import demo_option
+from commands.cli_workflow import ACTING, Actor, _local, _table, _workflow, out
+from commands.demo import demo_option
 
 user_app = typer.Typer(help="账号：谁以什么角色、为哪个单位操作案件", no_args_is_help=True)
 

@@ -1,4 +1,4 @@
-"""One patrol: every enabled source crawled at once in one child process (`pipeline.crawl`: one Scrapy
+"""One patrol: every enabled source crawled at once in one child process (`commands.crawl`: one Scrapy
 `CrawlerProcess`; a Twisted reactor cannot restart inside one process, and a crash there must not take the
 caller, or `serve`, down). The child tells each crawl's start and end with its stats; each source's alerts
 are sent as it ends, the outbox drained at the end. A crawl that failed before it could judge its own
@@ -22,12 +22,12 @@ from typing import Any
 
 from alerts.dispatcher import DispatchReport, build_channels, dispatch
 from alerts.outbox import Outbox
+from commands.config_watch import report_config_failure
+from commands.crawl import FINISHED, STARTED
 from config.env import PROJECT_ROOT, REPLAY_URL, RUN_ID, Env
 from config.loader import DEFAULT_DIR
 from config.models import OfficeConfig, SourceConfig
 from pipeline import clock
-from pipeline.config_watch import report_config_failure
-from pipeline.crawl import FINISHED, STARTED
 from pipeline.health import (
     DEFERRED_STAT,
     FAILED,
@@ -179,7 +179,7 @@ def run_demo_patrol(
     """`yuqing demo`'s patrol: the recordings replayed on 127.0.0.1 into a demo folder of its own, published
     as `var/demo` once complete; `now` is the clock unless `YUQING_NOW` says otherwise. The report and the
     replay server's address."""
-    from pipeline.demo import DemoBuild, on_data_folder
+    from commands.demo import DemoBuild, on_data_folder
     from pipeline.replay import ReplayServer
 
     with (
@@ -226,7 +226,7 @@ class _Patrol:
         self.config_dir = env_vars.get("YUQING_CONFIG_DIR")
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         read_end, write_end = os.pipe()
-        command = [sys.executable, "-m", "pipeline.crawl", "--report-fd", str(write_end), "--run-id", run_id]
+        command = [sys.executable, "-m", "commands.crawl", "--report-fd", str(write_end), "--run-id", run_id]
         moment, shifted = clock.fixed(), clock.offset()
         if moment is not None:
             command += ["--now", moment.isoformat()]
