@@ -12,51 +12,17 @@ import difflib
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from alerts.calendar import SHANGHAI
-from config.errors import YuqingError
+from sqlalchemy import RowMapping
 
-ACCOUNT_TABLES = """
-CREATE TABLE IF NOT EXISTS accounts (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    unit TEXT,
-    created_at TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    disabled_at TEXT,
-    disabled_by TEXT,
-    password_hash TEXT,
-    password_changed_at TEXT,
-    password_history TEXT NOT NULL DEFAULT '[]',
-    must_change_password INTEGER NOT NULL DEFAULT 1,
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until TEXT
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    account TEXT NOT NULL,
-    role TEXT,
-    unit TEXT,
-    origin TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, '审计记录只能追加，不能修改'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, '审计记录只能追加，不能删除'); END;
-"""
+from alerts.calendar import SHANGHAI
+from alerts.database import Statements
+from config.errors import YuqingError
 
 # Who acts from a shell without an account of their own: only to create the first administrator.
 BOOTSTRAP = "本机初始化"
@@ -169,8 +135,8 @@ class Accounts:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
-        tx: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        db: Statements,
+        tx: Callable[[], AbstractContextManager[Statements]],
         now: Callable[[], datetime],
         units: Callable[[], dict[str, str]],
         supervisors: Callable[[], list[str]],
@@ -183,7 +149,7 @@ class Accounts:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _from_row(self, row: sqlite3.Row) -> Account:
+    def _from_row(self, row: RowMapping) -> Account:
         return Account(
             name=row["name"],
             role=Role(row["role"]),
@@ -268,7 +234,7 @@ class Accounts:
 
     def record(
         self,
-        db: sqlite3.Connection,
+        db: Statements,
         actor: Account | str,
         action: str,
         target: str,
@@ -387,7 +353,7 @@ class Accounts:
         return self.check_unit(unit) if unit is not None else None
 
 
-def _chain(prev: str, row: sqlite3.Row | dict[str, object]) -> str:
+def _chain(prev: str, row: RowMapping | dict[str, object]) -> str:
     fields = ("at", "account", "role", "unit", "origin", "action", "target", "outcome", "detail")
     payload = json.dumps([prev, *(row[f] for f in fields)], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,14 +17,16 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts.accounts import ACCOUNT_TABLES, Account, Accounts, Refused, Role
+from sqlalchemy import RowMapping
+
+from alerts.accounts import Account, Accounts, Refused, Role
 from alerts.calendar import SHANGHAI, Cadence
+from alerts.database import Statements
 from alerts.models import Alert, short_id
 from alerts.noise import is_event_alert
 from alerts.outbox import Outbox
 from alerts.silences import judge as judge_silences
 from classifiers.types import Level
-from config import databases
 from config.models import OfficeConfig, unit_names
 
 logger = logging.getLogger(__name__)
@@ -274,92 +275,6 @@ class SweepReport:
     notices: list[str] = field(default_factory=list)
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cases (
-    id TEXT PRIMARY KEY,
-    alert_key TEXT NOT NULL,
-    post_id TEXT NOT NULL,
-    level TEXT NOT NULL,
-    title TEXT NOT NULL,
-    url TEXT NOT NULL,
-    source TEXT NOT NULL,
-    counties TEXT NOT NULL,
-    first_units TEXT NOT NULL,
-    claim_units TEXT NOT NULL,
-    opened_at TEXT NOT NULL,
-    state TEXT NOT NULL,
-    prev_state TEXT,
-    round INTEGER NOT NULL DEFAULT 0,
-    round_started_at TEXT NOT NULL,
-    owner TEXT,
-    assigned TEXT,
-    updated_at TEXT NOT NULL,
-    watch_from TEXT,
-    baseline TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS case_alerts (
-    alert_key TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    level TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS case_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL,
-    at TEXT NOT NULL,
-    action TEXT NOT NULL,
-    from_state TEXT,
-    to_state TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    unit TEXT,
-    note TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS case_deadlines (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL,
-    round INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    due_at TEXT NOT NULL,
-    original_due_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'open',
-    units TEXT NOT NULL,
-    met_at TEXT,
-    met_unit TEXT
-);
-CREATE INDEX IF NOT EXISTS case_deadlines_by_status ON case_deadlines (status, due_at);
-CREATE TABLE IF NOT EXISTS case_lapses (
-    deadline_id INTEGER NOT NULL,
-    due_at TEXT NOT NULL,
-    case_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    lapsed_at TEXT NOT NULL,
-    units TEXT NOT NULL,
-    PRIMARY KEY (deadline_id, due_at)
-);
-CREATE TABLE IF NOT EXISTS case_extensions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL,
-    deadline_id INTEGER NOT NULL,
-    unit TEXT NOT NULL,
-    requested_by TEXT NOT NULL,
-    requested_at TEXT NOT NULL,
-    until TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    decided_by TEXT,
-    decided_at TEXT
-);
-CREATE TABLE IF NOT EXISTS case_notices (
-    key TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
-# Who acts on the cases, and what each did, beside them in the same file (alerts/accounts.py).
-SCHEMA += ACCOUNT_TABLES
-
-
 def _ts(moment: datetime) -> str:
     # UTC with a fixed shape, so the text sorts and compares in time order inside SQLite.
     if moment.tzinfo is None:
@@ -412,27 +327,22 @@ class Workflow:
         self.city = office.units.city_units
         # Read-only with the outbox (a command that only shows, or a read-only data folder): nothing is synced.
         self.read_only = outbox.read_only
-        self.db = databases.connect(outbox.path, read_only=self.read_only, schema=SCHEMA)
-        self.db.row_factory = sqlite3.Row
+        # The outbox's connection, so a case, its notice and its audit row can share one transaction.
+        self.db = Statements(outbox.database)
 
     def close(self) -> None:
-        """Close this connection to the file (the cases stay; see `close_case` to close a case)."""
-        self.db.close()
+        """Nothing to close: the connection is the outbox's, closed with it (the cases stay; see
+        `close_case` to close a case)."""
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front, so two sweepers (serve and a CLI) never interleave.
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+    def _tx(self) -> Iterator[Statements]:
+        # The write lock is taken up front, so two sweepers (serve and a CLI) never interleave.
+        with self.outbox.database.transaction():
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _case_from_row(self, row: sqlite3.Row) -> Case:
+    def _case_from_row(self, row: RowMapping) -> Case:
         return Case(
             id=row["id"],
             alert_key=row["alert_key"],
@@ -592,7 +502,7 @@ class Workflow:
 
     def _move(
         self,
-        db: sqlite3.Connection,
+        db: Statements,
         case: Case,
         to: State,
         *,
@@ -625,7 +535,7 @@ class Workflow:
 
     def _add_deadline(
         self,
-        db: sqlite3.Connection,
+        db: Statements,
         case_id: str,
         round_: int,
         kind: DeadlineKind,
@@ -638,7 +548,7 @@ class Workflow:
             (case_id, round_, kind.value, _ts(due), _ts(due), json.dumps(units, ensure_ascii=False)),
         )
 
-    def _meet(self, db: sqlite3.Connection, deadline: Deadline, now: datetime, unit: str) -> bool:
+    def _meet(self, db: Statements, deadline: Deadline, now: datetime, unit: str) -> bool:
         """Record that a deadline was met now; True when in time. Met late, it is a lapse on record even
         if no sweep ran between the deadline and now."""
         in_time = deadline.status == "open" and now <= deadline.due_at
@@ -818,7 +728,7 @@ class Workflow:
             self.observe(case.id, None, [alert.source])
         return 0
 
-    def _note_media(self, db: sqlite3.Connection, case: Case, source: str) -> None:
+    def _note_media(self, db: Statements, case: Case, source: str) -> None:
         media = list(case.baseline.get("media", []))
         if source and source not in media:
             baseline = {**case.baseline, "media": [*media, source]}
@@ -827,7 +737,7 @@ class Workflow:
                 (json.dumps(baseline, ensure_ascii=False), case.id),
             )
 
-    def _open_case(self, db: sqlite3.Connection, alert: Alert) -> None:
+    def _open_case(self, db: Statements, alert: Alert) -> None:
         at = alert.created_at
         db.execute(
             "INSERT INTO cases (id, alert_key, post_id, level, title, url, source, counties, first_units, "
@@ -870,7 +780,7 @@ class Workflow:
             ),
         )
 
-    def _upgrade(self, db: sqlite3.Connection, case: Case, alert: Alert) -> None:
+    def _upgrade(self, db: Statements, case: Case, alert: Alert) -> None:
         """A higher level for an open case: its response deadlines become the new level's."""
         for deadline in self._open(case.id, RESPONSE_KINDS):
             db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
@@ -893,7 +803,7 @@ class Workflow:
         )
 
     def _reopen(
-        self, db: sqlite3.Connection, case: Case, reason: str, *, at: datetime, level: Level | None = None
+        self, db: Statements, case: Case, reason: str, *, at: datetime, level: Level | None = None
     ) -> None:
         level = level or case.level
         round_ = case.round + 1
@@ -1119,7 +1029,7 @@ class Workflow:
     def _supervisors(self) -> str:
         return f"{self.city.propaganda}或{self.city.gov_office}"
 
-    def _audit(self, db: sqlite3.Connection, account: Account, action: str, case: Case, note: str) -> None:
+    def _audit(self, db: Statements, account: Account, action: str, case: Case, note: str) -> None:
         self.accounts.record(db, account, action, case.id, detail=f"{case.ref}：{note}")
 
     def claim(self, key: str, *, actor: str | None) -> Case:
@@ -1316,7 +1226,7 @@ class Workflow:
             self._audit(db, account, action, case, note)
         return self.get(case.id)
 
-    def _withdraw_extensions(self, db: sqlite3.Connection, case_id: str, now: datetime) -> None:
+    def _withdraw_extensions(self, db: Statements, case_id: str, now: datetime) -> None:
         db.execute(
             "UPDATE case_extensions SET status = 'withdrawn', decided_at = ? WHERE case_id = ? AND status = 'pending'",
             (_ts(now), case_id),
@@ -1363,7 +1273,7 @@ class Workflow:
             self._audit(db, account, "reassign", case, note)
         return self.get(case.id)
 
-    def _lapse_overdue(self, db: sqlite3.Connection, case: Case, now: datetime) -> list[str]:
+    def _lapse_overdue(self, db: Statements, case: Case, now: datetime) -> list[str]:
         """Record as lapses the deadlines of the case that are past and not met, before they are closed:
         closing a case does not undo what was late. What was recorded, in words."""
         lapsed = []

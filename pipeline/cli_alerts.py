@@ -15,8 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from alerts.calendar import SHANGHAI
+from alerts.database import OutboxBusy
 from alerts.dispatcher import DispatchReport, delivery_checks, dispatch, dispatch_digest, open_channels
-from alerts.outbox import Outbox, OutboxBusy
+from alerts.outbox import Outbox
 from alerts.silences import HELD, RELEASED, SUPERSEDED, SilenceError, Targets, longest, silence_end
 from classifiers.types import Level
 from config.env import Env, get_env

@@ -1,0 +1,213 @@
+"""The alerts database's one owner: it opens the file (checked first, WAL, busy timeout), runs the
+versioned migrations at open, gives out transactions, and holds the lock the one sending process takes.
+The repositories in alerts/repositories.py hold the queries; nothing else writes SQL against the file.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, CursorResult, Executable, RowMapping, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import CreateTable
+
+from alerts import schema
+from config import databases
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class OutboxBusy(RuntimeError):
+    """Another sender holds the outbox."""
+
+
+@cache
+def _alembic() -> tuple[Config, str]:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config, ScriptDirectory.from_config(config).get_current_head() or ""
+
+
+@cache
+def _stand_ins() -> str:
+    """CREATE TABLE IF NOT EXISTS for every table: what a read-only open of a file that lacks some of them
+    (never created, or made before they existed) reads instead, empty."""
+    from sqlalchemy.dialects import sqlite
+
+    return ";\n".join(
+        str(CreateTable(table, if_not_exists=True).compile(dialect=sqlite.dialect())).strip()
+        for table in schema.metadata.sorted_tables
+    )
+
+
+@contextmanager
+def native_errors() -> Iterator[None]:
+    """SQLite's own exceptions, as the callers that tell a full disk, a damaged file or a read-only folder
+    apart (config.databases, pipeline.storage) know them."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if isinstance(exc.orig, sqlite3.Error):
+            raise exc.orig from None
+        raise
+
+
+class AlertsDatabase:
+    """One open connection to the alerts file at `path`. `read_only` opens it for reading alone and
+    creates nothing (no folder, no file, no migration)."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._immediate = False
+        self.engine = create_engine("sqlite://", creator=self._connect, poolclass=NullPool)
+        event.listen(self.engine, "begin", self._begin)
+        with native_errors():
+            self.connection = self.engine.connect()
+        try:
+            if not read_only:
+                self._migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = databases.connect(
+            self.path, read_only=self.read_only, schema=_stand_ins() if self.read_only else ""
+        )
+        if not self.read_only:
+            conn.execute("PRAGMA synchronous=FULL")  # an acknowledged send must survive a power cut
+        return conn
+
+    def _begin(self, conn: Connection) -> None:
+        # The driver is left in autocommit: a lone statement commits by itself, and a transaction is
+        # begun here, IMMEDIATE when it writes, so two writers never both read and then both write.
+        if self._immediate:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        self.connection.close()
+        self.engine.dispose()
+
+    # -- transactions ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction (the file's write lock taken at its start); inside one already, that one."""
+        if self.connection.in_transaction():
+            yield self.connection
+            return
+        with native_errors():
+            self._immediate = True
+            try:
+                outer = self.connection.begin()
+            finally:
+                self._immediate = False
+            with outer:
+                yield self.connection
+
+    def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        """One statement: inside the open transaction, else committed on its own."""
+        with native_errors():
+            if self.connection.in_transaction():
+                return self.connection.execute(statement, parameters)
+            with self.connection.begin():
+                return self.connection.execute(statement, parameters)
+
+    def sql(self, statement: str, parameters: tuple[Any, ...] | list[Any] = ()) -> CursorResult[Any]:
+        """A statement written in the file's own SQL dialect, with `?` parameters."""
+        with native_errors():
+            if self.connection.in_transaction():
+                return self.connection.exec_driver_sql(statement, tuple(parameters))
+            with self.connection.begin():
+                return self.connection.exec_driver_sql(statement, tuple(parameters))
+
+    # -- migrations ------------------------------------------------------------------------------------
+
+    def revision(self) -> str | None:
+        """The migration the file stands at; None for a file made before revisions were recorded."""
+        if self.connection.in_transaction():
+            return MigrationContext.configure(self.connection).get_current_revision()
+        with native_errors(), self.connection.begin():
+            return MigrationContext.configure(self.connection).get_current_revision()
+
+    def _migrate(self) -> None:
+        config, head = _alembic()
+        if self.revision() == head:
+            return
+        # Several processes may open an old file at once; one migrates under the write lock, the others
+        # then find it done.
+        with self.transaction() as conn:
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return
+            logger.info("%s: migrating the alerts database to revision %s", self.path, head)
+            config.attributes["connection"] = conn
+            try:
+                command.upgrade(config, "head")
+            finally:
+                config.attributes.pop("connection", None)
+
+    # -- the one sender --------------------------------------------------------------------------------
+
+    @contextmanager
+    def exclusive(self, timeout: float = 60.0) -> Iterator[None]:
+        """Held by the one process that sends. A row still `sending` while it is held was left by a
+        process that died mid-send (the lock dies with its holder), so it is resent."""
+        lock = self.path.with_name(self.path.name + ".send.lock").open("a")
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise OutboxBusy(f"another process is sending from {self.path}") from None
+                    time.sleep(0.2)
+            yield
+        finally:
+            lock.close()  # closing releases the lock
+
+
+class Rows:
+    """A statement's result with rows read by column name (`row["id"]`)."""
+
+    def __init__(self, result: CursorResult[Any]) -> None:
+        self.rowcount = result.rowcount
+        self.lastrowid = result.lastrowid
+        self._rows = result.mappings() if result.returns_rows else None
+
+    def __iter__(self) -> Iterator[RowMapping]:
+        return iter(self._rows or ())
+
+    def fetchone(self) -> RowMapping | None:
+        return self._rows.fetchone() if self._rows else None
+
+    def fetchall(self) -> list[RowMapping]:
+        return list(self)
+
+
+class Statements:
+    """Statements in the file's own SQL dialect with `?` parameters, on the owner's connection and inside
+    its transactions, their rows read by column name."""
+
+    def __init__(self, database: AlertsDatabase) -> None:
+        self.database = database
+
+    def execute(self, statement: str, parameters: tuple[Any, ...] | list[Any] = ()) -> Rows:
+        return Rows(self.database.sql(statement, parameters))
