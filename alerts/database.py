@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, CursorResult, Executable, RowMapping, create_engine, event
+from sqlalchemy import Connection, CursorResult, Executable, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateTable
@@ -129,14 +129,6 @@ class AlertsDatabase:
             with self.connection.begin():
                 return self.connection.execute(statement, parameters)
 
-    def sql(self, statement: str, parameters: tuple[Any, ...] | list[Any] = ()) -> CursorResult[Any]:
-        """A statement written in the file's own SQL dialect, with `?` parameters."""
-        with native_errors():
-            if self.connection.in_transaction():
-                return self.connection.exec_driver_sql(statement, tuple(parameters))
-            with self.connection.begin():
-                return self.connection.exec_driver_sql(statement, tuple(parameters))
-
     # -- migrations ------------------------------------------------------------------------------------
 
     def revision(self) -> str | None:
@@ -182,32 +174,3 @@ class AlertsDatabase:
             yield
         finally:
             lock.close()  # closing releases the lock
-
-
-class Rows:
-    """A statement's result with rows read by column name (`row["id"]`)."""
-
-    def __init__(self, result: CursorResult[Any]) -> None:
-        self.rowcount = result.rowcount
-        self.lastrowid = result.lastrowid
-        self._rows = result.mappings() if result.returns_rows else None
-
-    def __iter__(self) -> Iterator[RowMapping]:
-        return iter(self._rows or ())
-
-    def fetchone(self) -> RowMapping | None:
-        return self._rows.fetchone() if self._rows else None
-
-    def fetchall(self) -> list[RowMapping]:
-        return list(self)
-
-
-class Statements:
-    """Statements in the file's own SQL dialect with `?` parameters, on the owner's connection and inside
-    its transactions, their rows read by column name."""
-
-    def __init__(self, database: AlertsDatabase) -> None:
-        self.database = database
-
-    def execute(self, statement: str, parameters: tuple[Any, ...] | list[Any] = ()) -> Rows:
-        return Rows(self.database.sql(statement, parameters))

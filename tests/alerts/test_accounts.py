@@ -385,12 +385,15 @@ def test_every_action_and_refusal_is_on_the_audit_trail_which_cannot_be_rewritte
     last = workflow.accounts.audit_trail(target="event:sina:1")[-1]
     assert (last.account, last.role, last.unit) == ("王芳", Role.UNIT, "清丰县政府办")
     assert workflow.accounts.verify_trail() is None
-    with pytest.raises(sqlite3.IntegrityError, match="审计记录只能追加"):
-        workflow.db.execute("UPDATE audit SET account = '李四' WHERE id = ?", (last.id,))
-    with pytest.raises(sqlite3.IntegrityError, match="审计记录只能追加"):
-        workflow.db.execute("DELETE FROM audit")
     workflow.close()
     outbox.close()
+    # The file itself refuses to change or remove a row, whoever opens it.
+    db = sqlite3.connect(outbox_path)
+    with pytest.raises(sqlite3.IntegrityError, match="审计记录只能追加"):
+        db.execute("UPDATE audit SET account = '李四' WHERE id = ?", (last.id,))
+    with pytest.raises(sqlite3.IntegrityError, match="审计记录只能追加"):
+        db.execute("DELETE FROM audit")
+    db.close()
     # Behind the program's back (triggers dropped), a changed row breaks the chain.
     db = sqlite3.connect(outbox_path)
     db.execute("DROP TRIGGER audit_no_update")
