@@ -1,6 +1,9 @@
-"""The alerts database's one owner: it opens the file (checked first, WAL, busy timeout), runs the
-versioned migrations at open, gives out transactions, and holds the lock the one sending process takes.
-The repositories in alerts/repositories.py hold the queries; nothing else writes SQL against the file.
+"""The alerts database's one owner: it opens it, runs the versioned migrations at open, gives out
+transactions, and holds the lock the one sending process takes. The repositories in alerts/repositories/
+hold the queries; nothing else writes SQL against it.
+
+By default the database is the SQLite file at `outbox_path` (checked first, WAL, busy timeout); with
+`YUQING_DB_URL` it is a PostgreSQL database that several machines share.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, CursorResult, Executable, create_engine, event
+from sqlalchemy import Connection, CursorResult, Executable, create_engine, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateTable
 
 from alerts import schema
 from config import databases
+from config.env import get_env
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +71,32 @@ def native_errors() -> Iterator[None]:
         raise
 
 
-class AlertsDatabase:
-    """One open connection to the alerts file at `path`. `read_only` opens it for reading alone and
-    creates nothing (no folder, no file, no migration)."""
+# Transaction-level advisory lock keys on PostgreSQL: one writer at a time, as SQLite's write lock gives,
+# and the one sender.
+WRITE_LOCK = 0x79710001
+SEND_LOCK = 0x79710002
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+
+def configured_url() -> str | None:
+    url = get_env().db_url
+    return url.get_secret_value() if url else None
+
+
+class AlertsDatabase:
+    """One open connection to the alerts database: the SQLite file at `path`, or the PostgreSQL database
+    `url` names (by default YUQING_DB_URL). `read_only` opens it for reading alone and creates nothing (no
+    folder, no file, no migration)."""
+
+    def __init__(self, path: Path, *, read_only: bool = False, url: str | None = None) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.url = url if url is not None else configured_url()
         self._immediate = False
-        self.engine = create_engine("sqlite://", creator=self._connect, poolclass=NullPool)
+        if self.url:
+            options = {"postgresql_readonly": True} if read_only else {}
+            self.engine = create_engine(self.url, poolclass=NullPool, execution_options=options)
+        else:
+            self.engine = create_engine("sqlite://", creator=self._connect, poolclass=NullPool)
         event.listen(self.engine, "begin", self._begin)
         with native_errors():
             self.connection = self.engine.connect()
@@ -94,11 +115,20 @@ class AlertsDatabase:
             conn.execute("PRAGMA synchronous=FULL")  # an acknowledged send must survive a power cut
         return conn
 
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
     def _begin(self, conn: Connection) -> None:
-        # The driver is left in autocommit: a lone statement commits by itself, and a transaction is
-        # begun here, IMMEDIATE when it writes, so two writers never both read and then both write.
-        if self._immediate:
+        # A writing transaction holds the write lock from its start, so two writers never both read and
+        # then both write. SQLite's driver is left in autocommit (a lone statement commits by itself) and
+        # the transaction begun here.
+        if not self._immediate:
+            return
+        if self.dialect == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK)))
 
     def close(self) -> None:
         self.connection.close()
@@ -160,6 +190,10 @@ class AlertsDatabase:
     def exclusive(self, timeout: float = 60.0) -> Iterator[None]:
         """Held by the one process that sends. A row still `sending` while it is held was left by a
         process that died mid-send (the lock dies with its holder), so it is resent."""
+        if self.dialect != "sqlite":
+            with self._exclusive_session(timeout):
+                yield
+            return
         lock = self.path.with_name(self.path.name + ".send.lock").open("a")
         deadline = time.monotonic() + timeout
         try:
@@ -174,3 +208,29 @@ class AlertsDatabase:
             yield
         finally:
             lock.close()  # closing releases the lock
+
+    @contextmanager
+    def _exclusive_session(self, timeout: float) -> Iterator[None]:
+        # A session lock on a connection of its own: released when it closes, or when the process dies
+        # and the server drops the session.
+        deadline = time.monotonic() + timeout
+        with self.engine.connect() as conn:
+            while not conn.execute(select(func.pg_try_advisory_lock(SEND_LOCK))).scalar():
+                conn.commit()
+                if time.monotonic() >= deadline:
+                    raise OutboxBusy(
+                        f"another process is sending from the alerts database {self.engine.url!r}"
+                    )
+                time.sleep(0.2)
+            conn.commit()
+            yield
+
+
+def exists(path: Path) -> bool:
+    """Whether the alerts database has been made: a server's always counts, the file once it is there."""
+    return bool(configured_url()) or Path(path).exists()
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the alerts database (a server's: as far as the file system goes)."""
+    return bool(configured_url()) or databases.writable(path)

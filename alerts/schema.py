@@ -5,7 +5,19 @@ some of them. Changing a table here needs a migration in alerts/migrations/versi
 
 from __future__ import annotations
 
-from sqlalchemy import REAL, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 
 metadata = MetaData()
 
@@ -20,14 +32,17 @@ def _text(name: str, *, null: bool = True, default: str | None = None, primary: 
     )
 
 
-def _int(name: str, *, null: bool = True, default: int | None = None) -> Column:
-    return Column(
-        name, Integer, nullable=null, server_default=None if default is None else text(str(default))
-    )
+def _int(name: str, *, null: bool = True, default: int | None = None, big: bool = False) -> Column:
+    kind = Integer().with_variant(BigInteger(), "postgresql") if big else Integer()
+    return Column(name, kind, nullable=null, server_default=None if default is None else text(str(default)))
+
+
+# Epoch seconds: SQLite's REAL has 8 bytes, PostgreSQL's only 4 (minutes apart at today's epoch).
+SECONDS = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
 
 
 def _real(name: str) -> Column:
-    return Column(name, REAL)
+    return Column(name, SECONDS)
 
 
 def _serial() -> Column:
@@ -45,7 +60,7 @@ alerts = Table(
     _text("body", null=False),
     _text("event_id"),
     _int("event_posts"),  # the event's size when this alert was raised (growth re-alerts)
-    _int("event_reach"),
+    _int("event_reach", big=True),
     _int("silenced_by"),  # the silence that held it back, or that it went out despite
     _text("silence_state"),  # alerts.silences: held, released, superseded, overridden (NULL: held)
     _text("silence_note"),  # why, in the words the people reading the record see
@@ -82,7 +97,7 @@ event_posts = Table(
     metadata,
     _text("event_id", primary=True),
     _text("post_id", primary=True),
-    _int("reach", null=False),
+    _int("reach", null=False, big=True),
 )
 
 # -- the channel ledger: health and the send times rate windows are counted on ----------------------------
@@ -103,7 +118,7 @@ channel_sends = Table(
     "channel_sends",
     metadata,
     _text("channel", null=False),
-    Column("at", REAL, nullable=False),
+    Column("at", SECONDS, nullable=False),
     Index("channel_sends_at", "channel", "at"),
 )
 

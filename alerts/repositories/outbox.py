@@ -106,7 +106,8 @@ class AlertRepository:
             event_posts=posts,
             event_reach=reach,
         )
-        return self.db.execute(statement.on_conflict_do_nothing()).rowcount == 1
+        stored = statement.on_conflict_do_nothing().returning(alerts.c.key)
+        return self.db.execute(stored).first() is not None
 
     def add_event_post(self, event_id: str, post_id: str, reach: int) -> tuple[int, int]:
         """Count a post into its event (its largest reach seen); the event's posts and total reach."""

@@ -9,7 +9,19 @@ from alerts/schema.py, which follows the newest revision.
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import REAL, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text, text
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 
 revision = "0001"
 down_revision = None
@@ -29,14 +41,17 @@ def _text(name: str, *, null: bool = True, default: str | None = None, primary: 
     )
 
 
-def _int(name: str, *, null: bool = True, default: int | None = None) -> Column:
-    return Column(
-        name, Integer, nullable=null, server_default=None if default is None else text(str(default))
-    )
+def _int(name: str, *, null: bool = True, default: int | None = None, big: bool = False) -> Column:
+    kind = Integer().with_variant(BigInteger(), "postgresql") if big else Integer()
+    return Column(name, kind, nullable=null, server_default=None if default is None else text(str(default)))
+
+
+# Epoch seconds: SQLite's REAL has 8 bytes, PostgreSQL's only 4 (minutes apart at today's epoch).
+SECONDS = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
 
 
 def _real(name: str) -> Column:
-    return Column(name, REAL)
+    return Column(name, SECONDS)
 
 
 def _serial() -> Column:
@@ -54,7 +69,7 @@ alerts = Table(
     _text("body", null=False),
     _text("event_id"),
     _int("event_posts"),  # the event's size when this alert was raised (growth re-alerts)
-    _int("event_reach"),
+    _int("event_reach", big=True),
     _int("silenced_by"),  # the silence that held it back, or that it went out despite
     _text("silence_state"),  # alerts.silences: held, released, superseded, overridden (NULL: held)
     _text("silence_note"),  # why, in the words the people reading the record see
@@ -91,7 +106,7 @@ event_posts = Table(
     metadata,
     _text("event_id", primary=True),
     _text("post_id", primary=True),
-    _int("reach", null=False),
+    _int("reach", null=False, big=True),
 )
 
 # -- the channel ledger: health and the send times rate windows are counted on ----------------------------
@@ -112,7 +127,7 @@ channel_sends = Table(
     "channel_sends",
     metadata,
     _text("channel", null=False),
-    Column("at", REAL, nullable=False),
+    Column("at", SECONDS, nullable=False),
     Index("channel_sends_at", "channel", "at"),
 )
 
@@ -267,6 +282,16 @@ _SQLITE_TRIGGERS = (
     ),
 )
 
+_POSTGRESQL_GUARD = (
+    (
+        "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP = 'UPDATE' THEN RAISE EXCEPTION '审计记录只能追加，不能修改'; END IF; "
+        "RAISE EXCEPTION '审计记录只能追加，不能删除'; END $$"
+    ),
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+)
+
 
 def upgrade() -> None:
     bind = op.get_bind()
@@ -290,8 +315,15 @@ def upgrade() -> None:
                 op.execute(statement)
         for statement in _SQLITE_TRIGGERS:
             op.execute(statement)
+    elif bind.dialect.name == "postgresql":
+        # SQLite keeps rows in insertion order under a hidden row id, which the queries sort by; here
+        # that order is a column of the same name.
+        for table in ("alerts", "deliveries"):
+            op.execute(f"ALTER TABLE {table} ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY")
+        for statement in _POSTGRESQL_GUARD:
+            op.execute(statement)
     else:
-        raise NotImplementedError(f"no audit guard written for {bind.dialect.name} yet")
+        raise NotImplementedError(f"the alerts database does not run on {bind.dialect.name}")
 
 
 def downgrade() -> None:
