@@ -71,10 +71,11 @@ def native_errors() -> Iterator[None]:
         raise
 
 
-# Transaction-level advisory lock keys on PostgreSQL: one writer at a time, as SQLite's write lock gives,
-# and the one sender.
+# Advisory lock keys on PostgreSQL: one writer at a time (per transaction, as SQLite's write lock), the one
+# sender and the one leader (per session).
 WRITE_LOCK = 0x79710001
 SEND_LOCK = 0x79710002
+LEAD_LOCK = 0x79710003  # the `serve` that runs the scheduled jobs
 
 
 def configured_url() -> str | None:
@@ -234,3 +235,73 @@ def exists(path: Path) -> bool:
 def writable(path: Path) -> bool:
     """Whether this process may write the alerts database (a server's: as far as the file system goes)."""
     return bool(configured_url()) or databases.writable(path)
+
+
+class LeaderLock:
+    """Leadership among the machines that share a PostgreSQL alerts database: a session advisory lock
+    that the server drops when its holder's session ends, at once when the process dies and, through the
+    keepalives asked for here, within about half a minute when its machine or network does."""
+
+    def __init__(self, url: str, description: str, key: int = LEAD_LOCK) -> None:
+        self.engine = create_engine(
+            url, poolclass=NullPool, connect_args={"application_name": description[:63]}
+        )
+        self.key = key
+        self._conn: Connection | None = None
+
+    def _session(self) -> Connection:
+        conn = self.engine.connect()
+        for setting in (
+            "tcp_keepalives_idle = 10",
+            "tcp_keepalives_interval = 5",
+            "tcp_keepalives_count = 3",
+        ):
+            conn.exec_driver_sql(f"SET {setting}")
+        conn.commit()
+        return conn
+
+    def acquire(self, *, wait: bool) -> bool:
+        """Take the lead; False when another holds it and `wait` is not set (else wait until it is free)."""
+        conn = self._session()
+        try:
+            if wait:
+                conn.execute(select(func.pg_advisory_lock(self.key)))
+                got = True
+            else:
+                got = bool(conn.execute(select(func.pg_try_advisory_lock(self.key))).scalar())
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def holder(self) -> str:
+        """Who leads, as the holder named itself when it connected."""
+        with self.engine.connect() as conn:
+            name = conn.exec_driver_sql(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.objid = %(key)s AND l.granted",
+                {"key": self.key},
+            ).scalar()
+        return name or "未知进程"
+
+    def held(self) -> bool:
+        """Whether this process still leads (its session is alive)."""
+        if self._conn is None:
+            return False
+        try:
+            self._conn.exec_driver_sql("SELECT 1")
+            self._conn.commit()
+        except DBAPIError:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # ending the session releases the lock
+            self._conn = None
+        self.engine.dispose()

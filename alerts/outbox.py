@@ -56,13 +56,21 @@ __all__ = [
 
 
 class Outbox:
-    """`read_only` opens the file for reading alone (and creates nothing): for commands that only show."""
+    """`read_only` opens the file for reading alone (and creates nothing): for commands that only show.
+    `url` names a PostgreSQL database instead of the file (by default YUQING_DB_URL does)."""
 
-    def __init__(self, path: Path, *, realert: RealertPolicy | None = None, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        realert: RealertPolicy | None = None,
+        read_only: bool = False,
+        url: str | None = None,
+    ) -> None:
         self.path = path
         self.realert = realert or RealertPolicy()
         self.read_only = read_only
-        self.database = AlertsDatabase(path, read_only=read_only)
+        self.database = AlertsDatabase(path, read_only=read_only, url=url)
         self._transaction = self.database.transaction
         self._alerts = AlertRepository(self.database)
         self._deliveries = DeliveryRepository(self.database)
