@@ -243,8 +243,10 @@ class LeaderLock:
     keepalives asked for here, within about half a minute when its machine or network does."""
 
     def __init__(self, url: str, description: str, key: int = LEAD_LOCK) -> None:
+        # The client's keepalives too, so a leader cut off from the server finds out as soon as it does.
+        client = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
         self.engine = create_engine(
-            url, poolclass=NullPool, connect_args={"application_name": description[:63]}
+            url, poolclass=NullPool, connect_args={"application_name": description[:63], **client}
         )
         self.key = key
         self._conn: Connection | None = None

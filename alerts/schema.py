@@ -1,5 +1,5 @@
 """The tables of the alerts database as they stand at the newest migration, for the repositories that
-query them (alerts/repositories.py) and for the empty stand-ins a read-only open gives a file that lacks
+query them (alerts/repositories/) and for the empty stand-ins a read-only open gives a file that lacks
 some of them. Changing a table here needs a migration in alerts/migrations/versions/ beside it.
 """
 

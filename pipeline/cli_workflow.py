@@ -568,7 +568,7 @@ def serve(
     wait: Annotated[bool, typer.Option("--wait", help="已有一个实例在运行时，待命并在它停止后接替")] = False,
 ) -> None:
     """运行调度：按日历巡查、三个时间节点、时限检查、每日舆情日志。"""
-    from pipeline.serve import AlreadyServing
+    from pipeline.serve import AlreadyServing, LeadershipLost
     from pipeline.serve import serve as run_service
 
     try:
@@ -578,6 +578,8 @@ def serve(
         raise _fail(str(exc), 2) from None
     except AlreadyServing as exc:
         raise _fail(str(exc), 3) from None
+    except LeadershipLost as exc:
+        raise _fail(str(exc), 4) from None
 
 
 def calendar_line() -> tuple[bool, str]:

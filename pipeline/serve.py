@@ -88,6 +88,14 @@ class ServeLock:
             self._handle = None
 
 
+class LeadershipLost(YuqingError):
+    """The leader's session on the shared database ended: a standby may be running the jobs now."""
+
+
+# How often the leader makes sure it still leads; a standby takes over once the server drops the session.
+LEADERSHIP_CHECK_SECONDS = 10
+
+
 class LeaderLock:
     """With the alerts database on PostgreSQL (YUQING_DB_URL), `serve` may run on several machines: the
     one holding the database's leader lock runs the jobs, the others (`--wait`) stand by and take over
@@ -113,6 +121,9 @@ class LeaderLock:
         if on_wait:
             on_wait(holder)
         self._lock.acquire(wait=True)
+
+    def held(self) -> bool:
+        return self._lock.held()
 
     def release(self) -> None:
         self._lock.release()
@@ -379,6 +390,19 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
         service.sweep()
         service.tick()
         scheduler = build_scheduler(service)
+        lost = threading.Event()
+        if isinstance(lock, LeaderLock):
+
+            def still_leading() -> None:
+                # Cut off from the server, a standby may lead already: stop rather than run the jobs twice.
+                if not lock.held():
+                    logger.error("与预警数据库的会话已断开，不再执行任务，停止")
+                    lost.set()
+                    scheduler.shutdown(wait=False)
+
+            scheduler.add_job(
+                still_leading, IntervalTrigger(seconds=LEADERSHIP_CHECK_SECONDS), id="leadership"
+            )
 
         def stop(signum: int, _frame: Any) -> None:
             logger.info("收到信号 %d，停止调度", signum)
@@ -404,6 +428,11 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
         signal.signal(signal.SIGINT, stop)
         scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
         scheduler.start()
+        if lost.is_set():
+            raise LeadershipLost(
+                "与预警数据库的会话已断开，本实例已停止执行任务（其他待命的实例会接替）；"
+                "网络恢复后可重新启动（加 --wait 待命）"
+            )
         say("yuqing serve：已停止")
     finally:
         lock.release()

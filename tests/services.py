@@ -526,6 +526,12 @@ class PostgresServer:
         self._admin(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def terminate(self, application_name: str) -> None:
+        """End the sessions a client opened under that name, as a broken network would."""
+        self._admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{application_name}'"
+        )
+
     def drop(self, name: str) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

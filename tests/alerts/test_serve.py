@@ -304,7 +304,7 @@ def test_a_patrol_whose_crawl_process_crashes_is_reported_and_the_schedule_goes_
         outbox.close()
 
 
-def test_machines_sharing_a_database_run_the_jobs_once_and_a_standby_leads_when_the_leader_dies(
+def test_machines_sharing_a_database_run_the_jobs_once_and_a_standby_leads_when_the_leader_is_gone(
     tmp_path: Path, postgres: PostgresServer
 ) -> None:
     office = tmp_path / "office"
@@ -343,8 +343,14 @@ def test_machines_sharing_a_database_run_the_jobs_once_and_a_standby_leads_when_
             leader.proc.kill()  # no clean stop: the server notices the session is gone
             leader.proc.wait(10)
             standby.wait_for("yuqing serve：运行中", timeout=60)
+            # Cut off from the server (its session ended there), a leader stops rather than run the jobs
+            # beside whoever leads now.
+            postgres.terminate(f"yuqing-serve {socket.gethostname()} {standby.proc.pid}")
+            assert standby.proc.wait(timeout=60) == 4
+            assert "与预警数据库的会话已断开" in standby.wait_for("会话已断开")
         finally:
-            assert standby.stop() == 0
+            if standby.proc.poll() is None:
+                standby.stop()
     finally:
         if leader.proc.poll() is None:
             leader.stop()
