@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -76,6 +77,8 @@ def native_errors() -> Iterator[None]:
 WRITE_LOCK = 0x79710001
 SEND_LOCK = 0x79710002
 LEAD_LOCK = 0x79710003  # the `serve` that runs the scheduled jobs
+# With a sender's own number as the second key: held while it sends, so its claims count (pg_locks).
+SENDER_CLASS = 0x79710004
 
 
 def configured_url() -> str | None:
@@ -209,6 +212,16 @@ class AlertsDatabase:
             yield
         finally:
             lock.close()  # closing releases the lock
+
+    @contextmanager
+    def sender_session(self) -> Iterator[int]:
+        """A sending process's number, held as a session lock while it sends: the deliveries it claims
+        are its own while the lock shows it alive, and anyone's once its session is gone."""
+        number = secrets.randbelow(2**31 - 2) + 1
+        with self.engine.connect() as conn:
+            conn.execute(select(func.pg_advisory_lock(SENDER_CLASS, number)))
+            conn.commit()
+            yield number
 
     @contextmanager
     def _exclusive_session(self, timeout: float) -> Iterator[None]:

@@ -467,8 +467,9 @@ def dispatch(
     """Plan new alerts and send what is due, waiting up to `wait` seconds (default: the config's
     `delivery.wait_seconds`) for rate windows and retries."""
     dispatcher = Dispatcher(outbox, config, channels, now, unavailable=unavailable, timer=timer, sleep=sleep)
-    with outbox.exclusive():
-        dispatcher.plan()
+    with outbox.sending():
+        with outbox.planning():
+            dispatcher.plan()
         dispatcher.deliver(config.delivery.wait_seconds if wait is None else wait)
     return dispatcher.report
 
@@ -487,9 +488,10 @@ def dispatch_digest(
     """At a checkpoint: one digest per unit of the low-level alerts held since the last one, delivered
     like any alert (together with anything else due)."""
     dispatcher = Dispatcher(outbox, config, channels, now, unavailable=unavailable, timer=timer, sleep=sleep)
-    with outbox.exclusive():
-        dispatcher.plan()
-        dispatcher.gather_digests()
+    with outbox.sending():
+        with outbox.planning():
+            dispatcher.plan()
+            dispatcher.gather_digests()
         dispatcher.deliver(config.delivery.wait_seconds if wait is None else wait)
     return dispatcher.report
 

@@ -10,7 +10,8 @@ alerts/repositories/; this is what the rest of the program asks of them.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -76,10 +77,32 @@ class Outbox:
         self._deliveries = DeliveryRepository(self.database)
         self._channels = ChannelLedger(self.database)
         self._silences = SilenceRepository(self.database)
+        self._claimer: int | None = None  # this process's sender number while it sends on PostgreSQL
 
     def exclusive(self, timeout: float = 60.0) -> AbstractContextManager[None]:
-        """Held by the one process that sends (see `AlertsDatabase.exclusive`)."""
+        """Held by the one process that plans and sends (see `AlertsDatabase.exclusive`)."""
         return self.database.exclusive(timeout)
+
+    @contextmanager
+    def sending(self, timeout: float = 60.0) -> Iterator[None]:
+        """Around a sending run. On the SQLite file it is the one sender's (`exclusive`); on PostgreSQL
+        several may send at once, each taking deliveries by claiming them (`due`) and giving back at the
+        end what it did not finish."""
+        if self.database.dialect == "sqlite":
+            with self.exclusive(timeout):
+                yield
+            return
+        with self.database.sender_session() as number:
+            self._claimer = number
+            try:
+                yield
+            finally:
+                self._claimer = None
+                self._deliveries.release(number)
+
+    def planning(self, timeout: float = 60.0) -> AbstractContextManager[None]:
+        """Inside `sending`: planning and gathering digests, one process at a time."""
+        return nullcontext() if self.database.dialect == "sqlite" else self.exclusive(timeout)
 
     # -- alerts ----------------------------------------------------------------------------------------
 
@@ -158,12 +181,13 @@ class Outbox:
     # -- sending ---------------------------------------------------------------------------------------
 
     def due(self, now: float) -> list[Delivery]:
-        """Deliveries to try now: waiting ones whose time has come, and any left `sending`."""
-        return self._deliveries.due(now)
+        """Deliveries to try now: waiting ones whose time has come, and any left `sending` (by a sender
+        that died; while several send, a few at a time, claimed for this one)."""
+        return self._deliveries.due(now, self._claimer)
 
     def waiting(self) -> list[tuple[str, float]]:
         """(idem key, when due) of every delivery still to be made; 0 is due now."""
-        return self._deliveries.waiting()
+        return self._deliveries.waiting(self._claimer)
 
     def next_due(self) -> float | None:
         return self._deliveries.next_due()

@@ -87,6 +87,8 @@ deliveries = Table(
     _text("subject"),  # set for digests, which have no alert row of their own
     _text("body"),
     _text("digest"),  # for an alert held for a digest: the digest that carried it
+    # The sender working on it (PostgreSQL, several senders): a live one's claim keeps the others off.
+    Column("claimed_by", BigInteger),
     PrimaryKeyConstraint("alert_key", "channel", "recipient"),
     Index("deliveries_idem", "idem_key", unique=True),
     Index("deliveries_due", "status", "next_attempt_at"),

@@ -8,9 +8,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, literal_column, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    update,
+)
 
-from alerts.database import AlertsDatabase
+from alerts.database import SENDER_CLASS, AlertsDatabase
 from alerts.models import Alert
 from alerts.repositories import upsert
 from alerts.schema import alerts, deliveries, event_posts
@@ -290,6 +303,23 @@ _WITH_ALERT = select(
     alerts.c.body,
 ).select_from(deliveries.outerjoin(alerts, alerts.c.key == _d.alert_key))
 _OPEN = _d.status.in_(TO_SEND)
+# Claimed a few at a time, so senders running at once share the work.
+CLAIM_BATCH = 4
+_locks = table(
+    "pg_locks", column("locktype"), column("classid"), column("objid"), column("objsubid"), column("granted")
+)
+# The senders alive now: each holds its number as an advisory lock (AlertsDatabase.sender_session).
+_LIVE_SENDERS = select(cast(_locks.c.objid, BigInteger)).where(
+    _locks.c.locktype == "advisory",
+    cast(_locks.c.classid, BigInteger) == SENDER_CLASS,
+    _locks.c.objsubid == 2,
+    _locks.c.granted,
+)
+
+
+def _claimable(claimer: int) -> ColumnElement[bool]:
+    """Unclaimed, claimed by `claimer`, or claimed by a sender whose session (and lock) is gone."""
+    return _d.claimed_by.is_(None) | (_d.claimed_by == claimer) | _d.claimed_by.not_in(_LIVE_SENDERS)
 
 
 class DeliveryRepository:
@@ -338,21 +368,41 @@ class DeliveryRepository:
             is not None
         )
 
-    def due(self, now: float) -> list[Delivery]:
-        rows = self.db.execute(
-            _WITH_ALERT.where(
-                (_d.status == SENDING)
-                | (
-                    _d.status.in_([PENDING, FAILED])
-                    & (_d.next_attempt_at.is_(None) | (_d.next_attempt_at <= now))
-                )
-            ).order_by(func.coalesce(alerts.c.created_at, _d.updated_at), _d.alert_key, _d.recipient)
+    def due(self, now: float, claimer: int | None = None) -> list[Delivery]:
+        """Deliveries to try now. With `claimer` (several senders on PostgreSQL): at most CLAIM_BATCH of
+        those no live sender claimed, claimed for it, locked while claimed so no other takes them too."""
+        due = (_d.status == SENDING) | (
+            _d.status.in_([PENDING, FAILED]) & (_d.next_attempt_at.is_(None) | (_d.next_attempt_at <= now))
         )
-        return [_delivery(row) for row in rows]
+        order = (func.coalesce(alerts.c.created_at, _d.updated_at), _d.alert_key, _d.recipient)
+        if claimer is None:
+            return [_delivery(row) for row in self.db.execute(_WITH_ALERT.where(due).order_by(*order))]
+        with self.db.transaction():
+            keys = list(
+                self.db.execute(
+                    select(_d.idem_key)
+                    .select_from(deliveries.outerjoin(alerts, alerts.c.key == _d.alert_key))
+                    .where(due, _claimable(claimer))
+                    .order_by(*order)
+                    .limit(CLAIM_BATCH)
+                    .with_for_update(of=deliveries, skip_locked=True)
+                ).scalars()
+            )
+            if not keys:
+                return []
+            self.db.execute(update(deliveries).where(_d.idem_key.in_(keys)).values(claimed_by=claimer))
+            rows = self.db.execute(_WITH_ALERT.where(_d.idem_key.in_(keys)).order_by(*order))
+            return [_delivery(row) for row in rows]
 
-    def waiting(self) -> list[tuple[str, float]]:
-        rows = self.db.execute(select(_d.idem_key, func.coalesce(_d.next_attempt_at, 0)).where(_OPEN))
-        return [(key, at) for key, at in rows]
+    def waiting(self, claimer: int | None = None) -> list[tuple[str, float]]:
+        query = select(_d.idem_key, func.coalesce(_d.next_attempt_at, 0)).where(_OPEN)
+        if claimer is not None:
+            query = query.where(_claimable(claimer))
+        return [(key, at) for key, at in self.db.execute(query)]
+
+    def release(self, claimer: int) -> None:
+        """What a sender claimed and did not finish goes back to whoever sends next."""
+        self.db.execute(update(deliveries).where(_d.claimed_by == claimer).values(claimed_by=None))
 
     def next_due(self) -> float | None:
         return self.db.execute(select(func.min(func.coalesce(_d.next_attempt_at, 0))).where(_OPEN)).scalar()
@@ -383,7 +433,15 @@ class DeliveryRepository:
 
     def sent(self, idem_key: str, channel: str, at: datetime) -> None:
         stamp = at.isoformat()
-        self._set(idem_key, status=SENT, via=channel, sent_at=stamp, updated_at=stamp, next_attempt_at=None)
+        self._set(
+            idem_key,
+            status=SENT,
+            via=channel,
+            sent_at=stamp,
+            updated_at=stamp,
+            next_attempt_at=None,
+            claimed_by=None,
+        )
 
     def failed(
         self, idem_key: str, error: str, tries: dict[str, int], next_attempt_at: float | None, at: datetime
