@@ -1,6 +1,6 @@
 """The alerts database's one owner: it opens it, runs the versioned migrations at open, gives out
-transactions, and holds the lock the one sending process takes. The repositories in alerts/repositories/
-hold the queries; nothing else writes SQL against it.
+transactions, and holds the locks that keep senders and `serve` instances from doing a job twice. The
+repositories in alerts/repositories/ hold the queries; nothing else writes SQL against it.
 
 By default the database is the SQLite file at `outbox_path` (checked first, WAL, busy timeout); with
 `YUQING_DB_URL` it is a PostgreSQL database that several machines share.
@@ -72,8 +72,8 @@ def native_errors() -> Iterator[None]:
         raise
 
 
-# Advisory lock keys on PostgreSQL: one writer at a time (per transaction, as SQLite's write lock), the one
-# sender and the one leader (per session).
+# Advisory lock keys on PostgreSQL: one writer at a time (per transaction, as SQLite's write lock), and per
+# session the one planning sender and the one leader.
 WRITE_LOCK = 0x79710001
 SEND_LOCK = 0x79710002
 LEAD_LOCK = 0x79710003  # the `serve` that runs the scheduled jobs
