@@ -12,51 +12,18 @@ import difflib
 import hashlib
 import json
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import RowMapping
 
 from alerts.calendar import SHANGHAI
+from alerts.repositories.accounts import AccountRepository
 from config.errors import YuqingError
-
-ACCOUNT_TABLES = """
-CREATE TABLE IF NOT EXISTS accounts (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    unit TEXT,
-    created_at TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    disabled_at TEXT,
-    disabled_by TEXT,
-    password_hash TEXT,
-    password_changed_at TEXT,
-    password_history TEXT NOT NULL DEFAULT '[]',
-    must_change_password INTEGER NOT NULL DEFAULT 1,
-    failed_logins INTEGER NOT NULL DEFAULT 0,
-    locked_until TEXT
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    account TEXT NOT NULL,
-    role TEXT,
-    unit TEXT,
-    origin TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, '审计记录只能追加，不能修改'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, '审计记录只能追加，不能删除'); END;
-"""
 
 # Who acts from a shell without an account of their own: only to create the first administrator.
 BOOTSTRAP = "本机初始化"
@@ -164,18 +131,18 @@ def _dt(text: str | None) -> datetime | None:
 
 
 class Accounts:
-    """The accounts and the audit trail of one outbox file, on the connection of its owner (the
-    workflow), inside that owner's transactions."""
+    """The accounts and the audit trail of one alerts database, inside its transactions (`tx`), so an
+    action on a case and its audit row are written together."""
 
     def __init__(
         self,
-        db: sqlite3.Connection,
-        tx: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        records: AccountRepository,
+        tx: Callable[[], AbstractContextManager[Any]],
         now: Callable[[], datetime],
         units: Callable[[], dict[str, str]],
         supervisors: Callable[[], list[str]],
     ) -> None:
-        self.db = db
+        self.records = records
         self._tx = tx
         self.now = now
         self._units = units
@@ -183,7 +150,7 @@ class Accounts:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _from_row(self, row: sqlite3.Row) -> Account:
+    def _from_row(self, row: RowMapping) -> Account:
         return Account(
             name=row["name"],
             role=Role(row["role"]),
@@ -196,12 +163,11 @@ class Accounts:
         )
 
     def get(self, name: str) -> Account | None:
-        row = self.db.execute("SELECT * FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = self.records.get(name)
         return self._from_row(row) if row else None
 
     def all(self) -> list[Account]:
-        rows = self.db.execute("SELECT * FROM accounts ORDER BY created_at, name")
-        return [self._from_row(r) for r in rows]
+        return [self._from_row(r) for r in self.records.all()]
 
     def acting(self, name: str | None) -> Account:
         """The account someone acts as: it must exist and be enabled."""
@@ -231,13 +197,6 @@ class Accounts:
         raise AccountError(f"单位「{unit}」不存在：units.yaml 和 territory.yaml 里都没有这个单位{hint}")
 
     def audit_trail(self, *, account: str | None = None, target: str | None = None) -> list[AuditEntry]:
-        sql, args = "SELECT * FROM audit WHERE 1=1", []
-        if account is not None:
-            sql += " AND account = ?"
-            args.append(account)
-        if target is not None:
-            sql += " AND target = ?"
-            args.append(target)
         return [
             AuditEntry(
                 id=r["id"],
@@ -252,13 +211,13 @@ class Accounts:
                 detail=r["detail"],
                 hash=r["hash"],
             )
-            for r in self.db.execute(sql + " ORDER BY id", args)
+            for r in self.records.trail(account=account, target=target)
         ]
 
     def verify_trail(self) -> int | None:
         """The id of the first audit row whose hash does not follow from the rows before it, or None."""
         prev = ""
-        for row in self.db.execute("SELECT * FROM audit ORDER BY id"):
+        for row in self.records.trail():
             if row["prev_hash"] != prev or row["hash"] != _chain(prev, row):
                 return row["id"]
             prev = row["hash"]
@@ -268,7 +227,6 @@ class Accounts:
 
     def record(
         self,
-        db: sqlite3.Connection,
         actor: Account | str,
         action: str,
         target: str,
@@ -291,41 +249,33 @@ class Accounts:
             "outcome": outcome,
             "detail": detail,
         }
-        last = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-        row["prev_hash"] = last["hash"] if last else ""
-        row["hash"] = _chain(row["prev_hash"], row)
-        db.execute(
-            f"INSERT INTO audit ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-            tuple(row.values()),
-        )
+        with self._tx():
+            row["prev_hash"] = self.records.last_hash()
+            row["hash"] = _chain(row["prev_hash"], row)
+            self.records.append(row)
 
     def refused(self, actor: str | None, action: str, target: str, reason: str) -> None:
         """A refusal on record (its own transaction: the refused action's was rolled back)."""
-        with self._tx() as db:
+        with self._tx():
             account = self.get(actor) if actor else None
-            self.record(
-                db, account or (actor or "（未指明）"), action, target, outcome="refused", detail=reason
-            )
+            self.record(account or (actor or "（未指明）"), action, target, outcome="refused", detail=reason)
 
     def add(self, name: str, role: Role, unit: str | None, *, by: str | None) -> Account:
         """A new account. `by` is the administrator creating it; with no administrator yet, the first
         one may be created without (`by=None`), once."""
-        with self.on_record(by, "user_add", name), self._tx() as db:
+        with self.on_record(by, "user_add", name), self._tx():
             check_name(name)
             creator = self._administrator(by, creating=role)
             unit = self._unit_for(role, unit)
             if self.get(name) is not None:
                 raise AccountError(f"账号「{name}」已存在（见 yuqing user list）")
-            db.execute(
-                "INSERT INTO accounts (name, role, unit, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
-                (name, role.value, unit, _ts(self.now()), creator.name if creator else BOOTSTRAP),
-            )
+            self.records.add(name, role.value, unit, _ts(self.now()), creator.name if creator else BOOTSTRAP)
             account = self.get(name)
-            self.record(db, creator or BOOTSTRAP, "user_add", name, detail=account.describe())
+            self.record(creator or BOOTSTRAP, "user_add", name, detail=account.describe())
         return account
 
     def disable(self, name: str, *, by: str | None) -> Account:
-        with self.on_record(by, "user_disable", name), self._tx() as db:
+        with self.on_record(by, "user_disable", name), self._tx():
             admin = self._administrator(by, creating=None)
             account = self.get(name)
             if account is None:
@@ -336,11 +286,8 @@ class Accounts:
                 raise AccountError(
                     f"{account.describe()}是唯一启用的管理员，停用后无人能管理账号；请先添加另一名管理员"
                 )
-            db.execute(
-                "UPDATE accounts SET disabled_at = ?, disabled_by = ? WHERE name = ?",
-                (_ts(self.now()), admin.name, name),
-            )
-            self.record(db, admin, "user_disable", name, detail=account.describe())
+            self.records.disable(name, _ts(self.now()), admin.name)
+            self.record(admin, "user_disable", name, detail=account.describe())
         return self.get(name)
 
     @contextmanager
@@ -387,7 +334,7 @@ class Accounts:
         return self.check_unit(unit) if unit is not None else None
 
 
-def _chain(prev: str, row: sqlite3.Row | dict[str, object]) -> str:
+def _chain(prev: str, row: RowMapping | dict[str, object]) -> str:
     fields = ("at", "account", "role", "unit", "origin", "action", "target", "outcome", "detail")
     payload = json.dumps([prev, *(row[f] for f in fields)], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

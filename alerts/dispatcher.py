@@ -132,11 +132,6 @@ def routes(recipients: Iterable[str], config: AlertsFile) -> list[tuple[str, lis
     return planned
 
 
-def plan_deliveries(alert_key: str, recipients: list[str], config: AlertsFile) -> list[tuple[str, str]]:
-    """(first channel, recipient) of each delivery an alert gets."""
-    return [(chain[0], recipient) for recipient, chain in routes(recipients, config)]
-
-
 # -- sending ----------------------------------------------------------------------------------------------
 
 
@@ -297,7 +292,7 @@ class Dispatcher:
             for delivery in self.outbox.due(self.timer()):
                 if delivery.idem_key not in stuck and not self.attempt(delivery):
                     stuck.add(delivery.idem_key)
-            waiting = [d for d in self._waiting() if d[0] not in stuck]
+            waiting = [d for d in self.outbox.waiting() if d[0] not in stuck]
             if not waiting:
                 return
             next_at = min(at for _key, at in waiting)
@@ -306,13 +301,6 @@ class Dispatcher:
                 if next_at > deadline:
                     return
                 self.sleep(pause)
-
-    def _waiting(self) -> list[tuple[str, float]]:
-        rows = self.outbox.db.execute(
-            "SELECT idem_key, COALESCE(next_attempt_at, 0) FROM deliveries "
-            "WHERE status IN ('pending', 'failed', 'sending')"
-        )
-        return list(rows)
 
     def _health(self, channel: str) -> Health | None:
         found = self.outbox.health(channel)
@@ -479,8 +467,9 @@ def dispatch(
     """Plan new alerts and send what is due, waiting up to `wait` seconds (default: the config's
     `delivery.wait_seconds`) for rate windows and retries."""
     dispatcher = Dispatcher(outbox, config, channels, now, unavailable=unavailable, timer=timer, sleep=sleep)
-    with outbox.exclusive():
-        dispatcher.plan()
+    with outbox.sending():
+        with outbox.planning():
+            dispatcher.plan()
         dispatcher.deliver(config.delivery.wait_seconds if wait is None else wait)
     return dispatcher.report
 
@@ -499,9 +488,10 @@ def dispatch_digest(
     """At a checkpoint: one digest per unit of the low-level alerts held since the last one, delivered
     like any alert (together with anything else due)."""
     dispatcher = Dispatcher(outbox, config, channels, now, unavailable=unavailable, timer=timer, sleep=sleep)
-    with outbox.exclusive():
-        dispatcher.plan()
-        dispatcher.gather_digests()
+    with outbox.sending():
+        with outbox.planning():
+            dispatcher.plan()
+            dispatcher.gather_digests()
         dispatcher.deliver(config.delivery.wait_seconds if wait is None else wait)
     return dispatcher.report
 

@@ -1,287 +1,108 @@
 """The durable outbox: an alert is written here before anyone is told, and each delivery is recorded.
 
-SQLite in WAL mode. One row per alert (its key is unique, so raising it twice is a no-op) and one row per
-(alert, recipient) delivery with its own idempotency key: marked `sending` before a channel is called and
-`sent` after it acknowledged, so a restarted sender resends what was not acknowledged and never what was.
-The same file keeps channel health, the send times rate windows are counted on, and silences with
-what each did to each alert it concerned (held, released, superseded, or overridden for its level).
+One row per alert (its key is unique, so raising it twice is a no-op) and one row per (alert, recipient)
+delivery with its own idempotency key: marked `sending` before a channel is called and `sent` after it
+acknowledged, so a restarted sender resends what was not acknowledged and never what was. The same
+database keeps channel health, the send times rate windows are counted on, and silences with what each did
+to each alert it concerned (held, released, superseded, or overridden for its level). The queries live in
+alerts/repositories/; this is what the rest of the program asks of them.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from alerts.database import AlertsDatabase
 from alerts.models import Alert
 from alerts.noise import EventHistory, is_event_alert, judge
+from alerts.repositories.channels import ChannelLedger, Health
+from alerts.repositories.outbox import (
+    DIGESTED,
+    FAILED,
+    HELD,
+    PENDING,
+    SENDING,
+    SENT,
+    SILENCED,
+    TO_SEND,
+    AlertRepository,
+    Delivery,
+    DeliveryRepository,
+    SilenceRecord,
+)
+from alerts.repositories.silences import SilenceRepository
 from alerts.silences import HELD as HOLD_HELD
 from alerts.silences import RELEASED, SUPERSEDED, Silence
 from classifiers.types import Level
-from config import databases
 from config.delivery import RealertPolicy
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    key TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    level TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    alert_key TEXT NOT NULL REFERENCES alerts(key),
-    channel TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    sent_at TEXT,
-    PRIMARY KEY (alert_key, channel, recipient)
-);
-CREATE TABLE IF NOT EXISTS event_posts (
-    event_id TEXT NOT NULL,
-    post_id TEXT NOT NULL,
-    reach INTEGER NOT NULL,
-    PRIMARY KEY (event_id, post_id)
-);
-CREATE TABLE IF NOT EXISTS channel_health (
-    channel TEXT PRIMARY KEY,
-    failures INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    last_failure_at REAL,
-    last_success_at REAL,
-    dead_since REAL,
-    resume_at REAL
-);
-CREATE TABLE IF NOT EXISTS channel_sends (channel TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS channel_sends_at ON channel_sends (channel, at);
-CREATE TABLE IF NOT EXISTS silences (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    match TEXT NOT NULL,
-    until TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
-
-# Columns added to the first schema; an outbox written by an older version gains them when opened.
-ADDED_COLUMNS = {
-    "alerts": {
-        "event_id": "TEXT",
-        "event_posts": "INTEGER",  # the event's size when this alert was raised (growth re-alerts)
-        "event_reach": "INTEGER",
-        "silenced_by": "INTEGER",  # the silence that held it back, or that it went out despite
-        "silence_state": "TEXT",  # alerts.silences: held, released, superseded, overridden (NULL: held)
-        "silence_note": "TEXT",  # why, in the words the people reading the record see
-        "silence_at": "TEXT",  # when it was released or superseded
-    },
-    "silences": {
-        "lifted_at": "TEXT",  # ended early with `yuqing silence lift`: when, by whom, why
-        "lifted_by": "TEXT",
-        "lift_reason": "TEXT",
-    },
-    "deliveries": {
-        "idem_key": "TEXT",  # one per alert (or digest) and recipient
-        "chain": "TEXT",  # JSON list: the recipient's channels, then the fallbacks, in order
-        "tries": "TEXT",  # JSON {channel: failed attempts}
-        "via": "TEXT",  # the channel last tried, or that delivered
-        "next_attempt_at": "REAL",  # epoch seconds; NULL is due now
-        "updated_at": "TEXT",
-        "subject": "TEXT",  # set for digests, which have no alert row of their own
-        "body": "TEXT",
-        "digest": "TEXT",  # for an alert held for a digest: the digest that carried it
-    },
-}
-
-INDEXES = """
-CREATE UNIQUE INDEX IF NOT EXISTS deliveries_idem ON deliveries (idem_key);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS alerts_event ON alerts (event_id);
-"""
-
-# Delivery states. `held` waits for the digest, `digested` went out in one, `silenced` was held back.
-PENDING, SENDING, FAILED, SENT = "pending", "sending", "failed", "sent"
-HELD, DIGESTED, SILENCED = "held", "digested", "silenced"
-TO_SEND = (PENDING, FAILED, SENDING)
-
-
-class OutboxBusy(RuntimeError):
-    """Another sender holds the outbox."""
-
-
-def _alert_to_json(alert: Alert) -> str:
-    data = asdict(alert)
-    data["level"] = alert.level.value
-    data["created_at"] = alert.created_at.isoformat()
-    return json.dumps(data, ensure_ascii=False)
-
-
-def _alert_from_json(body: str) -> Alert:
-    data = json.loads(body)
-    data["level"] = Level(data["level"])
-    data["created_at"] = datetime.fromisoformat(data["created_at"])
-    return Alert(**data)
-
-
-@dataclass(slots=True)
-class Delivery:
-    """One (alert or digest, recipient) delivery as the dispatcher works on it."""
-
-    idem_key: str
-    alert_key: str
-    recipient: str
-    chain: list[str]
-    status: str
-    attempts: int
-    tries: dict[str, int] = field(default_factory=dict)
-    via: str | None = None
-    last_error: str | None = None
-    next_attempt_at: float | None = None
-    sent_at: str | None = None
-    subject: str | None = None
-    body: str | None = None
-    alert: Alert | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SilenceRecord:
-    """What a silence did to one alert: held it, released it when it ended, found it superseded by a
-    later alert of the event, or let it through because of its level."""
-
-    alert: Alert
-    silence_id: int
-    state: str
-    note: str
-    raised_at: datetime
-    at: datetime | None  # released or superseded then
-
-
-# An alert in one of these states was never told, so it opens no case; NULL is a row held before
-# states were recorded.
-_NOT_TOLD = (
-    f"silenced_by IS NOT NULL AND COALESCE(silence_state, '{HOLD_HELD}') IN ('{HOLD_HELD}', '{SUPERSEDED}')"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Health:
-    channel: str
-    failures: int  # consecutive
-    last_error: str | None
-    last_failure_at: float | None
-    last_success_at: float | None
-    dead_since: float | None
-    resume_at: float | None  # the platform holds the channel back until then (e.g. DingTalk's 10 minutes)
-
-
-_DELIVERY_COLUMNS = (
-    "d.idem_key, d.alert_key, d.recipient, d.chain, d.status, d.attempts, d.tries, d.via, d.last_error, "
-    "d.next_attempt_at, d.sent_at, d.subject, d.body, a.body"
-)
-
-
-def _delivery(row: tuple[Any, ...]) -> Delivery:
-    (
-        idem,
-        alert_key,
-        recipient,
-        chain,
-        status,
-        attempts,
-        tries,
-        via,
-        error,
-        due,
-        sent_at,
-        subject,
-        body,
-        alert,
-    ) = row
-    return Delivery(
-        idem_key=idem,
-        alert_key=alert_key,
-        recipient=recipient,
-        chain=json.loads(chain),
-        status=status,
-        attempts=attempts,
-        tries=json.loads(tries) if tries else {},
-        via=via,
-        last_error=error,
-        next_attempt_at=due,
-        sent_at=sent_at,
-        subject=subject,
-        body=body,
-        alert=_alert_from_json(alert) if alert else None,
-    )
+__all__ = [
+    "DIGESTED",
+    "FAILED",
+    "HELD",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "SILENCED",
+    "TO_SEND",
+    "Delivery",
+    "Health",
+    "Outbox",
+    "SilenceRecord",
+]
 
 
 class Outbox:
-    """`read_only` opens the file for reading alone (and creates nothing): for commands that only show."""
+    """`read_only` opens the file for reading alone (and creates nothing): for commands that only show.
+    `url` names a PostgreSQL database instead of the file (by default YUQING_DB_URL does)."""
 
-    def __init__(self, path: Path, *, realert: RealertPolicy | None = None, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        realert: RealertPolicy | None = None,
+        read_only: bool = False,
+        url: str | None = None,
+    ) -> None:
         self.path = path
         self.realert = realert or RealertPolicy()
         self.read_only = read_only
-        self.db = databases.connect(path, read_only=read_only, schema=SCHEMA)
-        if not read_only:
-            self.db.execute("PRAGMA synchronous=FULL")
-        if not read_only or databases.is_stand_in(self.db):
-            self._migrate()
+        self.database = AlertsDatabase(path, read_only=read_only, url=url)
+        self._transaction = self.database.transaction
+        self._alerts = AlertRepository(self.database)
+        self._deliveries = DeliveryRepository(self.database)
+        self._channels = ChannelLedger(self.database)
+        self._silences = SilenceRepository(self.database)
+        self._claimer: int | None = None  # this process's sender number while it sends on PostgreSQL
 
-    def _migrate(self) -> None:
-        # Several processes may open an old outbox at once; one migrates, the others then find it done.
-        with self._transaction():
-            for table, columns in ADDED_COLUMNS.items():
-                present = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-                for column, kind in columns.items():
-                    if column not in present:
-                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            # Rows written before idempotency keys were one per (alert, channel, recipient).
-            self.db.execute(
-                "UPDATE deliveries SET idem_key = alert_key || '|' || channel || '|' || recipient, "
-                "chain = json_array(channel) WHERE idem_key IS NULL"
-            )
-            self.db.execute(
-                "UPDATE alerts SET event_id = json_extract(body, '$.event_id') WHERE event_id IS NULL"
-            )
-            for statement in filter(str.strip, INDEXES.split(";")):
-                self.db.execute(statement)  # executescript would commit the transaction
+    def exclusive(self, timeout: float = 60.0) -> AbstractContextManager[None]:
+        """Held by the one process that plans and sends (see `AlertsDatabase.exclusive`)."""
+        return self.database.exclusive(timeout)
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def sending(self, timeout: float = 60.0) -> Iterator[None]:
+        """Around a sending run. On the SQLite file it is the one sender's (`exclusive`); on PostgreSQL
+        several may send at once, each taking deliveries by claiming them (`due`) and giving back at the
+        end what it did not finish."""
+        if self.database.dialect == "sqlite":
+            with self.exclusive(timeout):
+                yield
+            return
+        with self.database.sender_session() as number:
+            self._claimer = number
+            try:
+                yield
+            finally:
+                self._claimer = None
+                self._deliveries.release(number)
 
-    @contextmanager
-    def exclusive(self, timeout: float = 60.0) -> Iterator[None]:
-        """Held by the one process that sends. A row still `sending` while it is held was left by a
-        process that died mid-send (the lock dies with its holder), so it is resent."""
-        lock = self.path.with_name(self.path.name + ".send.lock").open("a")
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise OutboxBusy(f"another process is sending from {self.path}") from None
-                    time.sleep(0.2)
-            yield
-        finally:
-            lock.close()  # closing releases the lock
+    def planning(self, timeout: float = 60.0) -> AbstractContextManager[None]:
+        """Inside `sending`: planning and gathering digests, one process at a time."""
+        return nullcontext() if self.database.dialect == "sqlite" else self.exclusive(timeout)
 
     # -- alerts ----------------------------------------------------------------------------------------
 
@@ -294,66 +115,30 @@ class Outbox:
         they come.
         """
         if not is_event_alert(alert) or "#" in alert.key:
-            return self._insert(alert, None, None)
+            return self._alerts.insert(alert)
         with self._transaction():
-            self.db.execute(
-                "INSERT INTO event_posts (event_id, post_id, reach) VALUES (?, ?, ?) "
-                "ON CONFLICT (event_id, post_id) DO UPDATE SET reach = max(reach, excluded.reach)",
-                (alert.event_id, alert.post_id, alert.reach),
-            )
-            posts, reach = self.db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(reach), 0) FROM event_posts WHERE event_id = ?",
-                (alert.event_id,),
-            ).fetchone()
+            posts, reach = self._alerts.add_event_post(alert.event_id, alert.post_id, alert.reach)
             decision = judge(alert, self._history(alert.event_id, posts, reach), self.realert)
             if not decision.raise_alert:
                 return False
             if decision.key != alert.key:
                 top = self._top_level(alert.event_id) or alert.level
                 alert = replace(alert, key=decision.key, level=top, reasons=[decision.reason, *alert.reasons])
-            return self._insert(alert, posts, reach)
-
-    def _insert(self, alert: Alert, posts: int | None, reach: int | None) -> bool:
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO alerts (key, created_at, level, body, event_id, event_posts, event_reach) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                alert.key,
-                alert.created_at.isoformat(),
-                alert.level.value,
-                _alert_to_json(alert),
-                alert.event_id,
-                posts,
-                reach,
-            ),
-        )
-        return cursor.rowcount == 1
-
-    # The pipeline's alerts of an event: `<event>@<level>` and its growth re-alerts `<event>@<level>#n`.
-    _OF_EVENT = "event_id = ? AND substr(key, 1, length(event_id) + 1) = event_id || '@'"
+            return self._alerts.insert(alert, posts, reach)
 
     def _top_level(self, event_id: str) -> Level | None:
-        rows = self.db.execute(f"SELECT level FROM alerts WHERE {self._OF_EVENT}", (event_id,))
-        levels = [Level(v) for (v,) in rows]
+        levels = self._alerts.levels_of_event(event_id)
         return max(levels, key=lambda level: level.rank) if levels else None
 
     def _history(self, event_id: str, posts: int, reach: int) -> EventHistory | None:
         top = self._top_level(event_id)
         if top is None:
             return None
-        last_at, posts_then, reach_then = self.db.execute(
-            "SELECT created_at, COALESCE(event_posts, 1), COALESCE(event_reach, 0) FROM alerts "
-            f"WHERE {self._OF_EVENT} ORDER BY created_at DESC, rowid DESC LIMIT 1",
-            (event_id,),
-        ).fetchone()
-        (realerts,) = self.db.execute(
-            f"SELECT COUNT(*) FROM alerts WHERE {self._OF_EVENT} AND level = ? AND instr(key, '#') > 0",
-            (event_id, top.value),
-        ).fetchone()
+        last_at, posts_then, reach_then = self._alerts.last_of_event(event_id)
         return EventHistory(
             top_level=top,
-            last_alert_at=datetime.fromisoformat(last_at),
-            growth_realerts=realerts,
+            last_alert_at=last_at,
+            growth_realerts=self._alerts.growth_realerts(event_id, top),
             posts_then=posts_then,
             reach_then=reach_then,
             posts_now=posts,
@@ -361,30 +146,15 @@ class Outbox:
         )
 
     def alert(self, key: str) -> Alert | None:
-        row = self.db.execute("SELECT body FROM alerts WHERE key = ?", (key,)).fetchone()
-        return _alert_from_json(row[0]) if row else None
+        return self._alerts.get(key)
 
     def alerts(self, *, since: datetime | None = None) -> list[Alert]:
-        rows = self.db.execute(
-            "SELECT body FROM alerts WHERE created_at >= ? ORDER BY created_at, key",
-            ((since.isoformat() if since else ""),),
-        )
-        return [_alert_from_json(body) for (body,) in rows]
+        return self._alerts.since(since)
 
     def unplanned(self) -> list[Alert]:
-        rows = self.db.execute(
-            "SELECT body FROM alerts WHERE key NOT IN (SELECT alert_key FROM deliveries) ORDER BY created_at, key"
-        )
-        return [_alert_from_json(body) for (body,) in rows]
+        return self._alerts.unplanned()
 
     # -- planning --------------------------------------------------------------------------------------
-
-    def plan(self, alert_key: str, channel: str, recipient: str) -> None:
-        """One delivery on one channel, without fallbacks."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO deliveries (alert_key, channel, recipient, idem_key, chain) VALUES (?, ?, ?, ?, ?)",
-            (alert_key, channel, recipient, f"{alert_key}|{channel}|{recipient}", json.dumps([channel])),
-        )
 
     def plan_alert(
         self,
@@ -402,128 +172,56 @@ class Outbox:
         transaction (so no sweep ever sees it planned but not yet marked held)."""
         with self._transaction():
             for recipient, chain in routes:
-                self.db.execute(
-                    "INSERT OR IGNORE INTO deliveries (alert_key, channel, recipient, status, idem_key, chain) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        alert_key,
-                        chain[0],
-                        recipient,
-                        status,
-                        f"{alert_key}|{recipient}",
-                        json.dumps(chain, ensure_ascii=False),
-                    ),
-                )
+                self._deliveries.plan(alert_key, recipient, chain, status)
             if silenced_by is not None:
-                self.db.execute(
-                    "UPDATE alerts SET silenced_by = ?, silence_state = ?, silence_note = ? WHERE key = ?",
-                    (silenced_by, silence_state or HOLD_HELD, silence_note, alert_key),
-                )
+                self._alerts.mark_silenced(alert_key, silenced_by, silence_state or HOLD_HELD, silence_note)
             if body is not None:
-                self.db.execute("UPDATE alerts SET body = ? WHERE key = ?", (_alert_to_json(body), alert_key))
+                self._alerts.set_body(alert_key, body)
 
     # -- sending ---------------------------------------------------------------------------------------
 
     def due(self, now: float) -> list[Delivery]:
-        """Deliveries to try now: waiting ones whose time has come, and any left `sending`."""
-        rows = self.db.execute(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d LEFT JOIN alerts a ON a.key = d.alert_key "
-            "WHERE d.status = 'sending' OR (d.status IN ('pending', 'failed') "
-            "AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)) "
-            "ORDER BY COALESCE(a.created_at, d.updated_at), d.alert_key, d.recipient",
-            (now,),
-        )
-        return [_delivery(row) for row in rows]
+        """Deliveries to try now: waiting ones whose time has come, and any left `sending` (by a sender
+        that died; while several send, a few at a time, claimed for this one)."""
+        return self._deliveries.due(now, self._claimer)
+
+    def waiting(self) -> list[tuple[str, float]]:
+        """(idem key, when due) of every delivery still to be made; 0 is due now."""
+        return self._deliveries.waiting(self._claimer)
 
     def next_due(self) -> float | None:
-        (at,) = self.db.execute(
-            "SELECT MIN(COALESCE(next_attempt_at, 0)) FROM deliveries WHERE status IN ('pending', 'failed', 'sending')"
-        ).fetchone()
-        return at
+        return self._deliveries.next_due()
 
     def deliveries(self, alert_key: str | None = None) -> list[Delivery]:
-        rows = self.db.execute(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d LEFT JOIN alerts a ON a.key = d.alert_key "
-            "WHERE ? IS NULL OR d.alert_key = ? ORDER BY d.rowid",
-            (alert_key, alert_key),
-        )
-        return [_delivery(row) for row in rows]
+        return self._deliveries.of_alert(alert_key)
 
     def start_sending(self, idem_key: str, channel: str, at: datetime) -> None:
         """Recorded before the channel is called: if the process dies now, the row is resent."""
-        self.db.execute(
-            "UPDATE deliveries SET status = 'sending', via = ?, attempts = attempts + 1, updated_at = ? "
-            "WHERE idem_key = ?",
-            (channel, at.isoformat(), idem_key),
-        )
+        self._deliveries.start_sending(idem_key, channel, at)
 
     def sent(self, idem_key: str, channel: str, at: datetime) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET status = 'sent', via = ?, sent_at = ?, updated_at = ?, next_attempt_at = NULL "
-            "WHERE idem_key = ?",
-            (channel, at.isoformat(), at.isoformat(), idem_key),
-        )
+        self._deliveries.sent(idem_key, channel, at)
 
     def failed(
         self, idem_key: str, *, error: str, tries: dict[str, int], next_attempt_at: float | None, at: datetime
     ) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET status = 'failed', last_error = ?, tries = ?, next_attempt_at = ?, updated_at = ? "
-            "WHERE idem_key = ?",
-            (error, json.dumps(tries, ensure_ascii=False), next_attempt_at, at.isoformat(), idem_key),
-        )
+        self._deliveries.failed(idem_key, error, tries, next_attempt_at, at)
 
     def defer(self, idem_key: str, until: float, note: str | None = None) -> None:
         """Not tried now (a rate window is full, or no channel can take it yet): due again at `until`."""
-        self.db.execute(
-            "UPDATE deliveries SET next_attempt_at = ?, last_error = COALESCE(?, last_error), "
-            "status = CASE status WHEN 'sending' THEN 'pending' ELSE status END WHERE idem_key = ?",
-            (until, note, idem_key),
-        )
+        self._deliveries.defer(idem_key, until, note)
 
     def due_now(self, channel: str) -> None:
         """Waiting deliveries last tried on `channel` become due at once (it died: they move on)."""
-        self.db.execute(
-            "UPDATE deliveries SET next_attempt_at = NULL WHERE via = ? AND status IN ('pending', 'failed')",
-            (channel,),
-        )
-
-    def mark(
-        self, alert_key: str, channel: str, recipient: str, *, ok: bool, error: str | None, at: datetime
-    ) -> None:
-        self.db.execute(
-            "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_error = ?, sent_at = ? "
-            "WHERE alert_key = ? AND channel = ? AND recipient = ?",
-            (
-                "sent" if ok else "failed",
-                error,
-                at.isoformat() if ok else None,
-                alert_key,
-                channel,
-                recipient,
-            ),
-        )
-
-    def undelivered(self) -> list[tuple[Alert, str, str]]:
-        """(alert, channel, recipient) for every delivery still to be made (a held one goes in a digest)."""
-        rows = self.db.execute(
-            "SELECT a.body, d.channel, d.recipient FROM deliveries d JOIN alerts a ON a.key = d.alert_key "
-            "WHERE d.status IN ('pending', 'failed', 'sending', 'held') "
-            "ORDER BY a.created_at, a.key, d.channel, d.recipient"
-        )
-        return [(_alert_from_json(body), channel, recipient) for body, channel, recipient in rows]
+        self._deliveries.due_now(channel)
 
     def delivery_counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall())
+        return self._deliveries.counts()
 
     # -- digests ---------------------------------------------------------------------------------------
 
     def held(self) -> list[Delivery]:
-        rows = self.db.execute(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.key = d.alert_key "
-            "WHERE d.status = 'held' ORDER BY d.recipient, a.created_at, a.key"
-        )
-        return [_delivery(row) for row in rows]
+        return self._deliveries.held()
 
     def add_digest(
         self,
@@ -537,88 +235,42 @@ class Outbox:
     ) -> None:
         """The digest's own delivery and its members' hand-over, in one transaction."""
         with self._transaction():
-            self.db.execute(
-                "INSERT INTO deliveries (alert_key, channel, recipient, status, idem_key, chain, subject, body, "
-                "updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-                (
-                    digest_key,
-                    chain[0],
-                    recipient,
-                    f"{digest_key}|{recipient}",
-                    json.dumps(chain, ensure_ascii=False),
-                    subject,
-                    body,
-                    at.isoformat(),
-                ),
-            )
+            self._deliveries.add_digest(digest_key, recipient, chain, subject, body, at)
             for idem in members:
-                self.db.execute(
-                    "UPDATE deliveries SET status = 'digested', digest = ?, updated_at = ? "
-                    "WHERE idem_key = ? AND status = 'held'",
-                    (digest_key, at.isoformat(), idem),
-                )
+                self._deliveries.hand_to_digest(idem, digest_key, at)
 
     def digest_exists(self, digest_key: str) -> bool:
-        return (
-            self.db.execute("SELECT 1 FROM deliveries WHERE alert_key = ?", (digest_key,)).fetchone()
-            is not None
-        )
+        return self._deliveries.exists(digest_key)
 
     # -- channels: health and rate windows -------------------------------------------------------------
 
     def health(self, channel: str | None = None) -> list[Health]:
-        rows = self.db.execute(
-            "SELECT channel, failures, last_error, last_failure_at, last_success_at, dead_since, resume_at "
-            "FROM channel_health "
-            "WHERE ? IS NULL OR channel = ? ORDER BY channel",
-            (channel, channel),
-        )
-        return [Health(*row) for row in rows]
+        return self._channels.health(channel)
 
     def channel_ok(self, channel: str, at: float) -> None:
-        self.db.execute(
-            "INSERT INTO channel_health (channel, failures, last_success_at) VALUES (?, 0, ?) "
-            "ON CONFLICT (channel) DO UPDATE SET failures = 0, last_success_at = excluded.last_success_at, "
-            "dead_since = NULL, resume_at = NULL",
-            (channel, at),
-        )
+        self._channels.ok(channel, at)
 
     def channel_failed(
         self, channel: str, at: float, error: str, dead_after: int, *, resume_at: float | None = None
     ) -> Health:
         """One more consecutive failure; the channel is dead from `dead_after` of them on."""
         with self._transaction():
-            self.db.execute(
-                "INSERT INTO channel_health (channel, failures, last_error, last_failure_at, resume_at) "
-                "VALUES (?, 1, ?, ?, ?) "
-                "ON CONFLICT (channel) DO UPDATE SET failures = failures + 1, last_error = excluded.last_error, "
-                "last_failure_at = excluded.last_failure_at, resume_at = excluded.resume_at",
-                (channel, error, at, resume_at),
-            )
-            self.db.execute(
-                "UPDATE channel_health SET dead_since = ? WHERE channel = ? AND failures >= ?",
-                (at, channel, dead_after),
-            )
+            self._channels.failed(channel, at, error, dead_after, resume_at)
         return self.health(channel)[0]
 
     def record_send(self, channel: str, at: float) -> None:
-        self.db.execute("INSERT INTO channel_sends (channel, at) VALUES (?, ?)", (channel, at))
+        self._channels.record_send(channel, at)
 
     def sends_since(self, channel: str, since: float) -> list[float]:
-        rows = self.db.execute("SELECT at FROM channel_sends WHERE channel = ? AND at > ?", (channel, since))
-        return [at for (at,) in rows]
+        return self._channels.sends_since(channel, since)
 
     def forget_sends(self, before: float) -> None:
-        self.db.execute("DELETE FROM channel_sends WHERE at < ?", (before,))
+        self._channels.forget_sends(before)
 
     # -- silences --------------------------------------------------------------------------------------
 
     def add_silence(self, match: str, until: datetime, reason: str, created_by: str, at: datetime) -> Silence:
-        cursor = self.db.execute(
-            "INSERT INTO silences (match, until, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
-            (match, until.isoformat(), reason, created_by, at.isoformat()),
-        )
-        return Silence(cursor.lastrowid or 0, match, until, reason, created_by, at)
+        return self._silences.add(match, until, reason, created_by, at)
 
     def lift_silence(self, silence_id: int, by: str, reason: str, at: datetime) -> Silence | None:
         """End a silence now, on record; None when there is no such silence or it already ended."""
@@ -626,35 +278,14 @@ class Outbox:
             silence = self.silence(silence_id)
             if silence is None or not silence.active(at):
                 return None
-            self.db.execute(
-                "UPDATE silences SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ?",
-                (at.isoformat(), by, reason, silence_id),
-            )
+            self._silences.lift(silence_id, by, reason, at)
         return self.silence(silence_id)
 
     def silence(self, silence_id: int) -> Silence | None:
         return next((s for s in self.silences() if s.id == silence_id), None)
 
     def silences(self, *, active_at: datetime | None = None) -> list[Silence]:
-        rows = self.db.execute(
-            "SELECT id, match, until, reason, created_by, created_at, lifted_at, lifted_by, lift_reason "
-            "FROM silences ORDER BY id"
-        )
-        found = [
-            Silence(
-                sid,
-                match,
-                datetime.fromisoformat(until),
-                reason,
-                by,
-                datetime.fromisoformat(at),
-                datetime.fromisoformat(lifted_at) if lifted_at else None,
-                lifted_by,
-                lift_reason,
-            )
-            for sid, match, until, reason, by, at, lifted_at, lifted_by, lift_reason in rows
-        ]
-        return [s for s in found if active_at is None or s.active(active_at)]
+        return [s for s in self._silences.all() if active_at is None or s.active(active_at)]
 
     def silenced(self) -> list[tuple[Alert, int]]:
         """Alerts a silence holds back now, with the silence's id: kept, not sent, no case opened."""
@@ -662,68 +293,34 @@ class Outbox:
 
     def silence_records(self, *states: str) -> list[SilenceRecord]:
         """What silences did to alerts (only those in `states`, when given), oldest first."""
-        rows = self.db.execute(
-            f"SELECT body, silenced_by, COALESCE(silence_state, '{HOLD_HELD}'), COALESCE(silence_note, ''), "
-            "created_at, silence_at FROM alerts WHERE silenced_by IS NOT NULL ORDER BY created_at, key"
-        )
-        records = [
-            SilenceRecord(
-                _alert_from_json(body),
-                sid,
-                state,
-                note,
-                datetime.fromisoformat(raised),
-                datetime.fromisoformat(at) if at else None,
-            )
-            for body, sid, state, note, raised, at in rows
-        ]
-        return [r for r in records if not states or r.state in states]
+        return [r for r in self._alerts.silence_records() if not states or r.state in states]
 
     def untold(self) -> set[str]:
         """Keys of the alerts a silence kept from everyone (held, or superseded while held): no case is
         opened for them and no unit answers for them."""
-        return {key for (key,) in self.db.execute(f"SELECT key FROM alerts WHERE {_NOT_TOLD}")}
+        return self._alerts.untold()
 
     def planned_keys(self) -> set[str]:
         """Keys of the alerts the sender has planned (and so judged against the silences)."""
-        return {key for (key,) in self.db.execute("SELECT DISTINCT alert_key FROM deliveries")}
+        return self._deliveries.planned_keys()
 
     def told_after(self, event_id: str, after: datetime) -> list[Level]:
         """Levels the event was told at by alerts raised after `after` (planned, not kept back)."""
-        rows = self.db.execute(
-            f"SELECT level FROM alerts WHERE {self._OF_EVENT} AND created_at > ? AND NOT ({_NOT_TOLD}) "
-            "AND key IN (SELECT alert_key FROM deliveries)",
-            (event_id, after.isoformat()),
-        )
-        return [Level(level) for (level,) in rows]
+        return self._alerts.told_after(event_id, after)
 
     def release(self, alert: Alert, *, status: str, note: str, at: datetime) -> None:
         """A held alert goes out after all, told as `alert` (its time and deadlines are the release's)."""
         with self._transaction():
-            self.db.execute(
-                "UPDATE deliveries SET status = ?, next_attempt_at = NULL, updated_at = ? "
-                "WHERE alert_key = ? AND status = 'silenced'",
-                (status, at.isoformat(), alert.key),
-            )
-            self.db.execute(
-                "UPDATE alerts SET silence_state = ?, silence_note = ?, silence_at = ?, body = ? WHERE key = ?",
-                (RELEASED, note, at.isoformat(), _alert_to_json(alert), alert.key),
-            )
+            self._deliveries.release_silenced(alert.key, status, at)
+            self._alerts.set_silence_state(alert.key, RELEASED, note, at, body=alert)
 
     def supersede(self, alert_key: str, *, note: str, at: datetime) -> None:
         """A held alert stays unsent once its silence ends: the event was told since at its level or above."""
-        self.db.execute(
-            "UPDATE alerts SET silence_state = ?, silence_note = ?, silence_at = ? WHERE key = ?",
-            (SUPERSEDED, note, at.isoformat(), alert_key),
-        )
+        self._alerts.set_silence_state(alert_key, SUPERSEDED, note, at)
 
     def alerted_events(self) -> list[str]:
         """Event and post ids the pipeline raised alerts about, newest first (what a silence may name)."""
-        rows = self.db.execute(
-            "SELECT event_id, json_extract(body, '$.post_id') FROM alerts "
-            "WHERE json_extract(body, '$.kind') = 'post' ORDER BY created_at DESC, rowid DESC"
-        )
-        return list(dict.fromkeys(name for row in rows for name in row if name))
+        return self._alerts.alerted_events()
 
     def close(self) -> None:
-        self.db.close()
+        self.database.close()

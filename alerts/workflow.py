@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,14 +17,17 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts.accounts import ACCOUNT_TABLES, Account, Accounts, Refused, Role
+from sqlalchemy import RowMapping
+
+from alerts.accounts import Account, Accounts, Refused, Role
 from alerts.calendar import SHANGHAI, Cadence
 from alerts.models import Alert, short_id
 from alerts.noise import is_event_alert
 from alerts.outbox import Outbox
+from alerts.repositories.accounts import AccountRepository
+from alerts.repositories.cases import CaseRepository
 from alerts.silences import judge as judge_silences
 from classifiers.types import Level
-from config import databases
 from config.models import OfficeConfig, unit_names
 
 logger = logging.getLogger(__name__)
@@ -274,92 +276,6 @@ class SweepReport:
     notices: list[str] = field(default_factory=list)
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cases (
-    id TEXT PRIMARY KEY,
-    alert_key TEXT NOT NULL,
-    post_id TEXT NOT NULL,
-    level TEXT NOT NULL,
-    title TEXT NOT NULL,
-    url TEXT NOT NULL,
-    source TEXT NOT NULL,
-    counties TEXT NOT NULL,
-    first_units TEXT NOT NULL,
-    claim_units TEXT NOT NULL,
-    opened_at TEXT NOT NULL,
-    state TEXT NOT NULL,
-    prev_state TEXT,
-    round INTEGER NOT NULL DEFAULT 0,
-    round_started_at TEXT NOT NULL,
-    owner TEXT,
-    assigned TEXT,
-    updated_at TEXT NOT NULL,
-    watch_from TEXT,
-    baseline TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS case_alerts (
-    alert_key TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    level TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS case_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL,
-    at TEXT NOT NULL,
-    action TEXT NOT NULL,
-    from_state TEXT,
-    to_state TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    unit TEXT,
-    note TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS case_deadlines (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL,
-    round INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    due_at TEXT NOT NULL,
-    original_due_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'open',
-    units TEXT NOT NULL,
-    met_at TEXT,
-    met_unit TEXT
-);
-CREATE INDEX IF NOT EXISTS case_deadlines_by_status ON case_deadlines (status, due_at);
-CREATE TABLE IF NOT EXISTS case_lapses (
-    deadline_id INTEGER NOT NULL,
-    due_at TEXT NOT NULL,
-    case_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    lapsed_at TEXT NOT NULL,
-    units TEXT NOT NULL,
-    PRIMARY KEY (deadline_id, due_at)
-);
-CREATE TABLE IF NOT EXISTS case_extensions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_id TEXT NOT NULL,
-    deadline_id INTEGER NOT NULL,
-    unit TEXT NOT NULL,
-    requested_by TEXT NOT NULL,
-    requested_at TEXT NOT NULL,
-    until TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    decided_by TEXT,
-    decided_at TEXT
-);
-CREATE TABLE IF NOT EXISTS case_notices (
-    key TEXT PRIMARY KEY,
-    case_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
-# Who acts on the cases, and what each did, beside them in the same file (alerts/accounts.py).
-SCHEMA += ACCOUNT_TABLES
-
-
 def _ts(moment: datetime) -> str:
     # UTC with a fixed shape, so the text sorts and compares in time order inside SQLite.
     if moment.tzinfo is None:
@@ -412,27 +328,22 @@ class Workflow:
         self.city = office.units.city_units
         # Read-only with the outbox (a command that only shows, or a read-only data folder): nothing is synced.
         self.read_only = outbox.read_only
-        self.db = databases.connect(outbox.path, read_only=self.read_only, schema=SCHEMA)
-        self.db.row_factory = sqlite3.Row
+        # On the outbox's connection, so a case, its notice and its audit row can share one transaction.
+        self.records = CaseRepository(outbox.database)
 
     def close(self) -> None:
-        """Close this connection to the file (the cases stay; see `close_case` to close a case)."""
-        self.db.close()
+        """Nothing to close: the connection is the outbox's, closed with it (the cases stay; see
+        `close_case` to close a case)."""
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front, so two sweepers (serve and a CLI) never interleave.
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def _tx(self) -> Iterator[CaseRepository]:
+        # The write lock is taken up front, so two sweepers (serve and a CLI) never interleave.
+        with self.outbox.database.transaction():
+            yield self.records
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def _case_from_row(self, row: sqlite3.Row) -> Case:
+    def _case_from_row(self, row: RowMapping) -> Case:
         return Case(
             id=row["id"],
             alert_key=row["alert_key"],
@@ -457,7 +368,7 @@ class Workflow:
         )
 
     def get(self, case_id: str) -> Case | None:
-        row = self.db.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
+        row = self.records.get(case_id)
         return self._case_from_row(row) if row else None
 
     def find(self, key: str) -> Case:
@@ -469,10 +380,10 @@ class Workflow:
         case = self.get(key)
         if case:
             return case
-        row = self.db.execute("SELECT case_id FROM case_alerts WHERE alert_key = ?", (key,)).fetchone()
-        if row:
-            return self.get(row["case_id"])
-        ids = [r["id"] for r in self.db.execute("SELECT id FROM cases")]
+        owner = self.records.case_of_alert(key)
+        if owner:
+            return self.get(owner)
+        ids = self.records.ids()
         short = [i for i in ids if short_id(i) == key.lower()]
         matches = short or [i for i in ids if key in i]
         if len(matches) == 1:
@@ -486,8 +397,8 @@ class Workflow:
     def accounts(self) -> Accounts:
         """The accounts that act on these cases, on this connection and inside its transactions."""
         return Accounts(
-            self.db,
-            self._tx,
+            AccountRepository(self.outbox.database),
+            self.outbox.database.transaction,
             self.now,
             units=lambda: unit_names(self.office.units, self.office.territory),
             supervisors=lambda: [self.city.propaganda, self.city.gov_office],
@@ -497,30 +408,21 @@ class Workflow:
         """Every unit that answers for the case: the first, coordinating and claiming units of each of
         its alerts (a rise in level may add some), the unit a supervisor assigned it to, and its owner."""
         units = [*case.first, *case.claim]
-        for row in self.db.execute("SELECT alert_key FROM case_alerts WHERE case_id = ?", (case.id,)):
-            alert = self.outbox.alert(row["alert_key"])
+        for _case, key in self.records.alert_keys(case.id):
+            alert = self.outbox.alert(key)
             if alert is not None:
                 units.extend([*alert.first, *alert.coordinate, *alert.claim])
         units.extend(u for u in (case.assigned, case.owner) if u)
         return list(dict.fromkeys(units))
 
     def cases(self, *, opened_from: datetime | None = None, opened_to: datetime | None = None) -> list[Case]:
-        rows = self.db.execute(
-            "SELECT * FROM cases WHERE opened_at >= ? AND opened_at < ? ORDER BY opened_at, id",
-            (_ts(opened_from) if opened_from else "", _ts(opened_to) if opened_to else "9999"),
+        rows = self.records.opened(
+            _ts(opened_from) if opened_from else "", _ts(opened_to) if opened_to else "9999"
         )
         return [self._case_from_row(r) for r in rows]
 
     def deadlines(self, case_id: str | None = None, *, status: str | None = None) -> list[Deadline]:
-        sql = "SELECT * FROM case_deadlines WHERE 1=1"
-        args: list[Any] = []
-        if case_id is not None:
-            sql += " AND case_id = ?"
-            args.append(case_id)
-        if status is not None:
-            sql += " AND status = ?"
-            args.append(status)
-        rows = self.db.execute(sql + " ORDER BY due_at, id", args)
+        rows = self.records.deadlines(case_id, status)
         return [
             Deadline(
                 id=r["id"],
@@ -538,7 +440,7 @@ class Workflow:
         ]
 
     def history(self, case_id: str) -> list[HistoryEntry]:
-        rows = self.db.execute("SELECT * FROM case_history WHERE case_id = ? ORDER BY id", (case_id,))
+        rows = self.records.history(case_id)
         return [
             HistoryEntry(
                 case_id=r["case_id"],
@@ -554,8 +456,7 @@ class Workflow:
         ]
 
     def lapses(self, case_id: str | None = None) -> list[Lapse]:
-        sql = "SELECT * FROM case_lapses" + (" WHERE case_id = ?" if case_id else "") + " ORDER BY lapsed_at"
-        rows = self.db.execute(sql, (case_id,) if case_id else ())
+        rows = self.records.lapses(case_id)
         return [
             Lapse(
                 case_id=r["case_id"],
@@ -569,8 +470,7 @@ class Workflow:
         ]
 
     def extensions(self, case_id: str | None = None) -> list[Extension]:
-        sql = "SELECT * FROM case_extensions" + (" WHERE case_id = ?" if case_id else "") + " ORDER BY id"
-        rows = self.db.execute(sql, (case_id,) if case_id else ())
+        rows = self.records.extensions(case_id)
         return [
             Extension(
                 id=r["id"],
@@ -592,7 +492,7 @@ class Workflow:
 
     def _move(
         self,
-        db: sqlite3.Connection,
+        db: CaseRepository,
         case: Case,
         to: State,
         *,
@@ -609,15 +509,8 @@ class Workflow:
                 f"{case.ref}（{case.state.label}）：{case.state.label}的案件不能{ACTION_LABELS.get(action, action)}"
             )
         sets = {"state": to.value, "updated_at": _ts(at), **fields}
-        db.execute(
-            f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-            (*sets.values(), case.id),
-        )
-        db.execute(
-            "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, unit, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (case.id, _ts(at), action, case.state.value, to.value, actor, unit, note),
-        )
+        db.set_case(case.id, **sets)
+        db.add_history(case.id, _ts(at), action, case.state.value, to.value, actor, unit, note)
         logger.info(
             "case %s: %s → %s by %s %s %s", case.id, case.state.value, to.value, actor, unit or "", note
         )
@@ -625,40 +518,29 @@ class Workflow:
 
     def _add_deadline(
         self,
-        db: sqlite3.Connection,
+        db: CaseRepository,
         case_id: str,
         round_: int,
         kind: DeadlineKind,
         due: datetime,
         units: list[str],
     ) -> None:
-        db.execute(
-            "INSERT INTO case_deadlines (case_id, round, kind, due_at, original_due_at, units) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (case_id, round_, kind.value, _ts(due), _ts(due), json.dumps(units, ensure_ascii=False)),
-        )
+        db.add_deadline(case_id, round_, kind.value, _ts(due), json.dumps(units, ensure_ascii=False))
 
-    def _meet(self, db: sqlite3.Connection, deadline: Deadline, now: datetime, unit: str) -> bool:
+    def _meet(self, db: CaseRepository, deadline: Deadline, now: datetime, unit: str) -> bool:
         """Record that a deadline was met now; True when in time. Met late, it is a lapse on record even
         if no sweep ran between the deadline and now."""
         in_time = deadline.status == "open" and now <= deadline.due_at
         if not in_time:
-            db.execute(
-                "INSERT OR IGNORE INTO case_lapses (deadline_id, due_at, case_id, kind, lapsed_at, units) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    deadline.id,
-                    _ts(deadline.due_at),
-                    deadline.case_id,
-                    deadline.kind.value,
-                    _ts(now),
-                    json.dumps(deadline.units, ensure_ascii=False),
-                ),
+            db.add_lapse(
+                deadline.id,
+                _ts(deadline.due_at),
+                deadline.case_id,
+                deadline.kind.value,
+                _ts(now),
+                json.dumps(deadline.units, ensure_ascii=False),
             )
-        db.execute(
-            "UPDATE case_deadlines SET status = ?, met_at = ?, met_unit = ? WHERE id = ?",
-            ("met" if in_time else "lapsed", _ts(now), unit, deadline.id),
-        )
+        db.set_deadline(deadline.id, status="met" if in_time else "lapsed", met_at=_ts(now), met_unit=unit)
         return in_time
 
     def _open(self, case_id: str, kinds: Iterable[DeadlineKind] | None = None) -> list[Deadline]:
@@ -725,10 +607,7 @@ class Workflow:
     def _raise_notice(self, alert: Alert, kind: str, case_id: str, report: SweepReport | None) -> None:
         # Enqueue first, record second: a crash in between re-enqueues (a no-op) on the next sweep.
         new = self.outbox.enqueue(alert)
-        self.db.execute(
-            "INSERT OR IGNORE INTO case_notices (key, case_id, kind, at) VALUES (?, ?, ?, ?)",
-            (alert.key, case_id, kind, _ts(self.now())),
-        )
+        self.records.add_notice(alert.key, case_id, kind, _ts(self.now()))
         if new and report is not None:
             report.notices.append(alert.key)
 
@@ -741,7 +620,7 @@ class Workflow:
         silence ends and it is sent (the sender then tells it as raised at that moment)."""
         if self.read_only:
             return 0
-        known = {r["alert_key"] for r in self.db.execute("SELECT alert_key FROM case_alerts")}
+        known = {key for _case, key in self.records.alert_keys()}
         untold = self.outbox.untold()
         planned = self.outbox.planned_keys()
         silences = self.outbox.silences()
@@ -766,18 +645,15 @@ class Workflow:
         if not untold:
             return set()
         keys: dict[str, set[str]] = {}
-        for row in self.db.execute("SELECT case_id, alert_key FROM case_alerts"):
-            keys.setdefault(row["case_id"], set()).add(row["alert_key"])
+        for case_id, key in self.records.alert_keys():
+            keys.setdefault(case_id, set()).add(key)
         return {case_id for case_id, alerts in keys.items() if alerts <= untold}
 
     def _take(self, alert: Alert) -> int:
         with self._tx() as db:
-            if db.execute("SELECT 1 FROM case_alerts WHERE alert_key = ?", (alert.key,)).fetchone():
+            if db.case_of_alert(alert.key) is not None:
                 return 0  # another sweeper took it
-            db.execute(
-                "INSERT INTO case_alerts (alert_key, case_id, level, created_at) VALUES (?, ?, ?, ?)",
-                (alert.key, alert.event_id, alert.level.value, _ts(alert.created_at)),
-            )
+            db.add_alert(alert.key, alert.event_id, alert.level.value, _ts(alert.created_at))
             case = self.get(alert.event_id)
             if case is None:
                 self._open_case(db, alert)
@@ -795,62 +671,52 @@ class Workflow:
                     )
                     level = alert.level if higher else case.level
                     self._reopen(db, case, reason, at=alert.created_at, level=level)
-                    db.execute("UPDATE cases SET alert_key = ? WHERE id = ?", (alert.key, case.id))
+                    db.set_case(case.id, alert_key=alert.key)
                     return 0
             else:
                 self._note_media(db, case, alert.source)
                 if alert.level.rank > case.level.rank:
                     self._upgrade(db, case, alert)
                     return 0
-            db.execute(
-                "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
-                "VALUES (?, ?, 'alert', ?, ?, ?, ?)",
-                (
-                    case.id,
-                    _ts(alert.created_at),
-                    case.state.value,
-                    case.state.value,
-                    SYSTEM,
-                    f"同一事件新预警 {alert.key}",
-                ),
+            db.add_history(
+                case.id,
+                _ts(alert.created_at),
+                "alert",
+                case.state.value,
+                case.state.value,
+                SYSTEM,
+                note=f"同一事件新预警 {alert.key}",
             )
         if case.state in ANSWERED:
             self.observe(case.id, None, [alert.source])
         return 0
 
-    def _note_media(self, db: sqlite3.Connection, case: Case, source: str) -> None:
+    def _note_media(self, db: CaseRepository, case: Case, source: str) -> None:
         media = list(case.baseline.get("media", []))
         if source and source not in media:
             baseline = {**case.baseline, "media": [*media, source]}
-            db.execute(
-                "UPDATE cases SET baseline = ? WHERE id = ?",
-                (json.dumps(baseline, ensure_ascii=False), case.id),
-            )
+            db.set_case(case.id, baseline=json.dumps(baseline, ensure_ascii=False))
 
-    def _open_case(self, db: sqlite3.Connection, alert: Alert) -> None:
+    def _open_case(self, db: CaseRepository, alert: Alert) -> None:
         at = alert.created_at
-        db.execute(
-            "INSERT INTO cases (id, alert_key, post_id, level, title, url, source, counties, first_units, "
-            "claim_units, opened_at, state, round, round_started_at, updated_at, baseline) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-            (
-                alert.event_id,
-                alert.key,
-                alert.post_id,
-                alert.level.value,
-                alert.title,
-                alert.url,
-                alert.source,
-                json.dumps(alert.counties, ensure_ascii=False),
-                json.dumps(alert.first, ensure_ascii=False),
-                json.dumps(alert.claim, ensure_ascii=False),
-                _ts(at),
-                State.NEW.value,
-                _ts(at),
-                _ts(at),
-                # The outlet that raised it is coverage already known, not "new" coverage later.
-                json.dumps({"media": [alert.source]}, ensure_ascii=False),
-            ),
+        db.open_case(
+            id=alert.event_id,
+            alert_key=alert.key,
+            post_id=alert.post_id,
+            level=alert.level.value,
+            title=alert.title,
+            url=alert.url,
+            source=alert.source,
+            counties=json.dumps(alert.counties, ensure_ascii=False),
+            first_units=json.dumps(alert.first, ensure_ascii=False),
+            claim_units=json.dumps(alert.claim, ensure_ascii=False),
+            opened_at=_ts(at),
+            state=State.NEW.value,
+            round=0,
+            round_started_at=_ts(at),
+            updated_at=_ts(at),
+            # The outlet that raised it is coverage already known, not "new" coverage later.
+            baseline=json.dumps({"media": [alert.source]}, ensure_ascii=False),
         )
         case = self.get(alert.event_id)
         dues = deadlines_for(alert, self.cadence)
@@ -858,47 +724,40 @@ class Workflow:
         self._add_deadline(db, case.id, 0, DeadlineKind.CLAIM, claim_at, case.expected)
         for kind, due in dues.items():
             self._add_deadline(db, case.id, 0, kind, due, case.answerable)
-        db.execute(
-            "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
-            "VALUES (?, ?, 'open', NULL, ?, ?, ?)",
-            (
-                case.id,
-                _ts(at),
-                State.NEW.value,
-                SYSTEM,
-                f"{alert.level.value}预警 {alert.key}；认领时限 {_local(claim_at)}",
-            ),
+        db.add_history(
+            case.id,
+            _ts(at),
+            "open",
+            None,
+            State.NEW.value,
+            SYSTEM,
+            note=f"{alert.level.value}预警 {alert.key}；认领时限 {_local(claim_at)}",
         )
 
-    def _upgrade(self, db: sqlite3.Connection, case: Case, alert: Alert) -> None:
+    def _upgrade(self, db: CaseRepository, case: Case, alert: Alert) -> None:
         """A higher level for an open case: its response deadlines become the new level's."""
         for deadline in self._open(case.id, RESPONSE_KINDS):
-            db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+            db.set_deadline(deadline.id, status="cancelled")
         responses = {DeadlineKind(name): due for name, due in alert.deadlines().items()}
         for kind, due in responses.items():
             self._add_deadline(db, case.id, case.round, kind, due, case.answerable)
         for claim in self._open(case.id, [DeadlineKind.CLAIM]):
             earliest = min(responses.values())
             if earliest < claim.due_at:
-                db.execute("UPDATE case_deadlines SET due_at = ? WHERE id = ?", (_ts(earliest), claim.id))
+                db.set_deadline(claim.id, due_at=_ts(earliest))
         note = f"级别由{case.level.value}升至{alert.level.value}（预警 {alert.key}）"
-        db.execute(
-            "UPDATE cases SET level = ?, alert_key = ?, updated_at = ? WHERE id = ?",
-            (alert.level.value, alert.key, _ts(alert.created_at), case.id),
-        )
-        db.execute(
-            "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
-            "VALUES (?, ?, 'upgrade', ?, ?, ?, ?)",
-            (case.id, _ts(alert.created_at), case.state.value, case.state.value, SYSTEM, note),
+        db.set_case(case.id, level=alert.level.value, alert_key=alert.key, updated_at=_ts(alert.created_at))
+        db.add_history(
+            case.id, _ts(alert.created_at), "upgrade", case.state.value, case.state.value, SYSTEM, note=note
         )
 
     def _reopen(
-        self, db: sqlite3.Connection, case: Case, reason: str, *, at: datetime, level: Level | None = None
+        self, db: CaseRepository, case: Case, reason: str, *, at: datetime, level: Level | None = None
     ) -> None:
         level = level or case.level
         round_ = case.round + 1
         for deadline in self._open(case.id):
-            db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+            db.set_deadline(deadline.id, status="cancelled")
         responses = self._response_deadlines(case, level, at)
         if case.owner is None:
             self._add_deadline(
@@ -926,7 +785,7 @@ class Workflow:
         and by every sweep, so a crash between the two still announces it once."""
         for case in self._cases_in(State.REOPENED):
             key = f"{NOTICE_PREFIX}{case.id}:{case.round}:重新打开"
-            if self.db.execute("SELECT 1 FROM case_notices WHERE key = ?", (key,)).fetchone():
+            if self.records.notice_exists(key):
                 continue
             reason = next((h.note for h in reversed(self.history(case.id)) if h.action == "reopen"), "")
             dues = "；".join(
@@ -988,8 +847,7 @@ class Workflow:
         return marked
 
     def _cases_in(self, *states: State) -> list[Case]:
-        marks = ", ".join("?" for _ in states)
-        rows = self.db.execute(f"SELECT * FROM cases WHERE state IN ({marks})", [s.value for s in states])
+        rows = self.records.in_states(s.value for s in states)
         return [self._case_from_row(r) for r in rows]
 
     def _lapse(self, deadline: Deadline, now: datetime, report: SweepReport) -> None:
@@ -1028,23 +886,15 @@ class Workflow:
         kind = "escalation" if deadline.kind is DeadlineKind.CLAIM else "overdue"
         self._raise_notice(notice, kind, case.id, report)
         with self._tx() as db:
-            changed = db.execute(
-                "UPDATE case_deadlines SET status = 'lapsed' WHERE id = ? AND status = 'open' AND due_at = ?",
-                (deadline.id, _ts(deadline.due_at)),
-            ).rowcount
-            if not changed:
+            if not db.lapse_if_open(deadline.id, _ts(deadline.due_at)):
                 return  # another sweeper recorded it, or the unit acted in the meantime
-            db.execute(
-                "INSERT OR IGNORE INTO case_lapses (deadline_id, due_at, case_id, kind, lapsed_at, units) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    deadline.id,
-                    _ts(deadline.due_at),
-                    case.id,
-                    deadline.kind.value,
-                    _ts(now),
-                    json.dumps(units, ensure_ascii=False),
-                ),
+            db.add_lapse(
+                deadline.id,
+                _ts(deadline.due_at),
+                case.id,
+                deadline.kind.value,
+                _ts(now),
+                json.dumps(units, ensure_ascii=False),
             )
             case = self.get(case.id)
             if deadline.kind is DeadlineKind.CLAIM and case.state in UNCLAIMED:
@@ -1063,17 +913,14 @@ class Workflow:
                 )
                 report.escalated += 1
             else:
-                db.execute(
-                    "INSERT INTO case_history (case_id, at, action, from_state, to_state, actor, note) "
-                    "VALUES (?, ?, 'overdue', ?, ?, ?, ?)",
-                    (
-                        case.id,
-                        _ts(now),
-                        case.state.value,
-                        case.state.value,
-                        SYSTEM,
-                        f"{deadline.kind.value}时限 {_local(deadline.due_at)} 已过，{'、'.join(units)}逾期",
-                    ),
+                db.add_history(
+                    case.id,
+                    _ts(now),
+                    "overdue",
+                    case.state.value,
+                    case.state.value,
+                    SYSTEM,
+                    note=f"{deadline.kind.value}时限 {_local(deadline.due_at)} 已过，{'、'.join(units)}逾期",
                 )
                 report.overdue += 1
 
@@ -1119,8 +966,8 @@ class Workflow:
     def _supervisors(self) -> str:
         return f"{self.city.propaganda}或{self.city.gov_office}"
 
-    def _audit(self, db: sqlite3.Connection, account: Account, action: str, case: Case, note: str) -> None:
-        self.accounts.record(db, account, action, case.id, detail=f"{case.ref}：{note}")
+    def _audit(self, account: Account, action: str, case: Case, note: str) -> None:
+        self.accounts.record(account, action, case.id, detail=f"{case.ref}：{note}")
 
     def claim(self, key: str, *, actor: str | None) -> Case:
         """认领: a unit the case was put to takes it, as the unit of the account acting."""
@@ -1145,10 +992,7 @@ class Workflow:
                 if not self._meet(db, deadline, now, unit):
                     late.append(_local(deadline.due_at))
             for deadline in self._open(case.id, RESPONSE_KINDS):
-                db.execute(
-                    "UPDATE case_deadlines SET units = ? WHERE id = ?",
-                    (json.dumps([unit], ensure_ascii=False), deadline.id),
-                )
+                db.set_deadline(deadline.id, units=json.dumps([unit], ensure_ascii=False))
             note = f"逾期认领（时限 {'、'.join(late)}）" if late else "按时认领"
             self._move(
                 db,
@@ -1161,7 +1005,7 @@ class Workflow:
                 at=now,
                 owner=unit,
             )
-            self._audit(db, account, "claim", case, note)
+            self._audit(account, "claim", case, note)
         return self.get(case.id)
 
     def respond(self, key: str, *, kind: DeadlineKind, actor: str | None, url: str) -> Case:
@@ -1208,7 +1052,7 @@ class Workflow:
             self._move(
                 db, case, to, action="respond", actor=account.name, unit=unit, note=note, at=now, **moved
             )
-            self._audit(db, account, "respond", case, note)
+            self._audit(account, "respond", case, note)
         return self.get(case.id)
 
     def request_extension(self, key: str, *, until: datetime, reason: str, actor: str | None) -> Case:
@@ -1248,10 +1092,14 @@ class Workflow:
                     f" {_local(target.original_due_at)} 延后 {hours} 小时，即不晚于 {_local(latest)}"
                     "（schedule.yaml 的 max_extension_hours）"
                 )
-            db.execute(
-                "INSERT INTO case_extensions (case_id, deadline_id, unit, requested_by, requested_at, until, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (case.id, target.id, account.unit, account.name, _ts(now), _ts(until), reason),
+            db.add_extension(
+                case_id=case.id,
+                deadline_id=target.id,
+                unit=account.unit,
+                requested_by=account.name,
+                requested_at=_ts(now),
+                until=_ts(until),
+                reason=reason,
             )
             note = f"{target.kind.value}时限 {_local(target.due_at)} 申请延至 {_local(until)}：{reason}"
             self._move(
@@ -1265,7 +1113,7 @@ class Workflow:
                 at=now,
                 prev_state=case.state.value,
             )
-            self._audit(db, account, "request_extension", case, note)
+            self._audit(account, "request_extension", case, note)
         return self.get(case.id)
 
     def decide_extension(self, key: str, *, actor: str | None, approve: bool) -> Case:
@@ -1287,16 +1135,15 @@ class Workflow:
                     f"{case.ref}：{account.describe()}不能审批本单位（{request.unit}）的延期申请，须由另一督办单位审批"
                 )
             now = self.now()
-            db.execute(
-                "UPDATE case_extensions SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
-                ("approved" if approve else "denied", account.name, _ts(now), request.id),
+            db.set_extension(
+                request.id,
+                status="approved" if approve else "denied",
+                decided_by=account.name,
+                decided_at=_ts(now),
             )
             if approve:
                 # A deadline that lapsed while waiting keeps its recorded lapse; it is open again until `until`.
-                db.execute(
-                    "UPDATE case_deadlines SET due_at = ?, status = 'open' WHERE id = ?",
-                    (_ts(request.until), request.deadline_id),
-                )
+                db.set_deadline(request.deadline_id, due_at=_ts(request.until), status="open")
             note = (
                 f"{'批准' if approve else '不批准'}延期至 {_local(request.until)}"
                 f"（{request.unit} {request.requested_by}：{request.reason}）"
@@ -1313,14 +1160,11 @@ class Workflow:
                 at=now,
                 prev_state=None,
             )
-            self._audit(db, account, action, case, note)
+            self._audit(account, action, case, note)
         return self.get(case.id)
 
-    def _withdraw_extensions(self, db: sqlite3.Connection, case_id: str, now: datetime) -> None:
-        db.execute(
-            "UPDATE case_extensions SET status = 'withdrawn', decided_at = ? WHERE case_id = ? AND status = 'pending'",
-            (_ts(now), case_id),
-        )
+    def _withdraw_extensions(self, db: CaseRepository, case_id: str, now: datetime) -> None:
+        db.withdraw_extensions(case_id, _ts(now))
 
     def reassign(self, key: str, *, to: str, actor: str | None, reason: str = "") -> Case:
         """指定认领: a supervisor (市委宣传部 or 市政府办) names the unit, one of units.yaml or
@@ -1337,15 +1181,12 @@ class Workflow:
                 self._withdraw_extensions(db, case.id, now)
                 case.state = case.prev_state or State.CLAIMED
             for deadline in self._open(case.id, [DeadlineKind.CLAIM]):
-                db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+                db.set_deadline(deadline.id, status="cancelled")
             responses = {d.kind: d.due_at for d in self._open(case.id, RESPONSE_KINDS)}
             due = self._claim_due(now, {k: v for k, v in responses.items() if v > now})
             self._add_deadline(db, case.id, case.round, DeadlineKind.CLAIM, due, [to])
             for deadline in self._open(case.id, RESPONSE_KINDS):
-                db.execute(
-                    "UPDATE case_deadlines SET units = ? WHERE id = ?",
-                    (json.dumps([to], ensure_ascii=False), deadline.id),
-                )
+                db.set_deadline(deadline.id, units=json.dumps([to], ensure_ascii=False))
             note = f"指定{to}认领，认领时限 {_local(due)}" + (f"：{reason}" if reason else "")
             self._move(
                 db,
@@ -1360,29 +1201,25 @@ class Workflow:
                 owner=None,
                 prev_state=None,
             )
-            self._audit(db, account, "reassign", case, note)
+            self._audit(account, "reassign", case, note)
         return self.get(case.id)
 
-    def _lapse_overdue(self, db: sqlite3.Connection, case: Case, now: datetime) -> list[str]:
+    def _lapse_overdue(self, db: CaseRepository, case: Case, now: datetime) -> list[str]:
         """Record as lapses the deadlines of the case that are past and not met, before they are closed:
         closing a case does not undo what was late. What was recorded, in words."""
         lapsed = []
         for deadline in self._open(case.id):
             if deadline.due_at > now:
                 continue
-            db.execute(
-                "INSERT OR IGNORE INTO case_lapses (deadline_id, due_at, case_id, kind, lapsed_at, units) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    deadline.id,
-                    _ts(deadline.due_at),
-                    case.id,
-                    deadline.kind.value,
-                    _ts(now),
-                    json.dumps(deadline.units, ensure_ascii=False),
-                ),
+            db.add_lapse(
+                deadline.id,
+                _ts(deadline.due_at),
+                case.id,
+                deadline.kind.value,
+                _ts(now),
+                json.dumps(deadline.units, ensure_ascii=False),
             )
-            db.execute("UPDATE case_deadlines SET status = 'lapsed' WHERE id = ?", (deadline.id,))
+            db.set_deadline(deadline.id, status="lapsed")
             lapsed.append(
                 f"{deadline.kind.value}（时限 {_local(deadline.due_at)}，{'、'.join(deadline.units)}）"
             )
@@ -1417,7 +1254,7 @@ class Workflow:
             self._withdraw_extensions(db, case.id, now)
             lapsed = self._lapse_overdue(db, case, now)
             for deadline in self._open(case.id):
-                db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+                db.set_deadline(deadline.id, status="cancelled")
             text = (note.strip() or "办结") + (f"；逾期已记录在案：{'；'.join(lapsed)}" if lapsed else "")
             self._move(
                 db,
@@ -1431,7 +1268,7 @@ class Workflow:
                 watch_from=_ts(now),
                 prev_state=None,
             )
-            self._audit(db, account, "close", case, text)
+            self._audit(account, "close", case, text)
         return self.get(case.id)
 
     def mark_false_alarm(self, key: str, *, actor: str | None, reason: str) -> Case:
@@ -1449,7 +1286,7 @@ class Workflow:
             now = self.now()
             self._withdraw_extensions(db, case.id, now)
             for deadline in self._open(case.id):
-                db.execute("UPDATE case_deadlines SET status = 'cancelled' WHERE id = ?", (deadline.id,))
+                db.set_deadline(deadline.id, status="cancelled")
             note = f"误报：{reason.strip()}"
             self._move(
                 db,
@@ -1463,7 +1300,7 @@ class Workflow:
                 watch_from=None,
                 prev_state=None,
             )
-            self._audit(db, account, "false_alarm", case, note)
+            self._audit(account, "false_alarm", case, note)
         return self.get(case.id)
 
     # -- follow-up ----------------------------------------------------------------------------------
@@ -1502,9 +1339,7 @@ class Workflow:
             if total is not None:
                 base["total"] = total
             base["media"] = list(dict.fromkeys([*seen, *media]))
-            db.execute(
-                "UPDATE cases SET baseline = ? WHERE id = ?", (json.dumps(base, ensure_ascii=False), event_id)
-            )
+            db.set_case(event_id, baseline=json.dumps(base, ensure_ascii=False))
         self._announce_reopened()
         return reason
 

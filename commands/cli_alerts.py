@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from alerts import database as alerts_db
 from alerts.calendar import SHANGHAI
+from alerts.database import OutboxBusy
 from alerts.dispatcher import DispatchReport, delivery_checks, dispatch, dispatch_digest, open_channels
-from alerts.outbox import Outbox, OutboxBusy
+from alerts.outbox import Outbox
 from alerts.silences import HELD, RELEASED, SUPERSEDED, SilenceError, Targets, longest, silence_end
 from classifiers.types import Level
 from commands.demo import demo_option
@@ -119,7 +121,7 @@ def _targets(outbox_path: Path) -> tuple[Targets, list[str]]:
             loaded[name] = None
             problems.append(str(exc))
     events: list[str] = []
-    if outbox_path.exists():
+    if alerts_db.exists(outbox_path):
         outbox = Outbox(outbox_path)
         try:
             events = outbox.alerted_events()
@@ -196,7 +198,7 @@ def silence_lift(
         raise _refuse(f"「{silence_id}」不是静默编号：请写数字，如 3（见 yuqing silence list）")
     now = clock.now()
     path = get_env().outbox_path
-    if not path.exists():
+    if not alerts_db.exists(path):
         raise _refuse(f"没有静默 #{number}：{path} 里还没有任何静默")
     who = by or os.environ.get("USER") or getpass.getuser()
     outbox = Outbox(path)

@@ -21,13 +21,13 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
+from alerts import database as alerts_db
 from alerts.accounts import Refused
 from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warning
 from alerts.outbox import Outbox
 from alerts.silences import HELD, Silence, longest
 from alerts.workflow import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow
 from commands.userpaths import user_path
-from config import databases
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import ALL, load_config
@@ -70,8 +70,8 @@ def _workflow(only: frozenset[str] = WORKFLOW, *, reading: bool = False) -> Iter
     """`reading`: a command that only shows; where the outbox cannot be written it is read as it stands."""
     office = _office(only)
     path = get_env().outbox_path
-    read_only = reading and (not path.exists() or not databases.writable(path))
-    if read_only and path.exists():
+    read_only = reading and (not alerts_db.exists(path) or not alerts_db.writable(path))
+    if read_only and alerts_db.exists(path):
         err.print(f"注意：{path} 只读，这里只有已立案的案件；新预警要等它可写时才立案", highlight=False)
     # No re-alert policy: acting on cases raises no pipeline alert, only workflow notices.
     outbox = Outbox(path, read_only=read_only)
@@ -166,7 +166,7 @@ def route() -> None:
 def _silences() -> list[Silence]:
     """The silences on record, read without creating an outbox where there is none."""
     path = get_env().outbox_path
-    if not path.exists():
+    if not alerts_db.exists(path):
         return []
     outbox = Outbox(path)
     try:
@@ -568,7 +568,7 @@ def serve(
     wait: Annotated[bool, typer.Option("--wait", help="已有一个实例在运行时，待命并在它停止后接替")] = False,
 ) -> None:
     """运行调度：按日历巡查、三个时间节点、时限检查、每日舆情日志。"""
-    from commands.serve import AlreadyServing
+    from commands.serve import AlreadyServing, LeadershipLost
     from commands.serve import serve as run_service
 
     try:
@@ -578,6 +578,8 @@ def serve(
         raise _fail(str(exc), 2) from None
     except AlreadyServing as exc:
         raise _fail(str(exc), 3) from None
+    except LeadershipLost as exc:
+        raise _fail(str(exc), 4) from None
 
 
 def calendar_line() -> tuple[bool, str]:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from alerts import dispatcher
 from alerts.calendar import SHANGHAI, Cadence, calendar_warning
+from alerts.database import LeaderLock as DatabaseLeaderLock
 from alerts.outbox import Outbox
 from alerts.records import daily_log, render_daily_log
 from alerts.silences import longest
@@ -84,6 +86,47 @@ class ServeLock:
         if self._handle is not None:
             self._handle.close()  # closing the descriptor releases the lock
             self._handle = None
+
+
+class LeadershipLost(YuqingError):
+    """The leader's session on the shared database ended: a standby may be running the jobs now."""
+
+
+# How often the leader makes sure it still leads; a standby takes over once the server drops the session.
+LEADERSHIP_CHECK_SECONDS = 10
+
+
+class LeaderLock:
+    """With the alerts database on PostgreSQL (YUQING_DB_URL), `serve` may run on several machines: the
+    one holding the database's leader lock runs the jobs, the others (`--wait`) stand by and take over
+    when its session ends."""
+
+    def __init__(self, url: str) -> None:
+        # The server keeps only ASCII in a session's name; `_holder` says it in words.
+        self._lock = DatabaseLeaderLock(url, f"yuqing-serve {socket.gethostname()} {os.getpid()}")
+
+    def _holder(self) -> str:
+        name = self._lock.holder().split()
+        return f"{name[1]} 上的进程号 {name[2]}" if len(name) == 3 else "另一台机器上的实例"
+
+    def acquire(self, *, wait: bool, on_wait: Callable[[str], None] | None = None) -> None:
+        if self._lock.acquire(wait=False):
+            return
+        holder = self._holder()
+        if not wait:
+            raise AlreadyServing(
+                f"已有一个 yuqing serve 在运行（{holder}，共用同一预警数据库），本实例退出，"
+                "以免同一任务执行两次（加 --wait 可待命，等它停止后接替）"
+            )
+        if on_wait:
+            on_wait(holder)
+        self._lock.acquire(wait=True)
+
+    def held(self) -> bool:
+        return self._lock.held()
+
+    def release(self) -> None:
+        self._lock.release()
 
 
 @dataclass(slots=True)
@@ -337,7 +380,7 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
     a signal. A broken config folder with no last good copy raises its ConfigError before anything runs."""
     watch = ConfigWatch(env)
     office = watch.startup()
-    lock = ServeLock(env.data_dir / "serve.lock")
+    lock = LeaderLock(env.db_url.get_secret_value()) if env.db_url else ServeLock(env.data_dir / "serve.lock")
     lock.acquire(wait=wait, on_wait=lambda holder: say(f"yuqing serve：等待正在运行的实例停止（{holder}）"))
     try:
         warning = calendar_warning(clock.now().astimezone(SHANGHAI).date())
@@ -347,6 +390,19 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
         service.sweep()
         service.tick()
         scheduler = build_scheduler(service)
+        lost = threading.Event()
+        if isinstance(lock, LeaderLock):
+
+            def still_leading() -> None:
+                # Cut off from the server, a standby may lead already: stop rather than run the jobs twice.
+                if not lock.held():
+                    logger.error("与预警数据库的会话已断开，不再执行任务，停止")
+                    lost.set()
+                    scheduler.shutdown(wait=False)
+
+            scheduler.add_job(
+                still_leading, IntervalTrigger(seconds=LEADERSHIP_CHECK_SECONDS), id="leadership"
+            )
 
         def stop(signum: int, _frame: Any) -> None:
             logger.info("收到信号 %d，停止调度", signum)
@@ -372,6 +428,11 @@ def serve(env: Env, *, wait: bool, say: Callable[[str], None]) -> None:
         signal.signal(signal.SIGINT, stop)
         scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
         scheduler.start()
+        if lost.is_set():
+            raise LeadershipLost(
+                "与预警数据库的会话已断开，本实例已停止执行任务（其他待命的实例会接替）；"
+                "网络恢复后可重新启动（加 --wait 待命）"
+            )
         say("yuqing serve：已停止")
     finally:
         lock.release()

@@ -41,6 +41,9 @@ class Env(BaseSettings):
     chromium: Path | None = Field(default=None, validation_alias="YUQING_CHROMIUM")
     # Names one patrol across machines, so their crawls share one frontier; by default the patrol's minute.
     run_id: str | None = Field(default=None, validation_alias="YUQING_RUN_ID")
+    # The alerts database on a PostgreSQL server (postgresql+psycopg://user:password@host/name), shared by
+    # every machine that runs `serve` or the console; unset, the SQLite file at outbox_path.
+    db_url: SecretStr | None = Field(default=None, validation_alias="YUQING_DB_URL")
 
     @field_validator("data_dir")
     @classmethod
@@ -54,6 +57,7 @@ class Env(BaseSettings):
             self.es_url = None
             self.outbox_override = None
             self.redis_url = None
+            self.db_url = None
         return self
 
     def process_vars(self) -> dict[str, str]:

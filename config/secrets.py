@@ -25,7 +25,13 @@ from config.models import AlertsFile, SourcesFile
 
 MASK = "***"
 # Variables that hold secrets whatever the config says.
-FIXED_VARIABLES = ("YUQING_SMTP_PASSWORD", "YUQING_WEIBO_COOKIE", "YUQING_REDIS_URL", "ES_URL")
+FIXED_VARIABLES = (
+    "YUQING_SMTP_PASSWORD",
+    "YUQING_WEIBO_COOKIE",
+    "YUQING_REDIS_URL",
+    "YUQING_DB_URL",
+    "ES_URL",
+)
 # A whole secret shorter than this is masked all the same; parts of one must look like a token.
 _MIN_WHOLE = 4
 _MIN_PART = 6

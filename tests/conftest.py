@@ -14,7 +14,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from tests.helpers import office_env
-from tests.services import EsNode, RedisServer, ServiceError
+from tests.services import EsNode, PostgresServer, RedisServer, ServiceError
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -87,5 +87,22 @@ def redis_url() -> Iterator[str]:
         pytest.fail(f"Redis could not be started: {exc}", pytrace=False)
     try:
         yield server.url
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server; `postgres.database(name)` gives a test a database of its own."""
+    server = None
+    try:
+        server = PostgresServer()
+        server.start()
+    except ServiceError as exc:
+        if server is not None:
+            server.close()
+        pytest.fail(f"PostgreSQL could not be started: {exc}", pytrace=False)
+    try:
+        yield server
     finally:
         server.close()

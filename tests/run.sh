@@ -29,6 +29,7 @@ PYTHON=$(find_python)
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)  # the alerts database's second home
 command -v chromium >/dev/null || missing+=(chromium)
 if command -v dpkg >/dev/null; then
     dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)

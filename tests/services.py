@@ -1,8 +1,10 @@
-"""Real services for the tests: an Elasticsearch node and a Redis server on free 127.0.0.1 ports.
+"""Real services for the tests: an Elasticsearch node, a Redis server and a PostgreSQL server on free
+127.0.0.1 ports.
 
 Elasticsearch comes from Maven Central (the small integ-test distribution) and is unpacked once
 into `var/services/`; each node gets its own data directory that is deleted when it stops. As root
-the node runs as the system user `yuqing-es`, because Elasticsearch refuses to run as root.
+the node runs as the system user `yuqing-es`, because Elasticsearch refuses to run as root; PostgreSQL
+(Debian's package, a fresh cluster in a temporary directory) likewise runs as `yuqing-pg`.
 Anything that prevents a service from starting raises `ServiceError` with what to do about it.
 """
 
@@ -232,24 +234,24 @@ def java_home() -> Path:
     return Path(java).resolve().parent.parent
 
 
-def service_user() -> pwd.struct_passwd | None:
-    """The unprivileged user to run Elasticsearch as when the tests run as root, created if missing."""
+def service_user(name: str = ES_USER) -> pwd.struct_passwd | None:
+    """The unprivileged user to run a service as when the tests run as root, created if missing."""
     if os.geteuid() != 0:
         return None
     try:
-        return pwd.getpwnam(ES_USER)
+        return pwd.getpwnam(name)
     except KeyError:
         pass
     useradd = shutil.which("useradd")
     if useradd is None:
-        raise ServiceError(f"running as root and there is no `useradd` to create the user {ES_USER}")
+        raise ServiceError(f"running as root and there is no `useradd` to create the user {name}")
     cmd = [useradd, "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"]
-    cmd += ["--shell", "/usr/sbin/nologin", ES_USER]
+    cmd += ["--shell", "/usr/sbin/nologin", name]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     try:
-        return pwd.getpwnam(ES_USER)
+        return pwd.getpwnam(name)
     except KeyError:
-        raise ServiceError(f"could not create the user {ES_USER}: {done.stderr.strip()}") from None
+        raise ServiceError(f"could not create the user {name}: {done.stderr.strip()}") from None
 
 
 def _chown_tree(path: Path, user: pwd.struct_passwd) -> None:
@@ -432,6 +434,106 @@ class RedisServer:
                 return sock.recv(64).startswith(b"+PONG")
         except OSError:
             return False
+
+    def close(self) -> None:
+        self._process.stop(timeout=10)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------
+
+PG_USER = "yuqing-pg"
+
+
+def postgres_bin() -> Path:
+    """The newest PostgreSQL server binaries Debian's packages installed (/usr/lib/postgresql/N/bin)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        raise ServiceError(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+            "apt-get install postgresql (tests/run.sh does)"
+        )
+    return found[-1].parent
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL cluster: initdb in a temporary directory, trust logins on 127.0.0.1 only,
+    no fsync. `database()` makes an empty database for one test."""
+
+    def __init__(self) -> None:
+        self.bin = postgres_bin()
+        self.user = service_user(PG_USER)
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="yuqing-pg-"))
+        self.data = self.workdir / "data"
+        self.log_path = self.workdir / "postgres.log"
+        self._process = _Process("postgres", self.log_path)
+        if self.user is not None:
+            self.workdir.chmod(0o755)
+            _chown_tree(self.workdir, self.user)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        initdb = [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust"]
+        initdb += ["-E", "UTF8", "--locale=C", "--no-sync"]
+        done = subprocess.run(
+            [*_launcher(self.user), *initdb], capture_output=True, text=True, check=False, cwd=self.workdir
+        )
+        if done.returncode != 0:
+            raise ServiceError(
+                f"initdb failed (exit {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
+            )
+        cmd = [
+            str(self.bin / "postgres"),
+            "-D",
+            str(self.data),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.workdir),
+        ]
+        cmd += ["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"]
+        self._process.spawn(cmd, user=self.user, cwd=self.workdir)
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if not self._process.alive or time.monotonic() > deadline:
+                self._process.stop(timeout=5)
+                raise ServiceError(
+                    f"PostgreSQL on port {self.port} did not accept connections;"
+                    f" last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            time.sleep(0.2)
+
+    def ready(self) -> bool:
+        done = subprocess.run(
+            [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+            check=False,
+        )
+        return done.returncode == 0
+
+    def _admin(self, statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(statement)
+
+    def database(self, name: str) -> str:
+        """A new empty database; its SQLAlchemy URL."""
+        self._admin(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def terminate(self, application_name: str) -> None:
+        """End the sessions a client opened under that name, as a broken network would."""
+        self._admin(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{application_name}'"
+        )
+
+    def drop(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
         self._process.stop(timeout=10)

@@ -4,6 +4,7 @@ and a clock that a test moves by hand."""
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -145,3 +146,26 @@ def smtp() -> Iterator[SmtpServer]:
         yield SmtpServer("127.0.0.1", port, mailbox)
     finally:
         controller.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def alerts_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Runs a test once on the SQLite file and once on a fresh PostgreSQL database (YUQING_DB_URL), for
+    the modules that say `pytestmark = pytest.mark.usefixtures("alerts_backend")`."""
+    from config.env import get_env
+
+    if request.param == "sqlite":
+        monkeypatch.delenv("YUQING_DB_URL", raising=False)
+        get_env.cache_clear()
+        yield "sqlite"
+        get_env.cache_clear()
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("YUQING_DB_URL", server.database(name))
+    get_env.cache_clear()
+    try:
+        yield "postgresql"
+    finally:
+        get_env.cache_clear()
+        server.drop(name)

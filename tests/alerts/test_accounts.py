@@ -5,9 +5,9 @@ trail. Also: the accounts themselves, workflow values in Chinese, short case ids
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from rich.cells import cell_len
+from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from alerts.accounts import Role
@@ -28,6 +31,9 @@ from config.loader import DEFAULT_DIR, load_config
 from tests.alerts.test_workflow import Clock, raise_alert
 from tests.helpers import office_env
 from tests.helpers import yuqing as run_yuqing
+
+# The same behaviour on the SQLite file and on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("alerts_backend")
 
 ROOT = Path(__file__).resolve().parents[2]
 NINE = "2026-11-23T09:00:00+08:00"
@@ -385,18 +391,20 @@ def test_every_action_and_refusal_is_on_the_audit_trail_which_cannot_be_rewritte
     last = workflow.accounts.audit_trail(target="event:sina:1")[-1]
     assert (last.account, last.role, last.unit) == ("王芳", Role.UNIT, "清丰县政府办")
     assert workflow.accounts.verify_trail() is None
-    with pytest.raises(sqlite3.IntegrityError, match="审计记录只能追加"):
-        workflow.db.execute("UPDATE audit SET account = '李四' WHERE id = ?", (last.id,))
-    with pytest.raises(sqlite3.IntegrityError, match="审计记录只能追加"):
-        workflow.db.execute("DELETE FROM audit")
     workflow.close()
     outbox.close()
-    # Behind the program's back (triggers dropped), a changed row breaks the chain.
-    db = sqlite3.connect(outbox_path)
-    db.execute("DROP TRIGGER audit_no_update")
-    db.execute("UPDATE audit SET detail = '' WHERE account = '张三'")
-    db.commit()
-    db.close()
+    # The database itself refuses to change or remove a row, whoever opens it.
+    url = os.environ.get("YUQING_DB_URL") or f"sqlite:///{outbox_path}"
+    behind_the_back = create_engine(url, poolclass=NullPool)
+    for statement in (f"UPDATE audit SET account = '李四' WHERE id = {last.id}", "DELETE FROM audit"):
+        with pytest.raises(DBAPIError, match="审计记录只能追加"), behind_the_back.begin() as db:
+            db.exec_driver_sql(statement)
+    # With the guard dropped, a changed row breaks the chain.
+    on = " ON audit" if behind_the_back.dialect.name == "postgresql" else ""
+    with behind_the_back.begin() as db:
+        db.exec_driver_sql(f"DROP TRIGGER audit_no_update{on}")
+        db.exec_driver_sql("UPDATE audit SET detail = '' WHERE account = '张三'")
+    behind_the_back.dispose()
     outbox, workflow = desk(outbox_path)
     tampered = workflow.accounts.verify_trail()
     assert tampered == next(e.id for e in workflow.accounts.audit_trail() if e.account == "张三")
@@ -487,7 +495,8 @@ def test_the_cases_table_at_80_columns_shows_whole_ids_and_units(tmp_path: Path)
     )
     assert outbox.enqueue(alert)
     outbox.close()
-    env = office_env(tmp_path, YUQING_NOW="2026-11-23T01:40:00+00:00", COLUMNS="80")
+    shared = {k: v for k, v in os.environ.items() if k == "YUQING_DB_URL"}  # the database under test
+    env = office_env(tmp_path, YUQING_NOW="2026-11-23T01:40:00+00:00", COLUMNS="80", **shared)
     result = run_yuqing("cases", env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

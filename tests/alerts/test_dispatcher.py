@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from alerts.dispatcher import delivery_checks, dispatch, dispatch_digest, open_channels
@@ -19,6 +20,9 @@ from config.loader import DEFAULT_DIR
 from config.models import AlertsFile
 from tests.alerts.conftest import NOW, SMTP_PASSWORD, SMTP_USER, FakeTime, SmtpServer, make_alert
 from tests.alerts.receiver import BotReceiver
+
+# The same behaviour on the SQLite file and on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("alerts_backend")
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT, DUTY = "市生态环境局濮阳县分局", "市网信办值班室"

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import yaml
 
 from alerts.outbox import Outbox
@@ -22,6 +23,8 @@ from tests.alerts.receiver import BotReceiver
 ROOT = Path(__file__).resolve().parents[2]
 UNIT, DUTY = "市生态环境局濮阳县分局", "市网信办值班室"
 ALERTS = 12
+# On the SQLite file and on PostgreSQL, where the sender's lock is a session's and dies with it as well.
+pytestmark = pytest.mark.usefixtures("alerts_backend")
 
 
 def test_a_killed_sender_resends_what_was_not_acknowledged_and_nothing_else(tmp_path: Path) -> None:

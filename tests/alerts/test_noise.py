@@ -7,11 +7,16 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from alerts.models import Alert
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.delivery import RealertPolicy
 from tests.alerts.conftest import NOW, make_alert
+
+# The same behaviour on the SQLite file and on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("alerts_backend")
 
 
 def post(n: int, level: Level = Level.SENSITIVE, minutes: float = 0, reach: int = 100) -> Alert:

@@ -3,12 +3,17 @@
 import io
 from datetime import datetime
 
+import pytest
+
 from alerts.channels.console import ConsoleChannel
 from alerts.dispatcher import dispatch
 from alerts.models import Alert
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.models import AlertsFile, ChannelConfig
+
+# The same behaviour on the SQLite file and on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("alerts_backend")
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 

@@ -19,6 +19,9 @@ from config.env import get_env
 from config.loader import load_config
 from tests.alerts.test_workflow import Clock, at, person, raise_alert, supervisor
 
+# The same behaviour on the SQLite file and on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("alerts_backend")
+
 
 @pytest.fixture
 def outbox_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

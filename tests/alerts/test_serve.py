@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ from pipeline.health import load_state
 from pipeline.items import post_from_dict
 from pipeline.store import open_store
 from tests.alerts.test_workflow import Clock, person, raise_alert
+from tests.services import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -300,3 +302,56 @@ def test_a_patrol_whose_crawl_process_crashes_is_reported_and_the_schedule_goes_
         assert [a.event_id for a in outbox.alerts()] == ["health:people_news"]  # once a day per reason
     finally:
         outbox.close()
+
+
+def test_machines_sharing_a_database_run_the_jobs_once_and_a_standby_leads_when_the_leader_is_gone(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    office = tmp_path / "office"
+    office.mkdir()
+    for name in DEFAULT_DIR.glob("*.yaml"):
+        (office / name.name).write_bytes(name.read_bytes())
+    (office / "sources.yaml").write_text(NO_SOURCES, encoding="utf-8")
+    url = postgres.database(f"serve_{os.getpid()}")
+    shared = {k: v for k, v in os.environ.items() if not k.startswith(("YUQING_", "ES_"))}
+    shared |= {"YUQING_CONFIG_DIR": str(office), "YUQING_NOW": "2026-11-23T09:05:00+08:00", "COLUMNS": "200"}
+    shared["YUQING_DB_URL"] = url
+
+    def machine(name: str) -> dict[str, str]:  # each with a data folder of its own
+        return {**shared, "YUQING_DATA_DIR": str(tmp_path / name)}
+
+    leader = Process(machine("a"))
+    try:
+        leader.wait_for("yuqing serve：运行中")
+        second = subprocess.run(
+            [sys.executable, "-m", "commands.cli", "serve"],
+            cwd=ROOT,
+            env=machine("b"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 3
+        assert (
+            f"已有一个 yuqing serve 在运行（{socket.gethostname()} 上的进程号 {leader.proc.pid}，共用同一预警数据库"
+            in (second.stderr)
+        )
+        standby = Process(machine("c"), "--wait")
+        try:
+            standby.wait_for(f"等待正在运行的实例停止（{socket.gethostname()} 上的进程号 {leader.proc.pid}")
+            leader.proc.kill()  # no clean stop: the server notices the session is gone
+            leader.proc.wait(10)
+            standby.wait_for("yuqing serve：运行中", timeout=60)
+            # Cut off from the server (its session ended there), a leader stops rather than run the jobs
+            # beside whoever leads now.
+            postgres.terminate(f"yuqing-serve {socket.gethostname()} {standby.proc.pid}")
+            assert standby.proc.wait(timeout=60) == 4
+            assert "与预警数据库的会话已断开" in standby.wait_for("会话已断开")
+        finally:
+            if standby.proc.poll() is None:
+                standby.stop()
+    finally:
+        if leader.proc.poll() is None:
+            leader.stop()
+        postgres.drop(f"serve_{os.getpid()}")

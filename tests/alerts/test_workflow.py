@@ -19,6 +19,9 @@ from classifiers.types import Level
 from config.loader import load_config
 from config.models import OfficeConfig
 
+# The same behaviour on the SQLite file and on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("alerts_backend")
+
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(f"{text}+08:00")

@@ -1,0 +1,53 @@
+"""Accounts and the audit trail: who may act, and the hash-chained record of what each did or was refused
+(the file itself refuses to change or remove an audit row)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import RowMapping, select, update
+
+from alerts.database import AlertsDatabase
+from alerts.schema import accounts, audit
+
+
+class AccountRepository:
+    def __init__(self, database: AlertsDatabase) -> None:
+        self.db = database
+
+    def get(self, name: str) -> RowMapping | None:
+        return self.db.execute(select(accounts).where(accounts.c.name == name)).mappings().first()
+
+    def all(self) -> list[RowMapping]:
+        return list(
+            self.db.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.name)).mappings()
+        )
+
+    def add(self, name: str, role: str, unit: str | None, created_at: str, created_by: str) -> None:
+        self.db.execute(
+            accounts.insert().values(
+                name=name, role=role, unit=unit, created_at=created_at, created_by=created_by
+            )
+        )
+
+    def disable(self, name: str, at: str, by: str) -> None:
+        self.db.execute(
+            update(accounts).where(accounts.c.name == name).values(disabled_at=at, disabled_by=by)
+        )
+
+    # -- the audit trail ----------------------------------------------------------------------------
+
+    def trail(self, *, account: str | None = None, target: str | None = None) -> list[RowMapping]:
+        query = select(audit).order_by(audit.c.id)
+        if account is not None:
+            query = query.where(audit.c.account == account)
+        if target is not None:
+            query = query.where(audit.c.target == target)
+        return list(self.db.execute(query).mappings())
+
+    def last_hash(self) -> str:
+        """The hash of the newest audit row; empty before the first."""
+        return self.db.execute(select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar() or ""
+
+    def append(self, row: dict[str, Any]) -> None:
+        self.db.execute(audit.insert().values(**row))
