@@ -35,7 +35,7 @@ from alerts.noise import is_event_alert
 from alerts.outbox import HELD, PENDING, SILENCED, Delivery, Health, Outbox, SilenceRecord
 from alerts.ratelimit import wait_for
 from alerts.silences import HELD as HOLD_HELD
-from alerts.silences import OVERRIDDEN, judge, longest
+from alerts.silences import OVERRIDDEN, judge, longest, released
 from config.databases import DatabaseError
 from config.models import AlertsFile
 from config.secrets import mask
@@ -217,17 +217,10 @@ class Dispatcher:
         claim and response clocks start from when the units hear of it; the others, and one whose
         event was told since at its level or above, are recorded as superseded and not sent."""
         policy = self.config.silences
-        bound = longest(policy)
         silences = {s.id: s for s in self.outbox.silences()}
-
-        def ended(record: SilenceRecord) -> bool:
-            silence = silences.get(record.silence_id)
-            too_high = record.alert.level.rank > policy.max_level.rank
-            return silence is None or too_high or not silence.active(now, bound)
-
         by_event: dict[str, list[SilenceRecord]] = {}
         for record in self.outbox.silence_records(HOLD_HELD):
-            if ended(record):
+            if released(record.alert, silences.get(record.silence_id), policy, now):
                 by_event.setdefault(record.alert.event_id, []).append(record)
         for event_id, records in by_event.items():
             records.sort(key=lambda r: (r.alert.level.rank, r.raised_at))
@@ -249,7 +242,7 @@ class Dispatcher:
             elif alert.level.rank > policy.max_level.rank:
                 how = f"不再适用于{alert.level.value}"
             else:
-                how = f"已于 {_local(silence.ends_at(bound) if silence else now)} 到期"
+                how = f"已于 {_local(silence.ends_at(longest(policy)) if silence else now)} 到期"
             note = (
                 f"静默 #{chosen.silence_id} 期间暂缓（{_local(chosen.raised_at)} 发现），静默{how}，"
                 f"{_local(now)} 补发；认领、回应时限自补发时起算"

@@ -91,6 +91,13 @@ def longest(policy: SilencePolicy) -> timedelta:
     return timedelta(days=policy.max_days)
 
 
+def released(alert: Alert, silence: Silence | None, policy: SilencePolicy, now: datetime) -> bool:
+    """Whether an alert a silence kept back goes out now: its silence has ended (expired, lifted or gone),
+    or the alert is above the highest level a silence may hold since the office changed it."""
+    too_high = alert.level.rank > policy.max_level.rank
+    return silence is None or too_high or not silence.active(now, longest(policy))
+
+
 def judge(alert: Alert, silences: Iterable[Silence], policy: SilencePolicy, now: datetime) -> Hold | None:
     """The silence that holds this alert back now, or the one it goes out despite (and why); None when no
     silence concerns it. A silence holds only alerts raised while it was in force, so the answer is the

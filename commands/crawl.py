@@ -61,9 +61,12 @@ class Patrol:
         self.running: dict[str, Crawler] = {}
 
     def tell(self, event: dict[str, Any]) -> None:
-        line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
-        # Written whole from the reactor thread; the patrol reads the pipe all the time, so this never waits.
-        os.write(self.report_fd, line.encode("utf-8"))
+        data = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        # From the reactor thread; the patrol reads the pipe all the time, so this never waits for long. A pipe
+        # may take a long line in parts (beyond its atomic size, or when a signal comes): written to the end.
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.report_fd, view) :]
 
     def crawler_settings(self) -> Settings:
         settings = self.process.settings.copy()
@@ -125,7 +128,7 @@ class Patrol:
     def stop_all(self, reason: str) -> None:
         """What was stored stays; fetching more would only fail to store it."""
         for source, crawler in list(self.running.items()):
-            engine = getattr(crawler, "_engine", None)
+            engine = getattr(crawler, "engine", None)
             if engine is not None and engine.running:
                 logger.error("磁盘已满，停止抓取 %s", source)
                 deferred_from_coro(engine.close_spider_async(reason=reason))

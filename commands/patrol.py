@@ -7,6 +7,7 @@ patrol may follow it source by source (`started`, `finished`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -63,6 +64,7 @@ class SourceRun:
     label: str = ""  # the Chinese name people read
     seconds: float = 0.0
     detail: str = ""  # what went wrong, when something did
+    assessed: bool = False  # the crawl judged its own health, and raised its own alert if it had to
 
     @property
     def failed(self) -> bool:
@@ -160,8 +162,10 @@ def run_patrol(
     sources = [s for s in office.sources.sources if s.enabled and (not only or s.name in only)]
     patrol = _Patrol(office, env, sources, started, finished)
     if sources:
-        patrol.crawl(run_id, replay_url, extra)
-        patrol.tell_unreachable()
+        try:
+            patrol.crawl(run_id, replay_url, extra)
+        finally:
+            patrol.tell_unreachable()  # what was learnt is told, even from a patrol that broke off
     if not patrol.disk.full:
         with patrol.disk.step("预警发送"):
             _add(patrol.dispatched, _dispatch(env, office, patrol.channels, wait=None))
@@ -259,7 +263,10 @@ class _Patrol:
         reader.start()
         try:
             while (event := events.get()) is not None:
-                self.told(event, child)
+                try:
+                    self.told(event, child)
+                except Exception:  # one source's report (its send, a progress line) must not end the patrol
+                    logger.exception("处理巡查进程的报告出错：%s", event.get("source"))
         finally:
             reader.join()
             code = self._wait(child)
@@ -270,6 +277,8 @@ class _Patrol:
             self.disk.crawl_process_full(self.runs[-1].source if self.runs else "?")
 
     def _wait(self, child: subprocess.Popen[bytes]) -> int:
+        if child.returncode is not None:  # already collected (`poll` when the disk filled)
+            return child.returncode
         _pid, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         self.child_max_rss_kb = usage.ru_maxrss
@@ -301,15 +310,18 @@ class _Patrol:
         with self.disk.step(source.name):
             if not self.disk.after_crawl(run):
                 self.done.append(run.source)
-                if run.health == FAILED and run.exit_code != 0 and not self._died_on_config(run):
+                # A crawl that did not judge its own health (it died, or ended without a verdict) raised
+                # no alert of its own: it is told here.
+                if run.health == FAILED and not run.assessed and not self._died_on_config(run):
                     duty = self.office.units.city_units.duty
                     report_dead_crawl(run, self.env, duty, self.log_file if died else None)
                 # Sent here, in this process, as each source ends: people hear of it now rather than after
                 # the slowest source, the crawls in the child go on meanwhile, and the channels' rate
                 # windows are kept in one place; what must wait for a window is left to the final round.
                 _add(self.dispatched, _dispatch(self.env, self.office, self.channels, wait=0))
-        if self.disk.full and not was_full and child.poll() is None:
-            child.terminate()  # the crawls still running stop as on Ctrl-C, keeping what they stored
+        if self.disk.full and not was_full and child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                child.terminate()  # the crawls still running stop as on Ctrl-C, keeping what they stored
         if self.on_finished is not None:
             self.on_finished(self.place[source.name], len(self.sources), run)
 
@@ -371,8 +383,9 @@ def _run_of(source: SourceConfig, event: dict[str, Any], log_file: Path) -> Sour
         label=source_label(source.name, source.spider, source.label),
         seconds=float(event.get("seconds") or 0.0),
         detail=event.get("detail") or "",
+        assessed=bool(event.get("assessed")),
     )
-    if error and not event.get("assessed"):
+    if error and not run.assessed:
         run.finish_reason = f"{error}，见 {log_file}"
     return run
 

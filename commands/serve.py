@@ -30,7 +30,7 @@ from alerts.calendar import SHANGHAI, Cadence, calendar_warning
 from alerts.database import LeaderLock as DatabaseLeaderLock
 from alerts.outbox import Outbox
 from alerts.records import daily_log, render_daily_log
-from alerts.silences import longest
+from alerts.silences import released
 from alerts.workflow import SweepReport, Workflow
 from commands.config_watch import ConfigWatch
 from config.env import Env
@@ -270,16 +270,16 @@ class Service:
         workflow = Workflow(outbox, self.office, self.now)
         try:
             report = workflow.sweep()
-            released = _silence_over(outbox, self.office.alerts.silences, self.now())
+            over = _silence_over(outbox, self.office.alerts.silences, self.now())
         finally:
             workflow.close()
             outbox.close()
         if report.notices:
             logger.info("时限检查发出 %d 条通知：%s", len(report.notices), "、".join(report.notices))
-        if released:
+        if over:
             # A silence that ends at night would otherwise hold its alerts until the next patrol.
-            logger.info("静默结束，补发其暂缓的 %d 条预警", released)
-        if report.notices or released:
+            logger.info("%d 条暂缓的预警静默已结束，现在处理（每个事件补发一条）", over)
+        if report.notices or over:
             try:
                 self._dispatch(digest=False)
             except Exception:
@@ -328,13 +328,9 @@ class Service:
 
 
 def _silence_over(outbox: Outbox, policy: SilencePolicy, now: datetime) -> int:
-    """How many held alerts' silences have ended or been lifted: those the next send releases."""
-    held = outbox.silenced()
-    if not held:
-        return 0
-    bound = longest(policy)
-    holding = {s.id for s in outbox.silences() if s.active(now, bound)}
-    return sum(1 for _alert, silence_id in held if silence_id not in holding)
+    """How many held alerts the next send takes up, their silence over (`alerts.silences.released`)."""
+    silences = {s.id: s for s in outbox.silences()}
+    return sum(released(alert, silences.get(sid), policy, now) for alert, sid in outbox.silenced())
 
 
 def _daily_log_trigger(schedule: ScheduleFile) -> CronTrigger:

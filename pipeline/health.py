@@ -34,6 +34,8 @@ PARTIAL = "partial"
 # A crawl under a patrol leaves an unreachable site to the patrol, which tells all of them in one alert.
 GROUP_UNREACHABLE = "YUQING_HEALTH_GROUP_UNREACHABLE"
 DEFERRED_STAT = "yuqing/health/deferred"
+# Posts the index stage could not store (pipeline.stages.index).
+STORE_FAILED_STAT = "yuqing/index/failed"
 OK_TEXT = "正常"
 
 # In order of precedence when a crawl counted several: the first names what an operator must fix first.
@@ -277,6 +279,13 @@ def assess(source: str, finish_reason: str, stats: Mapping[str, Any], label: str
         state, detail = UNREACHABLE, fetch_summary(source, stats)
     elif failures and state == OK:
         state, detail = PARTIAL, fetch_summary(source, stats)
+    unsaved = _count(stats, STORE_FAILED_STAT)
+    if unsaved and state in (OK, PARTIAL):
+        # Fetched and analysed but not stored: lost to search and to the event totals, so never 正常.
+        state, detail = (
+            FAILED,
+            f"{unsaved} 条信息未能写入存储（原因见巡查日志）" + (f"；{detail}" if detail else ""),
+        )
     if state != OK and not detail:
         found = "、".join(f"{state_short(reason)} {count} 次" for reason, count in counts.items())
         detail = f"抓取结束：{finish_text(finish_reason)}" + (f"；记录到{found}" if found else "")

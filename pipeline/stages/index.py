@@ -39,12 +39,15 @@ class IndexStage(Stage):
 
     def flush(self) -> None:
         if self.buffer:
-            self.writer.put(self.buffer)
-            self.buffer = []
+            # Taken before it is handed over: `put` may raise an earlier batch's failure after taking it.
+            batch, self.buffer = self.buffer, []
+            self.writer.put(batch)
 
     def close(self) -> dict[str, Any]:
-        self.flush()
-        figures = self.writer.close()
+        try:
+            self.flush()
+        finally:
+            figures = self.writer.close()
         return {"written": figures.written, "spooled": figures.spooled, "failed": figures.failed}
 
 

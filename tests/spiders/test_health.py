@@ -176,6 +176,13 @@ def test_a_state_that_continues_keeps_its_since_and_counts_runs(tmp_path):
     assert load_state(tmp_path, "s") == recovered
 
 
+def test_posts_the_store_could_not_take_make_the_crawl_failed_never_ok():
+    stats = {"item_scraped_count": 40, "yuqing/index/failed": 12}
+    verdict = assess("s", "finished", stats)
+    assert (verdict.state, verdict.detail) == ("failed", "12 条信息未能写入存储（原因见巡查日志）")
+    assert assess("s", "finished", {"item_scraped_count": 40, "yuqing/index/failed": 0}).state == "ok"
+
+
 def test_a_health_alert_reads_clearly_and_reaches_the_console_of_duty_staff(tmp_path):
     at = datetime.fromisoformat(PATROL_AT)
     verdict = assess(
