@@ -181,7 +181,7 @@ class AlertsDatabase:
         with self.transaction() as conn:
             if MigrationContext.configure(conn).get_current_revision() == head:
                 return
-            logger.info("%s: migrating the alerts database to revision %s", self.path, head)
+            logger.info("%s：预警数据库升级到版本 %s", self.path, head)
             config.attributes["connection"] = conn
             try:
                 command.upgrade(config, "head")
@@ -207,7 +207,7 @@ class AlertsDatabase:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        raise OutboxBusy(f"another process is sending from {self.path}") from None
+                        raise OutboxBusy(f"另一进程正在发送 {self.path} 中的预警，请稍后再试") from None
                     time.sleep(0.2)
             yield
         finally:
@@ -232,9 +232,8 @@ class AlertsDatabase:
             while not conn.execute(select(func.pg_try_advisory_lock(SEND_LOCK))).scalar():
                 conn.commit()
                 if time.monotonic() >= deadline:
-                    raise OutboxBusy(
-                        f"another process is sending from the alerts database {self.engine.url!r}"
-                    )
+                    where = self.engine.url.render_as_string(hide_password=True)
+                    raise OutboxBusy(f"另一进程正在发送预警数据库 {where} 中的预警，请稍后再试")
                 time.sleep(0.2)
             conn.commit()
             yield
@@ -258,6 +257,9 @@ class LeaderLock:
     def __init__(self, url: str, description: str, key: int = LEAD_LOCK) -> None:
         # The client's keepalives too, so a leader cut off from the server finds out as soon as it does.
         client = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+        # Keepalives say nothing while a query waits unanswered: a cut link would then block the leader's
+        # check for the kernel's full retry time (some 15 minutes), with the standby already leading.
+        client["tcp_user_timeout"] = 20_000
         self.engine = create_engine(
             url, poolclass=NullPool, connect_args={"application_name": description[:63], **client}
         )

@@ -226,7 +226,7 @@ def _outcome(number: int, outcome: Post | Exception, name: str) -> Post | str:
     if isinstance(outcome, ValueError | Drop):
         return f"第 {number} 行：{outcome}"
     # A fault on one post must not lose the lines after it.
-    logger.error("%s line %d: the analysis failed", name, number, exc_info=outcome)
+    logger.error("%s 第 %d 行：分析出错", name, number, exc_info=outcome)
     return f"第 {number} 行：分析时出错（{type(outcome).__name__}: {outcome}），属程序缺陷，请报告"
 
 

@@ -208,9 +208,7 @@ class ElasticsearchStore:
             for lineno, line, reason in corrupt:
                 where = f"{self.spool.path}:{lineno}"
                 self.spool.reject({"from": where, "reason": reason, "line": line})
-                logger.error(
-                    "spool line %s is not a post (%s); kept in %s", where, reason, self.spool.rejected
-                )
+                logger.error("暂存文件 %s 不是帖子（%s），已留存于 %s", where, reason, self.spool.rejected)
                 result.errors.append(f"{where}: {reason}")
             if not entries:
                 self.spool.remove()
@@ -223,16 +221,16 @@ class ElasticsearchStore:
                 self.spool.rewrite(body for _id, body in outcome.retry)
                 result.spooled = len(outcome.retry)
                 logger.warning(
-                    "elasticsearch at %s still unavailable (%s); %d posts stay in %s",
+                    "Elasticsearch（%s）仍不可用（%s），%d 条帖子继续暂存于 %s",
                     self.display_url,
-                    outcome.failure or "documents not accepted",
+                    outcome.failure or "文档未被接收",
                     len(outcome.retry),
                     self.spool.path,
                 )
             else:
                 self.spool.remove()
             if outcome.written:
-                logger.info("replayed %d spooled posts into %s", outcome.written, self.index)
+                logger.info("暂存的 %d 条帖子已补写入索引 %s", outcome.written, self.index)
         return result
 
     def _index(self, docs: list[_Doc]) -> _Outcome:
@@ -316,7 +314,7 @@ class ElasticsearchStore:
         with self.spool.locked():
             self.spool.append(body for _id, body in docs)
         logger.warning(
-            "elasticsearch at %s unavailable (%s): spooled %d posts to %s",
+            "Elasticsearch（%s）不可用（%s），%d 条帖子已暂存到 %s",
             self.display_url,
             reason,
             len(docs),
@@ -326,7 +324,7 @@ class ElasticsearchStore:
     def _reject(self, doc: _Doc, reason: str, errors: list[str]) -> None:
         post_id, body = doc
         self.spool.reject({"reason": reason, "doc": json.loads(body)})
-        logger.error("elasticsearch rejected post %s (%s); kept in %s", post_id, reason, self.spool.rejected)
+        logger.error("Elasticsearch 拒收帖子 %s（%s），已留存于 %s", post_id, reason, self.spool.rejected)
         errors.append(f"{post_id}: {reason}")
 
     # -- reading ---------------------------------------------------------------------------------

@@ -92,4 +92,4 @@ class BackgroundWriter:
         self.figures.written += result.written
         self.figures.spooled += result.spooled
         for error in result.errors:
-            logger.error("index: %s", error)
+            logger.error("索引写入出错：%s", error)

@@ -58,7 +58,7 @@ def test_posts_written_while_the_node_is_down_are_spooled_then_replayed(
             second = store.write([make_post(0, text="第0楼（已编辑）：化工厂停产整改")])
         assert (first.written, first.spooled) == (0, 7)
         assert (second.written, second.spooled) == (0, 1)
-        assert "spooled 7 posts" in caplog.text
+        assert "7 条帖子已暂存到" in caplog.text
         assert str(store.spool.path) in caplog.text
         spooled = [json.loads(line) for line in store.spool.path.read_text(encoding="utf-8").splitlines()]
         assert [doc["id"] for doc in spooled] == [p.id for p in during] + ["tieba:t0"]
