@@ -301,7 +301,7 @@ class LeaderLock:
         with self.engine.connect() as conn:
             name = conn.exec_driver_sql(
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.objid = %(key)s AND l.granted",
+                "WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.objid = %(key)s AND l.granted",
                 {"key": self.key},
             ).scalar()
         return name or "未知进程"
