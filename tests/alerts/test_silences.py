@@ -182,7 +182,7 @@ def test_a_silence_too_long_in_the_past_or_unreadable_is_refused_and_nothing_is_
     result = yuqing(path, "silence", "add", "--match", "民生诉求", "--until", until, "--reason", "测试")
     assert result.returncode == 2
     assert message in result.stderr
-    assert not path.exists() or Outbox(path).silences() == []
+    assert not path.exists()  # refused before the alerts database is made
 
 
 def test_the_longest_silence_is_the_offices_setting(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_match_must_name_a_known_place_rule_category_or_alerted_event(tmp_path: 
         path, "silence", "add", "--match", "event:sina:7", "--until", "4h", "--reason", "测试"
     )
     assert unknown_event.returncode == 2
-    assert not path.exists() or Outbox(path).silences() == []
+    assert not path.exists()  # refused before the alerts database is made
 
     outbox = Outbox(path)
     outbox.enqueue(make_alert(7))
