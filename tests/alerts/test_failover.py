@@ -20,14 +20,13 @@ from config.loader import DEFAULT_DIR
 from tests.alerts.conftest import NOW, make_alert
 from tests.alerts.receiver import BotReceiver
 from tests.alerts.test_kill_restart import ALERTS, DUTY, ROOT, UNIT
+from tests.helpers import office_env
 from tests.services import PostgresServer
 
 
-def test_two_machines_on_one_database_the_standby_sender_delivers_what_the_killed_one_left(
-    tmp_path: Path, postgres: PostgresServer
-) -> None:
-    name = f"failover_{os.getpid()}"
-    url = postgres.database(name)
+def office_with_waiting_alerts(tmp_path: Path, url: str) -> tuple[Path, set[str]]:
+    """An office whose alerts go to one webhook, with ALERTS alerts waiting in the database at `url`; the
+    config folder and the delivery ids expected."""
     config = tmp_path / "config"
     shutil.copytree(DEFAULT_DIR, config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     spec = {
@@ -39,31 +38,41 @@ def test_two_machines_on_one_database_the_standby_sender_delivers_what_the_kille
     for n in range(ALERTS):
         outbox.enqueue(make_alert(n))
     outbox.close()
-    expected = {f"event:sina:{n}@复杂敏感事件|{unit}" for n in range(ALERTS) for unit in (UNIT, DUTY)}
+    return config, {f"event:sina:{n}@复杂敏感事件|{unit}" for n in range(ALERTS) for unit in (UNIT, DUTY)}
+
+
+def sender(data: Path, config: Path, url: str, receiver: BotReceiver) -> subprocess.Popen[str]:
+    """`yuqing deliver` as a machine of its own runs it: nothing shared with the others but the database."""
+    env = office_env(
+        data,
+        YUQING_CONFIG_DIR=str(config),
+        YUQING_DB_URL=url,
+        YUQING_NOW=NOW.isoformat(),
+        YUQING_SCREEN_URL=receiver.webhook_url,
+    )
+    command = [sys.executable, "-m", "commands.cli", "deliver", "--wait", "0"]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_two_machines_on_one_database_the_standby_sender_delivers_what_the_killed_one_left(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    name = f"failover_{os.getpid()}"
+    url = postgres.database(name)
+    config, expected = office_with_waiting_alerts(tmp_path, url)
 
     with BotReceiver(delay=0.15) as receiver:
-
-        def machine(folder: str) -> subprocess.Popen[str]:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
-            env |= {
-                "YUQING_CONFIG_DIR": str(config),
-                "YUQING_DATA_DIR": str(tmp_path / folder),  # nothing shared but the database
-                "YUQING_DB_URL": url,
-                "YUQING_NOW": NOW.isoformat(),
-                "YUQING_SCREEN_URL": receiver.webhook_url,
-            }
-            command = [sys.executable, "-m", "commands.cli", "deliver", "--wait", "0"]
-            return subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-
-        leader = machine("a")
+        leader = sender(tmp_path / "a", config, url, receiver)
         deadline = time.monotonic() + 60
         while len(receiver.of("webhook")) < 8:
             assert leader.poll() is None, "the sender finished before it could be killed"
             assert time.monotonic() < deadline, "the sender never got going"
             time.sleep(0.02)
-        standby = machine("b")  # waits for the sender lock while the leader holds it
+        standby = sender(
+            tmp_path / "b", config, url, receiver
+        )  # waits for the sender lock while the leader holds it
         time.sleep(0.5)
         os.kill(leader.pid, signal.SIGKILL)
         leader.wait(10)
@@ -88,18 +97,7 @@ def test_two_senders_at_once_share_the_deliveries_and_make_each_once(
 ) -> None:
     name = f"share_{os.getpid()}"
     url = postgres.database(name)
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_DIR, config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    spec = {
-        "channels": [{"name": "duty-screen", "type": "webhook", "options": {"url_env": "YUQING_SCREEN_URL"}}],
-        "recipients": {UNIT: ["duty-screen"], DUTY: ["duty-screen"]},
-    }
-    (config / "alerts.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    outbox = Outbox(tmp_path / "unused.sqlite3", url=url)
-    for n in range(ALERTS):
-        outbox.enqueue(make_alert(n))
-    outbox.close()
-    expected = {f"event:sina:{n}@复杂敏感事件|{unit}" for n in range(ALERTS) for unit in (UNIT, DUTY)}
+    config, expected = office_with_waiting_alerts(tmp_path, url)
 
     # Slow enough that the first alone would take seconds longer than the second needs to start.
     with BotReceiver(delay=0.5) as receiver:
@@ -109,20 +107,7 @@ def test_two_senders_at_once_share_the_deliveries_and_make_each_once(
             while senders and len(receiver.of("webhook")) < 2:  # the first is sending
                 assert time.monotonic() < deadline, "the first sender never got going"
                 time.sleep(0.02)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("YUQING_")}
-            env |= {
-                "YUQING_CONFIG_DIR": str(config),
-                "YUQING_DATA_DIR": str(tmp_path / folder),
-                "YUQING_DB_URL": url,
-                "YUQING_NOW": NOW.isoformat(),
-                "YUQING_SCREEN_URL": receiver.webhook_url,
-            }
-            command = [sys.executable, "-m", "commands.cli", "deliver", "--wait", "0"]
-            senders.append(
-                subprocess.Popen(
-                    command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-                )
-            )
+            senders.append(sender(tmp_path / folder, config, url, receiver))
         outputs = [sender.communicate(timeout=120) for sender in senders]
         received = Counter(r.body["id"] for r in receiver.of("webhook"))
 
