@@ -58,6 +58,7 @@ sources:
     spider: tieba
     start_urls: [https://tieba.baidu.com]
     download_delay: 0.5
+    concurrency: 1  # one request at a time: a timeout's second failure leaves at most one more under way
     options: {forums: [濮阳吧, 华龙区吧, 濮阳县吧, 清丰吧, 南乐吧, 范县吧, 台前吧]}
   - name: county_tls
     spider: generic
