@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.log import get_scrapy_root_handler
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
@@ -44,6 +45,35 @@ logger = logging.getLogger(__name__)
 
 STARTED = "started"
 FINISHED = "finished"
+# Every line of patrol.log names the source it is about (`-` for the process's own), as the crawls of all the
+# sources write into the one log at once.
+LOG_FORMAT = "%(asctime)s [%(source)s] %(name)s %(levelname)s: %(message)s"
+
+
+class _SourceOfLine(logging.Filter):
+    """Names the source of a line from the spider Scrapy attaches to it (its own lines and the spider's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        spider = getattr(record, "spider", None)
+        if spider is not None:
+            record.source = getattr(spider, "source_name", None) or getattr(spider, "name", "-")
+        return True
+
+
+_RECORD_FACTORY = logging.getLogRecordFactory()
+
+
+def _record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _RECORD_FACTORY(*args, **kwargs)
+    record.source = "-"  # a line about no one source; the filter names it when it is about one
+    return record
+
+
+def _name_sources_in_log() -> None:
+    """Puts the filter on the log handler Scrapy has now: each crawler installs a fresh one as it starts."""
+    handler = get_scrapy_root_handler()
+    if handler is not None and not any(isinstance(f, _SourceOfLine) for f in handler.filters):
+        handler.addFilter(_SourceOfLine())
 
 
 def _plain(value: Any) -> Any:
@@ -94,6 +124,7 @@ class Patrol:
         )
         self.running[source] = crawler
         done = self.process.crawl(crawler, source=source)
+        _name_sources_in_log()  # the crawl has just put in its log handler, before its first line
         done.addBoth(self._ended, source, crawler, began)
 
     def _ended(self, result: Failure | None, source: str, crawler: Crawler, began: float) -> None:
@@ -169,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_project_settings()
     # A spider module that fails to import loses its own sources, not the whole patrol.
     settings.set("SPIDER_LOADER_WARN_ONLY", True, priority="cmdline")
+    settings.set("LOG_FORMAT", LOG_FORMAT, priority="cmdline")
+    logging.setLogRecordFactory(_record)
     # Installed before any crawler is made, so that a crawler failing first cannot leave the rest without it.
     install_reactor(settings["TWISTED_REACTOR"], settings["ASYNCIO_EVENT_LOOP"])
     process = CrawlerProcess(settings)

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
-logger = logging.getLogger(__name__)
 
 
 def load_source_config(name: str, directory: Path | None = None) -> SourceConfig:
@@ -130,8 +129,8 @@ class SourceSpider(scrapy.Spider):
         if spider is not self:
             return
         path = self.state.save()
-        logger.info(
-            "%s: state saved to %s (%d ids, newest %s, close reason %s)",
+        self.logger.info(
+            "%s：已保存抓取状态 %s（记住 %d 条，最新一条 %s，结束原因 %s）",
             self.source_name,
             path,
             len(self.state.seen),

@@ -118,6 +118,12 @@ def test_every_source_crawls_at_once_in_one_process_and_alerts_go_out_as_each_en
     assert pids != {str(os.getpid())}
     assert report.crawl_process_max_rss_kb > 0
 
+    # The crawls wrote one log together; each of Scrapy's lines about a crawl names its source.
+    log = (patrol_env.logs_dir / "patrol.log").read_text(encoding="utf-8")
+    for source in ("sina_news", "weixin"):
+        closing = [line for line in log.splitlines() if "Closing spider (finished)" in line]
+        assert any(f"[{source}]" in line for line in closing), (source, closing)
+
 
 def test_the_figures_come_from_the_crawls_themselves(patrol_env: Env, server: ReplayServer) -> None:
     """With no run record written (the runs folder is a file), each source's figures are still known."""
