@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 
-
 def load_source_config(name: str, directory: Path | None = None) -> SourceConfig:
     """One entry of `sources.yaml` (only that file is read: a crawl needs nothing else of the config)."""
     path = (directory or config_dir()) / "sources.yaml"
