@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -23,7 +22,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from dotenv import dotenv_values
 
 from alerts.channels import CHANNELS, Channel, ChannelUnavailable, DeliveryResult, Message
 from alerts.channels.base import CHANNEL_KINDS
@@ -37,6 +35,7 @@ from alerts.ratelimit import wait_for
 from alerts.silences import HELD as HOLD_HELD
 from alerts.silences import OVERRIDDEN, judge, longest, released
 from config.databases import DatabaseError
+from config.env import environment
 from config.models import AlertsFile
 from config.secrets import mask
 
@@ -62,12 +61,6 @@ class DispatchReport:
 
 
 # -- channels ---------------------------------------------------------------------------------------------
-
-
-def environment() -> dict[str, str]:
-    """Where channel secrets are looked up: the process environment over the ignored `.env` file."""
-    from_file = {k: v for k, v in dotenv_values(Path(".env")).items() if v is not None}
-    return {**from_file, **os.environ}
 
 
 def open_channels(

@@ -5,10 +5,12 @@ below are the only places its layout is spelled out, so the demo can run whole i
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,10 +19,30 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # setting instead: the patrol's name (for a shared Redis frontier) and the replay server.
 RUN_ID = "YUQING_RUN_ID"
 REPLAY_URL = "YUQING_REPLAY_URL"
+# The ignored file of settings and secrets beside the code (`./yuqing` runs from there); the variable names
+# another, or an empty one, as the tests do so that no developer's secrets reach them.
+ENV_FILE_VARIABLE = "YUQING_ENV_FILE"
+
+
+@lru_cache
+def _dotenv(path: Path) -> dict[str, str]:
+    """The variables of one `.env` file, read once per process."""
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def env_file() -> Path:
+    return Path(os.environ.get(ENV_FILE_VARIABLE) or PROJECT_ROOT / ".env")
+
+
+def environment() -> dict[str, str]:
+    """Where every setting and secret is looked up: the process environment over the `.env` file (a variable
+    set empty leaves the file's value). The one place that reads that file."""
+    return {**_dotenv(env_file()), **{k: v for k, v in os.environ.items() if v}}
 
 
 class Env(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+    # Filled from `environment()` by `get_env`, which has read `.env` already.
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
 
     es_url: str | None = Field(default=None, validation_alias="ES_URL")
     es_index: str = Field(default="yuqing-posts", validation_alias="YUQING_ES_INDEX")
@@ -115,4 +137,5 @@ class Env(BaseSettings):
 
 @lru_cache
 def get_env() -> Env:
-    return Env()
+    names = {field.validation_alias for field in Env.model_fields.values()}
+    return Env(**{k: v for k, v in environment().items() if v and k in names})

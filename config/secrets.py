@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
-from dotenv import dotenv_values
-
+from config.env import environment
 from config.errors import ConfigError
 from config.loader import config_dir, load_file
 from config.models import AlertsFile, SourcesFile
@@ -118,12 +115,6 @@ def mask(text: str) -> str:
 def remember(*values: str) -> None:
     """Add secrets read at run time (a channel's webhook URL, a cookie) to the process's masker."""
     MASKER.add(*values)
-
-
-def environment() -> dict[str, str]:
-    """Where secrets are looked up: the process environment over the ignored `.env` file."""
-    from_file = {k: v for k, v in dotenv_values(Path(".env")).items() if v is not None}
-    return {**from_file, **os.environ}
 
 
 def secret_variables(alerts: AlertsFile | None = None, sources: SourcesFile | None = None) -> list[str]:

@@ -38,6 +38,12 @@ def _refuse_files_beside_the_repository(event: str, args: tuple[object, ...]) ->
 
 sys.addaudithook(_refuse_files_beside_the_repository)
 
+# No developer's `.env` (an office's Elasticsearch, its webhooks) reaches the tests or the commands they
+# start: they read an empty one. A test of `.env` itself names its own file.
+_NO_DOTENV = Path(os.environ.get("TMPDIR", "/tmp")) / f"yuqing-tests-{os.getpid()}.env"
+_NO_DOTENV.write_text("", encoding="utf-8")
+os.environ["YUQING_ENV_FILE"] = str(_NO_DOTENV)
+
 
 @pytest.fixture
 def data_env(tmp_path: Path) -> dict[str, str]:
