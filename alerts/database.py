@@ -31,14 +31,15 @@ from sqlalchemy.schema import CreateTable
 from alerts import schema
 from config import databases
 from config.env import get_env
+from config.errors import YuqingError
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-class OutboxBusy(RuntimeError):
-    """Another sender holds the outbox."""
+class OutboxBusy(YuqingError):
+    """Another process is sending from the alerts database; the message says to try again later."""
 
 
 @cache

@@ -1,5 +1,38 @@
-"""Errors raised while loading what an office edits, and their reasons in the office's words. Lives in
-`config` so every layer above can use it."""
+"""The root of the project's errors, the errors of what an office edits, and their reasons in its words.
+Lives in `config` so every layer above can use it.
+
+Every error raised on purpose is a `YuqingError`, caught at the edges (the CLI, serve, a stage adapter) and
+turned into one Chinese message and a counted event:
+
+YuqingError
+├── ConfigError(file, key, reason)        config.errors: a file an office edits cannot be used
+├── DatabaseError(path, message)          config.databases: a database file that cannot be used as asked
+│   ├── DatabaseDamaged                   not a database, or corrupt: restore from backup
+│   ├── DatabaseReadOnly                  a write asked of a read-only file
+│   └── StorageFull                       the disk is full
+├── ClockError                            pipeline.clock: YUQING_NOW is not a time
+├── BrowserMissing                        pipeline.browser: no usable Chromium for rendered sources
+├── SourceError(source, reason)           pipeline.errors: a site refused or failed us
+│   └── SourceBlocked                     login wall, captcha, 403/418/429
+│       └── WeiboBlocked                  spiders.base.weibo
+├── StoreError                            pipeline.errors: the post store failed a request
+│   └── StoreUnavailable                  the node is down: spool and replay
+├── ExtractError                          spiders.parsing.extract: a page with no article to read
+├── OutboxBusy                            alerts.database: another process is sending from the alerts database
+├── Refused                               alerts.accounts: an action the rules forbid
+│   ├── AccountError                      an account that cannot be created, found or used as asked
+│   └── WorkflowError                     alerts.workflow: names the case and the rule
+├── SilenceError                          alerts.silences: a silence that may not be set
+├── DeliveryError                         alerts.channels.base: a message could not be delivered
+│   └── ChannelUnavailable                a channel cannot be built here (its webhook variable is unset)
+└── DemoMissing, AlreadyServing, LeadershipLost     commands: the entry points' own refusals
+
+What a parser meets in one page, answer or line (`ListError`, `PageError`, `WeiboAnswerError`, `RollError`,
+`AllDataError`, `InvalidPost`, `BadLine`, `ReplayIndexError`) and what a rule or lexicon file holds wrong
+(`classifiers.rules.RuleError`, `classifiers.sentiment_lexicon.LexiconError`) are `ValueError`s instead:
+caught where they arise, counted per source under their reason and logged, losing that item only; a rule's
+error reaches people as the `ConfigError` config.loader makes of it. `classifiers` stays free of the project.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.env import Env
+from config.errors import YuqingError
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -24,7 +25,7 @@ LAUNCH_ARGS = (
 )
 
 
-class BrowserMissing(RuntimeError):
+class BrowserMissing(YuqingError):
     """No usable Chromium: says which path was tried and how to install one."""
 
 

@@ -1,33 +1,14 @@
-"""The project's exceptions, caught at the edges (CLI, stage adapters) and turned into counted messages.
-
-YuqingError
-├── ConfigError(file, key, reason)
-│   └── RuleSyntaxError(rule, position, reason)   (raised by classifiers.rules as RuleError)
-├── SourceError(source, reason)
-│   ├── SourceBlocked      login wall, captcha, 403/418/429
-│   └── LayoutChanged      selectors that stopped matching
-├── StoreError
-│   └── StoreUnavailable   the node is down: spool and replay
-└── DeliveryError
-"""
+"""The errors of fetching and storing, caught at the edges (the CLI, a stage adapter) and turned into counted
+messages. The whole tree of the project's errors is drawn in config/errors.py."""
 
 from __future__ import annotations
 
-from config.errors import ConfigError, YuqingError
-
-__all__ = [
-    "ConfigError",
-    "DeliveryError",
-    "LayoutChanged",
-    "SourceBlocked",
-    "SourceError",
-    "StoreError",
-    "StoreUnavailable",
-    "YuqingError",
-]
+from config.errors import YuqingError
 
 
 class SourceError(YuqingError):
+    """A site refused or failed a request: `reason` is the counted health reason."""
+
     def __init__(self, source: str, reason: str) -> None:
         super().__init__(f"{source}: {reason}")
         self.source = source
@@ -35,20 +16,12 @@ class SourceError(YuqingError):
 
 
 class SourceBlocked(SourceError):
-    pass
-
-
-class LayoutChanged(SourceError):
-    pass
+    """A login wall, a captcha or a refusal (403/418/429)."""
 
 
 class StoreError(YuqingError):
-    pass
+    """The post store failed a request; the message names the store and what failed."""
 
 
 class StoreUnavailable(StoreError):
-    pass
-
-
-class DeliveryError(YuqingError):
-    pass
+    """The store cannot be reached at all: what it could not take is spooled and replayed."""
