@@ -12,29 +12,22 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from commands import cli_text
+from commands.common import Exit, err, fail, load_office, out
 from commands.demo import demo_option
 from commands.userpaths import user_path
 from config.env import get_env
 from config.errors import ConfigError, YuqingError
-from config.loader import ALL, config_dir, load_config
+from config.loader import config_dir, load_config
 from config.logtime import DATE_FORMAT, LOG_FORMAT, use_beijing_time
 from config.secrets import install_log_masking
 from pipeline.items import source_text
 
 cli_text.install()
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="政务舆情监测：巡查、分析、检索与预警")
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]错误：[/red]{escape(message)}", markup=True, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 # Elasticsearch answers at most 10,000 hits per query (index.max_result_window); the embedded store holds to
@@ -46,7 +39,7 @@ def _check_count(option: str, value: int, maximum: int) -> int:
     """A count option within 1..maximum, or the one-line error that says so (0 or less would mean "all" to
     SQLite, a huge number overflows it)."""
     if not 1 <= value <= maximum:
-        raise _fail(f"{option} 应为 1 到 {maximum:,} 之间的整数，收到 {value}")
+        raise fail(f"{option} 应为 1 到 {maximum:,} 之间的整数，收到 {value}")
     return value
 
 
@@ -54,14 +47,6 @@ def _check_count(option: str, value: int, maximum: int) -> int:
 ANALYSIS = frozenset({"rules", "territory", "units", "severity"})
 # The query is cut into words as posts are: rule terms, place names and department keywords.
 SEARCH = frozenset({"rules", "territory", "units"})
-
-
-def _load_office(only: frozenset[str] = ALL):
-    """The config files a command reads, and only those: a mistake elsewhere does not stop it."""
-    try:
-        return load_config(only=only)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
 
 
 @app.callback()
@@ -84,7 +69,7 @@ def _setup(
     try:
         frozen()
     except ClockError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _print_patrol(report: Any, title: str) -> None:
@@ -196,16 +181,16 @@ def patrol(
     """巡查一遍配置的来源：抓取、分析、入库、预警；逐个来源显示进度，有来源失败时退出码为 3。"""
     from commands.patrol import run_patrol
 
-    office = _load_office()
+    office = load_office()
     known = [s.name for s in office.sources.sources]
     unknown = [name for name in source or [] if name not in known]
     if unknown:
-        raise _fail(f"sources.yaml 中没有来源 {'、'.join(unknown)}（已配置：{'、'.join(known)}）")
+        raise fail(f"sources.yaml 中没有来源 {'、'.join(unknown)}（已配置：{'、'.join(known)}）")
     started, finished = _patrol_progress()
     report = run_patrol(office, get_env(), only=source, started=started, finished=finished)
     _print_patrol(report, "巡查")
     if report.failed:
-        raise typer.Exit(3)
+        raise typer.Exit(Exit.INCOMPLETE)
 
 
 @app.command()
@@ -226,11 +211,11 @@ def demo(
     from commands.demo import DEMO_NOW, RECORDINGS
     from commands.patrol import run_demo_patrol
 
-    office = _load_office()
+    office = load_office()
     env = get_env()
     dirs = sorted(index.parent for index in RECORDINGS.glob("*/index.json"))
     if not dirs:
-        raise _fail(f"{RECORDINGS} 下没有演示用的录制网页（*/index.json）")
+        raise fail(f"{RECORDINGS} 下没有演示用的录制网页（*/index.json）")
     # An empty YUQING_NOW runs the demo on the wall clock.
     now = os.environ.get("YUQING_NOW", DEMO_NOW)
     if deliver:
@@ -243,7 +228,7 @@ def demo(
         highlight=False,
     )
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(Exit.FAILED)
 
 
 @app.command()
@@ -278,19 +263,19 @@ def search(
 
     _check_count("--limit", limit, MAX_SEARCH_RESULTS)
     filters = _search_filters(since, until, sources or [], levels or [])
-    office = _load_office(SEARCH)
+    office = load_office(SEARCH)
     env = get_env()
     # Several words typed apart are one query, as they would be typed in quotes: each must be found.
     query = " ".join(word.strip() for word in words if word.strip())
     terms = Context(office=office, env=env).tokeniser.query_terms(query)
     if not terms:
-        raise _fail(f"检索词「{query}」里没有可检索的词语")
+        raise fail(f"检索词「{query}」里没有可检索的词语")
     try:
         store = open_store(env, read_only=True)
         hits = store.search(terms, limit=limit, **filters)
         store.close()
     except YuqingError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), Exit.FAILED) from None
     if as_json:
         for hit in hits:
             sys.stdout.write(json.dumps(hit.doc, ensure_ascii=False) + "\n")
@@ -332,18 +317,18 @@ def _search_filters(
         try:
             moment = datetime.fromisoformat(text.strip().replace("/", "-"))
         except ValueError:
-            raise _fail(
+            raise fail(
                 f"--{option} {text}：不是时间，请写成 2026-11-20 或 2026-11-20 08:00（北京时间）"
             ) from None
         filters[option] = moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
     by_name = {name: code for code, name in SOURCE_NAMES.items()} | {code: code for code in SOURCE_NAMES}
     if unknown := [s for s in sources if s.strip() not in by_name]:
         known = "、".join(f"{name}（{code}）" for code, name in SOURCE_NAMES.items())
-        raise _fail(f"没有来源 {'、'.join(unknown)}；可选：{known}")
+        raise fail(f"没有来源 {'、'.join(unknown)}；可选：{known}")
     filters["sources"] = [str(by_name[s.strip()]) for s in sources]
     names = [level.value for level in Level]
     if unknown := [value for value in levels if value.strip() not in names]:
-        raise _fail(f"没有级别 {'、'.join(unknown)}；可选：{'、'.join(names)}")
+        raise fail(f"没有级别 {'、'.join(unknown)}；可选：{'、'.join(names)}")
     filters["levels"] = [value.strip() for value in levels]
     return filters
 
@@ -438,7 +423,7 @@ def analyze() -> None:
     from pipeline.context import Context
     from pipeline.runner import OfflineRunner
 
-    office = _load_office(ANALYSIS)
+    office = load_office(ANALYSIS)
     failures, truncated = analyze_lines(sys.stdin, OfflineRunner(Context(office=office, env=get_env())))
     if truncated:
         cap = office.severity.max_text_chars
@@ -474,11 +459,11 @@ def extract(
         else:
             body = read_file(user_path(source))
     except ExtractError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), Exit.FAILED) from None
     try:
         result = extract_page(body, url, declared)
     except ExtractError as exc:
-        raise _fail(f"{source}：{exc.reason}", 1) from None
+        raise fail(f"{source}：{exc.reason}", Exit.FAILED) from None
     for note in result.notes:
         err.print(f"提示：{note}", highlight=False, markup=False)
     sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
@@ -563,7 +548,7 @@ def doctor(
         for source in sources:
             out.print(f"{DOCTOR_MARKS[source['status']]} {source['line']}", highlight=False, soft_wrap=True)
     if failing:
-        raise typer.Exit(1)
+        raise typer.Exit(Exit.FAILED)
 
 
 @app.command()
@@ -577,7 +562,7 @@ def backup(
     for line in result.lines:
         out.print(line, highlight=False, soft_wrap=True)
     if result.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(Exit.FAILED)
 
 
 # A source whose last crawl is older than this is not vouched for, whatever that crawl found.

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from alerts import database as alerts_db
@@ -21,6 +19,7 @@ from alerts.dispatcher import DispatchReport, delivery_checks, dispatch, dispatc
 from alerts.outbox import Outbox
 from alerts.silences import HELD, RELEASED, SUPERSEDED, SilenceError, Targets, longest, silence_end
 from classifiers.types import Level
+from commands.common import Exit, alerts_config, err, fail, out
 from commands.demo import demo_option
 from config.env import Env, get_env
 from config.errors import ConfigError
@@ -28,21 +27,9 @@ from config.loader import config_dir, load_file
 from config.models import AlertsFile, RulesFile, TerritoryFile, UnitsFile, unit_names
 from pipeline import clock
 
-out = Console()
-err = Console(stderr=True)
-
 silence_app = typer.Typer(
     no_args_is_help=True, help="静默：暂缓某事件、县（区）、乡镇或规则类别的预警（重大突发事态从不暂缓）"
 )
-
-
-def _alerts_config() -> AlertsFile:
-    # Only alerts.yaml: a mistake in another file must not stop alerts already raised from going out.
-    try:
-        return load_file(config_dir() / "alerts.yaml", AlertsFile)
-    except ConfigError as exc:
-        err.print(f"[red]错误：[/red]{escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def _summary(report: DispatchReport) -> str:
@@ -63,7 +50,7 @@ def _summary(report: DispatchReport) -> str:
 
 
 def _send(digest: bool, wait: float | None) -> DispatchReport:
-    config = _alerts_config()
+    config = alerts_config()
     env = get_env()
     channels, unavailable = open_channels(config)
     for name, reason in unavailable.items():
@@ -80,8 +67,7 @@ def _run(digest: bool, wait: float | None) -> None:
     try:
         report = _send(digest, wait)
     except OutboxBusy as exc:
-        err.print(f"[red]错误：[/red]{escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise fail(str(exc), Exit.FAILED) from None
     out.print(_summary(report), highlight=False)
 
 
@@ -99,11 +85,6 @@ def deliver(wait: WaitOption = None) -> None:
 def digest(wait: WaitOption = None) -> None:
     """在时间节点汇总发送：把上次以来留存的低级别预警，给每个单位汇成一份摘要发出。"""
     _run(digest=True, wait=wait)
-
-
-def _refuse(message: str) -> typer.Exit:
-    err.print(f"[red]错误：[/red]{message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def _local(moment: datetime) -> str:
@@ -151,20 +132,20 @@ def silence_add(
     """暂缓与某事件、地方或类别有关的预警到某一时刻；被暂缓的预警留有记录、不立案、不计时，静默结束后补发。
     重大突发事态从不暂缓。"""
     now = clock.now()
-    policy = _alerts_config().silences
+    policy = alerts_config().silences
     try:
         end = silence_end(until, now, policy)
     except SilenceError as exc:
-        raise _refuse(str(exc)) from None
+        raise fail(str(exc)) from None
     if not reason.strip():
-        raise _refuse("--reason 不能为空：请写明为什么暂缓，记录在案")
+        raise fail("--reason 不能为空：请写明为什么暂缓，记录在案")
     path = get_env().outbox_path
     targets, problems = _targets(path)
     try:
         name = targets.resolve(match)
     except SilenceError as exc:
         unread = f"（无法读取：{'；'.join(problems)}）" if problems else ""
-        raise _refuse(f"{exc}{unread}") from None
+        raise fail(f"{exc}{unread}") from None
     who = by or os.environ.get("USER") or getpass.getuser()
     outbox = Outbox(path)
     try:
@@ -195,21 +176,21 @@ def silence_lift(
     """提前解除一项静默，记录谁、何时、为何解除；它暂缓的预警随即补发，时限自补发时起算。"""
     number = silence_id.strip().lstrip("#")
     if not number.isdigit():
-        raise _refuse(f"「{silence_id}」不是静默编号：请写数字，如 3（见 yuqing silence list）")
+        raise fail(f"「{silence_id}」不是静默编号：请写数字，如 3（见 yuqing silence list）")
     now = clock.now()
     path = get_env().outbox_path
     if not alerts_db.exists(path):
-        raise _refuse(f"没有静默 #{number}：{path} 里还没有任何静默")
+        raise fail(f"没有静默 #{number}：{path} 里还没有任何静默")
     who = by or os.environ.get("USER") or getpass.getuser()
     outbox = Outbox(path)
     try:
         silence = outbox.silence(int(number))
         if silence is None:
-            raise _refuse(f"没有静默 #{number}（全部静默见 yuqing silence list --all）")
+            raise fail(f"没有静默 #{number}（全部静默见 yuqing silence list --all）")
         lifted = outbox.lift_silence(silence.id, who, reason.strip(), now)
         if lifted is None:
             ended = silence.lifted_at or silence.until
-            raise _refuse(
+            raise fail(
                 f"静默 #{silence.id}（{silence.match}）{silence.state(now)}（{_local(ended)}），无需解除"
             )
         held = sum(1 for _alert, sid in outbox.silenced() if sid == silence.id)
@@ -237,7 +218,7 @@ def silence_list(
 ) -> None:
     """生效中的静默（或全部）：匹配什么、到何时、谁设置、为什么，暂缓了几条预警。"""
     now = clock.now()
-    bound = longest(_alerts_config().silences)
+    bound = longest(alerts_config().silences)
     outbox = Outbox(get_env().outbox_path, read_only=True)
     try:
         silences = [s for s in outbox.silences() if show_all or s.active(now, bound)]

@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from alerts.accounts import AccountError, Role, roles_help
-from commands.cli_workflow import ACTING, Actor, _local, _table, _workflow, out
+from commands.cli_workflow import ACTING, Actor, _local, _table, _workflow
+from commands.common import out
 from commands.demo import demo_option
 
 user_app = typer.Typer(help="账号：谁以什么角色、为哪个单位操作案件", no_args_is_help=True)

@@ -18,7 +18,6 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console
 from rich.table import Table
 
 from alerts import database as alerts_db
@@ -27,26 +26,13 @@ from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warn
 from alerts.outbox import Outbox
 from alerts.silences import HELD, Silence, longest
 from alerts.workflow import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow
+from commands.common import Exit, err, fail, load_office, out
 from commands.userpaths import user_path
 from config.env import get_env
 from config.errors import ConfigError
-from config.loader import ALL, load_config
+from config.loader import ALL
 from config.models import OfficeConfig
 from pipeline import clock
-
-out = Console()
-err = Console(stderr=True)
-
-
-# A refusal (an action the rules forbid) exits like any other mistake in what was typed.
-REFUSED = 2
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print("[red]错误：[/red]", end="", markup=True, highlight=False)
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
 
 # The files each command reads, and only those, so a mistake in another file does not stop it. Cases
 # need the city's units, the schedule's deadlines and alerts.yaml's silence limits (a held alert opens no
@@ -58,17 +44,10 @@ ACTING = WORKFLOW | {"territory"}
 ROUTE = ALL - {"sources"}
 
 
-def _office(only: frozenset[str]) -> OfficeConfig:
-    try:
-        return load_config(only=only)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
-
-
 @contextmanager
 def _workflow(only: frozenset[str] = WORKFLOW, *, reading: bool = False) -> Iterator[Workflow]:
     """`reading`: a command that only shows; where the outbox cannot be written it is read as it stands."""
-    office = _office(only)
+    office = load_office(only)
     path = get_env().outbox_path
     read_only = reading and (not alerts_db.exists(path) or not alerts_db.writable(path))
     if read_only and alerts_db.exists(path):
@@ -79,7 +58,7 @@ def _workflow(only: frozenset[str] = WORKFLOW, *, reading: bool = False) -> Iter
     try:
         yield workflow
     except Refused as exc:
-        raise _fail(str(exc), REFUSED) from None
+        raise fail(str(exc)) from None
     finally:
         workflow.close()
         outbox.close()
@@ -94,9 +73,7 @@ def _parse_time(text: str, option: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("/", "-"))
     except ValueError:
-        raise _fail(
-            f"{option} {text}：不是时间，请写成 2026-11-26 18:00 的样子（北京时间）", REFUSED
-        ) from None
+        raise fail(f"{option} {text}：不是时间，请写成 2026-11-26 18:00 的样子（北京时间）") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
@@ -146,7 +123,7 @@ def route() -> None:
     from pipeline.context import Context
     from pipeline.runner import OfflineRunner, run_json_lines
 
-    office = _office(ROUTE)
+    office = load_office(ROUTE)
     runner = OfflineRunner(Context(office=office, env=get_env()))
     cadence = Cadence.from_schedule(office.schedule)
     silences = _silences()
@@ -454,11 +431,11 @@ def sweep() -> None:
     """现在做一次时限检查（serve 每隔几分钟做一次）：提醒、记录逾期、逾期升级，并发出通知。"""
     from commands.serve import Service
 
-    service = Service(_office(WORKFLOW), get_env())
+    service = Service(load_office(WORKFLOW), get_env())
     try:
         report = service.sweep()
     except Refused as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc), Exit.FAILED) from None
     out.print(
         f"时限检查：新案件 {report.opened} 件，已送达 {report.notified} 件，逾期升级 {report.escalated} 件，"
         f"回应逾期 {report.overdue} 项，提醒 {report.reminders} 条",
@@ -471,11 +448,11 @@ def _writable_file(path: Path, option: str) -> Path:
     target = user_path(path)
     folder = target.parent
     if target.is_dir():
-        raise _fail(f"{option} {target}：这是一个目录，请给出文件名", 2)
+        raise fail(f"{option} {target}：这是一个目录，请给出文件名")
     if not folder.is_dir():
-        raise _fail(f"{option} {target}：目录 {folder} 不存在", 2)
+        raise fail(f"{option} {target}：目录 {folder} 不存在")
     if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise _fail(f"{option} {target}：没有写入权限", 2)
+        raise fail(f"{option} {target}：没有写入权限")
     return target
 
 
@@ -491,7 +468,7 @@ def report(
     try:
         start, end, name = quarter_bounds(quarter)
     except ValueError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc)) from None
     target = _writable_file(csv_path, "--csv") if csv_path else None
     with _workflow(reading=True) as workflow:
         workflow.sync()
@@ -543,7 +520,7 @@ def report(
         try:
             write_csv(assessment, target)
         except OSError as exc:
-            raise _fail(f"--csv {target}：写入失败：{exc.strerror or exc}") from None
+            raise fail(f"--csv {target}：写入失败：{exc.strerror or exc}", Exit.FAILED) from None
         out.print(f"已导出 {target}", highlight=False, soft_wrap=True)
 
 
@@ -558,7 +535,7 @@ def log(
     try:
         when = date.fromisoformat(day) if day else clock.now().astimezone(SHANGHAI).date()
     except ValueError:
-        raise _fail(f"--date {day}：不是日期，请写成 2026-11-23 的样子", 2) from None
+        raise fail(f"--date {day}：不是日期，请写成 2026-11-23 的样子") from None
     with _workflow(reading=True) as workflow:
         workflow.sync()
         sys.stdout.write(render_daily_log(when, daily_log(workflow, when), workflow.now()))
@@ -575,11 +552,11 @@ def serve(
         # Loads the whole config itself: it starts on the last good one when an edit broke a file.
         run_service(get_env(), wait=wait, say=lambda line: out.print(line, highlight=False))
     except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc)) from None
     except AlreadyServing as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), Exit.INCOMPLETE) from None
     except LeadershipLost as exc:
-        raise _fail(str(exc), 4) from None
+        raise fail(str(exc), Exit.LEADERSHIP_LOST) from None
 
 
 def calendar_line() -> tuple[bool, str]:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import IO, Annotated, Any, Self, TypeVar
 
 import typer
-from rich.console import Console
 
+from commands.common import Exit, err, fail
 from config.env import PROJECT_ROOT, Env, get_env
 from config.errors import YuqingError
 from pipeline import clock
@@ -195,15 +195,14 @@ def demo_option(command: Command) -> Command:
         try:
             with reading_demo(office_env):
                 moment = clock.now().astimezone(SHANGHAI)
-                Console(stderr=True).print(
+                err.print(
                     f"演示数据：{office_env.demo_dir}，时钟 {moment:%Y-%m-%d %H:%M}",
                     highlight=False,
                     soft_wrap=True,
                 )
                 return command(*args, **kwargs)
         except DemoMissing as exc:
-            Console(stderr=True).print(f"[red]错误：[/red]{exc}", highlight=False)
-            raise typer.Exit(1) from None
+            raise fail(str(exc), Exit.FAILED) from None
 
     flag = inspect.Parameter("demo", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DemoFlag)
     with_demo.__signature__ = signature.replace(  # type: ignore[attr-defined]
