@@ -298,7 +298,7 @@ class LexiconSentiment:
 
     def _unknown_emoticon(self, name: str) -> float:
         """An emoticon not in the list is read by its name (「泪流满面」 has 泪), capped like a known one."""
-        weight = sum(entry.weight for _end, entry in self._automaton.iter_long(name))
+        weight: float = sum(entry.weight for _end, entry in self._automaton.iter_long(name))
         return max(-2.0, min(2.0, weight * 1.5))
 
     def _weigh(

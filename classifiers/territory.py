@@ -110,9 +110,8 @@ class TerritoryLocator:
         self._scan(text, "正文", evidence)
         if author_location:
             self._scan(author_location, "作者所在地", evidence)
-        ip_in_province = bool(ip_location) and any(
-            name in ip_location
-            for name in (g.province, *g.province_aliases)  # type: ignore[operator]
+        ip_in_province = ip_location is not None and any(
+            name in ip_location for name in (g.province, *g.province_aliases)
         )
         # A short county name standing as a word, or next to one of its own townships, vouches for itself.
         whole_words = set(words)

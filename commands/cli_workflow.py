@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -565,7 +565,7 @@ def calendar_line() -> tuple[bool, str]:
     return (warning is None, warning or f"法定节假日和调休数据覆盖到 {calendar_data_ends()}")
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., None]] = {
     "route": route,
     "claim": claim,
     "respond": respond,

@@ -138,4 +138,5 @@ class Env(BaseSettings):
 @lru_cache
 def get_env() -> Env:
     names = {field.validation_alias for field in Env.model_fields.values()}
-    return Env(**{k: v for k, v in environment().items() if v and k in names})
+    # Validated from `environment()` alone: the settings' own sources (the environment, a `.env`) are not read.
+    return Env.model_validate({k: v for k, v in environment().items() if v and k in names})

@@ -187,13 +187,13 @@ def explain(error: Mapping[str, Any]) -> str:
     if kind in ("literal_error", "enum"):
         return f"应为以下之一：{_choices(str(ctx.get('expected', '')))}{found}"
     if kind in ("too_short", "too_long"):
-        limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+        size = ctx.get("min_length" if kind == "too_short" else "max_length")
         at = "至少" if kind == "too_short" else "最多"
-        return f"{at}要有 {limit} 项，现有 {ctx.get('actual_length')} 项"
+        return f"{at}要有 {size} 项，现有 {ctx.get('actual_length')} 项"
     if kind in ("string_too_short", "string_too_long"):
-        limit = ctx.get("min_length" if kind == "string_too_short" else "max_length")
+        size = ctx.get("min_length" if kind == "string_too_short" else "max_length")
         at = "至少" if kind == "string_too_short" else "最多"
-        return f"{at} {limit} 个字符{found}"
+        return f"{at} {size} 个字符{found}"
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         wanted = PATTERNS.get(pattern, f"符合格式 {pattern}")

@@ -70,7 +70,7 @@ def load_config(directory: Path | str | None = None, *, only: Iterable[str] | No
     names = ALL if only is None else frozenset(only)
     if unknown := names - ALL:
         raise ValueError(f"no such config file: {', '.join(sorted(unknown))} (known: {', '.join(FILES)})")
-    parts = {
+    parts: dict[str, Any] = {  # each file's own model, by the file's name
         name: load_file(directory / f"{name}.yaml", model) for name, model in FILES.items() if name in names
     }
     if "rules" in parts:
@@ -82,8 +82,8 @@ def load_config(directory: Path | str | None = None, *, only: Iterable[str] | No
             directory / "alerts.yaml", parts["alerts"], unit_names(parts["units"], parts["territory"])
         )
     if names == ALL:
-        return OfficeConfig(**parts)
-    return PartialOffice.model_construct(**parts)
+        return OfficeConfig.model_validate(parts)
+    return PartialOffice.model_construct(None, **parts)
 
 
 def load_file(path: Path, model: type[M]) -> M:

@@ -88,7 +88,8 @@ class Context:
     @cached_property
     def severity_model(self) -> SeverityModel:
         s = self.office.severity
-        return SeverityModel(s.weights, s.thresholds, frozenset(s.official_media))
+        weights = {str(factor): weight for factor, weight in s.weights.items()}
+        return SeverityModel(weights, s.thresholds, frozenset(s.official_media))
 
     @cached_property
     def rule_floors(self) -> dict:

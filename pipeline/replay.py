@@ -218,7 +218,7 @@ class ReplayServer:
         self._httpd = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
         self._httpd.daemon_threads = True
         host, port = self._httpd.server_address[:2]
-        self._base_url = f"http://{host}:{port}"
+        self._base_url = f"http://{host!s}:{port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="replay-server", daemon=True
         )
@@ -263,7 +263,9 @@ class ReplayServer:
             current = self.round
             recording = self.lookup(original, current, method, request_body)
         if recording is None:
-            asked = f" with body {request_body[:200]!r}" if method == "POST" else ""
+            asked = (
+                f" with body {request_body[:200]!r}" if method == "POST" and request_body is not None else ""
+            )
             body = f"replay: no recording for {method} {original}{asked} (round {current})\n"
             with self._lock:
                 self.served.append((current, 404, original))

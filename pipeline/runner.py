@@ -103,7 +103,7 @@ def _input_lines(lines: Iterable[str | bytes] | IO[Any]) -> tuple[Iterator[bytes
     waiting for a batch of them never waits on someone still typing or a producer still writing."""
     # A text stream such as `sys.stdin` is read through its bytes: its own decoding would fail the whole
     # input at the first byte that is not UTF-8, and read a line of any length into memory.
-    stream = getattr(lines, "buffer", lines)
+    stream: Any = getattr(lines, "buffer", lines)  # whatever it is, it is asked what it can do
     if hasattr(stream, "readline") and isinstance(stream.read(0), bytes):
         try:
             complete = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)

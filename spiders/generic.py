@@ -11,6 +11,7 @@ on a page that has content), and the crawl then finishes with that reason for `y
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -124,9 +125,9 @@ class GenericSpider(SourceSpider):
 
     # Counting -----------------------------------------------------------------------------------------------
 
-    def problem(self, reason: str, url: str, detail: str) -> None:
+    def problem(self, reason: str, url: str, detail: str, level: int = logging.WARNING) -> None:
         """A counted, logged problem; a health reason also decides how the crawl finishes."""
-        report_problem(self.crawler, self.source_name, reason, url, detail)
+        report_problem(self.crawler, self.source_name, reason, url, detail, level=level)
         if reason in REASONS:
             self.health.setdefault(reason, detail)
 

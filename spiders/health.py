@@ -296,12 +296,24 @@ class SourceUnavailable(IgnoreRequest):
         self.url = url
 
 
+def source_of(spider: object) -> str:
+    """The source a spider crawls (its `source_name`), or its name for one that is not a source's."""
+    return str(getattr(spider, "source_name", None) or getattr(spider, "name", "?"))
+
+
 def report_problem(
-    crawler: Crawler, source: str, reason: str, url: str, detail: str, *, close: bool = False
+    crawler: Crawler,
+    source: str,
+    reason: str,
+    url: str,
+    detail: str,
+    *,
+    close: bool = False,
+    level: int = logging.WARNING,
 ) -> None:
     """One greppable line and the counter `yuqing/source/<source>/<reason>`; for a health reason the first
     detail is kept for the alert and, when `close`, the crawl is closed with `reason` as its finish reason."""
-    logger.warning("%s: %s: %s: %s", source, reason, url, detail)
+    logger.log(level, "%s: %s: %s: %s", source, reason, url, detail)
     stats = crawler.stats
     if stats is not None:
         stats.inc_value(problem_key(source, reason))
@@ -329,8 +341,7 @@ class SourceHealthMiddleware:
 
     @property
     def source(self) -> str:
-        spider = self.crawler.spider
-        return getattr(spider, "source_name", None) or getattr(spider, "name", "?")
+        return source_of(self.crawler.spider)
 
     def process_request(self, request: Request) -> None:
         if self.closing == UNREACHABLE:

@@ -17,6 +17,7 @@ from pipeline.items import Source
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
 from spiders.base.news_portal import Listing, clean_text, parse_time
 from spiders.health import EXPECTS
+from spiders.parsing.fields import object_at
 from spiders.parsing.layouts import AllDataError, ArticlePage, ifeng_article, parse_all_data
 
 COLUMN_API = (
@@ -93,7 +94,7 @@ class IfengNewsSpider(RollingListSpider):
             if not isinstance(answer, dict) or str(answer.get("code")) != "0":
                 code = answer.get("code") if isinstance(answer, dict) else None
                 raise ListError("api_status", f"code {code!r}")
-            data = answer.get("data") if isinstance(answer.get("data"), dict) else {}
+            data = object_at(answer, "data")
             stream, listings, errors = read_stream(data.get("newsstream"), "data.newsstream")
             ended = bool(data.get("isEnd"))
         following = None

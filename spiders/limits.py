@@ -13,7 +13,7 @@ from scrapy import signals
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from twisted.internet.defer import CancelledError
 
-from spiders.health import original_of, report_problem
+from spiders.health import original_of, report_problem, source_of
 from spiders.middlewares import ORIGINAL_URL
 
 if TYPE_CHECKING:
@@ -69,8 +69,7 @@ class DownloadSizeMiddleware:
             detail = (
                 f"已收到 {received:,} 字节仍未结束，超过下载上限 {limit:,} 字节（DOWNLOAD_MAXSIZE），已停止"
             )
-        spider = self.crawler.spider
-        source = getattr(spider, "source_name", None) or getattr(spider, "name", "?")
+        source = source_of(self.crawler.spider)
         url = original_of(request.meta.get(ORIGINAL_URL, request.url))
         report_problem(self.crawler, source, TOO_LARGE, url, detail)
         raise PageTooLarge(source, url, detail) from exception

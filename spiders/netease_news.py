@@ -25,6 +25,7 @@ from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
 from spiders.base.news_portal import Listing, clean_text, parse_count, parse_time
 from spiders.health import EXPECTS
+from spiders.parsing.fields import object_at
 from spiders.parsing.layouts import NETEASE_LAYOUT
 
 PRODUCT_KEY = "a2869674571f77b5a0867c3d71db5856"
@@ -207,7 +208,7 @@ class NeteaseNewsSpider(RollingListSpider):
         published = parse_time(comment.get("createTime"))
         if not text or published is None:
             return None
-        user = comment.get("user") if isinstance(comment.get("user"), dict) else {}
+        user = object_at(comment, "user")
         return Post(
             id=Post.make_id(self.portal, f"{listing.native_id}-c{comment_id}"),
             source=self.portal,

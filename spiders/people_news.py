@@ -23,6 +23,7 @@ from scrapy.http import TextResponse
 from pipeline.items import Source
 from spiders.base.listing import ListError, ListPage, RollingListSpider, load_json
 from spiders.base.news_portal import Listing, clean_text, parse_time
+from spiders.parsing.fields import object_at
 from spiders.parsing.layouts import PEOPLE_LAYOUT
 
 SEARCH_API = "http://search.people.cn/search-platform/front/search"
@@ -109,8 +110,8 @@ def parse_search(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[str,
         raise ListError(
             "api_status", f"code {data.get('code')!r}: {data.get('msg') or data.get('message')!r}"
         )
-    result = data.get("data")
-    records = result.get("records") if isinstance(result, dict) else None
+    result = object_at(data, "data")
+    records = result.get("records")
     if not isinstance(records, list):
         raise ListError("bad_json", "no data.records list")
     listings, errors = [], []
@@ -119,8 +120,8 @@ def parse_search(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[str,
             listings.append(parse_search_record(record))
         except ListError as exc:
             errors.append((f"data.records[{position}]", exc))
-    pages = result.get("pages")
-    return records, listings, errors, int(pages) if str(pages or "").isdigit() else 1
+    pages = str(result.get("pages") or "")
+    return records, listings, errors, int(pages) if pages.isdigit() else 1
 
 
 def parse_search_record(record: Any) -> Listing:

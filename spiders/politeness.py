@@ -90,7 +90,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def _wait(self, retry: Request, retry_after: float | None) -> None:
         delay = backoff_delay(int(retry.meta.get("retry_times", 1)), self.base, self.cap, retry_after)
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("yuqing/retry/backoff_seconds", round(delay, 3), start=0)
+            # Seconds with their fraction: the collector adds any number, though its annotation says int.
+            self.crawler.stats.inc_value("yuqing/retry/backoff_seconds", round(delay, 3), start=0)  # type: ignore[arg-type]
         logger.info("retry %d of %s in %.1f s", retry.meta.get("retry_times", 1), retry.url, delay)
         # Holding this download's place makes the whole crawl wait too, which is the polite thing to do
         # when a site says it is overloaded.
@@ -106,7 +107,7 @@ class SourceProxyMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         source = getattr(crawler.spider, "source_config", None)
         variable = getattr(source, "proxy_env", None)
-        if not variable:
+        if source is None or not variable:
             raise NotConfigured  # no message: Scrapy would log one warning per crawl
         proxy_url = os.environ.get(variable, "").strip()
         if not proxy_url:

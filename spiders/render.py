@@ -82,7 +82,7 @@ class RenderMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         source = getattr(crawler.spider, "source_config", None)
-        if not getattr(source, "render", False):
+        if source is None or not getattr(source, "render", False):
             raise NotConfigured  # no message: Scrapy would log one warning per crawl
         replay = replay_url(crawler)
         logger.info("%s: pages are rendered in Chromium%s", source.name, " (replayed)" if replay else "")

@@ -24,6 +24,7 @@ from spiders.base.news_portal import (
     parse_count,
     parse_time,
 )
+from spiders.parsing.fields import object_at
 from spiders.parsing.layouts import SINA_LAYOUT
 
 _DOC_ID_IN_URL = re.compile(r"doc-i([a-z0-9]+)\.shtml|detail-i([a-z0-9]+)\.(?:d\.html|shtml)")
@@ -57,7 +58,7 @@ def parse_roll_page(body: bytes) -> RollPage:
     result = data.get("result") if isinstance(data, dict) else None
     if not isinstance(result, dict):
         raise RollError("bad_json", "no result object")
-    status = result.get("status") if isinstance(result.get("status"), dict) else {}
+    status = object_at(result, "status")
     code = status.get("code")
     if code != 0 and str(code) != "0":
         raise RollError("api_status", f"status code {code!r}: {status.get('msg')!r}")
@@ -66,8 +67,8 @@ def parse_roll_page(body: bytes) -> RollPage:
         entries = []
     if not isinstance(entries, list):
         raise RollError("bad_json", f"result.data is {type(entries).__name__}, not a list")
-    total = result.get("total")
-    return RollPage(entries=entries, total=int(total) if str(total or "").isdigit() else None)
+    total = str(result.get("total") or "")
+    return RollPage(entries=entries, total=int(total) if total.isdigit() else None)
 
 
 def native_id_of(docid: Any, url: str) -> str | None:

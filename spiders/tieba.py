@@ -303,7 +303,7 @@ class TiebaSpider(CommunitySpider):
         first = thread.first_floor
         visit.first_pid = first.pid if first else None
         post = thread_post(thread, now(), url, self.base)
-        if post is None:
+        if post is None or first is None:  # a post is made of floor 1 only
             self.problem("no_first_floor", url, f"thread {thread.tid}: floor 1 is not on its first page")
         else:
             visit.published = int(post.published_at.timestamp())

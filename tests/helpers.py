@@ -97,3 +97,10 @@ def yuqing(
         timeout=timeout,
         check=False,
     )
+
+
+def run_demo(env: Mapping[str, str], *options: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`yuqing demo OPTIONS` as a newcomer runs it, which must succeed (its output is the failure message)."""
+    result = yuqing("demo", *options, env=env, timeout=timeout)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result

@@ -73,7 +73,7 @@ class EventStage(Stage):
         )
         totals = self.store.totals(signature.event_id)
         if totals.posts > 1 and analysis.severity:
-            self._judge_event(post, totals)
+            analysis.severity = self._judge_event(post, analysis.severity, totals)
         if analysis.severity:
             analysis.severity = self._at_least_reached(analysis.severity, totals.level)
             self.store.judged(post.id, analysis.severity.level)
@@ -98,8 +98,8 @@ class EventStage(Stage):
             reasons=(*severity.reasons, f"事件此前已达{reached.value}，按事件级别处置"),
         )
 
-    def _judge_event(self, post: Post, totals: EventTotals) -> None:
-        analysis = post.analysis
+    def _judge_event(self, post: Post, severity: Severity, totals: EventTotals) -> Severity:
+        """The post's severity judged on its whole event: its volume, media and growth added up."""
         signals = replace(
             post_signals(post, self.context),
             comments=totals.comments,
@@ -112,13 +112,9 @@ class EventStage(Stage):
         summary = f"事件合计：{totals.posts}条信息，来源{'、'.join(map(source_name, totals.sources))}" + (
             f"，媒体{'、'.join(totals.media)}" if totals.media else ""
         )
-        if (
-            event_severity.level.rank >= analysis.severity.level.rank
-            and event_severity.score > analysis.severity.score
-        ):
-            analysis.severity = replace(event_severity, reasons=(summary, *event_severity.reasons))
-        else:
-            analysis.severity = replace(analysis.severity, reasons=(*analysis.severity.reasons, summary))
+        if event_severity.level.rank >= severity.level.rank and event_severity.score > severity.score:
+            return replace(event_severity, reasons=(summary, *event_severity.reasons))
+        return replace(severity, reasons=(*severity.reasons, summary))
 
     def close(self) -> dict[str, Any]:
         self.store.close()

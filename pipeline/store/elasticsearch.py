@@ -270,7 +270,8 @@ class ElasticsearchStore:
                 body += self._action + orjson.dumps(post_id) + b"}}\n"
                 body += doc
                 body += b"\n"
-            response = self._client.bulk(operations=bytes(body), filter_path=_BULK_FILTER)
+            # The client sends bytes as given: the NDJSON is built here once, not re-serialised per action.
+            response = self._client.bulk(operations=bytes(body), filter_path=_BULK_FILTER)  # type: ignore[arg-type]
             if not response.get("errors"):
                 for post_id, _doc in chunk:
                     outcome.written += copies[post_id]

@@ -44,7 +44,7 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 def header_charset(response: Response) -> str | None:
     """The charset the server's Content-Type names, as written."""
-    content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
     match = _CHARSET.search(content_type)
     return match.group(1) if match else None
 

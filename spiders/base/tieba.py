@@ -18,6 +18,7 @@ from parsel import Selector
 from classifiers.text import clean_text
 from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.community import PageError
+from spiders.parsing.fields import object_at
 from spiders.parsing.times import parse_time
 
 TIEBA = "https://tieba.baidu.com"
@@ -324,8 +325,8 @@ def parse_thread_page(html: str, page: int = 1) -> ThreadPage:
     bad: list[str] = []
     for position, post in enumerate(posts):
         info = data_field(post)
-        content = info.get("content") if isinstance(info.get("content"), dict) else {}
-        author = info.get("author") if isinstance(info.get("author"), dict) else {}
+        content = object_at(info, "content")
+        author = object_at(info, "author")
         pid = as_id(content.get("post_id")) or as_id(post.attrib.get("data-pid"))
         if pid is None:
             # Advertising "floors" share the class but carry no post.
@@ -443,7 +444,7 @@ def parse_total_comment(body: bytes | str) -> dict[str, ReplyBlock]:
     if not isinstance(payload, dict) or "comment_list" not in payload:
         raise PageError(LAYOUT, "no data.comment_list in the answer")
     comments = payload.get("comment_list")
-    users = payload.get("user_list") if isinstance(payload.get("user_list"), dict) else {}
+    users = object_at(payload, "user_list")
     if isinstance(comments, list):  # PHP writes an empty map as []
         if comments:
             raise PageError(LAYOUT, "data.comment_list is a non-empty list, not a map of floors")

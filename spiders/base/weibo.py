@@ -32,6 +32,7 @@ from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.source import SourceSpider
 from spiders.health import EXPECTS, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.fields import list_at, object_at
 from spiders.parsing.times import parse_time
 
 MOBILE_UA = (
@@ -265,13 +266,13 @@ def parse_card_list(data: dict[str, Any]) -> CardList:
         return CardList(mblogs=[], ended=True, message=str(data.get("msg") or ""))
     if not _is_ok(data):
         raise WeiboAnswerError("api_error", f"ok {data.get('ok')!r}: {data.get('msg')!r}")
-    payload = data.get("data")
-    cards = payload.get("cards") if isinstance(payload, dict) else None
+    payload = object_at(data, "data")
+    cards = payload.get("cards")
     if not isinstance(cards, list):
         raise WeiboAnswerError("layout_changed", "the answer has no data.cards list")
     mblogs: list[dict[str, Any]] = []
     others = _mblogs_of(cards, mblogs)
-    info = payload.get("cardlistInfo") if isinstance(payload.get("cardlistInfo"), dict) else {}
+    info = object_at(payload, "cardlistInfo")
     since_id = info.get("since_id")
     total = info.get("total")
     return CardList(
@@ -299,8 +300,8 @@ def parse_comment_page(data: dict[str, Any]) -> CommentPage:
         return CommentPage(comments=[], ended=True, message=str(data.get("msg") or ""))
     if not _is_ok(data):
         raise WeiboAnswerError("api_error", f"ok {data.get('ok')!r}: {data.get('msg')!r}")
-    payload = data.get("data")
-    comments = payload.get("data") if isinstance(payload, dict) else None
+    payload = object_at(data, "data")
+    comments = payload.get("data")
     if not isinstance(comments, list):
         raise WeiboAnswerError("layout_changed", "the comments answer has no data.data list")
     return CommentPage(
@@ -375,16 +376,18 @@ def image_urls(mblog: dict[str, Any]) -> list[str]:
         for pic in pics:
             if not isinstance(pic, dict):
                 continue
-            large = pic.get("large") if isinstance(pic.get("large"), dict) else {}
+            large = object_at(pic, "large")
             url = large.get("url") or pic.get("url")
             if isinstance(url, str) and url:
                 urls.append(url)
         return urls
-    infos = mblog.get("pic_infos") if isinstance(mblog.get("pic_infos"), dict) else {}
-    ids = mblog.get("pic_ids") if isinstance(mblog.get("pic_ids"), list) else list(infos)
+    infos = object_at(mblog, "pic_infos")
+    ids = list_at(mblog, "pic_ids") or list(infos)
     for pid in ids:
-        info = infos.get(pid) if isinstance(infos.get(pid), dict) else {}
-        size = next((info[k] for k in ("largest", "large", "original") if isinstance(info.get(k), dict)), {})
+        info = object_at(infos, pid)
+        size: dict[str, Any] = next(
+            (info[k] for k in ("largest", "large", "original") if isinstance(info.get(k), dict)), {}
+        )
         urls.append(size.get("url") or f"https://wx1.sinaimg.cn/large/{pid}.jpg")
     return urls
 
@@ -424,9 +427,9 @@ def post_from_mblog(
         raise WeiboAnswerError(
             "bad_item", f"mblog {mid}: created_at {mblog.get('created_at')!r} is not a time"
         )
-    user = mblog.get("user") if isinstance(mblog.get("user"), dict) else {}
+    user = object_at(mblog, "user")
     text = weibo_text(full_text or inline_long_text(mblog) or mblog.get("text"))
-    page = mblog.get("page_info") if isinstance(mblog.get("page_info"), dict) else {}
+    page = object_at(mblog, "page_info")
     if not text:
         # A video or article card may be all a post says.
         text = clean_text(str(page.get("content2") or page.get("title") or page.get("page_title") or ""))
@@ -482,7 +485,7 @@ def post_from_comment(
     text = weibo_text(comment.get("text"))
     if not text:
         raise WeiboAnswerError("bad_comment", f"comment {cid} has no text")
-    user = comment.get("user") if isinstance(comment.get("user"), dict) else {}
+    user = object_at(comment, "user")
     kind = author_kind(user)
     name = clean_text(str(user.get("screen_name") or "")) or None
     replies = comment.get("total_number")
@@ -860,7 +863,7 @@ class WeiboSpider(SourceSpider):
         fresh = 0
         for position, comment in enumerate(comments.comments):
             cid = comment_id(comment)
-            replies = comment.get("comments") if isinstance(comment.get("comments"), list) else []
+            replies = list_at(comment, "comments")
             thread = [(comment, Post.make_id(Source.WEIBO, mid))]
             thread += [
                 (reply, Post.make_id(Source.WEIBO, cid))

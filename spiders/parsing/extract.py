@@ -241,6 +241,7 @@ _SOURCE_IN_TEXT = re.compile(r"来源\s*[:：]\s*(?P<name>[^\s|｜<>]{2,30})")
 def generic_article(html: str, url: str | None = None) -> ArticlePage:
     """What trafilatura finds in a page no site rule covers; `missing` says why when it finds no article."""
     import trafilatura  # imported here: loading it costs a second that most commands never need
+    from trafilatura.settings import Document
 
     page = ArticlePage()
     document = trafilatura.bare_extraction(
@@ -253,7 +254,7 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
     media = next(
         filter(None, (clean_media(v) for q in _GENERIC_MEDIA for v in selector.css(q).getall())), None
     )
-    if document is None:
+    if not isinstance(document, Document):  # None, or a dict had it been asked for one
         page.missing = "通用提取未找到正文"
         return page
     page.title = clean_text(document.title) or None

@@ -1,4 +1,5 @@
-"""Field parsers for what Chinese news pages print: paragraphs and editor credits (times are `times`).
+"""Field parsers for what Chinese news pages print (paragraphs, editor credits; times are `times`), and for
+reading a site's JSON answer without trusting its shape.
 
 Plain functions on strings, shared by the portal spiders and `spiders.parsing.extract`, so they can be
 table-tested.
@@ -7,6 +8,8 @@ table-tested.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from classifiers.text import clean_text
 
@@ -47,3 +50,16 @@ def find_editor(text: str | None) -> str | None:
     if match is None:
         return None
     return _STAFF_CODE.sub("", match.group("name")) or None
+
+
+def object_at(data: Mapping[Any, Any], key: Any) -> dict[str, Any]:
+    """`data[key]` when it is a JSON object, else an empty one: a field a site left out or changed the type of
+    reads as missing, never as a crash."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def list_at(data: Mapping[Any, Any], key: Any) -> list[Any]:
+    """`data[key]` when it is a JSON array, else an empty one."""
+    value = data.get(key)
+    return value if isinstance(value, list) else []

@@ -112,18 +112,18 @@ def _unix(number: float) -> tuple[datetime, Span] | None:
 
 def _configured(text: str, formats: Sequence[str], here: datetime | None) -> tuple[datetime, Span] | None:
     for fmt in formats:
-        has_year = "%Y" in fmt or "%y" in fmt
-        if not has_year and here is None:
+        if "%Y" in fmt or "%y" in fmt:
+            written, pattern, year_of = text, fmt, None
+        elif here is not None:  # a date without its year is of the year that puts it at or before `here`
+            written, pattern, year_of = f"{here.year} {text}", f"%Y {fmt}", here
+        else:
             continue
         try:
-            moment = datetime.strptime(
-                text if has_year else f"{here.year} {text}", fmt if has_year else f"%Y {fmt}"
-            )
+            moment = datetime.strptime(written, pattern).replace(tzinfo=SHANGHAI)
         except ValueError:
             continue
-        moment = moment.replace(tzinfo=SHANGHAI)
-        if not has_year:
-            moment = _last_year_if_ahead(moment, here)
+        if year_of is not None:
+            moment = _last_year_if_ahead(moment, year_of)
         return moment, "moment" if "%H" in fmt or "%I" in fmt else "day"
     return None
 

@@ -21,8 +21,7 @@ from config.loader import DEFAULT_DIR, load_config
 from tests.alerts.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from tests.alerts.receiver import BotReceiver
 from tests.alerts.test_workflow import Clock
-from tests.helpers import office_env
-from tests.helpers import yuqing as run_yuqing
+from tests.helpers import office_env, run_demo
 
 ADDRESSES = {
     "范县县委宣传部": "xcb@fanxian.example.gov.cn",
@@ -70,9 +69,7 @@ recipients:
 
 
 def demo(env: dict[str, str], *options: str) -> str:
-    result = run_yuqing("demo", *options, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return run_demo(env, *options).stdout
 
 
 def yuqing(*args: str, now: str) -> str:

@@ -118,7 +118,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = office_env(root / "var", TZ="UTC", YUQING_NOW="2026-11-23T01:00:00+00:00", NO_COLOR="1")
     before = datetime.now(SHANGHAI)
     sources = [arg for name in DEMO_SOURCES for arg in ("--source", name)]
-    run = yuqing("-v", "demo", *sources, env=env, timeout=600)
+    run = yuqing("-v", "demo", *sources, env=env, timeout=600)  # with -v before the command
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return {"env": env, "run": run, "root": root, "before": before, "after": datetime.now(SHANGHAI)}
 

@@ -23,7 +23,7 @@ from config.env import PROJECT_ROOT, Env
 from config.loader import load_config
 from pipeline.health import Verdict, load_state, report_health
 from pipeline.replay import ReplayServer
-from tests.helpers import office_env, yuqing
+from tests.helpers import office_env, run_demo, yuqing
 
 SINA = ("--source", "sina_news")
 # Posts of the demo's 新浪 pages; 人民网's pages never say 偷排.
@@ -71,8 +71,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
         at=datetime.fromisoformat("2026-11-23T08:00:00+08:00"),
     )
     before = snapshot(data)
-    demo = yuqing("demo", *SINA, env=env)
-    assert demo.returncode == 0, demo.stdout + demo.stderr
+    run_demo(env, *SINA)
     return Office(data, env, before, snapshot(data))
 
 

@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch
 from commands.demo import DEMO_NOW
 from config.env import PROJECT_ROOT
 from pipeline.replay import ReplayServer
-from tests.helpers import yuqing
+from tests.helpers import run_demo, yuqing
 
 # First-patrol items of the 新浪 recordings (two list entries are older than 72 h), the source the store
 # tests patrol; the whole demo, every source, is checked once in test_demo_covers_every_source.
@@ -67,15 +67,14 @@ def assert_patrol_output(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_demo_patrol_on_the_embedded_store(data_env: dict[str, str]) -> None:
-    result = yuqing("demo", *SINA, env=data_env)
-    assert_patrol_output(result)
+    assert_patrol_output(run_demo(data_env, *SINA))
     ids = search_ids("偷排", data_env, "--demo")
     assert ids
     assert all(i.startswith("sina:") for i in ids)
     assert_finds_every_post_naming("濮阳", data_env, 6, "--demo")
     assert_finds_every_post_naming("范县", data_env, 1, "--demo")
     # A second demo crawls the same pages again, as a first patrol: the same posts, once each.
-    assert yuqing("demo", *SINA, env=data_env).returncode == 0
+    run_demo(data_env, *SINA)
     assert search_ids("偷排", data_env, "--demo") == ids
     doctor = yuqing("doctor", "--demo", env=data_env)
     assert "正常 存储：内置 SQLite 存储" in doctor.stdout
@@ -99,7 +98,7 @@ def test_the_demo_never_writes_to_the_office_elasticsearch(
 ) -> None:
     index = f"posts-{uuid.uuid4().hex[:8]}"
     env = {**data_env, "ES_URL": es_url, "YUQING_ES_INDEX": index}
-    assert_patrol_output(yuqing("demo", *SINA, env=env))
+    assert_patrol_output(run_demo(env, *SINA))
     assert not es_client.indices.exists(index=index)
     assert search_ids("偷排", env, "--demo")
     assert "正常 存储：内置 SQLite 存储" in yuqing("doctor", "--demo", env=env).stdout
@@ -130,8 +129,7 @@ def test_demo_covers_every_source(data_env: dict[str, str]) -> None:
     """`yuqing demo` with no filter patrols every configured source, and each yields posts, healthy."""
     from config.loader import load_config
 
-    result = yuqing("demo", env=data_env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_demo(data_env)
     sources = [s.name for s in load_config().sources.sources if s.enabled]
     records = [
         json.loads(p.read_text(encoding="utf-8"))
