@@ -35,7 +35,7 @@ def column_of(url: str) -> str | None:
 
 def stream_listing(entry: Any) -> Listing:
     if not isinstance(entry, dict):
-        raise ListError("bad_entry", f"entry is {type(entry).__name__}, not an object")
+        raise ListError("bad_entry", f"条目是 {type(entry).__name__}，不是对象")
     url = clean_text(entry.get("url"))
     if url.startswith("//"):
         url = f"https:{url}"
@@ -57,7 +57,7 @@ def stream_listing(entry: Any) -> Listing:
 
 def read_stream(stream: Any, where: str) -> tuple[list[Any], list[Listing], list[tuple[str, ListError]]]:
     if not isinstance(stream, list):
-        raise ListError("bad_json", f"{where} is {type(stream).__name__}, not a list")
+        raise ListError("bad_json", f"{where} 是 {type(stream).__name__}，不是列表")
     listings, errors = [], []
     for position, entry in enumerate(stream):
         try:

@@ -65,7 +65,7 @@ def parse_news_list(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[s
     except UnicodeDecodeError:
         entries = load_json(body.decode("gb18030", errors="replace"))
     if not isinstance(entries, list):
-        raise ListError("bad_json", f"data_callback holds {type(entries).__name__}, not a list")
+        raise ListError("bad_json", f"data_callback 里是 {type(entries).__name__}，不是列表")
     listings, errors = [], []
     for position, entry in enumerate(entries):
         try:
@@ -77,7 +77,7 @@ def parse_news_list(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[s
 
 def parse_news_entry(entry: Any) -> Listing:
     if not isinstance(entry, dict):
-        raise ListError("bad_entry", f"entry is {type(entry).__name__}, not an object")
+        raise ListError("bad_entry", f"条目是 {type(entry).__name__}，不是对象")
     url = clean_text(entry.get("docurl"))
     docid = docid_of(url)
     if not url.startswith(("http://", "https://")) or docid is None:
@@ -104,7 +104,7 @@ def parse_comments(body: bytes) -> tuple[list[str], dict[str, Any], int]:
     """The id chains, the comments by id and the thread's size; an error answer is named."""
     data = load_json(body)
     if not isinstance(data, dict):
-        raise ListError("bad_json", "the answer is not an object")
+        raise ListError("bad_json", "回答不是 JSON 对象")
     if "code" in data and "comments" not in data:
         raise ListError("api_status", f"code {data.get('code')!r}: {data.get('message')!r}")
     ids, comments = data.get("commentIds"), data.get("comments")

@@ -74,7 +74,7 @@ def result_data(body: bytes) -> dict[str, Any]:
     """`resultData` of an answer; an error envelope (`{"code": "SN0006", "msg": ..}`) is named."""
     data = load_json(body)
     if not isinstance(data, dict):
-        raise ListError("bad_json", "the answer is not an object")
+        raise ListError("bad_json", "回答不是 JSON 对象")
     code = data.get("code", 0)
     result = data.get("resultData")
     if str(code) not in ("0", "200") or not isinstance(result, dict):
@@ -89,7 +89,7 @@ def parse_thread_list(body: bytes) -> tuple[list[Any], list[tuple[Listing, dict[
     if entries is None:
         entries = []
     if not isinstance(entries, list):
-        raise ListError("bad_json", f"resultData.data is {type(entries).__name__}, not a list")
+        raise ListError("bad_json", f"resultData.data 是 {type(entries).__name__}，不是列表")
     usable, errors = [], []
     for position, entry in enumerate(entries):
         try:
@@ -104,7 +104,7 @@ def parse_thread_list(body: bytes) -> tuple[list[Any], list[tuple[Listing, dict[
 
 def thread_listing(entry: Any) -> Listing:
     if not isinstance(entry, dict):
-        raise ListError("bad_entry", f"entry is {type(entry).__name__}, not an object")
+        raise ListError("bad_entry", f"条目是 {type(entry).__name__}，不是对象")
     tid = clean_text(str(entry.get("tid") or ""))
     if not tid.isdigit():
         raise ListError("bad_entry", f"entry has no tid ({entry.get('tid')!r})")

@@ -66,7 +66,7 @@ def parse_rolling(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[str
 
 def parse_rolling_item(item: Any) -> Listing:
     if not isinstance(item, dict):
-        raise ListError("bad_entry", f"entry is {type(item).__name__}, not an object")
+        raise ListError("bad_entry", f"条目是 {type(item).__name__}，不是对象")
     url = clean_text(item.get("url"))
     if not url.startswith(("http://", "https://")):
         raise ListError("bad_entry", f"id {item.get('id')!r} has no article URL ({url!r})")
@@ -105,7 +105,7 @@ def parse_search(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[str,
     """Records, usable listings, broken records and the page count of one search answer."""
     data = load_json(body)
     if not isinstance(data, dict):
-        raise ListError("bad_json", "the answer is not an object")
+        raise ListError("bad_json", "回答不是 JSON 对象")
     if str(data.get("code")) != "0":
         raise ListError(
             "api_status", f"code {data.get('code')!r}: {data.get('msg') or data.get('message')!r}"
@@ -126,7 +126,7 @@ def parse_search(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[str,
 
 def parse_search_record(record: Any) -> Listing:
     if not isinstance(record, dict):
-        raise ListError("bad_entry", f"record is {type(record).__name__}, not an object")
+        raise ListError("bad_entry", f"记录是 {type(record).__name__}，不是对象")
     url = clean_text(record.get("url"))
     native_id = content_id_of(url, record.get("id"))
     if not url.startswith(("http://", "https://")) or native_id is None:

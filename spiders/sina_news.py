@@ -54,7 +54,7 @@ def parse_roll_page(body: bytes) -> RollPage:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise RollError("bad_json", f"not JSON ({exc}); starts {text[:60]!r}") from None
+        raise RollError("bad_json", f"不是 JSON（{exc}），开头为 {text[:60]!r}") from None
     result = data.get("result") if isinstance(data, dict) else None
     if not isinstance(result, dict):
         raise RollError("bad_json", "no result object")
@@ -66,7 +66,7 @@ def parse_roll_page(body: bytes) -> RollPage:
     if entries is None:
         entries = []
     if not isinstance(entries, list):
-        raise RollError("bad_json", f"result.data is {type(entries).__name__}, not a list")
+        raise RollError("bad_json", f"result.data 是 {type(entries).__name__}，不是列表")
     total = str(result.get("total") or "")
     return RollPage(entries=entries, total=int(total) if total.isdigit() else None)
 
@@ -85,7 +85,7 @@ def native_id_of(docid: Any, url: str) -> str | None:
 def parse_roll_entry(entry: Any) -> Listing:
     """One `result.data[]` entry as a `Listing`; raises `RollError("bad_entry", ..)` when it cannot be fetched."""
     if not isinstance(entry, dict):
-        raise RollError("bad_entry", f"entry is {type(entry).__name__}, not an object")
+        raise RollError("bad_entry", f"条目是 {type(entry).__name__}，不是对象")
     url = clean_text(entry.get("url"))
     if not url.startswith(("http://", "https://")):
         raise RollError("bad_entry", f"docid {entry.get('docid')!r} has no article URL ({url!r})")
@@ -128,7 +128,7 @@ class SinaNewsSpider(RollingListSpider):
     portal = Source.SINA
     layout = SINA_LAYOUT
     # Sina has retired roll channels before; an empty first page is how that shows.
-    empty_list_detail = "the roll answered no entries; is the lid still in use?"
+    empty_list_detail = "滚动新闻接口没有返回任何条目：lid 是否仍在使用？"
 
     def read_list(self, response: TextResponse, page: int) -> ListPage:
         try:

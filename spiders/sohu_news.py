@@ -52,7 +52,7 @@ def parse_feed(body: bytes) -> tuple[list[Any], list[Listing], list[tuple[str, L
 
 def parse_feed_entry(entry: Any) -> Listing:
     if not isinstance(entry, dict):
-        raise ListError("bad_entry", f"entry is {type(entry).__name__}, not an object")
+        raise ListError("bad_entry", f"条目是 {type(entry).__name__}，不是对象")
     if not str(entry.get("id") or "").isdigit() or not str(entry.get("authorId") or "").isdigit():
         raise ListError("bad_entry", f"{entry.get('title')!r} has no id/authorId")
     published = parse_time(entry.get("publicTime"))

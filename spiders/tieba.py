@@ -93,7 +93,7 @@ class TiebaSpider(CommunitySpider):
             return None
         response = self.in_true_charset(response)
         if is_verification_page(response.url, response.text):
-            self.blocked(self.requested_url(response), f"verification page at {response.url}")
+            self.blocked(self.requested_url(response), f"出现验证页 {response.url}")
         return response
 
     # Forum lists ---------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class TiebaSpider(CommunitySpider):
         try:
             listing = parse_forum_page(read.text, self.patrol_at)
         except PageError as exc:
-            self.unhealthy(LAYOUT_CHANGED, response.url, f"{forum}吧 list: {exc.detail}")
+            self.unhealthy(LAYOUT_CHANGED, response.url, f"{forum}吧列表页：{exc.detail}")
             return
         self.stat("list_pages")
         for detail in listing.bad_entries:
@@ -255,9 +255,9 @@ class TiebaSpider(CommunitySpider):
             thread = parse_thread_page(read.text, page)
         except PageError as exc:
             if exc.reason == LAYOUT:
-                self.unhealthy(LAYOUT_CHANGED, response.url, f"thread {tid}: {exc.detail}")
+                self.unhealthy(LAYOUT_CHANGED, response.url, f"帖子 {tid}：{exc.detail}")
             else:
-                self.problem(exc.reason, response.url, f"thread {tid}: {exc.detail}", logging.INFO)
+                self.problem(exc.reason, response.url, f"帖子 {tid}：{exc.detail}", logging.INFO)
             return False
         self.stat("thread_pages")
         for detail in thread.bad_floors:
@@ -335,14 +335,14 @@ class TiebaSpider(CommunitySpider):
         """The 楼中楼 replies of one thread page (the totalComment answer); returns whether it could be read."""
         visit = self.visits[tid]
         if self.is_block_page(response):
-            self.blocked(self.requested_url(response), f"verification page at {response.url}")
+            self.blocked(self.requested_url(response), f"出现验证页 {response.url}")
         try:
             blocks = parse_total_comment(response.body)
         except PageError as exc:
             if exc.reason == LAYOUT:
-                self.unhealthy(LAYOUT_CHANGED, response.url, f"thread {tid} replies: {exc.detail}")
+                self.unhealthy(LAYOUT_CHANGED, response.url, f"帖子 {tid} 的楼中楼：{exc.detail}")
             else:
-                self.problem(exc.reason, response.url, f"thread {tid} replies: {exc.detail}")
+                self.problem(exc.reason, response.url, f"帖子 {tid} 的楼中楼：{exc.detail}")
             return False
         for block in blocks.values():
             yield from self._reply_posts(visit, block.replies, forum, response.url)
@@ -366,7 +366,7 @@ class TiebaSpider(CommunitySpider):
             try:
                 replies, _ = parse_reply_page(read.text, pid)
             except PageError as exc:
-                self.unhealthy(LAYOUT_CHANGED, response.url, f"thread {tid} floor {pid}: {exc.detail}")
+                self.unhealthy(LAYOUT_CHANGED, response.url, f"帖子 {tid} 楼层 {pid}：{exc.detail}")
                 return
             yield from self._reply_posts(self.visits[tid], replies, forum, response.url)
             ok = True

@@ -58,11 +58,11 @@ class WeixinSogouSpider(CommunitySpider):
             return
         response = self.in_true_charset(response)
         if is_antispider_page(response.url, response.text):
-            self.blocked(self.requested_url(response), f"antispider page at {response.url}")
+            self.blocked(self.requested_url(response), f"出现反爬验证页 {response.url}")
         try:
             results = parse_result_page(response.text, self.base)
         except PageError as exc:
-            self.unhealthy(LAYOUT_CHANGED, response.url, f"query {query!r}: {exc.detail}")
+            self.unhealthy(LAYOUT_CHANGED, response.url, f"检索「{query}」：{exc.detail}")
             return
         self.stat("result_pages")
         for detail in results.bad_entries:

@@ -139,7 +139,7 @@ class CommunitySpider(SourceSpider):
         url = request.meta.get(ORIGINAL_URL, request.url)
         response = getattr(failure.value, "response", None)
         if response is not None and self.is_block_page(response):
-            self.blocked(url, f"HTTP {response.status} verification page")
+            self.blocked(url, f"HTTP {response.status} 验证页")
         if response is not None:
             self.problem(f"http_{response.status}", url, f"HTTP {response.status}")
         else:

@@ -52,7 +52,7 @@ def load_json(body: bytes | str, *, encoding: str = "utf-8") -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ListError("bad_json", f"not JSON ({exc}); starts {text[:60]!r}") from None
+        raise ListError("bad_json", f"不是 JSON（{exc}），开头为 {text[:60]!r}") from None
 
 
 def looks_blocked(response: Response) -> str | None:
@@ -61,10 +61,10 @@ def looks_blocked(response: Response) -> str | None:
         return None
     head = response.text[:3000]
     for mark, what in (
-        ("验证码", "a captcha page"),
-        ("安全验证", "a security check page"),
-        ("访问过于频繁", "a rate-limit page"),
-        ("请登录", "a login page"),
+        ("验证码", "验证码页"),
+        ("安全验证", "安全验证页"),
+        ("访问过于频繁", "限流页（访问过于频繁）"),
+        ("请登录", "登录页"),
     ):
         if mark in head:
             return what
@@ -83,7 +83,7 @@ class RollingListSpider(NewsPortalSpider):
 
     list_expects: ClassVar[str] = "json"
     # What an empty first list page most likely means on this portal, for the duty staff who read it.
-    empty_list_detail: ClassVar[str] = "the list answered no entries; has the channel moved?"
+    empty_list_detail: ClassVar[str] = "列表没有返回任何条目：频道是否已迁移或停用？"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.logger.info(
@@ -124,7 +124,7 @@ class RollingListSpider(NewsPortalSpider):
         except ListError as exc:
             blocked = looks_blocked(response)
             if blocked:
-                self.problem("blocked", response.url, f"the list answered with {blocked} ({exc.detail})")
+                self.problem("blocked", response.url, f"列表页返回的是{blocked}（{exc.detail}）")
             else:
                 self.problem(exc.reason, response.url, exc.detail)
             return
@@ -181,7 +181,7 @@ class RollingListSpider(NewsPortalSpider):
         blocked = looks_blocked(response)
         if blocked and not self.read_article(response).paragraphs:
             # Counted apart from `no_body`: the template is fine, the site refused us.
-            self.problem("blocked", response.url, f"the article answered with {blocked}")
+            self.problem("blocked", response.url, f"文章页返回的是{blocked}")
             return
         try:
             post = self.article_post(response, listing)

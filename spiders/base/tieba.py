@@ -174,7 +174,7 @@ def parse_forum_page(html: str, now: datetime) -> ForumPage:
     page = Selector(text=html, type="html")
     tree = _thread_list(page)
     if tree is None:
-        raise PageError(LAYOUT, "no ul#thread_list on the page nor in its thread_list pagelet")
+        raise PageError(LAYOUT, "页面上和 thread_list 分片里都没有帖子列表 ul#thread_list")
     items = tree.css("ul#thread_list > li.j_thread_list")
     forum = _page_forum_name(page)
     threads: list[ThreadListing] = []
@@ -296,8 +296,8 @@ def parse_thread_page(html: str, page: int = 1) -> ThreadPage:
     if not posts and not thread_data:
         text = " ".join(tree.css("body ::text").getall())
         if any(marker in text for marker in _GONE):
-            raise PageError("thread_gone", "the thread has been deleted")
-        raise PageError(LAYOUT, "no div.l_post floors and no PageData.thread on the page")
+            raise PageError("thread_gone", "帖子已被删除")
+        raise PageError(LAYOUT, "页面上没有楼层 div.l_post，也没有 PageData.thread")
     tid = None
     title = None
     reply_num = None
@@ -361,9 +361,9 @@ def parse_thread_page(html: str, page: int = 1) -> ThreadPage:
             )
         )
     if tid is None:
-        raise PageError(LAYOUT, "no thread id in PageData.thread nor in any floor's data-field")
+        raise PageError(LAYOUT, "PageData.thread 和各楼层的 data-field 里都没有帖子编号")
     if posts and not floors and not bad:
-        raise PageError(LAYOUT, "div.l_post elements without post ids")
+        raise PageError(LAYOUT, "楼层 div.l_post 没有楼层编号")
     return ThreadPage(
         tid=tid,
         page=page,
@@ -434,23 +434,23 @@ def parse_total_comment(body: bytes | str) -> dict[str, ReplyBlock]:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise PageError("bad_json", f"not JSON ({exc}); starts {text[:60]!r}") from None
+        raise PageError("bad_json", f"不是 JSON（{exc}），开头为 {text[:60]!r}") from None
     if not isinstance(data, dict):
-        raise PageError("bad_json", f"a {type(data).__name__}, not an object")
+        raise PageError("bad_json", f"回答是 {type(data).__name__}，不是对象")
     errno = data.get("errno")
     if errno not in (0, "0", None):
         raise PageError("api_error", f"errno {errno!r}: {data.get('errmsg')!r}")
     payload = data.get("data")
     if not isinstance(payload, dict) or "comment_list" not in payload:
-        raise PageError(LAYOUT, "no data.comment_list in the answer")
+        raise PageError(LAYOUT, "回答里没有 data.comment_list")
     comments = payload.get("comment_list")
     users = object_at(payload, "user_list")
     if isinstance(comments, list):  # PHP writes an empty map as []
         if comments:
-            raise PageError(LAYOUT, "data.comment_list is a non-empty list, not a map of floors")
+            raise PageError(LAYOUT, "data.comment_list 是非空列表，不是按楼层的映射")
         return {}
     if not isinstance(comments, dict):
-        raise PageError(LAYOUT, f"data.comment_list is a {type(comments).__name__}")
+        raise PageError(LAYOUT, f"data.comment_list 是 {type(comments).__name__}，不是映射")
     blocks: dict[str, ReplyBlock] = {}
     for key, block in comments.items():
         pid = as_id(key)
@@ -505,7 +505,7 @@ def parse_reply_page(html: str, pid: str) -> tuple[list[Reply], int]:
     items = tree.css("li.lzl_single_post")
     pager = _loose_data_field(tree.css("li.lzl_li_pager").attrib.get("data-field"))
     if not items and not tree.css("li.lzl_li_pager"):
-        raise PageError(LAYOUT, "no li.lzl_single_post replies and no li.lzl_li_pager")
+        raise PageError(LAYOUT, "没有楼中楼回复 li.lzl_single_post，也没有翻页 li.lzl_li_pager")
     replies = []
     for item in items:
         info = data_field(item)

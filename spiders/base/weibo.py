@@ -210,9 +210,9 @@ def check_answer(response: Response) -> dict[str, Any]:
             raise WeiboBlocked("captcha", f"返回的是验证码页（{title or '无标题'}），不是 JSON") from None
         if any(marker in head for marker in _LOGIN_MARKERS):
             raise WeiboBlocked("login_wall", f"返回的是登录页（{title or '无标题'}），不是 JSON") from None
-        raise WeiboAnswerError("bad_json", f"not JSON; starts {text[:60]!r}") from None
+        raise WeiboAnswerError("bad_json", f"不是 JSON，开头为 {text[:60]!r}") from None
     if not isinstance(data, dict):
-        raise WeiboAnswerError("bad_json", f"a JSON {type(data).__name__}, not an object")
+        raise WeiboAnswerError("bad_json", f"回答是 JSON {type(data).__name__}，不是对象")
     ok = str(data.get("ok"))
     if ok == "-100":
         raise WeiboBlocked("login_wall", f"ok -100：要求登录（{data.get('url') or data.get('msg') or '-'}）")
@@ -269,7 +269,7 @@ def parse_card_list(data: dict[str, Any]) -> CardList:
     payload = object_at(data, "data")
     cards = payload.get("cards")
     if not isinstance(cards, list):
-        raise WeiboAnswerError("layout_changed", "the answer has no data.cards list")
+        raise WeiboAnswerError("layout_changed", "回答里没有 data.cards 列表")
     mblogs: list[dict[str, Any]] = []
     others = _mblogs_of(cards, mblogs)
     info = object_at(payload, "cardlistInfo")
@@ -303,7 +303,7 @@ def parse_comment_page(data: dict[str, Any]) -> CommentPage:
     payload = object_at(data, "data")
     comments = payload.get("data")
     if not isinstance(comments, list):
-        raise WeiboAnswerError("layout_changed", "the comments answer has no data.data list")
+        raise WeiboAnswerError("layout_changed", "评论回答里没有 data.data 列表")
     return CommentPage(
         comments=[c for c in comments if isinstance(c, dict)],
         max_id=parse_count(payload.get("max_id")),
@@ -629,14 +629,12 @@ class WeiboSpider(SourceSpider):
             raise self.stop(
                 "layout_changed",
                 self.base_url,
-                f"none of {self._lists_unreadable} list answers could be read",
+                f"{self._lists_unreadable} 个列表回答都无法读取",
             )
         if self._mblogs_seen and not self._mblogs_usable:
-            raise self.stop(
-                "layout_changed", self.base_url, f"none of {self._mblogs_seen} posts could be read"
-            )
+            raise self.stop("layout_changed", self.base_url, f"{self._mblogs_seen} 条微博都无法读取")
         if self._lists_read and not self._mblogs_seen:
-            raise self.stop("empty", self.base_url, f"all {self._lists_read} lists answered without a post")
+            raise self.stop("empty", self.base_url, f"{self._lists_read} 个列表都没有返回任何微博")
 
     # Requests ----------------------------------------------------------------------------------------
 

@@ -103,7 +103,7 @@ def parse_result_page(html: str, base: str = SOGOU_WEIXIN) -> ResultPage:
     text = " ".join(tree.css("body ::text").getall())
     no_results = not items and any(marker in text for marker in _NO_RESULTS)
     if not items and not no_results:
-        raise PageError(LAYOUT, "no ul.news-list results and no 暂无 notice")
+        raise PageError(LAYOUT, "页面上没有结果列表 ul.news-list，也没有“暂无”提示")
     return ResultPage(
         articles=articles, no_results=no_results, has_next=bool(tree.css("a#sogou_next")), bad_entries=bad
     )

@@ -150,5 +150,5 @@ def test_a_thread_answer_that_is_not_json_costs_only_that_thread(caplog):
     broken = Recordings.response(request, LIUYAN.file("thread_26391822.json"), {}).replace(body=b"<html>502")
     assert list(crawler.parse_thread(broken, listing)) == []
     assert stats(crawler) == {"bad_json": 1}
-    assert f"bad_json: {listing.url}: not JSON" in caplog.text
+    assert f"bad_json: {listing.url}: 不是 JSON" in caplog.text
     assert request.method == "POST"

@@ -339,7 +339,7 @@ def json_response(body: bytes) -> Response:
 def test_malformed_json_is_counted_and_named(spider, caplog):
     assert list(spider.parse_list(json_response(b'{"result": {"status": {"code": 0}, "data": ['))) == []
     assert stats(spider) == {"bad_json": 1}
-    assert f"sina_news: bad_json: {ROLL.format(1)}: not JSON" in caplog.text
+    assert f"sina_news: bad_json: {ROLL.format(1)}: 不是 JSON" in caplog.text
 
 
 def test_a_non_zero_status_is_counted_and_named(spider, caplog):
@@ -367,7 +367,7 @@ def test_an_empty_first_page_is_a_problem(spider, caplog):
     body = b'{"result":{"status":{"code":0,"msg":"succ"},"top":[],"data":[],"total":0,"lid":2510}}'
     assert list(spider.parse_list(json_response(body))) == []
     assert stats(spider) == {"empty_list": 1}
-    assert "is the lid still in use?" in caplog.text
+    assert "lid 是否仍在使用？" in caplog.text
 
 
 def test_jsonp_answers_are_read_too():

@@ -473,7 +473,10 @@ def test_a_list_page_without_its_list_is_a_changed_layout(spider, caplog):
     broken = page.replace(body=(html[:start] + "</body></html>").encode("utf-8"))
     assert list(spider.parse_forum(broken, forum="清丰", page=1)) == []
     assert stats(spider)["layout_changed"] == 1
-    assert f"tieba: layout_changed: {url}: 清丰吧 list: no ul#thread_list" in caplog.text
+    assert (
+        f"tieba: layout_changed: {url}: 清丰吧列表页：页面上和 thread_list 分片里都没有帖子列表 ul#thread_list"
+        in caplog.text
+    )
     # The rest of the patrol goes on; the crawl then finishes naming the problem.
     assert len(requests_of(spider.parse_forum(recorded(forum_url("南乐")), forum="南乐", page=1))) == 2
     with pytest.raises(CloseSpider) as finish:
@@ -517,7 +520,7 @@ def test_broken_replies_are_counted_and_the_thread_is_read_again_next_time(spide
     broken = recorded(url).replace(body=b'{"errno":0,"data":{"comment_list":{"1":')
     assert list(replies.callback(broken, **replies.cb_kwargs)) == []
     assert stats(spider) == {"bad_json": 1}
-    assert f"tieba: bad_json: {url}: thread {WAGES} replies: not JSON" in caplog.text
+    assert f"tieba: bad_json: {url}: 帖子 {WAGES} 的楼中楼：不是 JSON" in caplog.text
     for request in requests_of(results):
         if request is not replies:
             list(request.callback(recorded(request.url), **request.cb_kwargs))
@@ -552,7 +555,7 @@ def test_a_verification_page_ends_the_crawl_as_captcha(spider, caplog):
         list(spider.parse_forum(response, forum="濮阳", page=1))
     assert closed.value.reason == "captcha"
     assert stats(spider) == {"captcha": 1}
-    assert f"tieba: captcha: {list_url}: verification page at {target}" in caplog.text
+    assert f"tieba: captcha: {list_url}: 出现验证页 {target}" in caplog.text
 
 
 def test_a_403_verification_page_is_a_captcha_too(spider):

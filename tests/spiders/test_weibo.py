@@ -494,7 +494,7 @@ def test_a_failed_long_text_keeps_the_truncated_post_and_retries_next_time(spide
     assert natives(posts) == [DAHE]
     assert posts[0].text.endswith("记者23日凌晨赶到现场看到 ...")
     assert stats(spider) == {"bad_json": 1}
-    assert f"weibo_search: bad_json: {request.url}: not JSON" in caplog.text
+    assert f"weibo_search: bad_json: {request.url}: 不是 JSON" in caplog.text
     assert spider.state.seen[DAHE] == -1  # remembered below any count: the next patrol asks again
     assert spider.state.is_new(DAHE, 0)
 
@@ -639,7 +639,7 @@ def test_malformed_json_costs_only_its_page(spider, caplog):
     posts, _ = split(spider.parse_search(search_page("范县"), keyword="范县", page=1))
     assert natives(posts) == [CRASH_VIDEO, CRASH_REPORT]
     assert stats(spider) == {"bad_json": 1}
-    assert f"weibo_search: bad_json: {search_url(BASE, '濮阳', 1)}: not JSON; starts" in caplog.text
+    assert f"weibo_search: bad_json: {search_url(BASE, '濮阳', 1)}: 不是 JSON，开头为" in caplog.text
 
 
 def test_a_post_without_a_time_costs_only_itself(spider, caplog):

@@ -169,7 +169,7 @@ def test_a_page_without_results_is_not_an_error_but_a_changed_one_is(spider, cap
     changed = response.replace(body=response.body.replace(b'class="news-list"', b'class="news-grid"'))
     assert list(spider.parse_results(changed, query="濮阳", page=1)) == []
     assert stats(spider) == {"layout_changed": 1}
-    assert "query '濮阳': no ul.news-list results" in caplog.text
+    assert "检索「濮阳」：页面上没有结果列表 ul.news-list" in caplog.text
     with pytest.raises(CloseSpider) as finish:
         spider._finish_with_health(spider)
     assert finish.value.reason == "layout_changed"
@@ -200,7 +200,7 @@ def test_the_antispider_page_ends_the_crawl_as_captcha(spider, caplog):
         list(spider.parse_results(response, query="濮阳", page=1))
     assert closed.value.reason == "captcha"
     assert stats(spider) == {"captcha": 1}
-    assert f"weixin: captcha: {query_url}: antispider page at {target}" in caplog.text
+    assert f"weixin: captcha: {query_url}: 出现反爬验证页 {target}" in caplog.text
 
 
 def test_the_shipped_config_searches_the_recorded_queries():
