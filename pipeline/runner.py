@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any, BinaryIO
 
 from config import settings as project_settings
@@ -186,9 +187,10 @@ def _run_batches(
 ) -> Iterator[tuple[int, Post | str]]:
     for batch in _batches(*_input_lines(lines)):
         read: list[tuple[int, Post | str]] = []
+        now = clock.now()  # the stand-in time of the lines read together: they arrived together
         for number, line in batch:
             try:
-                read.append((number, _read_post(number, line, name)))
+                read.append((number, _read_post(number, line, name, now)))
             except _Blank:
                 continue
             except Exception as exc:  # noqa: BLE001 - answered (and, if a fault, logged) by `_outcome`
@@ -203,7 +205,7 @@ class _Blank(Exception):
     """A blank line: skipped, with no answer."""
 
 
-def _read_post(number: int, line: bytes | str | LineTooLong, name: str) -> Post:
+def _read_post(number: int, line: bytes | str | LineTooLong, name: str, now: datetime) -> Post:
     """The post of one input line; a ValueError (BadLine among them) says why there is none."""
     if isinstance(line, LineTooLong):
         raise BadLine(f"长 {line.size:,} 字节，超过每行上限 {MAX_LINE_BYTES:,} 字节，已跳过")
@@ -215,7 +217,7 @@ def _read_post(number: int, line: bytes | str | LineTooLong, name: str) -> Post:
         parse_line(line),
         stand_in_id=f"{name}:{number}",
         stand_in_url=f"https://{name}.invalid/{number}",
-        now=clock.now(),
+        now=now,
     )
 
 

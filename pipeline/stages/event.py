@@ -109,6 +109,7 @@ class EventStage(Stage):
             likes=totals.likes,
             media=list(totals.media),
             published_at=min(totals.first_published, post.published_at),
+            now=self.context.now(),  # the event has an age even when this post's own is unknown
         )
         event_severity = assess(signals, self.context.severity_model)
         summary = f"事件合计：{totals.posts}条信息，来源{'、'.join(map(source_name, totals.sources))}" + (
