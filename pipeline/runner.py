@@ -172,6 +172,15 @@ def run_json_lines(
     for each non-blank line, its number and the analysed post, or an error in Chinese naming the line and
     what is wrong with it; a bad line costs only itself. A stream (stdin) is read as bytes and each line
     decoded on its own. A missing id, url or time gets a stand-in, so a bare `{"text": ...}` is enough."""
+    for batch in run_json_batches(lines, runner, name):
+        yield from batch
+
+
+def run_json_batches(
+    lines: Iterable[str | bytes] | IO[Any], runner: OfflineRunner, name: str
+) -> Iterator[list[tuple[int, Post | str]]]:
+    """`run_json_lines`'s answers, a batch of lines at a time: lines that were all there already come
+    together (their answers can be written at once), a line still being typed comes alone."""
     # What exists before the first line (the office's dictionaries, automata and rules, built once) is
     # set aside from the cyclic collector while the lines run: its passes over them, again and again as
     # posts come and go, cost a tenth of the analysis.
@@ -184,7 +193,7 @@ def run_json_lines(
 
 def _run_batches(
     lines: Iterable[str | bytes] | IO[Any], runner: OfflineRunner, name: str
-) -> Iterator[tuple[int, Post | str]]:
+) -> Iterator[list[tuple[int, Post | str]]]:
     for batch in _batches(*_input_lines(lines)):
         read: list[tuple[int, Post | str]] = []
         now = clock.now()  # the stand-in time of the lines read together: they arrived together
@@ -197,8 +206,10 @@ def _run_batches(
                 read.append((number, _outcome(number, exc, name)))
         posts = [post for _, post in read if isinstance(post, Post)]
         analysed = iter(runner.run_batch(posts))
-        for number, post in read:
-            yield number, post if isinstance(post, str) else _outcome(number, next(analysed), name)
+        yield [
+            (number, post if isinstance(post, str) else _outcome(number, next(analysed), name))
+            for number, post in read
+        ]
 
 
 class _Blank(Exception):
@@ -232,4 +243,4 @@ def _outcome(number: int, outcome: Post | Exception, name: str) -> Post | str:
     return f"第 {number} 行：分析时出错（{type(outcome).__name__}: {outcome}），属程序缺陷，请报告"
 
 
-__all__ = ["Drop", "OfflineRunner", "read_lines", "run_json_lines", "stage_classes"]
+__all__ = ["Drop", "OfflineRunner", "read_lines", "run_json_batches", "run_json_lines", "stage_classes"]
