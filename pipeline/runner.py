@@ -176,6 +176,10 @@ def run_json_lines(
         yield from batch
 
 
+# Containers allocated (net) between two runs of the cyclic collector while lines are analysed.
+_GC_THRESHOLD = 50_000
+
+
 def run_json_batches(
     lines: Iterable[str | bytes] | IO[Any], runner: OfflineRunner, name: str
 ) -> Iterator[list[tuple[int, Post | str]]]:
@@ -185,9 +189,16 @@ def run_json_batches(
     # set aside from the cyclic collector while the lines run: its passes over them, again and again as
     # posts come and go, cost a tenth of the analysis.
     gc.freeze()
+    # A post leaves some forty containers behind it (its analysis, the event store's row and index): at
+    # the default threshold of 700 the collector ran every score of posts, and its younger generations,
+    # scanned again and again, cost a sixteenth of the analysis. Posts form no cycles, so letting more
+    # accumulate first costs no memory; refcounting frees the rest as ever.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], _GC_THRESHOLD), *thresholds[1:])
     try:
         yield from _run_batches(lines, runner, name)
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
