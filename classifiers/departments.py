@@ -31,6 +31,8 @@ class DepartmentMatcher:
         hits: dict[str, list[str]] = defaultdict(list)
         in_title: set[str] = set()
         for where, value in (("title", title), ("text", text)):
+            if not value:  # most posts have no title: nothing to lower-case, scan and sort
+                continue
             found = self._automaton.find_matches_as_indexes(value.lower(), overlapping=True)
             # In the order they end, the longer of two ending together first: the words' order in reasons.
             for index, _start, _end in sorted(found, key=lambda m: (m[2], m[1])):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import chain
+from operator import mul
 
 BITS = 64
 # Words too common in news to say which incident a post is about.
@@ -103,7 +104,7 @@ def simhash(words: Iterable[str] | Counter[str]) -> int:
     """64-bit simhash of the words (or of their `word_counts`), each weighted by how often it occurs: a bit
     is set where the words with that bit set outweigh those without."""
     counts = words if isinstance(words, Counter) else word_counts(words)
-    stacked = sum(_lanes(word) * count for word, count in counts.items())
+    stacked = sum(map(mul, map(_lanes, counts), counts.values()))
     # A bit is set where its count reaches half the weight plus one: adding 2**31 minus that to every lane
     # carries into the lane's top bit exactly there, for all 64 lanes in one addition.
     needed = sum(counts.values()) // 2 + 1
@@ -122,9 +123,9 @@ def key_terms(
     words (or `word_counts`) of two or more characters that are not news boilerplate."""
     counts = words if isinstance(words, Counter) else word_counts(words)
     chosen = {w for w in must_have if w}
-    # most_common keeps first-seen order among equal counts, so skipping boilerplate here picks what
-    # counting only the other words would.
-    for word, _ in counts.most_common():
+    # A stable sort by count, most first, keeps first-seen order among equal counts (as `most_common`
+    # does), so skipping boilerplate here picks what counting only the other words would.
+    for word in sorted(counts, key=counts.__getitem__, reverse=True):
         if len(chosen) >= limit:
             break
         if word not in _COMMON and not word.isdigit():
@@ -195,22 +196,37 @@ class SignatureIndex:
         width = -(-BITS // slices)
         self._slices = [(shift, (1 << width) - 1) for shift in range(0, BITS, width)]
         self._by_term: dict[str, list[int]] = {}
-        self._by_slice: dict[tuple[int, int], list[int]] = {}
+        # One table per slice, keyed by the slice's bits alone: no tuple to build and hash per look-up.
+        self._by_slice: list[dict[int, list[int]]] = [{} for _ in self._slices]
 
     def add(self, key: int, signature: Signature) -> None:
         """Index a signature under `key`, a number the caller chooses and gets back from `candidates`."""
+        by_term = self._by_term
         for term in signature.terms:
-            self._by_term.setdefault(term, []).append(key)
-        for shift, mask in self._slices:
-            self._by_slice.setdefault((shift, signature.fingerprint >> shift & mask), []).append(key)
+            if (keys := by_term.get(term)) is None:
+                by_term[term] = [key]
+            else:
+                keys.append(key)
+        fingerprint = signature.fingerprint
+        for (shift, mask), table in zip(self._slices, self._by_slice, strict=True):
+            table.setdefault(fingerprint >> shift & mask, []).append(key)
 
     def candidates(self, signature: Signature) -> set[int] | None:
         """The keys of the signatures that could match; None when every one could (no term minimum)."""
-        if self.min_shared_terms <= 0:
+        need = self.min_shared_terms
+        if need <= 0:
             return None
-        # One count over all the terms' lists at once: updating a Counter list by list cost more than the rest.
-        shared = Counter(chain.from_iterable(self._by_term.get(term, ()) for term in signature.terms))
-        found = {key for key, count in shared.items() if count >= self.min_shared_terms}
-        for shift, mask in self._slices:
-            found.update(self._by_slice.get((shift, signature.fingerprint >> shift & mask), ()))
+        found: set[int] = set()
+        # A post with fewer key terms than the minimum shares that many with none: no count needed.
+        if len(signature.terms) >= need:
+            by_term = self._by_term
+            lists = [keys for term in signature.terms if (keys := by_term.get(term))]
+            if len(lists) >= need:
+                # One count over all the terms' lists at once: a Counter updated list by list cost more.
+                shared = Counter(chain.from_iterable(lists))
+                found = {key for key, count in shared.items() if count >= need}
+        fingerprint = signature.fingerprint
+        for (shift, mask), table in zip(self._slices, self._by_slice, strict=True):
+            if (keys := table.get(fingerprint >> shift & mask)) is not None:
+                found.update(keys)
         return found

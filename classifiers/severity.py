@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from classifiers.types import Level, RuleHit, Severity
 
@@ -43,6 +44,7 @@ class Signals:
 
 
 _LEVELS = tuple(Level)  # lowest first; iterating the enum itself is several times slower
+_WEIGHT = attrgetter("weight")
 
 
 def _scaled_log(value: float, full_at: float) -> float:
@@ -54,61 +56,73 @@ def _scaled_log(value: float, full_at: float) -> float:
 
 def assess(signals: Signals, model: SeverityModel) -> Severity:
     reasons: list[str] = []
-    factors: dict[str, float] = {}
+    weights = model.weights
 
-    if signals.rules:
-        top = max(signals.rules, key=lambda r: r.weight)
-        factors["nature"] = min(1.0, top.weight / MAX_RULE_WEIGHT)
-        categories = "、".join(dict.fromkeys(r.category for r in signals.rules if r.category))
+    rules = signals.rules
+    if rules:
+        top = max(rules, key=_WEIGHT)
+        nature = min(1.0, top.weight / MAX_RULE_WEIGHT)
+        categories = "、".join(dict.fromkeys(r.category for r in rules if r.category))
         reasons.append(
             f"问题性质：命中规则「{top.name or top.id}」(权重{top.weight:g})"
             + (f"，类别{categories}" if categories else "")
         )
     else:
-        factors["nature"] = 0.0
+        nature = 0.0
         reasons.append("问题性质：未命中关键词规则")
 
     negativity = 1.0 - signals.sentiment
-    factors["intensity"] = max(0.0, (negativity - 0.5) * 2)
+    intensity = max(0.0, (negativity - 0.5) * 2)
     reasons.append(f"舆情烈度：负面概率{negativity:.2f}")
 
-    interactions = signals.comments + signals.reposts + signals.likes / 10
-    factors["reaction"] = _scaled_log(interactions, 10_000)
-    reasons.append(f"公众反应：评论{signals.comments}、转发{signals.reposts}、点赞{signals.likes}")
+    comments, reposts, likes = signals.comments, signals.reposts, signals.likes
+    reaction = _scaled_log(comments + reposts + likes / 10, 10_000)
+    reasons.append(f"公众反应：评论{comments}、转发{reposts}、点赞{likes}")
 
-    official = [m for m in signals.media if m in model.official_media]
+    media = signals.media
+    official = [m for m in media if m in model.official_media] if media else []
     if official:
-        factors["media"] = min(1.0, 0.6 + 0.2 * (len(official) - 1))
+        media_factor = min(1.0, 0.6 + 0.2 * (len(official) - 1))
         reasons.append(f"媒体介入：{'、'.join(official)}报道")
     elif signals.official_author:
-        factors["media"] = 0.6
+        media_factor = 0.6
         reasons.append("媒体介入：官方账号发布")
-    elif signals.media:
-        factors["media"] = min(1.0, 0.2 * len(signals.media))
-        reasons.append(f"媒体介入：{'、'.join(signals.media)}")
+    elif media:
+        media_factor = min(1.0, 0.2 * len(media))
+        reasons.append(f"媒体介入：{'、'.join(media)}")
     else:
-        factors["media"] = 0.0
+        media_factor = 0.0
         reasons.append("媒体介入：无")
 
+    velocity = 0.0
     if signals.published_at and signals.now:
         hours = max((signals.now - signals.published_at).total_seconds() / 3600, 0.5)
-        per_hour = (signals.comments + signals.reposts) / hours
-        factors["velocity"] = _scaled_log(per_hour, 1000)
+        per_hour = (comments + reposts) / hours
+        velocity = _scaled_log(per_hour, 1000)
         reasons.append(f"发展态势：每小时约{per_hour:.0f}次评论转发")
-    else:
-        factors["velocity"] = 0.0
 
-    score = round(100 * sum(model.weights.get(k, 0.0) * v for k, v in factors.items()), 1)
+    # Added in this order, from 0, as a sum over the factors always was: the same score to the last bit.
+    get = weights.get
+    total = (
+        0
+        + get("nature", 0.0) * nature
+        + get("intensity", 0.0) * intensity
+        + get("reaction", 0.0) * reaction
+        + get("media", 0.0) * media_factor
+        + get("velocity", 0.0) * velocity
+    )
+    score = round(100 * total, 1)
     level = Level.GENERAL
+    thresholds = model.thresholds
     for candidate in _LEVELS:
-        if score >= model.thresholds[candidate]:
+        if score >= thresholds[candidate]:
             level = candidate
     reasons.append(f"综合得分{score:g}，对应{level.value}")
 
-    floors = signals.rule_floors or {}
-    for hit in signals.rules:
-        floor = floors.get(hit.id)
-        if floor and floor.rank > level.rank:
-            level = floor
-            reasons.append(f"规则「{hit.name or hit.id}」要求至少{floor.value}")
+    if rules and (floors := signals.rule_floors):
+        for hit in rules:
+            floor = floors.get(hit.id)
+            if floor and floor.rank > level.rank:
+                level = floor
+                reasons.append(f"规则「{hit.name or hit.id}」要求至少{floor.value}")
     return Severity(level, score, tuple(reasons))

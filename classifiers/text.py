@@ -21,6 +21,7 @@ def clean_text(text: str | None, *, lines: bool = False) -> str:
     """
     if not text:
         return ""
-    text = _INVISIBLE.sub("", text)
-    kept = (line for line in (_SPACES.sub(" ", line).strip() for line in text.splitlines()) if line)
+    # No space of _SPACES breaks a line, so folding them over the whole text at once folds each line's.
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
+    kept = (line for line in (line.strip() for line in text.splitlines()) if line)
     return ("\n" if lines else " ").join(kept)

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 
 from classifiers.events import EventMatcher, Signature, SignatureIndex
@@ -179,6 +180,9 @@ class _Row:
     level: Level | None = None
 
 
+_ORDER = attrgetter("order")
+
+
 class MemoryEventStore:
     """`EventStore(None)`'s answers, for one run of `yuqing analyze` or `yuqing route`, from Python objects
     and an index of terms and fingerprints: reading every recent signature back from SQLite for every
@@ -194,21 +198,29 @@ class MemoryEventStore:
 
     def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
         """The recent signatures `assign` could join the post to, in `EventStore.recent`'s order."""
-        around = signature.published_at
-        low, high = (around - window).timestamp(), (around + window).timestamp()
+        around = signature.published_at.timestamp()
+        span = window.total_seconds()
+        low, high = around - span, around + span
         keys = self._index.candidates(signature)
         rows = list(self._rows) if keys is None else [self._rows[k] for k in keys]
         if (same := self._by_post.get(signature.post_id)) is not None:
             rows.append(same)
-        end = bisect.bisect_right(self._times, (high, len(self._rows)))
-        crowded = end - bisect.bisect_left(self._times, (low, -1)) > self.limit
+        times = self._times
+        # Only more rows in the window than `limit` can put any of them beyond the latest `limit`.
+        crowded = len(times) > self.limit and (
+            (end := bisect.bisect_right(times, (high, len(self._rows))))
+            - bisect.bisect_left(times, (low, -1))
+            > self.limit
+        )
         found = {
             id(row): row
             for row in rows
             if low <= row.order[0] <= high
-            and not (crowded and end - bisect.bisect_right(self._times, row.order) >= self.limit)
+            and not (crowded and end - bisect.bisect_right(times, row.order) >= self.limit)
         }
-        return [row.signature for row in sorted(found.values(), key=lambda r: r.order, reverse=True)]
+        if not found:
+            return []
+        return [row.signature for row in sorted(found.values(), key=_ORDER, reverse=True)]
 
     def event_of(self, post_id: str) -> str | None:
         row = self._by_post.get(post_id)
@@ -246,8 +258,16 @@ class MemoryEventStore:
         )
         self._rows.append(row)
         self._by_post[signature.post_id] = row
-        bisect.insort(self._by_event.setdefault(signature.event_id, []), row, key=lambda r: r.order)
-        bisect.insort(self._times, row.order)
+        # Posts mostly come in time order: appending then is what the sorted insertion would do.
+        event = self._by_event.setdefault(signature.event_id, [])
+        if not event or event[-1].order <= row.order:
+            event.append(row)
+        else:
+            bisect.insort(event, row, key=_ORDER)
+        if not self._times or self._times[-1] <= row.order:
+            self._times.append(row.order)
+        else:
+            bisect.insort(self._times, row.order)
         self._index.add(key, signature)
 
     def judged(self, post_id: str, level: Level) -> None:
@@ -256,6 +276,20 @@ class MemoryEventStore:
 
     def totals(self, event_id: str) -> EventTotals:
         rows = self._by_event.get(event_id, [])
+        if len(rows) == 1:  # most events: one post, read off it without the passes below
+            (row,) = rows
+            return EventTotals(
+                posts=1,
+                sources=(row.source,),
+                media=(row.media,) if row.media else (),
+                comments=row.comments,
+                reposts=row.reposts,
+                likes=row.likes,
+                first_published=row.signature.published_at,
+                counties=tuple(dict.fromkeys(row.signature.counties)),
+                departments=tuple(dict.fromkeys(row.departments)),
+                level=row.level,
+            )
         levels = [r.level for r in rows if r.level]
         return EventTotals(
             posts=len(rows),

@@ -12,6 +12,9 @@ from pipeline.stages.base import Stage, StagePipeline
 def post_signals(post: Post, context: Context) -> Signals:
     """What severity reads of one post; the event stage widens it to the whole event."""
     analysis = post.analysis
+    # A post stamped with its crawl time has no known age, so no rate can be read from it (and the clock,
+    # read only for that rate, is not asked).
+    published_at = post.published_at if post.published_at < post.crawled_at else None
     return Signals(
         rules=analysis.rules,
         rule_floors=context.rule_floors,
@@ -21,9 +24,8 @@ def post_signals(post: Post, context: Context) -> Signals:
         likes=post.counts.likes,
         media=[post.media] if post.media else [],
         official_author=post.author_kind in (AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT),
-        # A post stamped with its crawl time has no known age, so no rate can be read from it.
-        published_at=post.published_at if post.published_at < post.crawled_at else None,
-        now=context.now(),
+        published_at=published_at,
+        now=context.now() if published_at is not None else None,
     )
 
 

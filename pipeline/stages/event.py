@@ -42,17 +42,19 @@ class EventStage(Stage):
     def __call__(self, post: Post) -> Post:
         analysis = post.analysis
         territory = analysis.territory
-        places = [*(territory.counties if territory else ()), *(territory.townships if territory else ())]
-        rule_terms = [term for hit in analysis.rules for term in hit.terms]
+        counties = territory.counties if territory else ()
+        must_have = [*counties, *territory.townships] if territory else []
+        for hit in analysis.rules:
+            must_have.extend(hit.terms)
         known = self.store.event_of(post.id)
         counts = word_counts(analysis.words)
         signature = Signature(
             post_id=post.id,
             event_id=known or f"event:{post.id}",
             fingerprint=simhash(counts),
-            terms=key_terms(counts, [*places, *rule_terms]),
+            terms=key_terms(counts, must_have),
             published_at=post.published_at,
-            counties=tuple(territory.counties) if territory else (),
+            counties=tuple(counties),
         )
         joined_because = None
         if known is None:
@@ -107,6 +109,7 @@ class EventStage(Stage):
             likes=totals.likes,
             media=list(totals.media),
             published_at=min(totals.first_published, post.published_at),
+            now=self.context.now(),  # the event has an age even when this post's own is unknown
         )
         event_severity = assess(signals, self.context.severity_model)
         summary = f"事件合计：{totals.posts}条信息，来源{'、'.join(map(source_name, totals.sources))}" + (
