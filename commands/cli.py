@@ -189,6 +189,8 @@ def patrol(
     started, finished = _patrol_progress()
     report = run_patrol(office, get_env(), only=source, started=started, finished=finished)
     _print_patrol(report, "巡查")
+    if report.stopped:  # a full disk stopped the patrol: what came after it did not run
+        raise typer.Exit(Exit.FAILED)
     if report.failed:
         raise typer.Exit(Exit.INCOMPLETE)
 

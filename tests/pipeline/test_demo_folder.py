@@ -75,9 +75,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Office:
     return Office(data, env, before, snapshot(data))
 
 
-def run(office: Office, *args: str) -> str:
+def run(office: Office, *args: str, code: int = 0) -> str:
     result = yuqing(*args, env=office.env)
-    assert result.returncode in (0, 1), result.stdout + result.stderr  # doctor exits 1 on the outage
+    assert result.returncode == code, result.stdout + result.stderr
     return result.stdout
 
 
@@ -112,7 +112,7 @@ def test_search_finds_the_demo_posts_only_with_demo(office: Office) -> None:
 
 def test_doctor_keeps_the_office_outage_and_shows_the_demo_health_with_demo(office: Office) -> None:
     assert load_state(office.data / "health", "sina_news").state == "unreachable"
-    doctor = run(office, "doctor")
+    doctor = run(office, "doctor", code=1)  # 故障: the office's outage
     assert source_line(doctor, "sina_news").startswith("故障")
     assert "网站无法访问" in source_line(doctor, "sina_news")
     assert "自 2026-11-23 08:00 起" in source_line(doctor, "sina_news")
