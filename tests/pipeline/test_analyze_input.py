@@ -4,6 +4,8 @@ line and the field; a text too long to analyse is cut to the cap and says so."""
 
 from __future__ import annotations
 
+import gc
+import io
 import json
 import os
 import select
@@ -19,7 +21,7 @@ from config.env import PROJECT_ROOT, get_env
 from config.loader import DEFAULT_DIR, load_config
 from pipeline.context import Context
 from pipeline.items import SHANGHAI, Post, Source
-from pipeline.runner import MAX_LINE_BYTES
+from pipeline.runner import MAX_LINE_BYTES, OfflineRunner, run_json_batches
 from pipeline.stages.clean import CleanStage
 
 YUQING = Path(sys.executable).with_name("yuqing")
@@ -210,3 +212,23 @@ def test_a_piped_line_is_answered_before_the_next_is_written() -> None:
     finally:
         process.stdin.close()
         process.wait(timeout=60)
+
+
+def test_lines_all_there_are_answered_as_one_batch_and_the_collector_is_left_as_found() -> None:
+    # Answers to lines read together are written together; the collector's thresholds, raised while the
+    # lines run, and its frozen objects come back as they were, even when the reader stops early.
+    thresholds = gc.get_threshold()
+    runner = OfflineRunner(Context(office=load_config(DEFAULT_DIR), env=get_env()))
+    given = lines(GOOD_LINE, b"", b"not json", GOOD_LINE)
+    batches = list(run_json_batches(io.BytesIO(given), runner, "analyze"))
+    assert [[number for number, _ in batch] for batch in batches] == [[1, 3, 4]]
+    assert isinstance(batches[0][1][1], str)
+    assert isinstance(batches[0][2][1], Post)
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
+    stopped = run_json_batches(io.BytesIO(given), runner, "analyze")
+    next(stopped)
+    assert gc.get_threshold()[0] > thresholds[0]
+    stopped.close()
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
