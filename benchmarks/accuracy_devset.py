@@ -45,13 +45,15 @@ class Figures:
         return (right / predicted if predicted else 0.0, right / labelled if labelled else 0.0, labelled)
 
 
-def evaluate(path: Path, runner: OfflineRunner | None = None) -> Figures:
-    """Run every labelled post of `path` through the offline pipeline and count what it got right."""
-    runner = runner or OfflineRunner(Context.load())
+def evaluate(path: Path, context: Context | None = None) -> Figures:
+    """Run every labelled post of `path` through the offline pipeline and count what it got right. Each
+    post is judged on its own: a fresh runner per post, so the event stage does not merge the set's
+    posts about the same kind of incident into one growing event."""
+    context = context or Context.load()
     figures = Figures()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         label = json.loads(line)
-        post = runner.run(
+        post = OfflineRunner(context).run(
             Post(
                 id=f"devset:{number}",
                 source=Source.LOCAL,
@@ -112,10 +114,10 @@ def main() -> None:
     parser.add_argument("--holdout", action="store_true", help="也跑留出集（调试时不要看）")
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
-    runner = OfflineRunner(Context.load())
+    context = Context.load()
     names = ["dev.jsonl"] + (["holdout.jsonl"] if args.holdout else [])
     for name in names:
-        figures = evaluate(DEVSET / name, runner)
+        figures = evaluate(DEVSET / name, context)
         report(name, figures)
         if args.show_misses:
             for miss in figures.misses:

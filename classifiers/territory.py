@@ -43,6 +43,7 @@ class _Evidence:
     province: list[str] = field(default_factory=list)
     counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     weak_counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    weak_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     townships: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     elsewhere: list[str] = field(default_factory=list)
 
@@ -85,10 +86,12 @@ class TerritoryLocator:
                     evidence.province.append(label)
                 elif kind == "city":
                     evidence.city.append(label)
-                elif kind == "county" and len(name) >= 3:
+                elif kind in ("county", "landmark") and len(name) >= 3:
+                    # Full names and the three-or-more-character landmarks the office lists as only its own.
                     evidence.counties[county].append(label)
                 elif kind in ("county", "landmark"):
                     evidence.weak_counties[county].append(label)
+                    evidence.weak_names[county].add(name)
                 else:
                     evidence.townships[name].append((county, label))
 
@@ -118,7 +121,8 @@ class TerritoryLocator:
         whole_words = set(words)
         for county in list(evidence.weak_counties):
             own_township = any(county == c for owners in evidence.townships.values() for c, _ in owners)
-            if own_township or county in whole_words:
+            # The short name itself must stand as a word (「南乐」仓颉陵, 「清丰」的), not inside one (模范县长).
+            if own_township or evidence.weak_names[county] & whole_words:
                 evidence.counties[county].extend(evidence.weak_counties.pop(county))
         has_context = bool(evidence.city or evidence.province or ip_in_province or evidence.counties)
         strong = bool(evidence.city or evidence.counties)
