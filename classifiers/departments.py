@@ -1,4 +1,8 @@
-"""Which lines of work (谁主管) a post concerns: keywords per topic, from config/units.yaml."""
+"""Which lines of work (谁主管) a post concerns: keywords per topic, from config/units.yaml.
+
+A topic's decisive words (公积金, 食堂) name it on their own and outrank the ordinary words of broader
+topics, so an ambiguous post goes first to the most specific department, and the reasons say why.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +13,37 @@ import ahocorasick_rs
 
 from classifiers.types import Departments
 
+# A decisive word counts as much as two ordinary words or one in the title: alone, it settles the topic.
+DECISIVE_SCORE = 2
+
 
 class DepartmentMatcher:
-    def __init__(self, keywords: Mapping[str, Iterable[str]]) -> None:
-        """`keywords`: topic -> words that show a post is about it. Topic order is kept in results."""
+    def __init__(
+        self,
+        keywords: Mapping[str, Iterable[str]],
+        decisive: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """`keywords`: topic -> words that show a post is about it; `decisive`: topic -> words that alone
+        name it. Topic order is kept in results between topics of equal weight."""
         self._order = {topic: i for i, topic in enumerate(keywords)}
         by_word: dict[str, list[str]] = defaultdict(list)
+        self._decisive: set[tuple[str, str]] = set()
         for topic, words in keywords.items():
             for word in words:
                 by_word[word.lower()].append(topic)
+        for topic, words in (decisive or {}).items():
+            for word in words:
+                if topic not in by_word[word.lower()]:
+                    by_word[word.lower()].append(topic)
+                self._decisive.add((word.lower(), topic))
         self._words = list(by_word)
         self._topics = [tuple(by_word[word]) for word in self._words]
         # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches.
         self._automaton = ahocorasick_rs.AhoCorasick(self._words) if by_word else None
 
     def match(self, text: str, title: str = "") -> Departments:
-        """Topics with two or more of their words, or one in the title; a lone passing word elsewhere
-        counts only when it is the only topic touched at all."""
+        """Topics with two or more of their words, one in the title, or one decisive word, the weightiest
+        first; a lone passing word elsewhere counts only when it is the only topic touched at all."""
         if self._automaton is None:
             return Departments()
         hits: dict[str, list[str]] = defaultdict(list)
@@ -42,10 +60,17 @@ class DepartmentMatcher:
                         hits[topic].append(word)
                     if where == "title":
                         in_title.add(topic)
-        scores = {t: len(words) + (t in in_title) for t, words in hits.items()}
+        decisive = {t: [w for w in words if (w, t) in self._decisive] for t, words in hits.items()}
+        scores = {
+            t: len(words) + (t in in_title) + (DECISIVE_SCORE - 1) * len(decisive[t])
+            for t, words in hits.items()
+        }
         chosen = [t for t, score in scores.items() if score >= 2] or (list(hits) if len(hits) == 1 else [])
-        topics = sorted(chosen, key=self._order.__getitem__)
+        topics = sorted(chosen, key=lambda t: (-bool(decisive[t]), -scores[t], self._order[t]))
         reasons = tuple(
-            f"{t}: 「{'」「'.join(hits[t])}」" + ("，标题提及" if t in in_title else "") for t in topics
+            f"{t}: 「{'」「'.join(hits[t])}」"
+            + (f"，「{'」「'.join(decisive[t])}」专指此项" if decisive[t] else "")
+            + ("，标题提及" if t in in_title else "")
+            for t in topics
         )
         return Departments(tuple(topics), reasons)

@@ -43,6 +43,7 @@ class _Evidence:
     province: list[str] = field(default_factory=list)
     counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     weak_counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    weak_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     townships: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     elsewhere: list[str] = field(default_factory=list)
 
@@ -75,8 +76,11 @@ class TerritoryLocator:
         self._county_order = {c.name: i for i, c in enumerate(gazetteer.counties)}
 
     def _scan(self, text: str, where: str, evidence: _Evidence) -> None:
-        for index in _longest_matches(self._automaton, text):
+        for index, end in _longest_matches(self._automaton, text):
             name = self._names[index]
+            # 范县长 is Mr 范, the county head (范县's own is written 范县县长): a surname before a title.
+            if len(name) == 2 and name[-1] in "县区" and text[end : end + 1] == "长":
+                continue
             for kind, county in self._kinds[index]:
                 label = f"{where}提到「{name}」"
                 if kind == "elsewhere":
@@ -85,10 +89,12 @@ class TerritoryLocator:
                     evidence.province.append(label)
                 elif kind == "city":
                     evidence.city.append(label)
-                elif kind == "county" and len(name) >= 3:
+                elif kind in ("county", "landmark") and len(name) >= 3:
+                    # Full names and the three-or-more-character landmarks the office lists as only its own.
                     evidence.counties[county].append(label)
                 elif kind in ("county", "landmark"):
                     evidence.weak_counties[county].append(label)
+                    evidence.weak_names[county].add(name)
                 else:
                     evidence.townships[name].append((county, label))
 
@@ -117,8 +123,11 @@ class TerritoryLocator:
         whole_words = set(words)
         for county in list(evidence.weak_counties):
             own_township = any(county == c for owners in evidence.townships.values() for c, _ in owners)
-            if own_township or county in whole_words:
+            # The short name itself must stand as a word (「南乐」仓颉陵, 「清丰」的), not inside one (模范县长).
+            if own_township or evidence.weak_names[county] & whole_words:
                 evidence.counties[county].extend(evidence.weak_counties.pop(county))
+            elif any(n in w for n in evidence.weak_names[county] for w in whole_words if len(w) > len(n)):
+                del evidence.weak_counties[county]
         has_context = bool(evidence.city or evidence.province or ip_in_province or evidence.counties)
         strong = bool(evidence.city or evidence.counties)
         doubtful = bool(evidence.elsewhere) and not strong
@@ -169,15 +178,15 @@ class TerritoryLocator:
         return Territory(None, None, (), (), 0.0, ("未提到本地地名",))
 
 
-def _longest_matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[int]:
-    """The names matched that are not inside a longer match (「濮阳县」 is not also 「濮阳」), by index, in
-    the order they occur."""
+def _longest_matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int, int]]:
+    """The names matched that are not inside a longer match (「濮阳县」 is not also 「濮阳」), as (index,
+    end), in the order they occur."""
     found = sorted(automaton.find_matches_as_indexes(text, overlapping=True), key=lambda m: (m[1], -m[2]))
-    kept: list[int] = []
+    kept: list[tuple[int, int]] = []
     covered_until = 0  # end (exclusive) of the matches kept so far
     for index, _start, end in found:
         if end <= covered_until:
             continue
-        kept.append(index)
+        kept.append((index, end))
         covered_until = max(covered_until, end)
     return kept

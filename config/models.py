@@ -389,6 +389,8 @@ class Department(Model):
     county_unit: str
     vertical: bool = False
     keywords: list[str] = Field(min_length=1)
+    # Words that alone name this line of work and put it before broader ones (食堂 → 市场监管, not 教育).
+    decisive: list[str] = Field(default_factory=list)
 
     @field_validator("county_unit")
     @classmethod

@@ -68,7 +68,7 @@ class Context:
         for county in g.counties:
             words |= {county.name, *county.aliases, *county.townships, *county.landmarks}
         for dept in self.office.units.departments:
-            words |= set(dept.keywords)
+            words |= set(dept.keywords) | set(dept.decisive)
         return Tokeniser(words)
 
     @cached_property
@@ -83,7 +83,8 @@ class Context:
 
     @cached_property
     def departments(self) -> DepartmentMatcher:
-        return DepartmentMatcher({d.topic: d.keywords for d in self.office.units.departments})
+        units = self.office.units.departments
+        return DepartmentMatcher({d.topic: d.keywords for d in units}, {d.topic: d.decisive for d in units})
 
     @cached_property
     def severity_model(self) -> SeverityModel:

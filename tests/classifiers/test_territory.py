@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from classifiers.territory import CountyPlaces, Gazetteer, TerritoryLocator
@@ -81,3 +83,26 @@ def test_a_same_named_township_elsewhere_is_not_taken_for_ours() -> None:
     assert ours.counties == ("范县",)
     assert ours.townships == ("王楼镇",)
     assert locator.locate(text="河南王楼镇一村庄发生火灾").counties == ("范县",)
+
+
+def test_a_short_name_standing_as_a_word_places_a_post_before_any_following_word() -> None:
+    locator = TerritoryLocator(
+        replace(GAZETTEER, counties=(*GAZETTEER.counties, CountyPlaces("清丰县", aliases=("清丰",))))
+    )
+    # The words are the tokeniser's: the short name is a word of its own before 仓颉陵, 的, 孙口.
+    assert locator.locate(text="南乐仓颉陵周末免费开放", words=["南乐", "仓颉陵", "周末"]).counties == (
+        "南乐县",
+    )
+    assert locator.locate(text="清丰的暖气不热", words=["清丰", "的", "暖气"]).counties == ("清丰县",)
+    # Inside a longer word (模范县长, 范局长) it is no place, whatever the city in view.
+    assert locator.locate(text="濮阳的模范县长", words=["濮阳", "的", "模范县", "长"]).counties == ()
+    assert locator.locate(text="范局长带队检查", words=["范局长", "带队", "检查"]).counties == ()
+    # 范县长 is Mr 范 the county head, however the tokeniser splits it; 范县县长 is 范县's.
+    assert locator.locate(text="濮阳范县长到村里调研", words=["濮阳", "范县", "长"]).counties == ()
+    assert locator.locate(text="濮阳范县县长到村里调研", words=["濮阳", "范县", "县长"]).counties == ("范县",)
+
+
+def test_a_landmark_of_three_characters_or_more_places_a_post_on_its_own(locator: TerritoryLocator) -> None:
+    t = locator.locate(text="仓颉陵景区周末免费开放")
+    assert t.counties == ("南乐县",)
+    assert "正文提到「仓颉陵」" in t.reasons[0]

@@ -109,7 +109,7 @@ def test_example_departments_have_templates_and_enough_keywords(example: OfficeC
         assert "{county}" in department.county_unit
         assert len(department.keywords) >= 5, department.topic
     vertical = {d.topic for d in departments if d.vertical}
-    assert vertical == {"生态环境", "自然资源", "税务", "消防"}
+    assert vertical == {"生态环境", "自然资源", "税务", "消防", "住房公积金"}
     assert example.units.city_units.duty == ["市网信办值班室"]
 
 
@@ -261,7 +261,7 @@ def test_duplicated_department_topic(office: Path, example: OfficeConfig) -> Non
 )
 def test_bad_rule_expression(office: Path, example: OfficeConfig, broken: str, reason: str) -> None:
     path = office / "rules.yaml"
-    line = edit(path, "'拆迁 NEAR/20 (强拆|暴力|打人|殴打)'", broken)
+    line = edit(path, "'拆迁 NEAR/20 (强拆|暴力|打人|殴打) | 强拆 NEAR/30 (殴打|打伤|打人|推倒)'", broken)
     index = rule_index(example, "legal-forced-demolition")
     error = load_error(office)
     assert (error.file, error.key) == (f"{path}:{line}", f"rules[{index}].expr")
