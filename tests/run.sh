@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): system packages, the virtualenv, ruff, then every test against
-# real services. Safe to run again and again; it only installs what is missing.
+# The one test command (README, CI): system packages, the virtualenv, ruff, the import contracts, mypy,
+# then every test against real services. Safe to run again and again; it only installs what is missing.
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -x -k store`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -91,5 +91,7 @@ step "ruff format --check"
 .venv/bin/ruff format --check . || die "ruff format --check failed (run .venv/bin/ruff format .)"
 step "lint-imports"
 .venv/bin/lint-imports --no-cache --no-logo || die "an import runs against the data flow (contracts in pyproject.toml)"
+step "mypy"
+.venv/bin/mypy || die "mypy found type errors (strict for classifiers/ and alerts/, settings in pyproject.toml)"
 step "pytest $*"
 exec .venv/bin/pytest "$@"
