@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from alerts.accounts import Role
-from alerts.models import Alert
+from alerts.cases import DeadlineKind, State, WorkflowError
+from alerts.models import Alert, alert_key
 from alerts.outbox import Outbox
-from alerts.workflow import DeadlineKind, State, Workflow, WorkflowError
+from alerts.workflow import Workflow
 from classifiers.types import Level
 from config.loader import load_config
 from config.models import OfficeConfig
@@ -82,12 +83,13 @@ def raise_alert(
     n: int = 1,
     level: Level = Level.HOT_TOPIC,
     county: str = "清丰县",
-    key_suffix: str = "",
+    realert: int = 0,
     source: str = "大河报",
 ) -> Alert:
     event = f"event:sina:{n}"
     alert = Alert(
-        key=f"{event}@{level.value}{key_suffix}",
+        key=alert_key(event, level, realert),
+        realert=realert,
         post_id=f"sina:{n}",
         event_id=event,
         level=level,
@@ -485,7 +487,7 @@ def test_new_negative_coverage_reopens_and_old_outlets_do_not(desk: Desk, clock:
 def test_the_outbox_re_telling_a_growing_event_reopens_an_answered_case(desk: Desk, clock: Clock) -> None:
     wf = answered(desk, clock)
     clock.set("2026-11-25T12:00")
-    raise_alert(desk.outbox, clock(), key_suffix="#2")
+    raise_alert(desk.outbox, clock(), realert=2)
     wf.sweep()
     case = wf.find("sina:1")
     assert case.state is State.REOPENED
