@@ -67,7 +67,11 @@ class SweepReport:
 
 
 class Workflow:
-    """The cases of one outbox file. `now` is the clock; every action takes its time from it."""
+    """The cases of one outbox file. `now` is the clock; every action takes its time from it.
+
+    The actions (claim, respond, request_extension, approve_extension, deny_extension, reassign,
+    close_case, mark_false_alarm) take a case as typed (`find`) and the acting account's name (`actor`),
+    check both in the transaction that writes, and return the case as it now stands."""
 
     def __init__(self, outbox: Outbox, office: OfficeConfig, now: Callable[[], datetime]) -> None:
         self.outbox = outbox
@@ -583,7 +587,7 @@ class Workflow:
             remaining = self._outstanding(case.id, RESPONSE_KINDS, case.round)
             note = f"{kind.value} {url}" + (f"；{'，'.join(met_notes)}" if met_notes else "；持续发布")
             if case.state is State.EXTENSION_REQUESTED:
-                self._withdraw_extensions(db, case.id, now)
+                db.withdraw_extensions(case.id, now)
                 case.state = case.prev_state or State.CLAIMED
             moved: dict[str, object] = {"watch_from": now} if not remaining else {}
             to = State.RESPONDED if not remaining else State.FIRST_RELEASE
@@ -703,8 +707,13 @@ class Workflow:
             self._audit(account, action, case, note)
         return self._load(case.id)
 
-    def _withdraw_extensions(self, db: CaseRepository, case_id: str, now: datetime) -> None:
-        db.withdraw_extensions(case_id, now)
+    def approve_extension(self, key: str, *, actor: str | None) -> Case:
+        """审批延期, granted: the pending request's new time becomes the deadline."""
+        return self.decide_extension(key, actor=actor, approve=True)
+
+    def deny_extension(self, key: str, *, actor: str | None) -> Case:
+        """审批延期, refused: the deadline stays as it was."""
+        return self.decide_extension(key, actor=actor, approve=False)
 
     def reassign(self, key: str, *, to: str, actor: str | None, reason: str = "") -> Case:
         """指定认领: a supervisor (市委宣传部 or 市政府办) names the unit, one of units.yaml or
@@ -718,7 +727,7 @@ class Workflow:
             if case.state in (State.CLOSED, State.FALSE_ALARM):
                 raise WorkflowError(f"{case.ref}（{case.state.label}）不能再指定认领：已了结的案件不再指定")
             if case.state is State.EXTENSION_REQUESTED:
-                self._withdraw_extensions(db, case.id, now)
+                db.withdraw_extensions(case.id, now)
                 case.state = case.prev_state or State.CLAIMED
             for deadline in self._open(case.id, [DeadlineKind.CLAIM]):
                 db.set_deadline(deadline.id, status="cancelled")
@@ -784,7 +793,7 @@ class Workflow:
                     f"{case.ref}（{case.state.label}）尚未回应：督办办结未回应的案件须写明理由（--reason）"
                 )
             now = self.now()
-            self._withdraw_extensions(db, case.id, now)
+            db.withdraw_extensions(case.id, now)
             lapsed = self._lapse_overdue(db, case, now)
             for deadline in self._open(case.id):
                 db.set_deadline(deadline.id, status="cancelled")
@@ -817,7 +826,7 @@ class Workflow:
             if not reason.strip():
                 raise WorkflowError(f"{case.ref}：标记误报须写明理由")
             now = self.now()
-            self._withdraw_extensions(db, case.id, now)
+            db.withdraw_extensions(case.id, now)
             for deadline in self._open(case.id):
                 db.set_deadline(deadline.id, status="cancelled")
             note = f"误报：{reason.strip()}"

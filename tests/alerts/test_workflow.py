@@ -409,7 +409,7 @@ def test_an_extension_counts_only_once_the_supervisor_approves(desk: Desk, clock
     ):
         wf.decide_extension("sina:1", actor="王芳", approve=True)
     clock.set("2026-11-24T11:00")
-    case = wf.decide_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"), approve=True)
+    case = wf.approve_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"))
     assert case.state is State.CLAIMED
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-27T18:00")
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).original_due_at == at("2026-11-25T09:00")
@@ -430,7 +430,7 @@ def test_a_refused_extension_leaves_the_deadline_where_it_was(desk: Desk, clock:
     wf.sweep()
     wf.claim("sina:1", actor=person(wf, "王芳", "清丰县政府办"))
     wf.request_extension("sina:1", until=at("2026-11-27T18:00"), reason="需调取工程合同核实", actor="王芳")
-    case = wf.decide_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"), approve=False)
+    case = wf.deny_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"))
     assert case.state is State.CLAIMED
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-25T09:00")
     clock.set("2026-11-25T09:00:01")
