@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -126,8 +126,12 @@ def _ts(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text).astimezone(SHANGHAI) if text else None
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(SHANGHAI)
+
+
+def _maybe_dt(text: str | None) -> datetime | None:
+    return _dt(text) if text else None
 
 
 class Accounts:
@@ -157,7 +161,7 @@ class Accounts:
             unit=row["unit"],
             created_at=_dt(row["created_at"]),
             created_by=row["created_by"],
-            disabled_at=_dt(row["disabled_at"]),
+            disabled_at=_maybe_dt(row["disabled_at"]),
             disabled_by=row["disabled_by"],
             has_password=bool(row["password_hash"]),
         )
@@ -165,6 +169,13 @@ class Accounts:
     def get(self, name: str) -> Account | None:
         row = self.records.get(name)
         return self._from_row(row) if row else None
+
+    def _existing(self, name: str) -> Account:
+        """An account just written in this transaction, so there."""
+        account = self.get(name)
+        if account is None:
+            raise AccountError(f"没有名为「{name}」的账号（见 yuqing user list）")
+        return account
 
     def all(self) -> list[Account]:
         return [self._from_row(r) for r in self.records.all()]
@@ -219,7 +230,8 @@ class Accounts:
         prev = ""
         for row in self.records.trail():
             if row["prev_hash"] != prev or row["hash"] != _chain(prev, row):
-                return row["id"]
+                broken: int = row["id"]
+                return broken
             prev = row["hash"]
         return None
 
@@ -238,7 +250,7 @@ class Accounts:
         """One audit row, inside the caller's transaction; each row carries the hash of the one before,
         so a row changed or removed behind the program's back shows (`verify_trail`)."""
         account = actor if isinstance(actor, Account) else None
-        row = {
+        row: dict[str, str | None] = {
             "at": _ts(self.now()),
             "account": account.name if account else str(actor),
             "role": account.role.value if account else None,
@@ -250,8 +262,8 @@ class Accounts:
             "detail": detail,
         }
         with self._tx():
-            row["prev_hash"] = self.records.last_hash()
-            row["hash"] = _chain(row["prev_hash"], row)
+            prev = row["prev_hash"] = self.records.last_hash()
+            row["hash"] = _chain(prev, row)
             self.records.append(row)
 
     def refused(self, actor: str | None, action: str, target: str, reason: str) -> None:
@@ -270,13 +282,13 @@ class Accounts:
             if self.get(name) is not None:
                 raise AccountError(f"账号「{name}」已存在（见 yuqing user list）")
             self.records.add(name, role.value, unit, _ts(self.now()), creator.name if creator else BOOTSTRAP)
-            account = self.get(name)
+            account = self._existing(name)
             self.record(creator or BOOTSTRAP, "user_add", name, detail=account.describe())
         return account
 
     def disable(self, name: str, *, by: str | None) -> Account:
         with self.on_record(by, "user_disable", name), self._tx():
-            admin = self._administrator(by, creating=None)
+            admin = self._manager(by)
             account = self.get(name)
             if account is None:
                 raise AccountError(f"没有名为「{name}」的账号（见 yuqing user list）")
@@ -288,7 +300,7 @@ class Accounts:
                 )
             self.records.disable(name, _ts(self.now()), admin.name)
             self.record(admin, "user_disable", name, detail=account.describe())
-        return self.get(name)
+        return self._existing(name)
 
     @contextmanager
     def on_record(self, actor: str | None, action: str, target: str) -> Iterator[None]:
@@ -304,10 +316,14 @@ class Accounts:
 
     def _administrator(self, by: str | None, *, creating: Role | None) -> Account | None:
         """The administrator managing accounts; None only while there is none and the first is made."""
-        if not self._admins():
+        if creating is Role.ADMIN and not self._admins():
             # The first administrator is made from the server's shell; whoever else is named does not count.
-            if creating is Role.ADMIN:
-                return None
+            return None
+        return self._manager(by)
+
+    def _manager(self, by: str | None) -> Account:
+        """The administrator `by` names, who may add and disable accounts."""
+        if not self._admins():
             raise AccountError(
                 "还没有管理员账号：请先创建第一个管理员（yuqing user add 姓名 --role admin），"
                 "再以该账号（--as 姓名）管理其他账号"
@@ -334,7 +350,7 @@ class Accounts:
         return self.check_unit(unit) if unit is not None else None
 
 
-def _chain(prev: str, row: RowMapping | dict[str, object]) -> str:
+def _chain(prev: str, row: RowMapping | Mapping[str, object]) -> str:
     fields = ("at", "account", "role", "unit", "origin", "action", "target", "outcome", "detail")
     payload = json.dumps([prev, *(row[f] for f in fields)], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

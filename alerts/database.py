@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, overload
 
 from alembic import command
 from alembic.config import Config
@@ -27,6 +27,7 @@ from sqlalchemy import Connection, CursorResult, Executable, create_engine, even
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from alerts import schema
 from config import databases
@@ -36,6 +37,8 @@ from config.errors import YuqingError
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The column types of a SELECT's rows.
+_Columns = TypeVarTuple("_Columns")
 
 
 class OutboxBusy(YuqingError):
@@ -71,6 +74,19 @@ def native_errors() -> Iterator[None]:
         if isinstance(exc.orig, sqlite3.Error):
             raise exc.orig from None
         raise
+
+
+def _read_before_kinds(conn: sqlite3.Connection) -> None:
+    """A file not yet at revision 0003, opened read-only (so not migrated): its alerts are read through a
+    view that takes each one's kind from its stored text. The re-alert number reads as 0; only noise
+    control counts it, and that writes, so it runs on a migrated file."""
+    columns = {row[1] for row in conn.execute("PRAGMA main.table_info(alerts)")}
+    if columns and "kind" not in columns:
+        # A temporary object is found before the file's own of the same name.
+        conn.execute(
+            "CREATE TEMP VIEW alerts AS SELECT rowid AS rowid, *, "
+            "coalesce(json_extract(body, '$.kind'), 'post') AS kind, 0 AS realert FROM main.alerts"
+        )
 
 
 # Advisory lock keys on PostgreSQL: one writer at a time (per transaction, as SQLite's write lock), and per
@@ -116,7 +132,9 @@ class AlertsDatabase:
         conn = databases.connect(
             self.path, read_only=self.read_only, schema=_stand_ins() if self.read_only else ""
         )
-        if not self.read_only:
+        if self.read_only:
+            _read_before_kinds(conn)
+        else:
             conn.execute("PRAGMA synchronous=FULL")  # an acknowledged send must survive a power cut
         return conn
 
@@ -156,8 +174,17 @@ class AlertsDatabase:
             with outer:
                 yield self.connection
 
-    def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        """One statement: inside the open transaction, else committed on its own."""
+    @overload
+    def execute(
+        self, statement: TypedReturnsRows[*_Columns], parameters: Any = None
+    ) -> CursorResult[*_Columns]: ...
+
+    @overload
+    def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]: ...
+
+    def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]:
+        """One statement: inside the open transaction, else committed on its own. A typed SELECT gives
+        rows of its columns' types, as SQLAlchemy's own `execute` does."""
         with native_errors():
             if self.connection.in_transaction():
                 return self.connection.execute(statement, parameters)

@@ -29,7 +29,6 @@ from alerts.channels.http import HttpChannel
 from alerts.channels.rehearsal import RehearsalChannel, rehearsing
 from alerts.digest import digest_subject, render_digest
 from alerts.models import Alert
-from alerts.noise import is_event_alert
 from alerts.outbox import HELD, PENDING, SILENCED, Delivery, Health, Outbox, SilenceRecord
 from alerts.ratelimit import wait_for
 from alerts.silences import HELD as HOLD_HELD
@@ -155,7 +154,7 @@ class Dispatcher:
 
     def _first_status(self, alert: Alert) -> str:
         digest_below = self.config.digest_below
-        if is_event_alert(alert) and digest_below is not None and alert.level.rank < digest_below.rank:
+        if alert.about_event and digest_below is not None and alert.level.rank < digest_below.rank:
             return HELD
         return PENDING
 
@@ -428,7 +427,9 @@ def _alert_data(alert: Alert) -> dict[str, Any]:
     data = asdict(alert)
     data["level"] = alert.level.value
     data["created_at"] = alert.created_at.isoformat()
-    return json.loads(json.dumps(data, ensure_ascii=False))
+    # Through JSON and back, so it holds only what JSON holds (the kind's text, not the enum).
+    plain: dict[str, Any] = json.loads(json.dumps(data, ensure_ascii=False))
+    return plain
 
 
 def _clock(at: float) -> str:

@@ -1,26 +1,43 @@
-"""The alert record: what duty staff and the responsible units are told about one post or event."""
+"""The alert record: what duty staff and the responsible units are told about one post or event, what
+kind of alert it is, and the one function that builds the key of an event's alert."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from alerts.cases import response_deadlines
 from classifiers.types import Level
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# Seed 000 四(三): 重大突发事件 — first release at once (within 1 h) and a press conference within 24 h;
-# other 政务舆情 — a response within 48 h.
-FIRST_RELEASE_WITHIN = timedelta(hours=1)
-PRESS_CONFERENCE_WITHIN = timedelta(hours=24)
-RESPONSE_WITHIN = timedelta(hours=48)
+
+class AlertKind(StrEnum):
+    """What an alert is about; stored in its own column, so nothing reads it back out of the key."""
+
+    # A post or event that concerns the territory: the pipeline's alert (and its growth re-alerts).
+    EVENT = "post"
+    # A source that stopped delivering (pipeline.health).
+    HEALTH = "health"
+    # A config file that cannot be used (commands.config_watch).
+    CONFIG = "config"
+    # A reminder, escalation or reopening about a case (alerts.workflow).
+    WORKFLOW = "workflow"
+
+
+def alert_key(event_id: str, level: Level, realert: int = 0) -> str:
+    """The idempotency key of an event's alert: one per event and level (`<event>@<level>`), and for the
+    n-th alert at that level raised because the event kept growing, `<event>@<level>#n`. Keys are only
+    built, never taken apart: the alert's kind, level and number are columns of their own."""
+    key = f"{event_id}@{level.value}"
+    return f"{key}#{realert}" if realert else key
 
 
 @dataclass(slots=True)
 class Alert:
-    key: str  # idempotency key: one alert per event and level
+    key: str  # idempotency key: one alert per event and level (`alert_key`), or the notice's own
     post_id: str
     event_id: str
     level: Level
@@ -35,37 +52,39 @@ class Alert:
     claim: list[str] = field(default_factory=list)
     inform: list[str] = field(default_factory=list)
     counties: list[str] = field(default_factory=list)
-    # "post": a post or event that concerns the territory; "health": a source that stopped delivering
-    # (pipeline.health); "config": a config file that cannot be used (commands.config_watch). The last two
-    # are told to duty staff with the reason and what to do in `reasons`.
-    kind: str = "post"
+    # Health and config alerts are told to duty staff with the reason and what to do in `reasons`.
+    kind: AlertKind = AlertKind.EVENT
     categories: list[str] = field(default_factory=list)  # keyword-rule categories matched (silences)
     reach: int = 0  # comments + reposts + likes when raised; growth re-alerts compare it
     townships: list[str] = field(default_factory=list)  # named in the post (silences may name one)
+    # For an event's alert: 0 for the first at its level, n for the n-th told because the event grew.
+    realert: int = 0
 
-    def deadlines(self) -> dict[str, datetime]:
-        if self.level is Level.MAJOR_EMERGENCY:
-            return {
-                "首次发布": self.created_at + FIRST_RELEASE_WITHIN,
-                "新闻发布会": self.created_at + PRESS_CONFERENCE_WITHIN,
-            }
-        return {"回应": self.created_at + RESPONSE_WITHIN}
+    def __post_init__(self) -> None:
+        # Read back from JSON the kind is its stored text; the enum is what the code compares.
+        self.kind = AlertKind(self.kind)
+
+    @property
+    def about_event(self) -> bool:
+        """Raised by the pipeline about an event (first or re-alert), as opposed to a source-health or
+        config alert or a workflow notice, which noise control, digests and silences leave alone."""
+        return self.kind is AlertKind.EVENT
 
     def recipients(self) -> list[str]:
         """Everyone told: the units that must act, then those informed (duty staff always)."""
         return list(dict.fromkeys([*self.first, *self.claim, *self.coordinate, *self.inform]))
 
     def subject(self) -> str:
-        if self.kind == "health":
+        if self.kind is AlertKind.HEALTH:
             return f"【信息源异常】{self.title}"
-        if self.kind == "config":
+        if self.kind is AlertKind.CONFIG:
             return f"【配置错误】{self.title}"
         return f"【{self.level.value}】{self.title}"
 
     def render(self) -> str:
-        if self.kind == "health":
+        if self.kind is AlertKind.HEALTH:
             return "\n".join([self.subject(), f"来源：{self.source}", *self.reasons])
-        if self.kind == "config":
+        if self.kind is AlertKind.CONFIG:
             return "\n".join([self.subject(), *self.reasons])
         lines = [self.subject()]
         if self.counties:
@@ -75,15 +94,9 @@ class Alert:
             lines.append(f"认领：{'、'.join(self.claim)}")
         if self.coordinate:
             lines.append(f"组织协调：{'、'.join(self.coordinate)}")
-        for name, due in self.deadlines().items():
-            lines.append(f"{name}时限：{due.astimezone(SHANGHAI):%Y-%m-%d %H:%M}前")
+        for kind, due in response_deadlines(self.level, self.created_at).items():
+            lines.append(f"{kind.value}时限：{due.astimezone(SHANGHAI):%Y-%m-%d %H:%M}前")
         lines.append(f"摘要：{self.summary}")
         lines.extend(f"依据：{reason}" for reason in self.reasons)
         lines.append(f"来源：{self.source} {self.url}")
         return "\n".join(lines)
-
-
-def short_id(case_id: str) -> str:
-    """Eight hex digits that stand for a case wherever an id is typed or shown: event ids run to forty
-    characters and would be cut off in a table. The same id always gives the same short id."""
-    return hashlib.sha1(case_id.encode("utf-8")).hexdigest()[:8]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerts.models import Alert
+from alerts.models import Alert, alert_key
 from classifiers.types import Level
 from config.delivery import RealertPolicy
 
@@ -30,13 +30,7 @@ class Decision:
     raise_alert: bool
     key: str
     reason: str
-
-
-def is_event_alert(alert: Alert) -> bool:
-    """An alert the pipeline raised about an event (`<event>@<level>`, or `…#n` when re-told for growth),
-    as opposed to a source-health alert or a workflow notice, which noise control, digests and silences
-    leave alone."""
-    return alert.kind == "post" and alert.key.partition("#")[0] == f"{alert.event_id}@{alert.level.value}"
+    realert: int = 0  # the number of a growth re-alert (its key ends `#n`); 0 for the alert as raised
 
 
 def _grew(then: int, now: int, percent: float) -> bool:
@@ -60,7 +54,8 @@ def judge(alert: Alert, history: EventHistory | None, policy: RealertPolicy) -> 
     hours = waited / 60
     return Decision(
         True,
-        f"{alert.event_id}@{history.top_level.value}#{number}",
+        alert_key(alert.event_id, history.top_level, number),
         f"持续发酵：相关信息{history.posts_then}→{history.posts_now}条，"
         f"传播量{history.reach_then}→{history.reach_now}，距上次预警{hours:.1f}小时",
+        realert=number,
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from alerts.database import AlertsDatabase
 from alerts.models import Alert
-from alerts.noise import EventHistory, is_event_alert, judge
+from alerts.noise import EventHistory, judge
 from alerts.repositories.channels import ChannelLedger, Health
 from alerts.repositories.outbox import (
     DIGESTED,
@@ -109,21 +109,27 @@ class Outbox:
     def enqueue(self, alert: Alert) -> bool:
         """Persist an alert unless noise control holds it back; False when nothing new was raised.
 
-        The same key twice is a no-op. For the pipeline's own alerts (key `<event>@<level>`), a lower or
-        equal level for an event already alerted is held back unless the event grew enough since (then
-        stored under a numbered key, e.g. `…@复杂敏感事件#2`). Other alerts (health, notices) are stored as
-        they come.
+        The same key twice is a no-op. For the pipeline's own alerts about an event, a lower or equal
+        level for an event already alerted is held back unless the event grew enough since (then stored
+        as a numbered re-alert, e.g. key `…@复杂敏感事件#2`). Other alerts (health, notices) and re-alerts
+        already numbered are stored as they come.
         """
-        if not is_event_alert(alert) or "#" in alert.key:
+        if not alert.about_event or alert.realert:
             return self._alerts.insert(alert)
         with self._transaction():
             posts, reach = self._alerts.add_event_post(alert.event_id, alert.post_id, alert.reach)
             decision = judge(alert, self._history(alert.event_id, posts, reach), self.realert)
             if not decision.raise_alert:
                 return False
-            if decision.key != alert.key:
+            if decision.realert:
                 top = self._top_level(alert.event_id) or alert.level
-                alert = replace(alert, key=decision.key, level=top, reasons=[decision.reason, *alert.reasons])
+                alert = replace(
+                    alert,
+                    key=decision.key,
+                    level=top,
+                    realert=decision.realert,
+                    reasons=[decision.reason, *alert.reasons],
+                )
             return self._alerts.insert(alert, posts, reach)
 
     def _top_level(self, event_id: str) -> Level | None:

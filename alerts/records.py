@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from alerts.calendar import SHANGHAI
-from alerts.workflow import RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow, short_id
+from alerts.cases import RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, short_id
+from alerts.workflow import Workflow
 from classifiers.types import Level
 
 FIELDS = (
@@ -159,7 +160,8 @@ def _answered_in_time(deadlines: list[Deadline]) -> str | None:
     answers = [d for d in deadlines if d.kind in RESPONSE_KINDS and d.status != "cancelled"]
     if not answers or not all(d.in_time for d in answers):
         return None
-    return max(answers, key=lambda d: d.met_at).met_unit
+    met = [(d.met_at, d.met_unit) for d in answers if d.met_at is not None]  # all of them, being in time
+    return max(met, key=lambda pair: pair[0])[1]
 
 
 def write_csv(assessment: Assessment, path: Path) -> None:

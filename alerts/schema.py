@@ -5,6 +5,8 @@ some of them. Changing a table here needs a migration in alerts/migrations/versi
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     REAL,
     BigInteger,
@@ -18,11 +20,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+from sqlalchemy.types import TypeEngine
 
 metadata = MetaData()
 
 
-def _text(name: str, *, null: bool = True, default: str | None = None, primary: bool = False) -> Column:
+def _text(name: str, *, null: bool = True, default: str | None = None, primary: bool = False) -> Column[Any]:
     return Column(
         name,
         Text,
@@ -32,20 +35,20 @@ def _text(name: str, *, null: bool = True, default: str | None = None, primary: 
     )
 
 
-def _int(name: str, *, null: bool = True, default: int | None = None, big: bool = False) -> Column:
+def _int(name: str, *, null: bool = True, default: int | None = None, big: bool = False) -> Column[Any]:
     kind = Integer().with_variant(BigInteger(), "postgresql") if big else Integer()
     return Column(name, kind, nullable=null, server_default=None if default is None else text(str(default)))
 
 
 # Epoch seconds: SQLite's REAL has 8 bytes, PostgreSQL's only 4 (minutes apart at today's epoch).
-SECONDS = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
+SECONDS: TypeEngine[float] = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
 
 
-def _real(name: str) -> Column:
+def _real(name: str) -> Column[Any]:
     return Column(name, SECONDS)
 
 
-def _serial() -> Column:
+def _serial() -> Column[Any]:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 
@@ -59,6 +62,9 @@ alerts = Table(
     _text("level", null=False),
     _text("body", null=False),
     _text("event_id"),
+    # What the alert is (alerts.models.AlertKind) and, for an event's growth re-alert, its number.
+    _text("kind", null=False, default="post"),
+    _int("realert", null=False, default=0),
     _int("event_posts"),  # the event's size when this alert was raised (growth re-alerts)
     _int("event_reach", big=True),
     _int("silenced_by"),  # the silence that held it back, or that it went out despite

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.calendar import SHANGHAI
-from alerts.models import Alert, short_id
-from alerts.noise import is_event_alert
+from alerts.cases import short_id
+from alerts.models import Alert
 from classifiers.types import Level
 from config.errors import YuqingError
 from config.models import RulesFile, SilencePolicy, TerritoryFile
@@ -102,7 +102,7 @@ def judge(alert: Alert, silences: Iterable[Silence], policy: SilencePolicy, now:
     """The silence that holds this alert back now, or the one it goes out despite (and why); None when no
     silence concerns it. A silence holds only alerts raised while it was in force, so the answer is the
     same whichever process asks first, the sender or the sweep opening cases."""
-    if not is_event_alert(alert):
+    if not alert.about_event:
         return None  # source-health alerts and workflow notices are never silenced
     bound = longest(policy)
     matching = [

@@ -23,9 +23,10 @@ from rich.table import Table
 from alerts import database as alerts_db
 from alerts.accounts import Refused
 from alerts.calendar import SHANGHAI, Cadence, calendar_data_ends, calendar_warning
+from alerts.cases import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, deadlines_for
 from alerts.outbox import Outbox
 from alerts.silences import HELD, Silence, longest
-from alerts.workflow import ANSWERED, RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, Workflow
+from alerts.workflow import Workflow
 from commands.common import Exit, err, fail, load_office, out
 from commands.userpaths import user_path
 from config.env import get_env
@@ -162,7 +163,6 @@ def _route_output(
 ) -> dict[str, Any]:
     from alerts.dispatcher import routes
     from alerts.silences import judge
-    from alerts.workflow import deadlines_for
     from pipeline.stages.alert import alert_from_post, warrants_alert
 
     analysis = post.analysis
@@ -212,7 +212,10 @@ def _route_output(
         {"recipient": recipient, "channels": chain}
         for recipient, chain in routes(alert.recipients(), office.alerts)
     ]
-    result["deadlines"] = {kind.value: due.isoformat() for kind, due in deadlines_for(alert, cadence).items()}
+    result["deadlines"] = {
+        kind.value: due.isoformat()
+        for kind, due in deadlines_for(alert.level, alert.created_at, cadence).items()
+    }
     return result
 
 

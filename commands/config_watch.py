@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from alerts.models import Alert
+from alerts.models import Alert, AlertKind
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.env import Env
@@ -66,7 +66,7 @@ def config_alert(error: ConfigError, duty: list[str], at: datetime, *, spell: st
             "处理建议：按上面的文件、行和原因改正后保存；下一次任务自动重新读取，无需重启。",
         ],
         inform=list(duty),
-        kind="config",
+        kind=AlertKind.CONFIG,
     )
 
 

@@ -21,7 +21,7 @@ YuqingError
 ├── OutboxBusy                            alerts.database: another process is sending from the alerts database
 ├── Refused                               alerts.accounts: an action the rules forbid
 │   ├── AccountError                      an account that cannot be created, found or used as asked
-│   └── WorkflowError                     alerts.workflow: names the case and the rule
+│   └── WorkflowError                     alerts.cases: names the case and the rule
 ├── SilenceError                          alerts.silences: a silence that may not be set
 ├── DeliveryError                         alerts.channels.base: a message could not be delivered
 │   └── ChannelUnavailable                a channel cannot be built here (its webhook variable is unset)

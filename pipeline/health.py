@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alerts.models import Alert
+from alerts.models import Alert, AlertKind
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.env import Env
@@ -399,7 +399,7 @@ def health_alert(verdict: Verdict, state: HealthState, duty: list[str], at: date
         created_at=at,
         reasons=lines,
         inform=list(duty),
-        kind="health",
+        kind=AlertKind.HEALTH,
     )
 
 
@@ -434,7 +434,7 @@ def unreachable_alert(
         created_at=at,
         reasons=lines,
         inform=list(duty),
-        kind="health",
+        kind=AlertKind.HEALTH,
     )
 
 

@@ -6,6 +6,7 @@ Secrets are read from the environment by name and scrubbed from every error a ch
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import time
@@ -89,7 +90,8 @@ def truncate_utf8(text: str, max_bytes: int, marker: str = "…（已截断）")
 
 class Channel:
     type: ClassVar[str]
-    options_model: ClassVar[type[ChannelOptions]] = ChannelOptions
+    # `builtins.type`: inside the class body `type` is the channel's own name above.
+    options_model: ClassVar[builtins.type[ChannelOptions]] = ChannelOptions
     # The platform's documented limits as (messages, seconds) windows; `rate_limits` replaces them.
     default_limits: ClassVar[tuple[tuple[int, float], ...]] = ()
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import requests
 
 from alerts.channels.base import Channel, ChannelUnavailable, DeliveryResult, Message, host_of, redact
+from config.channels import BotOptions, WebhookOptions
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class HttpChannel(Channel):
     """A channel that POSTs JSON to a URL held in the environment variable named by `url_env`."""
 
     platform: ClassVar[str]
+    options: WebhookOptions | BotOptions
 
     def __init__(
         self,
@@ -55,7 +57,7 @@ class HttpChannel(Channel):
         timer: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(name, options, environ=environ, timer=timer)
-        variable = self.options.url_env  # type: ignore[attr-defined]
+        variable = self.options.url_env
         self.url = self.secret(variable).get_secret_value()
         if not self.url.startswith(("https://", "http://")):
             raise ChannelUnavailable(name, f"环境变量 {variable} 的值不是 http(s) 网址")
@@ -141,8 +143,10 @@ class BotChannel(HttpChannel):
     def mentioned(self, message: Message) -> tuple[list[str], bool]:
         """Who is @-mentioned for this recipient, and whether the whole group is (by level)."""
         options = self.options
-        threshold = options.mention_all_from  # type: ignore[attr-defined]
+        if not isinstance(options, BotOptions):
+            return [], False  # a plain webhook mentions nobody
+        threshold = options.mention_all_from
         everyone = (
             threshold is not None and message.level is not None and message.level.rank >= threshold.rank
         )
-        return list(options.mentions.get(message.recipient, [])), everyone  # type: ignore[attr-defined]
+        return list(options.mentions.get(message.recipient, [])), everyone

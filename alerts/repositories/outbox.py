@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     Row,
     and_,
     case,
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 
 from alerts.database import SENDER_CLASS, AlertsDatabase
-from alerts.models import Alert
+from alerts.models import Alert, AlertKind
 from alerts.repositories import upsert
 from alerts.schema import alerts, deliveries, event_posts
 from alerts.silences import HELD as HOLD_HELD
@@ -40,14 +41,21 @@ TO_SEND = (PENDING, FAILED, SENDING)
 def alert_to_json(alert: Alert) -> str:
     data = asdict(alert)
     data["level"] = alert.level.value
+    data["kind"] = alert.kind.value
     data["created_at"] = alert.created_at.isoformat()
     return json.dumps(data, ensure_ascii=False)
 
 
-def alert_from_json(body: str) -> Alert:
+def alert_from_json(body: str, kind: str | None = None, realert: int | None = None) -> Alert:
+    """An alert from its stored text; its kind and re-alert number from their columns when given (the
+    text of a row stored before those columns existed lacks the number)."""
     data = json.loads(body)
     data["level"] = Level(data["level"])
     data["created_at"] = datetime.fromisoformat(data["created_at"])
+    if kind is not None:
+        data["kind"] = AlertKind(kind)
+    if realert is not None:
+        data["realert"] = realert
     return Alert(**data)
 
 
@@ -85,11 +93,10 @@ class SilenceRecord:
 
 
 def _of_event(event_id: str) -> ColumnElement[bool]:
-    """The pipeline's alerts of an event: `<event>@<level>` and its growth re-alerts `<event>@<level>#n`."""
+    """The pipeline's alerts of an event, its growth re-alerts included (not the notices about its case,
+    which carry its id too)."""
     a = alerts.c
-    return and_(
-        a.event_id == event_id, func.substr(a.key, 1, func.length(a.event_id) + 1) == a.event_id + "@"
-    )
+    return and_(a.event_id == event_id, a.kind == AlertKind.EVENT.value)
 
 
 # An alert in one of these states was never told, so it opens no case; NULL is a row held before
@@ -99,9 +106,11 @@ _NOT_TOLD = and_(
     func.coalesce(alerts.c.silence_state, HOLD_HELD).in_([HOLD_HELD, SUPERSEDED]),
 )
 _PLANNED = select(deliveries.c.alert_key)
+# What an alert is read back from: its text, and its kind and re-alert number from their columns.
+_ALERT = (alerts.c.body, alerts.c.kind, alerts.c.realert)
 # Insertion order, which SQLite keeps as the row id.
-_ALERT_ORDER = literal_column("alerts.rowid")
-_DELIVERY_ORDER = literal_column("deliveries.rowid")
+_ALERT_ORDER = literal_column("alerts.rowid", Integer)
+_DELIVERY_ORDER = literal_column("deliveries.rowid", Integer)
 
 
 class AlertRepository:
@@ -116,6 +125,8 @@ class AlertRepository:
             level=alert.level.value,
             body=alert_to_json(alert),
             event_id=alert.event_id,
+            kind=alert.kind.value,
+            realert=alert.realert,
             event_posts=posts,
             event_reach=reach,
         )
@@ -158,28 +169,26 @@ class AlertRepository:
     def growth_realerts(self, event_id: str, level: Level) -> int:
         a = alerts.c
         return self.db.execute(
-            select(func.count()).where(_of_event(event_id), a.level == level.value, a.key.contains("#"))
+            select(func.count()).where(_of_event(event_id), a.level == level.value, a.realert > 0)
         ).scalar_one()
 
     def get(self, key: str) -> Alert | None:
-        body = self.db.execute(select(alerts.c.body).where(alerts.c.key == key)).scalar()
-        return alert_from_json(body) if body else None
+        row = self.db.execute(select(*_ALERT).where(alerts.c.key == key)).first()
+        return alert_from_json(*row) if row else None
 
     def since(self, since: datetime | None) -> list[Alert]:
         rows = self.db.execute(
-            select(alerts.c.body)
+            select(*_ALERT)
             .where(alerts.c.created_at >= (since.isoformat() if since else ""))
             .order_by(alerts.c.created_at, alerts.c.key)
         )
-        return [alert_from_json(body) for body in rows.scalars()]
+        return [alert_from_json(*row) for row in rows]
 
     def unplanned(self) -> list[Alert]:
         rows = self.db.execute(
-            select(alerts.c.body)
-            .where(alerts.c.key.not_in(_PLANNED))
-            .order_by(alerts.c.created_at, alerts.c.key)
+            select(*_ALERT).where(alerts.c.key.not_in(_PLANNED)).order_by(alerts.c.created_at, alerts.c.key)
         )
-        return [alert_from_json(body) for body in rows.scalars()]
+        return [alert_from_json(*row) for row in rows]
 
     def mark_silenced(self, key: str, silenced_by: int, state: str, note: str | None) -> None:
         self.db.execute(
@@ -203,7 +212,7 @@ class AlertRepository:
         a = alerts.c
         rows = self.db.execute(
             select(
-                a.body,
+                *_ALERT,
                 a.silenced_by,
                 func.coalesce(a.silence_state, HOLD_HELD),
                 func.coalesce(a.silence_note, ""),
@@ -215,14 +224,14 @@ class AlertRepository:
         )
         return [
             SilenceRecord(
-                alert_from_json(body),
+                alert_from_json(body, kind, realert),
                 sid,
                 state,
                 note,
                 datetime.fromisoformat(raised),
                 datetime.fromisoformat(at) if at else None,
             )
-            for body, sid, state, note, raised, at in rows
+            for body, kind, realert, sid, state, note, raised, at in rows
         ]
 
     def untold(self) -> set[str]:
@@ -240,17 +249,17 @@ class AlertRepository:
     def alerted_events(self) -> list[str]:
         """Event and post ids of the pipeline's own alerts, newest first."""
         rows = self.db.execute(
-            select(alerts.c.event_id, alerts.c.body).order_by(alerts.c.created_at.desc(), _ALERT_ORDER.desc())
+            select(alerts.c.event_id, alerts.c.body)
+            .where(alerts.c.kind == AlertKind.EVENT.value)
+            .order_by(alerts.c.created_at.desc(), _ALERT_ORDER.desc())
         )
         names: list[str | None] = []
         for event_id, body in rows:
-            data = json.loads(body)
-            if data.get("kind") == "post":
-                names.extend([event_id, data.get("post_id")])
+            names.extend([event_id, json.loads(body).get("post_id")])
         return list(dict.fromkeys(name for name in names if name))
 
 
-def _delivery(row: Row[Any]) -> Delivery:
+def _delivery(row: Row[*tuple[Any, ...]]) -> Delivery:
     (
         idem,
         alert_key,
@@ -266,6 +275,8 @@ def _delivery(row: Row[Any]) -> Delivery:
         subject,
         body,
         alert,
+        kind,
+        realert,
     ) = row
     return Delivery(
         idem_key=idem,
@@ -281,7 +292,7 @@ def _delivery(row: Row[Any]) -> Delivery:
         sent_at=sent_at,
         subject=subject,
         body=body,
-        alert=alert_from_json(alert) if alert else None,
+        alert=alert_from_json(alert, kind, realert) if alert else None,
     )
 
 
@@ -300,7 +311,7 @@ _WITH_ALERT = select(
     _d.sent_at,
     _d.subject,
     _d.body,
-    alerts.c.body,
+    *_ALERT,
 ).select_from(deliveries.outerjoin(alerts, alerts.c.key == _d.alert_key))
 _OPEN = _d.status.in_(TO_SEND)
 # Claimed a few at a time, so senders running at once share the work.

@@ -18,16 +18,15 @@ class SilenceRepository:
         self.db = database
 
     def add(self, match: str, until: datetime, reason: str, created_by: str, at: datetime) -> Silence:
-        result = self.db.execute(
-            silences.insert().values(
-                match=match,
-                until=until.isoformat(),
-                reason=reason,
-                created_by=created_by,
-                created_at=at.isoformat(),
-            )
+        statement = silences.insert().values(
+            match=match,
+            until=until.isoformat(),
+            reason=reason,
+            created_by=created_by,
+            created_at=at.isoformat(),
         )
-        return Silence(result.inserted_primary_key[0], match, until, reason, created_by, at)
+        silence_id: int = self.db.execute(statement.returning(_s.id)).scalar_one()
+        return Silence(silence_id, match, until, reason, created_by, at)
 
     def lift(self, silence_id: int, by: str, reason: str, at: datetime) -> None:
         self.db.execute(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from alerts.models import Alert
+from alerts.models import Alert, alert_key
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from pipeline.context import Context
@@ -33,7 +33,7 @@ def alert_from_post(post: Post, now: datetime) -> Alert:
     event = analysis.event_id or post.id
     summary = post.text.replace("\n", " ")
     return Alert(
-        key=f"{event}@{analysis.severity.level.value}",
+        key=alert_key(event, analysis.severity.level),
         post_id=post.id,
         event_id=event,
         level=analysis.severity.level,

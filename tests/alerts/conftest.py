@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from alerts.models import Alert
+from alerts.models import Alert, alert_key
 from classifiers.types import Level
 from tests.alerts.receiver import BotReceiver
 
@@ -43,7 +43,7 @@ def make_alert(
 ) -> Alert:
     event = f"event:sina:{n}"
     return Alert(
-        key=f"{event}@{level.value}",
+        key=alert_key(event, level),
         post_id=post or f"sina:{n}",
         event_id=event,
         level=level,

@@ -21,9 +21,10 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from alerts.accounts import Role
+from alerts.cases import short_id
 from alerts.models import Alert
 from alerts.outbox import Outbox
-from alerts.workflow import Workflow, short_id
+from alerts.workflow import Workflow
 from classifiers.types import Level
 from commands.cli import app
 from config.env import get_env

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 
 from alerts import schema
 from alerts.database import AlertsDatabase, OutboxBusy
+from alerts.models import AlertKind
 from alerts.outbox import Outbox
 from alerts.workflow import Workflow
 from config.loader import load_config
@@ -89,7 +90,7 @@ def test_a_new_database_stands_at_the_newest_revision_with_the_tables_the_reposi
 ) -> None:
     database = AlertsDatabase(tmp_path / "alerts.sqlite3")
     try:
-        assert database.revision() == "0002"
+        assert database.revision() == "0003"
         assert differences(database) == []
     finally:
         database.close()
@@ -111,7 +112,7 @@ def test_a_file_from_before_versions_is_recognised_and_keeps_every_row(tmp_path:
     outbox = Outbox(path)
     workflow = Workflow(outbox, load_config(), lambda: NOW)
     try:
-        assert outbox.database.revision() == "0002"
+        assert outbox.database.revision() == "0003"
         assert outbox.delivery_counts() == {"sent": 1}
         [case] = workflow.cases()
         assert case.state.value == "claimed"
@@ -176,6 +177,9 @@ def test_a_read_only_open_migrates_and_creates_nothing(tmp_path: Path) -> None:
     try:
         assert outbox.database.revision() is None
         assert outbox.delivery_counts() == {"sent": 1}
+        # Its alerts read with their kinds, though the file has no column for them yet.
+        assert [(a.kind, a.realert) for a in outbox.alerts()] == [(AlertKind.EVENT, 0)]
+        assert [d.alert.kind for d in outbox.deliveries() if d.alert] == [AlertKind.EVENT]
     finally:
         outbox.close()
     assert path.read_bytes() == data

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.models import Alert
+from alerts.models import Alert, AlertKind
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.delivery import RealertPolicy
@@ -69,13 +69,16 @@ def test_health_alerts_and_notices_are_not_held_back(tmp_path: Path) -> None:
         make_alert(1, Level.GENERAL),
         key="health:sina_news:blocked:2026-11-23",
         event_id="health:sina_news",
-        kind="health",
+        kind=AlertKind.HEALTH,
     )
     assert outbox.enqueue(health)
     assert outbox.enqueue(replace(health, key="health:sina_news:blocked:2026-11-24"))
     assert outbox.enqueue(post(1))
-    assert outbox.enqueue(replace(post(1), key="notice:remind:event:sina:1:claim"))
+    # A notice about the event's case carries the event's id too; its kind keeps noise control off it.
+    assert outbox.enqueue(replace(post(1), key="notice:remind:event:sina:1:claim", kind=AlertKind.WORKFLOW))
     assert len(outbox.alerts()) == 4
+    assert outbox.enqueue(post(1, minutes=90, reach=5000))  # the notice is not the event's last alert
+    assert outbox.alerts()[-1].realert == 2
 
 
 def test_pauses_double_up_to_the_maximum() -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from alerts.channels.console import ConsoleChannel
 from alerts.dispatcher import dispatch
-from alerts.models import Alert
+from alerts.models import Alert, alert_key
 from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.models import AlertsFile, ChannelConfig
@@ -20,7 +20,7 @@ NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 
 def make_alert(level: Level = Level.SENSITIVE) -> Alert:
     return Alert(
-        key=f"event:sina:1@{level.value}",
+        key=alert_key("event:sina:1", level),
         post_id="sina:1",
         event_id="event:sina:1",
         level=level,

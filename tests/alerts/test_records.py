@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from alerts.cases import DeadlineKind, short_id
 from alerts.outbox import Outbox
 from alerts.records import assess, quarter_bounds
-from alerts.workflow import DeadlineKind, Workflow, short_id
+from alerts.workflow import Workflow
 from classifiers.types import Level
 from commands.cli import app
 from config.env import get_env

@@ -19,8 +19,9 @@ from queue import Empty, Queue
 import pytest
 import yaml
 
+from alerts.cases import DeadlineKind, State
 from alerts.outbox import Outbox
-from alerts.workflow import DeadlineKind, State, Workflow
+from alerts.workflow import Workflow
 from commands.serve import Service, build_scheduler
 from config.env import Env, get_env
 from config.loader import DEFAULT_DIR, load_config

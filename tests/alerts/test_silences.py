@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from alerts.cases import DeadlineKind, short_id
 from alerts.dispatcher import dispatch, open_channels
 from alerts.outbox import Outbox
-from alerts.workflow import DeadlineKind, Workflow, short_id
+from alerts.workflow import Workflow
 from classifiers.types import Level
 from commands.serve import Service
 from config.env import get_env

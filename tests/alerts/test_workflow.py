@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from alerts.accounts import Role
-from alerts.models import Alert
+from alerts.cases import DeadlineKind, State, WorkflowError
+from alerts.models import Alert, alert_key
 from alerts.outbox import Outbox
-from alerts.workflow import DeadlineKind, State, Workflow, WorkflowError
+from alerts.workflow import Workflow
 from classifiers.types import Level
 from config.loader import load_config
 from config.models import OfficeConfig
@@ -82,12 +83,13 @@ def raise_alert(
     n: int = 1,
     level: Level = Level.HOT_TOPIC,
     county: str = "清丰县",
-    key_suffix: str = "",
+    realert: int = 0,
     source: str = "大河报",
 ) -> Alert:
     event = f"event:sina:{n}"
     alert = Alert(
-        key=f"{event}@{level.value}{key_suffix}",
+        key=alert_key(event, level, realert),
+        realert=realert,
         post_id=f"sina:{n}",
         event_id=event,
         level=level,
@@ -407,7 +409,7 @@ def test_an_extension_counts_only_once_the_supervisor_approves(desk: Desk, clock
     ):
         wf.decide_extension("sina:1", actor="王芳", approve=True)
     clock.set("2026-11-24T11:00")
-    case = wf.decide_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"), approve=True)
+    case = wf.approve_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"))
     assert case.state is State.CLAIMED
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-27T18:00")
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).original_due_at == at("2026-11-25T09:00")
@@ -428,7 +430,7 @@ def test_a_refused_extension_leaves_the_deadline_where_it_was(desk: Desk, clock:
     wf.sweep()
     wf.claim("sina:1", actor=person(wf, "王芳", "清丰县政府办"))
     wf.request_extension("sina:1", until=at("2026-11-27T18:00"), reason="需调取工程合同核实", actor="王芳")
-    case = wf.decide_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"), approve=False)
+    case = wf.deny_extension("sina:1", actor=supervisor(wf, "赵敏", "市委宣传部"))
     assert case.state is State.CLAIMED
     assert deadline(wf, case.id, DeadlineKind.RESPONSE).due_at == at("2026-11-25T09:00")
     clock.set("2026-11-25T09:00:01")
@@ -485,7 +487,7 @@ def test_new_negative_coverage_reopens_and_old_outlets_do_not(desk: Desk, clock:
 def test_the_outbox_re_telling_a_growing_event_reopens_an_answered_case(desk: Desk, clock: Clock) -> None:
     wf = answered(desk, clock)
     clock.set("2026-11-25T12:00")
-    raise_alert(desk.outbox, clock(), key_suffix="#2")
+    raise_alert(desk.outbox, clock(), realert=2)
     wf.sweep()
     case = wf.find("sina:1")
     assert case.state is State.REOPENED

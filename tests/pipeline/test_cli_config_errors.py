@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.workflow import short_id
+from alerts.cases import short_id
 from tests.helpers import office_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from alerts.cases import DeadlineKind
 from alerts.dispatcher import dispatch, open_channels
 from alerts.models import Alert
 from alerts.outbox import Outbox
-from alerts.workflow import DeadlineKind, Workflow
+from alerts.workflow import Workflow
 from classifiers.types import Level
 from config.env import Env
 from config.loader import load_config

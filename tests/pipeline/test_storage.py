@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from alerts.cases import short_id
 from alerts.outbox import Outbox
-from alerts.workflow import Workflow, short_id
+from alerts.workflow import Workflow
 from commands.demo import DEMO_NOW
 from config.loader import load_config
 from pipeline.items import Analysis, Post, Source

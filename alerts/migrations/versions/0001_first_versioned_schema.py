@@ -7,6 +7,8 @@ idempotency keys get theirs, and nothing is dropped. The tables are written out 
 from alerts/schema.py, which follows the newest revision.
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import (
@@ -22,6 +24,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
+from sqlalchemy.types import TypeEngine
 
 revision = "0001"
 down_revision = None
@@ -31,7 +34,7 @@ depends_on = None
 metadata = MetaData()
 
 
-def _text(name: str, *, null: bool = True, default: str | None = None, primary: bool = False) -> Column:
+def _text(name: str, *, null: bool = True, default: str | None = None, primary: bool = False) -> Column[Any]:
     return Column(
         name,
         Text,
@@ -41,20 +44,20 @@ def _text(name: str, *, null: bool = True, default: str | None = None, primary: 
     )
 
 
-def _int(name: str, *, null: bool = True, default: int | None = None, big: bool = False) -> Column:
+def _int(name: str, *, null: bool = True, default: int | None = None, big: bool = False) -> Column[Any]:
     kind = Integer().with_variant(BigInteger(), "postgresql") if big else Integer()
     return Column(name, kind, nullable=null, server_default=None if default is None else text(str(default)))
 
 
 # Epoch seconds: SQLite's REAL has 8 bytes, PostgreSQL's only 4 (minutes apart at today's epoch).
-SECONDS = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
+SECONDS: TypeEngine[float] = REAL().with_variant(DOUBLE_PRECISION(), "postgresql")
 
 
-def _real(name: str) -> Column:
+def _real(name: str) -> Column[Any]:
     return Column(name, SECONDS)
 
 
-def _serial() -> Column:
+def _serial() -> Column[Any]:
     return Column("id", Integer, primary_key=True, autoincrement=True)
 
 
@@ -318,8 +321,8 @@ def upgrade() -> None:
     elif bind.dialect.name == "postgresql":
         # SQLite keeps rows in insertion order under a hidden row id, which the queries sort by; here
         # that order is a column of the same name.
-        for table in ("alerts", "deliveries"):
-            op.execute(f"ALTER TABLE {table} ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY")
+        for name in ("alerts", "deliveries"):
+            op.execute(f"ALTER TABLE {name} ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY")
         for statement in _POSTGRESQL_GUARD:
             op.execute(statement)
     else:
