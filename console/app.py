@@ -2,7 +2,7 @@
 sessions, CSRF checks and per-role scope. Each request opens the alerts database for itself, so the
 console sees what `serve` and the shell commands wrote a moment before."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the routes' Depends() on local functions at definition.
 
 import secrets
 import time
@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alerts.accounts import Account, Role
@@ -61,7 +62,8 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
     """The console on the alerts database at `outbox_path` (or YUQING_DB_URL's). `now` is the office's
     clock (the demo's when serving it); sessions and lockouts keep wall-clock time."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    templates = Jinja2Templates(directory=HERE / "templates", autoescape=True)
+    # Autoescape on every template: crawled titles and summaries are text, never markup.
+    templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
     templates.env.filters["beijing"] = beijing
     signer = Signer(load_key(outbox_path.parent))
     office_name = f"{office.territory.city}政务舆情监测" if office.territory.city else "政务舆情监测"
