@@ -163,7 +163,7 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return page(request, "error.html", 403, title="无权访问", message=exc.message)
+        return page(request, "error.html", 403, title="请求被拒绝", message=exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

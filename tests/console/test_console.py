@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from alerts.outbox import Outbox
+from alerts.repositories.accounts import AccountRepository
 from tests.console.conftest import ALERTS, PASSWORD, Console
 from tests.helpers import PROJECT_ROOT, yuqing
 
@@ -68,7 +70,7 @@ def test_duty_desk_lists_every_alert_loudest_first_with_the_script_as_text(conso
 
     page.get_by_role("link", name="复杂敏感事件 1").click()
     assert page.url.endswith("/desk?level=%E5%A4%8D%E6%9D%82%E6%95%8F%E6%84%9F%E4%BA%8B%E4%BB%B6")
-    assert list(titles(page)) == ["【复杂敏感事件】濮阳县一学校食堂被指使用过期食材"]
+    assert list(titles(page)) == ["濮阳县一学校食堂被指使用过期食材"]
     shot(page, "desk-filtered")
 
 
@@ -142,3 +144,13 @@ def test_five_wrong_passwords_lock_the_account_until_an_administrator_resets_it(
     assert reset.returncode == 0, reset.stderr
     log_in(page, console.url, "刘洋", "Hl-new-2026")
     assert page.url == f"{console.url}/desk"
+    # Every attempt is on the audit trail, with the lock and the reset.
+    outbox = Outbox(console.data_dir / "alerts.sqlite3", read_only=True, url="")
+    try:
+        trail = AccountRepository(outbox.database).trail(target="刘洋")
+    finally:
+        outbox.close()
+    logins = [(r["action"], r["outcome"], r["origin"]) for r in trail if r["action"] == "login"]
+    assert logins == [*[("login", "refused", "web")] * 6, ("login", "done", "web")]
+    assert any("账号锁定" in r["detail"] for r in trail)
+    assert [r["action"] for r in trail if r["action"] == "user_passwd"] == ["user_passwd"] * 2
