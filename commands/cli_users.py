@@ -50,8 +50,9 @@ def add(
             check_password(name, password)  # before the account exists, so a weak password adds nothing
         except AccountError as exc:
             raise _fail(str(exc), REFUSED) from None
-    # One transaction: an account is never left without the password it was given.
-    with _workflow(ACTING) as workflow, workflow.outbox.database.transaction():
+    # The password was checked above, so setting it after the account is added cannot be refused; the
+    # add keeps its own transaction, so a refused add stays on the audit trail.
+    with _workflow(ACTING) as workflow:
         account = workflow.accounts.add(name, chosen, unit, by=actor)
         if password is not None:
             set_password(workflow.accounts, name, password, by=actor or account.name, origin="shell")
