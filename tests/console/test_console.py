@@ -67,6 +67,12 @@ def test_duty_desk_lists_every_alert_loudest_first_with_the_script_as_text(conso
     # The htmx the install step fetched is served by the console itself.
     assert page.evaluate("typeof htmx") == "object"
     shot(page, "desk")
+    # The feed refreshes itself through htmx (under the page's CSP), keeping its rows.
+    with page.expect_response(lambda r: r.url == f"{console.url}/desk" and r.status == 200):
+        page.evaluate("htmx.trigger('#feed', 'refresh')")
+    page.wait_for_load_state()
+    assert titles(page) == shown
+    assert page.locator("#feed-inner").count() == 1
 
     page.get_by_role("link", name="复杂敏感事件 1").click()
     assert page.url.endswith("/desk?level=%E5%A4%8D%E6%9D%82%E6%95%8F%E6%84%9F%E4%BA%8B%E4%BB%B6")
