@@ -687,6 +687,10 @@ from commands.cli_users import user_app
 
 app.add_typer(user_app, name="user")
 
+from commands.cli_console import console
+
+app.command("console")(console)
+
 
 def main() -> None:
     from pipeline.storage import storage_errors

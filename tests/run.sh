@@ -83,6 +83,12 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
     echo "$wanted" >"$stamp"
 fi
 
+# The console's browser libraries come from the npm registry, checked against console/assets.py.
+if ! .venv/bin/python -c 'import sys, console.assets as a; sys.exit(bool(a.missing()))'; then
+    step "fetching the console's browser libraries"
+    .venv/bin/python -m console.assets || die "could not fetch the console's browser libraries"
+fi
+
 # -- checks ---------------------------------------------------------------------------------------
 
 step "ruff check"

@@ -1,0 +1,150 @@
+"""A console served by `yuqing console` in its own process on 127.0.0.1, on a fresh data folder with
+accounts made by `yuqing user add --password-stdin` and alerts written to its outbox, and the system
+Chromium driven by Playwright at 1366x768."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from alerts.calendar import SHANGHAI
+from alerts.models import Alert
+from alerts.outbox import Outbox
+from classifiers.types import Level
+from config.env import Env
+from pipeline.browser import launch_options
+from tests.helpers import PROJECT_ROOT, office_env, yuqing
+
+PASSWORD = "Qf-2026-duty"
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+
+ACCOUNTS = (
+    ("张伟", "admin", None),
+    ("李娜", "duty", None),
+    ("王芳", "unit", "清丰县政府办"),
+    ("赵磊", "unit", "濮阳县政府办"),
+    ("刘洋", "unit", "华龙区政府办"),
+)
+
+
+def _alert(n: int, level: Level, county: str, unit: str, title: str, minutes_ago: int) -> Alert:
+    event = f"event:console:{n}"
+    return Alert(
+        key=f"{event}@{level.value}",
+        post_id=f"weibo:{n}",
+        event_id=event,
+        level=level,
+        title=title,
+        url=f"https://weibo.com/detail/{n}",
+        source="新浪微博",
+        summary="网民发帖反映情况，评论持续增加。",
+        created_at=datetime.now(SHANGHAI) - timedelta(minutes=minutes_ago),
+        reasons=["问题性质：命中规则「安全生产」"],
+        first=[unit],
+        inform=["市网信办值班室"],
+        counties=[county],
+    )
+
+
+ALERTS = (
+    _alert(1, Level.GENERAL, "华龙区", "华龙区政府办", "华龙区部分路段夜间施工噪音扰民", 5),
+    _alert(2, Level.SENSITIVE, "濮阳县", "濮阳县政府办", "濮阳县一学校食堂被指使用过期食材", 40),
+    _alert(3, Level.HOT_TOPIC, "清丰县", "清丰县政府办", "清丰县城区集中供暖迟迟未到位引热议", 90),
+    _alert(
+        4,
+        Level.MAJOR_EMERGENCY,
+        "清丰县",
+        "清丰县政府办",
+        "清丰县工业园区一化工厂发生爆炸<script>document.title='被注入'</script>",
+        20,
+    ),
+)
+
+
+@dataclass
+class Console:
+    url: str
+    env: dict[str, str]
+    data_dir: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    data_dir = tmp_path_factory.mktemp("console") / "var"
+    env = office_env(data_dir)
+    for name, role, unit in ACCOUNTS:
+        args = ["user", "add", name, "--role", role, "--password-stdin"]
+        args += ["--unit", unit] if unit else []
+        args += ["--as", "张伟"] if name != "张伟" else []
+        done = yuqing(*args, env=env, input=PASSWORD + "\n")
+        assert done.returncode == 0, done.stderr
+    outbox = Outbox(data_dir / "alerts.sqlite3", url="")
+    try:
+        for alert in ALERTS:
+            assert outbox.enqueue(alert)
+    finally:
+        outbox.close()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "commands.cli", "console", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"yuqing console exited: {server.stderr.read() if server.stderr else ''}")
+            try:
+                requests.get(f"{url}/login", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    pytest.fail("yuqing console did not answer within 60 s")
+                time.sleep(0.2)
+        yield Console(url, env, data_dir)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(**launch_options(Env(_env_file=None)))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
