@@ -26,7 +26,7 @@ from tests.helpers import office_env, run_demo
 ADDRESSES = {
     "范县县委宣传部": "xcb@fanxian.example.gov.cn",
     "范县政府办": "zfb@fanxian.example.gov.cn",
-    "范县交通运输局": "jtj@fanxian.example.gov.cn",
+    "范县公安局": "gaj@fanxian.example.gov.cn",
     "清丰县委宣传部": "xcb@qingfeng.example.gov.cn",
     "清丰县政府办": "zfb@qingfeng.example.gov.cn",
     "市委宣传部": "xcb@puyang.example.gov.cn",
@@ -130,7 +130,8 @@ def test_demo_patrol_notifies_escalates_and_reports(
     # 09:00 — the demo patrol: the 范县 crash is a 重大突发事态 for 范县's units, by email and to the duty bot.
     demo(env, "--deliver")
     assert any("【重大突发事态】" in s and "相撞" in s for s in mails_to(smtp, "范县县委宣传部"))
-    assert any("【重大突发事态】" in s and "相撞" in s for s in mails_to(smtp, "范县交通运输局"))
+    # A road crash is the traffic police's first (公安, 交警).
+    assert any("【重大突发事态】" in s and "相撞" in s for s in mails_to(smtp, "范县公安局"))
     duty_bot = [r.body["markdown"]["title"] + r.body["markdown"]["text"] for r in receiver.of("dingtalk")]
     assert any("重大突发事态" in text and "相撞" in text for text in duty_bot)
 
