@@ -42,7 +42,11 @@ CREATE INDEX IF NOT EXISTS signatures_time ON signatures (published_ts);
 CREATE INDEX IF NOT EXISTS signatures_event ON signatures (event_id);
 """
 # Columns added since the first version; a file written before them gains them when opened.
-ADDED_COLUMNS = {"departments": "TEXT NOT NULL DEFAULT '[]'", "level": "TEXT"}
+ADDED_COLUMNS = {
+    "departments": "TEXT NOT NULL DEFAULT '[]'",
+    "level": "TEXT",
+    "kinds": "TEXT NOT NULL DEFAULT '[]'",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,7 @@ class EventStore:
 
     def recent(self, around: datetime, window: timedelta, limit: int = 5000) -> list[Signature]:
         rows = self.db.execute(
-            "SELECT post_id, event_id, fingerprint, terms, published_at, counties FROM signatures "
+            "SELECT post_id, event_id, fingerprint, terms, published_at, counties, kinds FROM signatures "
             "WHERE published_ts BETWEEN ? AND ? ORDER BY published_ts DESC LIMIT ?",
             ((around - window).timestamp(), (around + window).timestamp(), limit),
         )
@@ -92,8 +96,9 @@ class EventStore:
                 frozenset(json.loads(terms)),
                 datetime.fromisoformat(at),
                 tuple(json.loads(c)),
+                frozenset(json.loads(kinds)),
             )
-            for post, event, fp, terms, at, c in rows
+            for post, event, fp, terms, at, c, kinds in rows
         ]
 
     def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
@@ -118,8 +123,8 @@ class EventStore:
         """Remember a post under its event; a re-crawl refreshes its counts and lines of work."""
         self.db.execute(
             "INSERT INTO signatures (post_id, event_id, fingerprint, terms, counties, published_ts, "
-            "published_at, source, media, comments, reposts, likes, departments) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(post_id) DO UPDATE SET "
+            "published_at, source, media, comments, reposts, likes, departments, kinds) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(post_id) DO UPDATE SET "
             "comments = excluded.comments, reposts = excluded.reposts, likes = excluded.likes, "
             "departments = excluded.departments",
             (
@@ -136,6 +141,7 @@ class EventStore:
                 reposts,
                 likes,
                 json.dumps(list(departments), ensure_ascii=False),
+                json.dumps(sorted(signature.kinds), ensure_ascii=False),
             ),
         )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Self
 
-from classifiers.events import EventMatcher, Signature, key_terms, simhash, word_counts
+from classifiers.events import EventMatcher, Signature, incident_kinds, key_terms, simhash, word_counts
 from classifiers.severity import assess
 from classifiers.types import Level, Severity
 from pipeline.context import Context
@@ -55,6 +55,7 @@ class EventStage(Stage):
             terms=key_terms(counts, must_have),
             published_at=post.published_at,
             counties=tuple(counties),
+            kinds=incident_kinds(f"{post.title or ''}\n{post.text}"),
         )
         joined_because = None
         if known is None:
