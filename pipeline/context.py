@@ -17,11 +17,12 @@ from classifiers.departments import DepartmentMatcher
 from classifiers.rules import RuleSet, RuleSpec, all_terms, compile_rules
 from classifiers.sentiment import SentimentModel, SnowNLPSentiment
 from classifiers.sentiment_lexicon import LexiconSentiment
+from classifiers.sentiment_trained import DEFAULT_WEIGHTS, TrainedSentiment
 from classifiers.severity import SeverityModel
 from classifiers.territory import CountyPlaces, Gazetteer, TerritoryLocator
 from classifiers.tokenise import Tokeniser
 from config.env import Env, get_env
-from config.loader import load_config
+from config.loader import config_dir, load_config
 from config.models import OfficeConfig
 from pipeline import clock
 
@@ -73,9 +74,20 @@ class Context:
 
     @cached_property
     def sentiment(self) -> SentimentModel:
-        if self.office.severity.sentiment_model == "snownlp":
+        choice = self.office.severity.sentiment_model
+        if choice == "snownlp":
             return SnowNLPSentiment()
-        return LexiconSentiment()
+        if choice == "lexicon":
+            return LexiconSentiment()
+        weights = self.office.severity.sentiment_weights
+        path = (
+            DEFAULT_WEIGHTS
+            if weights is None
+            else weights
+            if weights.is_absolute()
+            else config_dir() / weights
+        )
+        return TrainedSentiment(path, place_names(self.gazetteer))
 
     @cached_property
     def locator(self) -> TerritoryLocator:
@@ -100,6 +112,16 @@ class Context:
 
 
 logger = logging.getLogger(__name__)
+
+
+def place_names(gazetteer: Gazetteer) -> list[str]:
+    """Every name of the office's territory: the trained sentiment model drops them from its features."""
+    g = gazetteer
+    names = {g.province, g.city, *g.province_aliases, *g.city_aliases, *g.city_landmarks}
+    for county in g.counties:
+        names |= {county.name, *county.aliases, *county.townships, *county.landmarks}
+    return sorted(n for n in names if n)
+
 
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 

@@ -1,5 +1,5 @@
-"""`yuqing analyze` with either sentiment model: the default explains itself, snownlp stays selectable in
-config/severity.yaml, and a wrong choice stops with the file and key named."""
+"""`yuqing analyze` with each sentiment model: the trained default explains itself, the lexicon and snownlp
+stay selectable in config/severity.yaml, and a wrong choice stops with the file and key named."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def config_with(tmp_path: Path, choice: str) -> Path:
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     severity = config / "severity.yaml"
     text = severity.read_text(encoding="utf-8")
-    assert "sentiment_model: lexicon" in text
+    assert "sentiment_model: trained" in text
     severity.write_text(
-        text.replace("sentiment_model: lexicon", f"sentiment_model: {choice}"), encoding="utf-8"
+        text.replace("sentiment_model: trained", f"sentiment_model: {choice}"), encoding="utf-8"
     )
     return config
 
@@ -42,8 +42,19 @@ def outputs(result) -> list[dict]:
 
 
 def test_default_model_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trained model: its heaviest words named, the emoticon and the county name not features."""
     monkeypatch.delenv("YUQING_CONFIG_DIR", raising=False)
     (out,) = outputs(analyse(monkeypatch, None, COMPLAINT))
+    assert out["polarity"] == "negative"
+    assert out["sentiment"] < 0.2
+    (negative,) = [r for r in out["sentiment_reasons"] if r.startswith("负面依据：")]
+    assert {"推诿", "投诉", "踢皮球"} & set(negative.removeprefix("负面依据：").split("、")), negative
+    assert out["sentiment_reasons"][-1].startswith("逻辑回归")
+    assert not any("清丰" in r or "怒" in r for r in out["sentiment_reasons"])
+
+
+def test_the_lexicon_is_selectable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (out,) = outputs(analyse(monkeypatch, config_with(tmp_path, "lexicon"), COMPLAINT))
     assert out["polarity"] == "negative"
     assert out["sentiment"] < 0.1
     assert any("「推诿」" in r and "「踢皮球」" in r for r in out["sentiment_reasons"])
