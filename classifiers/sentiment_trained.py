@@ -39,7 +39,7 @@ _MARKUP = re.compile(
 )
 
 
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_HAN_BIGRAM = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 
 
 class WeightsError(ValueError):
@@ -81,8 +81,7 @@ class Features:
         neighbouring Han characters. A two-character word and the bigram that spells it are one feature."""
         body = self.clean(text)
         found = set(filter(body.__contains__, words))
-        for run in _HAN_RUN.findall(body):
-            found.update(map(str.__add__, run, run[1:]))  # the bigrams, without a Python-level loop
+        found.update(_HAN_BIGRAM.findall(body))  # the overlapping pairs, cut by the regex engine in C
         return found
 
 
@@ -129,7 +128,8 @@ class TrainedSentiment:
         if not evidence:  # no known feature (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
         score = _sigmoid(self.bias + evidence)
-        reasons = _describe([(f, self._heavy[f]) for f in features & self._heavy_keys])
+        heavy = self._heavy
+        reasons = _describe([(f, heavy[f]) for f in features & self._heavy_keys])
         reasons.append(f"逻辑回归（词与二字组）：P(正面)={score:.2f}")
         return Sentiment(score, self.polarity(score), tuple(reasons))
 
@@ -141,15 +141,24 @@ def _sigmoid(x: float) -> float:
 
 
 def _describe(heavy: list[tuple[str, float]]) -> list[str]:
-    """The heaviest evidence of each side, in order of weight."""
+    """The heaviest evidence of each side, in order of weight; a feature inside one already named (好 after
+    真好) is not named again. Plain loops and a substring test: this runs for every post."""
     heavy.sort(key=itemgetter(1))
-    negative = [f for f, v in heavy if v < 0]
-    positive = [f for f, v in reversed(heavy) if v > 0]
     reasons = []
-    if negative:
-        reasons.append(f"负面依据：{'、'.join(negative[:LISTED])}")
-    if positive:
-        reasons.append(f"正面依据：{'、'.join(positive[:LISTED])}")
+    for title, side in (
+        ("负面依据：", [f for f, v in heavy if v < 0]),
+        ("正面依据：", [f for f, v in reversed(heavy) if v > 0]),
+    ):
+        named = ""
+        count = 0
+        for feature in side:
+            if feature not in named:  # features hold no 、, so a hit is inside one named feature
+                named = f"{named}、{feature}" if named else feature
+                count += 1
+                if count == LISTED:
+                    break
+        if named:
+            reasons.append(title + named)
     return reasons
 
 
