@@ -17,7 +17,7 @@ from classifiers.departments import DepartmentMatcher
 from classifiers.rules import RuleSet, RuleSpec, all_terms, compile_rules
 from classifiers.sentiment import SentimentModel, SnowNLPSentiment
 from classifiers.sentiment_lexicon import LexiconSentiment
-from classifiers.sentiment_trained import DEFAULT_WEIGHTS, TrainedSentiment
+from classifiers.sentiment_trained import DEFAULT_WEIGHTS, TrainedSentiment, WeightsError
 from classifiers.severity import SeverityModel
 from classifiers.territory import CountyPlaces, Gazetteer, TerritoryLocator
 from classifiers.tokenise import Tokeniser
@@ -79,15 +79,15 @@ class Context:
             return SnowNLPSentiment()
         if choice == "lexicon":
             return LexiconSentiment()
+        # The weights `yuqing train sentiment` wrote, by a path relative to the config directory; else
+        # the shipped ones.
         weights = self.office.severity.sentiment_weights
-        path = (
-            DEFAULT_WEIGHTS
-            if weights is None
-            else weights
-            if weights.is_absolute()
-            else config_dir() / weights
-        )
-        return TrainedSentiment(path, place_names(self.gazetteer))
+        path = DEFAULT_WEIGHTS if weights is None else config_dir() / weights  # an absolute path stays whole
+        try:
+            return TrainedSentiment(path, place_names(self.gazetteer))
+        except WeightsError as exc:
+            # A ValueError, so each post's answer says it plainly: the file and key to fix.
+            raise WeightsError(f"{config_dir() / 'severity.yaml'}: sentiment_weights: {exc}") from None
 
     @cached_property
     def locator(self) -> TerritoryLocator:

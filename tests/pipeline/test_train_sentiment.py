@@ -106,3 +106,15 @@ def test_too_few_labels_are_refused(config: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "sentiment", "--labels", str(labels)])
     assert result.exit_code == 2
     assert "至少需要20条标注" in re.sub(r"[\s│]+", "", result.output)
+
+
+def test_weights_that_are_missing_are_named_with_file_and_key(config: Path) -> None:
+    severity = config / "severity.yaml"
+    severity.write_text(
+        severity.read_text(encoding="utf-8") + "sentiment_weights: nowhere.json.gz\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["analyze"], input='{"text": "服务太差"}\n')
+    (line,) = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    assert line["error"].startswith(f"第 1 行：{severity}: sentiment_weights: ")
+    assert "nowhere.json.gz" in line["error"]
+    assert "程序缺陷" not in line["error"]
