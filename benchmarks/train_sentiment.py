@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, action="append", required=True)
     parser.add_argument("--c", type=float, default=4.0)
     parser.add_argument("--min-count", type=int, default=5)
-    parser.add_argument("--prune", type=float, default=0.3)
+    parser.add_argument("--prune", type=float, default=0.8)
     parser.add_argument("--dev-weight", type=float, default=20.0)
     parser.add_argument("--lexicon-weight", type=float, default=5.0)
     parser.add_argument(

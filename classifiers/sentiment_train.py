@@ -67,7 +67,7 @@ def fit(
             row += 1
     width = extra + (1 if prior is not None else 0)
     matrix = csr_matrix((values, (rows, cols)), shape=(row, width))
-    model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
+    model = LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=0)
     model.fit(matrix, targets, sample_weight=weights)
     coefficients = model.coef_[0]
     bias = float(model.intercept_[0])
