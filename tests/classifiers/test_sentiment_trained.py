@@ -70,6 +70,7 @@ def test_praise_is_positive_and_names_its_words(model, tokeniser) -> None:
         "清丰县启动根治欠薪冬季专项行动",
         "南乐县召开安全生产工作会议，部署冬季防火工作",
         "华龙区教育局发布2027年小学招生入学政策",
+        "关于范县部分路段临时交通管制的通告",
     ],
 )
 def test_official_news_is_not_negative(model, tokeniser, text: str) -> None:
