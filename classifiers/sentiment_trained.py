@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 
@@ -90,7 +91,9 @@ class TrainedSentiment:
 
     name = "trained"
 
-    def __init__(self, weights: Path | str | dict = DEFAULT_WEIGHTS, places: Iterable[str] = ()) -> None:
+    def __init__(
+        self, weights: Path | str | dict[str, Any] = DEFAULT_WEIGHTS, places: Iterable[str] = ()
+    ) -> None:
         """`weights` is a weights file, or the dictionary a fit returned (`bias`, `weights`, …)."""
         data = weights if isinstance(weights, dict) else load_weights(weights)
         self.path = Path("（未保存）") if isinstance(weights, dict) else Path(weights)
@@ -162,7 +165,7 @@ def _describe(heavy: list[tuple[str, float]]) -> list[str]:
     return reasons
 
 
-def load_weights(path: Path | str) -> dict:
+def load_weights(path: Path | str) -> dict[str, Any]:
     """The gzip JSON weights file: `format`, `bias`, `weights` {feature: weight}, optional `neutral`
     [below, above] and `description`."""
     source = Path(path)
@@ -181,7 +184,7 @@ def load_weights(path: Path | str) -> dict:
     return data
 
 
-def dump_weights(data: dict) -> bytes:
+def dump_weights(data: dict[str, Any]) -> bytes:
     """The bytes of a weights file; `mtime=0` so the same model always gives the same file."""
     body = json.dumps({"format": FORMAT, **data}, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0)

@@ -50,7 +50,7 @@ def read_labels(path: Path) -> list[tuple[str, str]]:
             raise typer.BadParameter(f"{path}:{number}：缺少 text")
         if label not in LABELS and label not in TARGETS:
             raise typer.BadParameter(f"{path}:{number}：label 应为 正面、负面 或 中性，而不是 {label!r}")
-        posts.append((text, LABELS.get(label, label)))
+        posts.append((text, LABELS.get(label, str(label))))
     return posts
 
 
