@@ -457,7 +457,7 @@ class SeverityFile(Model):
     official_media: list[str] = Field(default_factory=list)
     # trained: logistic regression over words and bigrams (the default); lexicon: words and Weibo emoticons;
     # snownlp: snownlp's product-review model
-    sentiment_model: Literal["trained", "lexicon", "snownlp"] = "trained"
+    sentiment_model: Literal["trained", "lexicon", "snownlp"] = "lexicon"
     # Weights of the trained model written by `yuqing train sentiment`, relative to the config directory;
     # unset: the weights shipped in classifiers/data.
     sentiment_weights: Path | None = None

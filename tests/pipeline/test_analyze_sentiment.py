@@ -1,5 +1,5 @@
-"""`yuqing analyze` with each sentiment model: the trained default explains itself, the lexicon and snownlp
-stay selectable in config/severity.yaml, and a wrong choice stops with the file and key named."""
+"""`yuqing analyze` with each sentiment model: the lexicon default explains itself, the trained model and
+snownlp are selectable in config/severity.yaml, and a wrong choice stops with the file and key named."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def config_with(tmp_path: Path, choice: str) -> Path:
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     severity = config / "severity.yaml"
     text = severity.read_text(encoding="utf-8")
-    assert "sentiment_model: trained" in text
+    assert "sentiment_model: lexicon" in text
     severity.write_text(
-        text.replace("sentiment_model: trained", f"sentiment_model: {choice}"), encoding="utf-8"
+        text.replace("sentiment_model: lexicon", f"sentiment_model: {choice}"), encoding="utf-8"
     )
     return config
 
@@ -41,10 +41,11 @@ def outputs(result) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
-def test_default_model_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_trained_model_is_selectable_and_explains_a_complaint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """The trained model: its heaviest words named, the emoticon and the county name not features."""
-    monkeypatch.delenv("YUQING_CONFIG_DIR", raising=False)
-    (out,) = outputs(analyse(monkeypatch, None, COMPLAINT))
+    (out,) = outputs(analyse(monkeypatch, config_with(tmp_path, "trained"), COMPLAINT))
     assert out["polarity"] == "negative"
     assert out["sentiment"] < 0.2
     (negative,) = [r for r in out["sentiment_reasons"] if r.startswith("负面依据：")]
@@ -53,8 +54,9 @@ def test_default_model_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> 
     assert not any("清丰" in r or "怒" in r for r in out["sentiment_reasons"])
 
 
-def test_the_lexicon_is_selectable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (out,) = outputs(analyse(monkeypatch, config_with(tmp_path, "lexicon"), COMPLAINT))
+def test_the_default_lexicon_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("YUQING_CONFIG_DIR", raising=False)
+    (out,) = outputs(analyse(monkeypatch, None, COMPLAINT))
     assert out["polarity"] == "negative"
     assert out["sentiment"] < 0.1
     assert any("「推诿」" in r and "「踢皮球」" in r for r in out["sentiment_reasons"])

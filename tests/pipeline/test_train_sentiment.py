@@ -41,17 +41,17 @@ def test_retrain_writes_reports_and_is_selected_and_used(
     retrained = rows["重新训练"]
     for line in (shipped, retrained):
         assert re.search(r"│\s+[01]\.\d{3}\s+│", line), line
-    assert "sentiment_weights: sentiment_weights.json.gz" in result.output
+    assert "sentiment_model: trained 与 sentiment_weights: sentiment_weights.json.gz" in result.output
 
     data = load_weights(written)
     assert data["weights"] != load_weights(DEFAULT_WEIGHTS)["weights"]
     assert "office_labels.jsonl" in data["description"]
 
     severity = config / "severity.yaml"
-    severity.write_text(
-        severity.read_text(encoding="utf-8") + "sentiment_weights: sentiment_weights.json.gz\n",
-        encoding="utf-8",
+    text = severity.read_text(encoding="utf-8").replace(
+        "sentiment_model: lexicon", "sentiment_model: trained"
     )
+    severity.write_text(text + "sentiment_weights: sentiment_weights.json.gz\n", encoding="utf-8")
     context = Context.load()
     assert isinstance(context.sentiment, TrainedSentiment)
     assert context.sentiment.path == written
@@ -110,9 +110,10 @@ def test_too_few_labels_are_refused(config: Path, tmp_path: Path) -> None:
 
 def test_weights_that_are_missing_are_named_with_file_and_key(config: Path) -> None:
     severity = config / "severity.yaml"
-    severity.write_text(
-        severity.read_text(encoding="utf-8") + "sentiment_weights: nowhere.json.gz\n", encoding="utf-8"
+    text = severity.read_text(encoding="utf-8").replace(
+        "sentiment_model: lexicon", "sentiment_model: trained"
     )
+    severity.write_text(text + "sentiment_weights: nowhere.json.gz\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["analyze"], input='{"text": "服务太差"}\n')
     (line,) = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
     assert line["error"].startswith(f"第 1 行：{severity}: sentiment_weights: ")
