@@ -1,4 +1,4 @@
-"""The default sentiment model: logistic regression over a post's words and Han-character bigrams, its
+"""A trained sentiment model (selectable; the lexicon is the default): logistic regression over a post's words and Han-character bigrams, its
 weights read from classifiers/data/sentiment_weights.json.gz (see PROVENANCE.md beside it). Scoring is a
 sum of dictionary look-ups; the reasons name the features that weighed most.
 
