@@ -1,6 +1,7 @@
-"""A trained sentiment model (selectable; the lexicon is the default): logistic regression over a post's words and Han-character bigrams, its
-weights read from classifiers/data/sentiment_weights.json.gz (see PROVENANCE.md beside it). Scoring is a
-sum of dictionary look-ups; the reasons name the features that weighed most.
+"""A trained sentiment model (selectable; the lexicon is the default): logistic regression over a post's
+words and Han-character bigrams, its weights read from classifiers/data/sentiment_weights.json.gz (see
+PROVENANCE.md beside it). Scoring is a sum of dictionary look-ups; the reasons name the features that
+weighed most.
 
 Emoticons, emoji, @mentions, links and the office's place names are removed before features are taken:
 the training labels came partly from emoticons, and a county's name says nothing about a post's mood.
