@@ -1,7 +1,8 @@
 """Sentiment: the probability that a post is positive (0..1), its polarity, and the reasons for both.
 
-Models sit behind the `SentimentModel` protocol: the default `LexiconSentiment` (sentiment_lexicon.py) and
-`SnowNLPSentiment`, snownlp's naive Bayes model fed our jieba words (skipping its own slow segmentation).
+Models sit behind the `SentimentModel` protocol: the default `TrainedSentiment` (sentiment_trained.py),
+`LexiconSentiment` (sentiment_lexicon.py) and `SnowNLPSentiment`, snownlp's naive Bayes model fed our
+jieba words (skipping its own slow segmentation).
 """
 
 from __future__ import annotations

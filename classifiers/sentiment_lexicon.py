@@ -1,5 +1,6 @@
-"""The default sentiment model: Weibo emoticons and a word lexicon with negation, intensity and contrast,
-summed per post and turned into a probability with a logistic function. Every decision names its words.
+"""The lexicon sentiment model (`sentiment_model: lexicon`): Weibo emoticons and a word lexicon with
+negation, intensity and contrast, summed per post and turned into a probability with a logistic function.
+Every decision names its words.
 
 The lexicon is data (classifiers/data/sentiment_lexicon.txt), read once in the constructor.
 """

@@ -683,9 +683,11 @@ def _workflow_commands() -> None:
 
 _workflow_commands()
 
+from commands.cli_train import train_app
 from commands.cli_users import user_app
 
 app.add_typer(user_app, name="user")
+app.add_typer(train_app, name="train")
 
 from commands.cli_console import console
 

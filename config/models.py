@@ -7,6 +7,7 @@ import difflib
 import math
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -456,8 +457,12 @@ class SeverityFile(Model):
     weights: dict[Factor, float]
     thresholds: dict[Level, float]
     official_media: list[str] = Field(default_factory=list)
-    # lexicon: words and Weibo emoticons (the default); snownlp: snownlp's product-review model
-    sentiment_model: Literal["lexicon", "snownlp"] = "lexicon"
+    # trained: logistic regression over words and bigrams (the default); lexicon: words and Weibo emoticons;
+    # snownlp: snownlp's product-review model
+    sentiment_model: Literal["trained", "lexicon", "snownlp"] = "lexicon"
+    # Weights of the trained model written by `yuqing train sentiment`, relative to the config directory;
+    # unset: the weights shipped in classifiers/data.
+    sentiment_weights: Path | None = None
     # Characters of title and text analysed (and kept) per post; the rest of a longer one is cut, and said so.
     max_text_chars: int = Field(default=20_000, ge=1_000, le=1_000_000)
 

@@ -17,11 +17,12 @@ from classifiers.departments import DepartmentMatcher
 from classifiers.rules import RuleSet, RuleSpec, all_terms, compile_rules
 from classifiers.sentiment import SentimentModel, SnowNLPSentiment
 from classifiers.sentiment_lexicon import LexiconSentiment
+from classifiers.sentiment_trained import DEFAULT_WEIGHTS, TrainedSentiment, WeightsError
 from classifiers.severity import SeverityModel
 from classifiers.territory import CountyPlaces, Gazetteer, TerritoryLocator
 from classifiers.tokenise import Tokeniser
 from config.env import Env, get_env
-from config.loader import load_config
+from config.loader import config_dir, load_config
 from config.models import OfficeConfig
 from pipeline import clock
 
@@ -73,9 +74,20 @@ class Context:
 
     @cached_property
     def sentiment(self) -> SentimentModel:
-        if self.office.severity.sentiment_model == "snownlp":
+        choice = self.office.severity.sentiment_model
+        if choice == "snownlp":
             return SnowNLPSentiment()
-        return LexiconSentiment()
+        if choice == "lexicon":
+            return LexiconSentiment()
+        # The weights `yuqing train sentiment` wrote, by a path relative to the config directory; else
+        # the shipped ones.
+        weights = self.office.severity.sentiment_weights
+        path = DEFAULT_WEIGHTS if weights is None else config_dir() / weights  # an absolute path stays whole
+        try:
+            return TrainedSentiment(path, place_names(self.gazetteer))
+        except WeightsError as exc:
+            # A ValueError, so each post's answer says it plainly: the file and key to fix.
+            raise WeightsError(f"{config_dir() / 'severity.yaml'}: sentiment_weights: {exc}") from None
 
     @cached_property
     def locator(self) -> TerritoryLocator:
@@ -102,6 +114,16 @@ class Context:
 
 
 logger = logging.getLogger(__name__)
+
+
+def place_names(gazetteer: Gazetteer) -> list[str]:
+    """Every name of the office's territory: the trained sentiment model drops them from its features."""
+    g = gazetteer
+    names = {g.province, g.city, *g.province_aliases, *g.city_aliases, *g.city_landmarks}
+    for county in g.counties:
+        names |= {county.name, *county.aliases, *county.townships, *county.landmarks}
+    return sorted(n for n in names if n)
+
 
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
 

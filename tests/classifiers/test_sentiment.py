@@ -1,5 +1,5 @@
 """Sentiment as an analyst reads it: complaints negative, praise positive, negation and emoticons heard,
-every call explained, and the default model held to a floor on the shipped test split."""
+every call explained, and the lexicon model held to a floor on the shipped test split."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_shipped_splits_are_separate_labelled_and_large_enough() -> None:
         assert row["text"].strip()
 
 
-def test_default_model_reaches_its_floor_on_the_test_split(model: LexiconSentiment) -> None:
+def test_lexicon_model_reaches_its_floor_on_the_test_split(model: LexiconSentiment) -> None:
     rows = read("test")
     result = metrics.score([r["label"] for r in rows], [model.judge(r["text"]).polarity.value for r in rows])
     assert result.macro_f1 >= 0.80, result

@@ -1,5 +1,5 @@
-"""`yuqing analyze` with either sentiment model: the default explains itself, snownlp stays selectable in
-config/severity.yaml, and a wrong choice stops with the file and key named."""
+"""`yuqing analyze` with each sentiment model: the lexicon default explains itself, the trained model and
+snownlp are selectable in config/severity.yaml, and a wrong choice stops with the file and key named."""
 
 from __future__ import annotations
 
@@ -41,7 +41,20 @@ def outputs(result) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
-def test_default_model_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_trained_model_is_selectable_and_explains_a_complaint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The trained model: its heaviest words named, the emoticon and the county name not features."""
+    (out,) = outputs(analyse(monkeypatch, config_with(tmp_path, "trained"), COMPLAINT))
+    assert out["polarity"] == "negative"
+    assert out["sentiment"] < 0.2
+    (negative,) = [r for r in out["sentiment_reasons"] if r.startswith("负面依据：")]
+    assert {"推诿", "投诉", "踢皮球"} & set(negative.removeprefix("负面依据：").split("、")), negative
+    assert out["sentiment_reasons"][-1].startswith("逻辑回归")
+    assert not any("清丰" in r or "怒" in r for r in out["sentiment_reasons"])
+
+
+def test_the_default_lexicon_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("YUQING_CONFIG_DIR", raising=False)
     (out,) = outputs(analyse(monkeypatch, None, COMPLAINT))
     assert out["polarity"] == "negative"

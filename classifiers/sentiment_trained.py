@@ -1,0 +1,191 @@
+"""A trained sentiment model (selectable; the lexicon is the default): logistic regression over a post's
+words and Han-character bigrams, its weights read from classifiers/data/sentiment_weights.json.gz (see
+PROVENANCE.md beside it). Scoring is a sum of dictionary look-ups; the reasons name the features that
+weighed most.
+
+Emoticons, emoji, @mentions, links and the office's place names are removed before features are taken:
+the training labels came partly from emoticons, and a county's name says nothing about a post's mood.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from itertools import repeat
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from classifiers.sentiment import NEGATIVE_BELOW, NO_EVIDENCE, POSITIVE_ABOVE, Sentiment
+from classifiers.types import Polarity
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "data" / "sentiment_weights.json.gz"
+FORMAT = "yuqing-sentiment-logistic-1"
+
+LISTED = 5  # features named per side in the reasons
+# A feature is named only when it moved the logit by at least this much before length scaling: the
+# many faint bigrams of a long post explain nothing on their own.
+NAMED_WEIGHT = 0.8
+
+_MARKUP = re.compile(
+    r"\[[^\[\]\s]{1,12}\]"  # Weibo emoticons: [怒] [哈哈]
+    r"|https?://\S+|www\.\S+"  # links
+    r"|@[\w\u4e00-\u9fff\-]{1,30}"  # @mentions
+    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]",  # emoji and their joiners
+    re.IGNORECASE,
+)
+
+
+_HAN_BIGRAM = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be read; names the file and what is wrong."""
+
+
+class Features:
+    """Turns a post into its feature set: the cleaned text's words (as the caller's tokeniser cut them)
+    and its Han-character bigrams, without markup or place names. Shared by training and scoring so both read the
+    same features."""
+
+    def __init__(self, places: Iterable[str] = ()) -> None:
+        names = sorted({p.strip().lower() for p in places if p and len(p.strip()) >= 2})
+        self.places = tuple(names)
+        self._automaton: ahocorasick.Automaton | None = None
+        if names:
+            self._automaton = ahocorasick.Automaton()
+            for name in names:
+                self._automaton.add_word(name, len(name))
+            self._automaton.make_automaton()
+
+    def clean(self, text: str) -> str:
+        """Lower-cased text with markup and place names each replaced by a comma (a clause break)."""
+        body = _MARKUP.sub("，", text.lower())
+        if self._automaton is None:
+            return body
+        parts, last = [], 0
+        for end, size in self._automaton.iter_long(body):
+            parts.append(body[last : end - size + 1])
+            last = end + 1
+        if not parts:
+            return body
+        parts.append(body[last:])
+        return "，".join(parts)
+
+    def of(self, text: str, words: Sequence[str]) -> set[str]:
+        """The feature set: the words the cleaned text still holds, which drops the words cut from an
+        emoticon, a link, a mention or a place name (南乐县 → 南乐, 乐) in one test; and every pair of
+        neighbouring Han characters. A two-character word and the bigram that spells it are one feature."""
+        body = self.clean(text)
+        found = set(filter(body.__contains__, words))
+        found.update(_HAN_BIGRAM.findall(body))  # the overlapping pairs, cut by the regex engine in C
+        return found
+
+
+class TrainedSentiment:
+    """Logistic regression over words and bigrams; `places` are the office's place names, never features."""
+
+    name = "trained"
+
+    def __init__(
+        self, weights: Path | str | dict[str, Any] = DEFAULT_WEIGHTS, places: Iterable[str] = ()
+    ) -> None:
+        """`weights` is a weights file, or the dictionary a fit returned (`bias`, `weights`, …)."""
+        data = weights if isinstance(weights, dict) else load_weights(weights)
+        self.path = Path("（未保存）") if isinstance(weights, dict) else Path(weights)
+        self.weights: dict[str, float] = data["weights"]
+        self.bias = float(data["bias"])
+        low, high = data.get("neutral", (NEGATIVE_BELOW, POSITIVE_ABOVE))
+        self.negative_below, self.positive_above = float(low), float(high)
+        self.description: str = data.get("description", "")
+        self.features = Features(places)
+        # The heavy weights again, in a small table: they name the reasons.
+        self._heavy = {f: w for f, w in self.weights.items() if abs(w) >= NAMED_WEIGHT}
+        self._heavy_keys = frozenset(self._heavy)
+
+    def polarity(self, score: float) -> Polarity:
+        if score < self.negative_below:
+            return Polarity.NEGATIVE
+        if score > self.positive_above:
+            return Polarity.POSITIVE
+        return Polarity.NEUTRAL
+
+    def _logit(self, features: set[str]) -> float:
+        """The evidence: known weights summed (look-ups in C, map over dict.get), scaled to unit length
+        so a long post is not sure of itself merely for being long."""
+        if not features:
+            return 0.0
+        return sum(map(self.weights.get, features, repeat(0.0))) / math.sqrt(len(features))
+
+    def score(self, text: str, words: Sequence[str]) -> float:
+        return _sigmoid(self.bias + self._logit(self.features.of(text, words)))
+
+    def judge(self, text: str, words: Sequence[str]) -> Sentiment:
+        """`words` are the post's tokens from the project's tokeniser, lower-cased."""
+        features = self.features.of(text, words)
+        evidence = self._logit(features)
+        if not evidence:  # no known feature (weights are never 0; an exact cancellation reads the same)
+            return NO_EVIDENCE
+        score = _sigmoid(self.bias + evidence)
+        heavy = self._heavy
+        reasons = _describe([(f, heavy[f]) for f in features & self._heavy_keys])
+        reasons.append(f"逻辑回归（词与二字组）：P(正面)={score:.2f}")
+        return Sentiment(score, self.polarity(score), tuple(reasons))
+
+
+def _sigmoid(x: float) -> float:
+    if x < -35:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _describe(heavy: list[tuple[str, float]]) -> list[str]:
+    """The heaviest evidence of each side, in order of weight; a feature inside one already named (好 after
+    真好) is not named again. Plain loops and a substring test: this runs for every post."""
+    heavy.sort(key=itemgetter(1))
+    reasons = []
+    for title, side in (
+        ("负面依据：", [f for f, v in heavy if v < 0]),
+        ("正面依据：", [f for f, v in reversed(heavy) if v > 0]),
+    ):
+        named = ""
+        count = 0
+        for feature in side:
+            if feature not in named:  # features hold no 、, so a hit is inside one named feature
+                named = f"{named}、{feature}" if named else feature
+                count += 1
+                if count == LISTED:
+                    break
+        if named:
+            reasons.append(title + named)
+    return reasons
+
+
+def load_weights(path: Path | str) -> dict[str, Any]:
+    """The gzip JSON weights file: `format`, `bias`, `weights` {feature: weight}, optional `neutral`
+    [below, above] and `description`."""
+    source = Path(path)
+    try:
+        data = json.loads(gzip.decompress(source.read_bytes()).decode("utf-8"))
+    except OSError as exc:
+        raise WeightsError(f"{source}: 无法读取情感模型权重：{exc.strerror or exc}") from None
+    except (ValueError, EOFError) as exc:
+        raise WeightsError(f"{source}: 不是情感模型权重文件（gzip JSON）：{exc}") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or not isinstance(data.get("weights"), dict)
+    ):
+        raise WeightsError(f"{source}: 不是情感模型权重文件（缺少 format={FORMAT} 或 weights）")
+    return data
+
+
+def dump_weights(data: dict[str, Any]) -> bytes:
+    """The bytes of a weights file; `mtime=0` so the same model always gives the same file."""
+    body = json.dumps({"format": FORMAT, **data}, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0)

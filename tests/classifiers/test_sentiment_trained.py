@@ -1,0 +1,161 @@
+"""The trained sentiment model: calls with reasons, official news not negative, place names and emoticons
+never features, plain-Python scoring from a small shipped file, and a floor on the held-out test split."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from classifiers import metrics
+from classifiers.sentiment_trained import DEFAULT_WEIGHTS, TrainedSentiment, WeightsError
+from classifiers.tokenise import Tokeniser
+from classifiers.types import Polarity
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "tests" / "data" / "sentiment"
+PLACES = (
+    "濮阳",
+    "濮阳市",
+    "南乐县",
+    "南乐",
+    "清丰县",
+    "清丰",
+    "范县",
+    "台前县",
+    "台前",
+    "濮阳县",
+    "华龙区",
+    "华龙",
+)
+
+
+@pytest.fixture(scope="module")
+def tokeniser() -> Tokeniser:
+    return Tokeniser(PLACES)
+
+
+@pytest.fixture(scope="module")
+def model() -> TrainedSentiment:
+    return TrainedSentiment(places=PLACES)
+
+
+def judge(model: TrainedSentiment, tokeniser: Tokeniser, text: str):
+    return model.judge(text, tokeniser.words(text))
+
+
+def test_a_complaint_is_negative_and_names_its_words(model, tokeniser) -> None:
+    result = judge(model, tokeniser, "老板拖欠工资半年了，去讨薪还被打，投诉了也没人管，太黑心了")
+    assert result.polarity is Polarity.NEGATIVE
+    assert result.score < 0.2
+    (negative,) = [r for r in result.reasons if r.startswith("负面依据：")]
+    assert {"拖欠", "黑心"} & set(negative.removeprefix("负面依据：").split("、")), result.reasons
+    assert result.reasons[-1].startswith("逻辑回归")
+
+
+def test_praise_is_positive_and_names_its_words(model, tokeniser) -> None:
+    result = judge(model, tokeniser, "政务大厅的工作人员很耐心，半小时就办好了，非常满意，点赞")
+    assert result.polarity is Polarity.POSITIVE
+    assert result.score > 0.8
+    assert any(r.startswith("正面依据：") and "满意" in r for r in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "清丰县启动根治欠薪冬季专项行动",
+        "南乐县召开安全生产工作会议，部署冬季防火工作",
+        "华龙区教育局发布2027年小学招生入学政策",
+        "关于范县部分路段临时交通管制的通告",
+    ],
+)
+def test_official_news_is_not_negative(model, tokeniser, text: str) -> None:
+    result = judge(model, tokeniser, text)
+    assert result.polarity is not Polarity.NEGATIVE, (result.score, result.reasons)
+
+
+@pytest.mark.parametrize("place", ["南乐县", "清丰县", "范县", "台前县", "濮阳县", "华龙区", "濮阳"])
+def test_place_names_are_never_features(model, tokeniser, place: str) -> None:
+    text = "这里的服务一般，等了很久"
+    assert judge(model, tokeniser, place + text).score == judge(model, tokeniser, text).score
+    assert judge(model, tokeniser, place).reasons == ("无情感词",)
+    assert all(place not in r and place[:2] not in r for r in judge(model, tokeniser, place + text).reasons)
+
+
+def test_the_place_names_come_from_the_caller(tokeniser) -> None:
+    """Without the office's names 南乐县 is just text; with them it is dropped."""
+    blind, aware = TrainedSentiment(), TrainedSentiment(places=["南乐县"])
+    assert blind.features.of("南乐县", ["南乐县"]) == {"南乐县", "南乐", "乐县"}
+    assert aware.features.of("南乐县", ["南乐县"]) == set()
+
+
+def test_emoticons_mentions_and_links_are_stripped(model, tokeniser) -> None:
+    """The public labels were partly read off emoticons: the model never sees them."""
+    plain = "今天去办了社保卡"
+    marked = "[哈哈][怒]@某某某 今天去办了社保卡 http://t.cn/abc 😀"
+    assert judge(model, tokeniser, marked).score == judge(model, tokeniser, plain).score
+
+
+def test_empty_and_unknown_text_is_neutral_half(model, tokeniser) -> None:
+    for text in ("", "[哈哈]", "12345"):
+        result = judge(model, tokeniser, text)
+        assert result.score == 0.5
+        assert result.polarity is Polarity.NEUTRAL
+
+
+def test_probability_follows_the_weights(model, tokeniser) -> None:
+    """The score is the logistic of the bias plus the known weights scaled by the feature count."""
+    import math
+
+    text = "服务态度差"
+    features = model.features.of(text, tokeniser.words(text))
+    known = sum(model.weights.get(f, 0.0) for f in features)
+    expected = 1 / (1 + math.exp(-(model.bias + known / math.sqrt(len(features)))))
+    assert judge(model, tokeniser, text).score == pytest.approx(expected)
+
+
+def test_scoring_needs_neither_sklearn_nor_numpy() -> None:
+    code = (
+        "import sys\n"
+        "from classifiers.sentiment_trained import TrainedSentiment\n"
+        "m = TrainedSentiment(places=['南乐县'])\n"
+        "assert m.judge('服务太差了', ['服务', '太', '差', '了']).score < 0.5\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('sklearn', 'numpy', 'scipy'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_the_shipped_weights_are_small_and_documented() -> None:
+    assert DEFAULT_WEIGHTS.stat().st_size <= 3_000_000
+    data = json.loads(gzip.decompress(DEFAULT_WEIGHTS.read_bytes()))
+    assert len(data["weights"]) > 5_000
+    provenance = (DEFAULT_WEIGHTS.parent / "PROVENANCE.md").read_text(encoding="utf-8")
+    for needed in ("sha256", "ChineseNlpCorpus", "Licence", "Brier", "C=", "macro-F1", "emoticons"):
+        assert needed in provenance
+
+
+def test_a_broken_weights_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.json.gz"
+    with pytest.raises(WeightsError, match=r"nowhere\.json\.gz"):
+        TrainedSentiment(missing)
+    plain = tmp_path / "plain.json.gz"
+    plain.write_text("{}", encoding="utf-8")
+    with pytest.raises(WeightsError, match=r"plain\.json\.gz"):
+        TrainedSentiment(plain)
+
+
+def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser) -> None:
+    """test.jsonl is never trained on (dev.jsonl is); the floor sits a little under the measured figure."""
+    rows = [json.loads(line) for line in (SHIPPED / "test.jsonl").read_text(encoding="utf-8").splitlines()]
+    result = metrics.score(
+        [r["label"] for r in rows], [judge(model, tokeniser, r["text"]).polarity.value for r in rows]
+    )
+    assert result.macro_f1 >= FLOOR, result
+
+
+FLOOR = 0.70
