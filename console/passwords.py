@@ -1,6 +1,6 @@
 """Account passwords: argon2 hashes, the password rules, and the login counter that locks an account after
-repeated failures. The columns are the accounts table's (alerts/schema.py); the queries live here until
-the accounts repository grows them."""
+repeated failures. The rows are read and written through the accounts repository
+(alerts/repositories/accounts.py), the alerts database's one place for their queries."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
 
 from alerts.accounts import Account, AccountError, Accounts
 from alerts.calendar import SHANGHAI
-from alerts.schema import accounts as accounts_table
 
 MIN_LENGTH = 8
 MAX_FAILURES = 5  # consecutive failed logins before the account locks
@@ -58,11 +56,7 @@ class Credentials:
 
 
 def credentials(book: Accounts, name: str) -> Credentials | None:
-    row = (
-        book.records.db.execute(select(accounts_table).where(accounts_table.c.name == name))
-        .mappings()
-        .first()
-    )
+    row = book.records.get(name)
     if row is None:
         return None
     locked = row["locked_until"]
@@ -92,16 +86,11 @@ def set_password(book: Accounts, name: str, password: str, *, by: Account | str,
             except (VerificationError, InvalidHashError):
                 continue
         hashed = _hasher.hash(password)
-        book.records.db.execute(
-            update(accounts_table)
-            .where(accounts_table.c.name == name)
-            .values(
-                password_hash=hashed,
-                password_changed_at=datetime.now(UTC).isoformat(timespec="microseconds"),
-                password_history=json.dumps([hashed, *history][:HISTORY]),
-                failed_logins=0,
-                locked_until=None,
-            )
+        book.records.set_password(
+            name,
+            hashed,
+            changed_at=datetime.now(UTC).isoformat(timespec="microseconds"),
+            history=json.dumps([hashed, *history][:HISTORY]),
         )
         book.record(by, "user_passwd", name, detail=account.describe(), origin=origin)
 
@@ -139,22 +128,13 @@ def log_in(book: Accounts, name: str, password: str, *, origin: str) -> Login:
         except (VerificationError, InvalidHashError):
             failed = found.failed + 1
             locked = now + LOCKED_FOR if failed >= MAX_FAILURES else None
-            book.records.db.execute(
-                update(accounts_table)
-                .where(accounts_table.c.name == name)
-                .values(
-                    failed_logins=0 if locked else failed,
-                    locked_until=locked.isoformat(timespec="seconds") if locked else None,
-                )
+            book.records.count_failure(
+                name, 0 if locked else failed, locked.isoformat(timespec="seconds") if locked else None
             )
             reason = locked_message(locked) if locked else WRONG
             detail = f"密码错误（连续第 {failed} 次）" + ("，账号锁定" if locked else "")
             book.record(account, "login", name, outcome="refused", detail=detail, origin=origin)
             return Login(None, reason)
-        book.records.db.execute(
-            update(accounts_table)
-            .where(accounts_table.c.name == name)
-            .values(failed_logins=0, locked_until=None)
-        )
+        book.records.count_failure(name, 0, None)
         book.record(account, "login", name, origin=origin)
     return Login(account, stamp=found.changed_at or "")

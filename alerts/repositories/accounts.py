@@ -35,6 +35,30 @@ class AccountRepository:
             update(accounts).where(accounts.c.name == name).values(disabled_at=at, disabled_by=by)
         )
 
+    # -- passwords and the login counter ------------------------------------------------------------------
+
+    def set_password(self, name: str, password_hash: str, changed_at: str, history: str) -> None:
+        """A new password hash, with the hashes kept against reuse (JSON); it clears any lock."""
+        self.db.execute(
+            update(accounts)
+            .where(accounts.c.name == name)
+            .values(
+                password_hash=password_hash,
+                password_changed_at=changed_at,
+                password_history=history,
+                failed_logins=0,
+                locked_until=None,
+            )
+        )
+
+    def count_failure(self, name: str, failed: int, locked_until: str | None) -> None:
+        """Failed logins in a row so far, and when a lock they caused ends (None: not locked)."""
+        self.db.execute(
+            update(accounts)
+            .where(accounts.c.name == name)
+            .values(failed_logins=failed, locked_until=locked_until)
+        )
+
     # -- the audit trail ----------------------------------------------------------------------------
 
     def trail(self, *, account: str | None = None, target: str | None = None) -> list[RowMapping]:
