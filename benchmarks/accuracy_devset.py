@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from classifiers.types import Level
 from pipeline.context import Context
@@ -21,6 +22,19 @@ from pipeline.runner import OfflineRunner
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "tests" / "data" / "devset"
 NOW = datetime.fromisoformat("2026-12-03T09:00:00+08:00")
+
+
+def labelled_post(label: dict[str, Any], prefix: str, number: int, at: datetime) -> Post:
+    """A labelled line as the post a patrol would have stored: a local site's, published and read at `at`."""
+    return Post(
+        id=f"{prefix}:{number}",
+        source=Source.LOCAL,
+        url=f"https://{prefix}.invalid/{number}",
+        title=label["title"],
+        text=label["text"],
+        published_at=at,
+        crawled_at=at,
+    )
 
 
 @dataclass
@@ -53,17 +67,7 @@ def evaluate(path: Path, context: Context | None = None) -> Figures:
     figures = Figures()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         label = json.loads(line)
-        post = OfflineRunner(context).run(
-            Post(
-                id=f"devset:{number}",
-                source=Source.LOCAL,
-                url=f"https://devset.invalid/{number}",
-                title=label["title"],
-                text=label["text"],
-                published_at=NOW,
-                crawled_at=NOW,
-            )
-        )
+        post = OfflineRunner(context).run(labelled_post(label, "devset", number, NOW))
         a = post.analysis
         got, want = a.severity.level, Level(label["level"])
         where = f"{path.name}:{number} {label['title'] or label['text'][:30]}"
