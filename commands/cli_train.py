@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from classifiers import metrics
 from classifiers.sentiment_trained import TrainedSentiment, WeightsError, dump_weights
+from commands.common import Exit, fail
+from commands.common import out as screen  # `out` is the --out option here
 from config.loader import config_dir
 
 train_app = typer.Typer(help="用本单位标注的帖子重新训练分析模型", no_args_is_help=True)
@@ -78,7 +79,6 @@ def sentiment(
     from classifiers.sentiment_train import Example, fit, fit_band
     from pipeline.context import Context, place_names
 
-    console = Console()
     posts = read_labels(labels)
     present = {label for _, label in posts}
     if len(posts) < MIN_POSTS or not {"positive", "negative"} <= present:
@@ -103,8 +103,9 @@ def sentiment(
             examples, c=RETRAIN_C, min_count=1, prune=0.01, prior=(current.weights, current.bias)
         )
     except ImportError:
-        console.print("[red]重新训练需要 scikit-learn：pip install 'yuqing[train]'[/red]")
-        raise typer.Exit(1) from None
+        raise fail(
+            "重新训练需要 scikit-learn：在项目目录运行 .venv/bin/pip install -e '.[train]'", Exit.FAILED
+        ) from None
     data = {"bias": bias, "weights": weights, "neutral": [current.negative_below, current.positive_above]}
     if "neutral" in {label for _, label in training}:
         scored = TrainedSentiment(data, places)
@@ -122,7 +123,7 @@ def sentiment(
     gold = [label for _, label in held]
     before = metrics.score(gold, [current.judge(t, words(t)).polarity.value for t, _ in held])
     after = metrics.score(gold, [retrained.judge(t, words(t)).polarity.value for t, _ in held])
-    console.print(f"现用模型：{current.path}", soft_wrap=True)
+    screen.print(f"现用模型：{current.path}", soft_wrap=True, markup=False, highlight=False)
     table = Table(title=f"留出的 {len(held)} 条（共 {len(posts)} 条，{len(training)} 条用于训练）")
     table.add_column("模型")
     table.add_column("宏平均 F1", justify="right")
@@ -136,10 +137,14 @@ def sentiment(
             f"{result.accuracy:.3f}",
             *(f"{result.per_label[label]:.3f}" for label in sorted(set(gold))),
         )
-    console.print(table)
-    console.print(f"新权重已写入 {target}（{len(weights)} 个特征）。", soft_wrap=True)
+    screen.print(table)
+    screen.print(
+        f"新权重已写入 {target}（{len(weights)} 个特征）。", soft_wrap=True, markup=False, highlight=False
+    )
     shown = target.name if target.resolve().parent == config_dir().resolve() else str(target.resolve())
-    console.print(
+    screen.print(
         f"启用方法：在 severity.yaml 中写 sentiment_model: trained 与 sentiment_weights: {shown}",
         soft_wrap=True,
+        markup=False,
+        highlight=False,
     )
