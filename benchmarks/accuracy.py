@@ -10,10 +10,9 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from accuracy_devset import labelled_post
-
 from classifiers.types import Level
 from pipeline.context import Context
+from pipeline.items import Post, Source
 from pipeline.runner import OfflineRunner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +32,17 @@ def score() -> dict[str, list[tuple[bool, str]]]:
     }
     for number, line in enumerate(LABELLED.read_text(encoding="utf-8").splitlines(), start=1):
         label = json.loads(line)
-        post = runner.run(labelled_post(label, "label", number, NOW))
+        post = runner.run(
+            Post(
+                id=f"label:{number}",
+                source=Source.LOCAL,
+                url=f"https://label.invalid/{number}",
+                title=label["title"],
+                text=label["text"],
+                published_at=NOW,
+                crawled_at=NOW,
+            )
+        )
         a = post.analysis
         got_level = a.severity.level
         want_level = Level(label["level"])
