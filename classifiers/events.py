@@ -234,11 +234,13 @@ class SignatureIndex:
         width = -(-BITS // slices)
         self._slices = [(shift, (1 << width) - 1) for shift in range(0, BITS, width)]
         self._by_term: dict[str, list[int]] = {}
+        self._terms: dict[int, frozenset[str]] = {}
         # One table per slice, keyed by the slice's bits alone: no tuple to build and hash per look-up.
         self._by_slice: list[dict[int, list[int]]] = [{} for _ in self._slices]
 
     def add(self, key: int, signature: Signature) -> None:
         """Index a signature under `key`, a number the caller chooses and gets back from `candidates`."""
+        self._terms[key] = signature.terms
         by_term = self._by_term
         for term in signature.terms:
             if (keys := by_term.get(term)) is None:
@@ -260,9 +262,12 @@ class SignatureIndex:
             by_term = self._by_term
             lists = [keys for term in signature.terms if (keys := by_term.get(term))]
             if len(lists) >= need:
-                # One count over all the terms' lists at once: a Counter updated list by list cost more.
-                shared = Counter(chain.from_iterable(lists))
-                found = {key for key, count in shared.items() if count >= need}
+                # A signature sharing `need` of the post's terms is in at least one of any len - need + 1 of
+                # their lists: the shortest ones are read, and the longest (the county, 发生) never are.
+                lists.sort(key=len)
+                pool = set(chain.from_iterable(lists[: len(lists) - need + 1]))
+                terms, terms_of = signature.terms, self._terms
+                found = {key for key in pool if len(terms_of[key] & terms) >= need}
         fingerprint = signature.fingerprint
         for (shift, mask), table in zip(self._slices, self._by_slice, strict=True):
             if (keys := table.get(fingerprint >> shift & mask)) is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -287,61 +287,112 @@ def all_terms(node: Node) -> set[str]:
 Occurrences = Mapping[tuple[str, str], list[int]]
 
 
-def _evaluate(node: Node, occ: Occurrences, hits: set[str]) -> bool:
+# A rule compiled to one function of the post's occurrences, adding the terms that made it true to `hits`:
+# walking the tree for every post, and gathering a NEAR's spans before knowing both sides are present, cost
+# more than the matching itself.
+Check = Callable[[Occurrences, set[str]], bool]
+
+
+def _compile(node: Node) -> Check:
     if isinstance(node, Term):
-        # A plain loop: rules are mostly long OR-lists of terms, and a generator per term cost more than
-        # the lookups themselves.
-        for field in node.scope:
-            if (field, node.text) in occ:
-                hits.add(node.text)
-                return True
-        return False
+        return _compile_terms([node])
     if isinstance(node, Not):
-        return not _evaluate(node.child, occ, set())
+        inner = _compile(node.child)
+        return lambda occ, hits: not inner(occ, set())
     if isinstance(node, And):
-        local: set[str] = set()
-        if all(_evaluate(c, occ, local) for c in node.children):
+        parts = [_compile(c) for c in node.children]
+
+        def every(occ: Occurrences, hits: set[str]) -> bool:
+            local: set[str] = set()
+            for part in parts:
+                if not part(occ, local):
+                    return False
             hits |= local
             return True
-        return False
+
+        return every
     if isinstance(node, Or):
-        results = [_evaluate(c, occ, hits) for c in node.children]
-        return any(results)
-    return _evaluate_near(node, occ, hits)
+        terms = [c for c in node.children if isinstance(c, Term)]
+        others = [_compile(c) for c in node.children if not isinstance(c, Term)]
+        flat = _compile_terms(terms) if terms else None
+        if not others and flat is not None:
+            return flat
+
+        def some(occ: Occurrences, hits: set[str]) -> bool:
+            # Every child is asked, none skipped: the reasons name all the terms that matched.
+            found = flat(occ, hits) if flat is not None else False
+            for part in others:
+                found = part(occ, hits) or found
+            return found
+
+        return some
+    assert isinstance(node, Near)
+    return _compile_near(node)
 
 
-def _positions(node: Node, occ: Occurrences) -> dict[str, list[tuple[int, int, str]]]:
-    """Per field, the (start, end, term) spans of a positional node."""
-    spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    terms = [node] if isinstance(node, Term) else list(node.children)  # type: ignore[union-attr]
-    for term in terms:
-        if isinstance(term, Or):
-            for field, found in _positions(term, occ).items():
-                spans[field].extend(found)
-            continue
-        assert isinstance(term, Term)
-        for field in term.scope:
-            for start in occ.get((field, term.text), ()):
-                spans[field].append((start, start + len(term.text), term.text))
-    return spans
+def _compile_terms(terms: list[Term]) -> Check:
+    """Any of these terms, in its scopes: a look-up per (field, term) key, or per occurrence when the post
+    has fewer occurrences than the rule has keys."""
+    keys = {(field, term.text): term.text for term in terms for field in term.scope}
+
+    def any_term(occ: Occurrences, hits: set[str]) -> bool:
+        found = False
+        if len(occ) < len(keys):
+            for key in occ:
+                if (text := keys.get(key)) is not None:
+                    hits.add(text)
+                    found = True
+        else:
+            for key, text in keys.items():
+                if key in occ:
+                    hits.add(text)
+                    found = True
+        return found
+
+    return any_term
 
 
-def _evaluate_near(node: Near, occ: Occurrences, hits: set[str]) -> bool:
-    left, right = _positions(node.left, occ), _positions(node.right, occ)
-    for field in left.keys() & right.keys():
-        for ls, le, lt in left[field]:
-            for rs, re_, rt in right[field]:
-                gap = rs - le if rs >= le else ls - re_
-                if gap <= node.distance:
+def _spans_keys(node: Node) -> list[tuple[str, str]]:
+    """The (field, term) keys of a positional node: a term, or an OR of positional nodes."""
+    if isinstance(node, Term):
+        return [(field, node.text) for field in node.scope]
+    assert isinstance(node, Or)
+    return [key for child in node.children for key in _spans_keys(child)]
+
+
+def _compile_near(node: Near) -> Check:
+    left_keys, right_keys, distance = _spans_keys(node.left), _spans_keys(node.right), node.distance
+
+    def spans(keys: list[tuple[str, str]], occ: Occurrences) -> list[tuple[str, int, int, str]]:
+        return [
+            (field, start, start + len(text), text)
+            for field, text in keys
+            for start in occ.get((field, text), ())
+        ]
+
+    def near(occ: Occurrences, hits: set[str]) -> bool:
+        left = spans(left_keys, occ)
+        if not left:
+            return False
+        right = spans(right_keys, occ)
+        for lf, ls, le, lt in left:
+            for rf, rs, re_, rt in right:
+                if lf == rf and (rs - le if rs >= le else ls - re_) <= distance:
                     hits.update((lt, rt))
                     return True
-    return False
+        return False
+
+    return near
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     spec: RuleSpec
     tree: Node
+    check: Check = dataclass_field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check", _compile(self.tree))
 
 
 class RuleSet:
@@ -382,7 +433,7 @@ class RuleSet:
         for index in candidates:
             rule = self.rules[index]
             terms: set[str] = set()
-            if _evaluate(rule.tree, occ, terms):
+            if rule.check(occ, terms):
                 spec = rule.spec
                 hits.append(RuleHit(spec.id, spec.name, spec.category, spec.weight, tuple(sorted(terms))))
         return hits

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ahocorasick
+import ahocorasick_rs
 
 from classifiers.sentiment import NO_EVIDENCE, Sentiment, polarity
 
@@ -201,10 +201,11 @@ class LexiconSentiment:
     def __init__(self, lexicon: Lexicon | Path | str = DEFAULT_LEXICON, scale: float = DEFAULT_SCALE) -> None:
         self.lexicon = lexicon if isinstance(lexicon, Lexicon) else Lexicon.load(lexicon)
         self.scale = scale
-        self._automaton = ahocorasick.Automaton()
-        for term, entry in self.lexicon.entries.items():
-            self._automaton.add_word(term, entry)
-        self._automaton.make_automaton()
+        # Leftmost-longest and without overlaps: 不满意 is one word, not 不 then 满意.
+        self._entries = list(self.lexicon.entries.values())
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            list(self.lexicon.entries), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
 
     def judge(self, text: str, words: Sequence[str] = ()) -> Sentiment:
         """`words` is accepted for the common interface and not needed: matching runs on the text."""
@@ -238,7 +239,11 @@ class LexiconSentiment:
     def _word_hits(self, body: str) -> tuple[list[_Hit], list[tuple[int, bool, str]], list[str]]:
         """Sentiment words with their modifiers applied, contrast turns (offset, is_concession, word),
         and the negative words a remedy word (整治, 防范 …) took out."""
-        matches = [(end - len(entry.term) + 1, end, entry) for end, entry in self._automaton.iter_long(body)]
+        entries = self._entries
+        matches = [
+            (start, end - 1, entries[index])
+            for index, start, end in self._automaton.find_matches_as_indexes(body)
+        ]
         hits: list[_Hit] = []
         turns: list[tuple[int, bool, str]] = []
         neutralised: list[str] = []
@@ -299,7 +304,8 @@ class LexiconSentiment:
 
     def _unknown_emoticon(self, name: str) -> float:
         """An emoticon not in the list is read by its name (「泪流满面」 has 泪), capped like a known one."""
-        weight: float = sum(entry.weight for _end, entry in self._automaton.iter_long(name))
+        found = self._automaton.find_matches_as_indexes(name)
+        weight: float = sum(self._entries[index].weight for index, _start, _end in found)
         return max(-2.0, min(2.0, weight * 1.5))
 
     def _weigh(
@@ -370,13 +376,14 @@ def _clause_end_char(body: str, position: int) -> str:
 
 
 def _describe(hits: list[_Hit]) -> list[str]:
-    groups = {
-        "负面词": [h.label for h in hits if not h.emoticon and h.value < 0],
-        "正面词": [h.label for h in hits if not h.emoticon and h.value > 0 and not h.ironic],
-        "反话": [h.label for h in hits if h.ironic],
-        "负面表情": [h.label for h in hits if h.emoticon and h.value < 0],
-        "正面表情": [h.label for h in hits if h.emoticon and h.value > 0 and not h.ironic],
-    }
+    groups: dict[str, list[str]] = {"负面词": [], "正面词": [], "反话": [], "负面表情": [], "正面表情": []}
+    for hit in hits:
+        if hit.ironic:
+            groups["反话"].append(hit.label)
+        elif hit.value < 0:
+            groups["负面表情" if hit.emoticon else "负面词"].append(hit.label)
+        elif hit.value > 0:
+            groups["正面表情" if hit.emoticon else "正面词"].append(hit.label)
     reasons = []
     for title, labels in groups.items():
         unique = list(dict.fromkeys(labels))[:LISTED]

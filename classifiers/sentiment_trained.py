@@ -19,7 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from classifiers.sentiment import NEGATIVE_BELOW, NO_EVIDENCE, POSITIVE_ABOVE, Sentiment
 from classifiers.types import Polarity
@@ -56,12 +56,11 @@ class Features:
     def __init__(self, places: Iterable[str] = ()) -> None:
         names = sorted({p.strip().lower() for p in places if p and len(p.strip()) >= 2})
         self.places = tuple(names)
-        self._automaton: ahocorasick.Automaton | None = None
+        self._automaton: ahocorasick_rs.AhoCorasick | None = None
         if names:
-            self._automaton = ahocorasick.Automaton()
-            for name in names:
-                self._automaton.add_word(name, len(name))
-            self._automaton.make_automaton()
+            self._automaton = ahocorasick_rs.AhoCorasick(
+                names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+            )
 
     def clean(self, text: str) -> str:
         """Lower-cased text with markup and place names each replaced by a comma (a clause break)."""
@@ -69,9 +68,9 @@ class Features:
         if self._automaton is None:
             return body
         parts, last = [], 0
-        for end, size in self._automaton.iter_long(body):
-            parts.append(body[last : end - size + 1])
-            last = end + 1
+        for _index, start, end in self._automaton.find_matches_as_indexes(body):
+            parts.append(body[last:start])
+            last = end
         if not parts:
             return body
         parts.append(body[last:])
