@@ -17,13 +17,15 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
-
-from sqlalchemy import RowMapping
+from typing import TYPE_CHECKING, Any
 
 from alerts.calendar import SHANGHAI
-from alerts.repositories.accounts import AccountRepository
 from config.errors import YuqingError
+
+if TYPE_CHECKING:  # only named here: importing the cases' rules must not bring SQLAlchemy to `analyze`
+    from sqlalchemy import RowMapping
+
+    from alerts.repositories.accounts import AccountRepository
 
 # Who acts from a shell without an account of their own: only to create the first administrator.
 BOOTSTRAP = "本机初始化"

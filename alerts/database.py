@@ -17,12 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVarTuple, overload
+from typing import TYPE_CHECKING, Any, TypeVarTuple, overload
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Executable, create_engine, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -33,6 +29,9 @@ from alerts import schema
 from config import databases
 from config.env import get_env
 from config.errors import YuqingError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +46,10 @@ class OutboxBusy(YuqingError):
 
 @cache
 def _alembic() -> tuple[Config, str]:
+    # Alembic is imported where a database is opened: commands that open none (analyze) start without it.
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config, ScriptDirectory.from_config(config).get_current_head() or ""
@@ -195,12 +198,17 @@ class AlertsDatabase:
 
     def revision(self) -> str | None:
         """The migration the file stands at; None for a file made before revisions were recorded."""
+        from alembic.runtime.migration import MigrationContext
+
         if self.connection.in_transaction():
             return MigrationContext.configure(self.connection).get_current_revision()
         with native_errors(), self.connection.begin():
             return MigrationContext.configure(self.connection).get_current_revision()
 
     def _migrate(self) -> None:
+        from alembic import command
+        from alembic.runtime.migration import MigrationContext
+
         config, head = _alembic()
         if self.revision() == head:
             return

@@ -662,39 +662,39 @@ def _health_lines(env: Any, office: Any) -> list[dict[str, Any]]:
     return entries
 
 
-def _alert_commands() -> None:
+def _command_groups() -> None:
+    """The commands kept in modules of their own: delivery, the case workflow, accounts, training, the
+    console."""
     from commands.cli_alerts import deliver, digest, silence_app
+    from commands.cli_console import console
+    from commands.cli_train import train_app
+    from commands.cli_users import user_app
+    from commands.cli_workflow import COMMANDS
 
     app.command()(demo_option(deliver))
     app.command()(demo_option(digest))
     app.add_typer(silence_app, name="silence")
-
-
-_alert_commands()
-
-
-def _workflow_commands() -> None:
-    from commands.cli_workflow import COMMANDS
-
     for name, command in COMMANDS.items():
         # Everything but routing a text and the scheduler reads or acts on the data: each can run on the demo's.
         app.command(name)(command if name in ("route", "serve") else demo_option(command))
+    app.add_typer(user_app, name="user")
+    app.add_typer(train_app, name="train")
+    app.command("console")(console)
 
 
-_workflow_commands()
-
-from commands.cli_train import train_app
-from commands.cli_users import user_app
-
-app.add_typer(user_app, name="user")
-app.add_typer(train_app, name="train")
-
-from commands.cli_console import console
-
-app.command("console")(console)
+# `yuqing analyze` and `yuqing extract`, the text tools scripts call line by line, start without those
+# modules: they bring SQLAlchemy and Alembic, half a second of start-up. Any other command, `--help`, and
+# any program importing this module get every command.
+_TEXT_TOOLS = ("analyze", "extract")
+_TEXT_TOOL = Path(sys.argv[0]).name in ("yuqing", "cli.py") and sys.argv[1:2] and sys.argv[1] in _TEXT_TOOLS
+if not _TEXT_TOOL:
+    _command_groups()
 
 
 def main() -> None:
+    if _TEXT_TOOL:  # they open no store, so none of its errors can arise
+        app()
+        return
     from pipeline.storage import storage_errors
 
     with storage_errors(lambda line: err.print(f"[red]错误：[/red]{line}", highlight=False, soft_wrap=True)):

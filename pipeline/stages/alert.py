@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from alerts.models import Alert, alert_key
-from alerts.outbox import Outbox
 from classifiers.types import Level
 from pipeline.context import Context
 from pipeline.items import Post, source_name
@@ -72,6 +71,8 @@ class AlertStage(Stage):
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
+        from alerts.outbox import Outbox  # here: `analyze` lists this stage without the store it writes to
+
         self.outbox = Outbox(context.env.outbox_path, realert=context.office.alerts.realert)
         self.min_level = context.office.alerts.min_level
         self.raised = 0
