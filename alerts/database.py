@@ -88,7 +88,8 @@ def _read_before_kinds(conn: sqlite3.Connection) -> None:
         # A temporary object is found before the file's own of the same name.
         conn.execute(
             "CREATE TEMP VIEW alerts AS SELECT rowid AS rowid, *, "
-            "coalesce(json_extract(body, '$.kind'), 'post') AS kind, 0 AS realert FROM main.alerts"
+            "CASE WHEN key LIKE '工作流:%' THEN 'workflow' "
+            "ELSE coalesce(json_extract(body, '$.kind'), 'post') END AS kind, 0 AS realert FROM main.alerts"
         )
 
 

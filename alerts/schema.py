@@ -248,6 +248,15 @@ accounts = Table(
     _text("locked_until"),
 )
 
+# Console sessions ended before their time (logout): a replayed cookie of one is refused. A row can go
+# once the session would have expired anyway (12 hours after it began).
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    _text("sid", primary=True),
+    *(_text(name, null=False) for name in ("account", "ended_at", "expires_at")),
+)
+
 audit = Table(
     "audit",
     metadata,

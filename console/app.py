@@ -3,12 +3,14 @@ CSRF check), login and logout, and the page groups of console/pages/ on one `Web
 
 # No `from __future__ import annotations`: FastAPI reads the routes' Depends() on local functions at definition.
 
+import logging
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,6 +20,16 @@ from console.pages import desk
 from console.passwords import log_in
 from console.sessions import COOKIE, PRE_COOKIE, Signer, load_key
 from console.web import HERE, ORIGIN, Forbidden, NotLoggedIn, Web
+
+logger = logging.getLogger(__name__)
+
+# What a person reads for the errors the framework raises (its own wording is English).
+HTTP_ERRORS = {
+    400: ("请求有误", "提交的内容不完整或格式不对，请返回重填。"),
+    404: ("页面不存在", "没有这个页面，或您无权查看。"),
+    405: ("操作方式不对", "这个地址不接受这种请求；请从页面上的按钮或链接进入。"),
+    413: ("提交的内容过大", "请缩短后再提交。"),
+}
 
 
 def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cookies: bool = False) -> FastAPI:
@@ -34,6 +46,8 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
         """Every POST carries the token of its session, in the form or htmx's header."""
         if request.method != "POST":
             return
+        if request.url.path == "/logout" and web.session_account(request) is None:
+            return  # a session already over (idle, say) has nothing to protect: logging out just says so
         form = await request.form()
         token = request.headers.get("x-csrf-token") or form.get("csrf_token")
         if not signer.csrf_ok(web.csrf_seed(request), token if isinstance(token, str) else None):
@@ -65,7 +79,11 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
     @app.exception_handler(NotLoggedIn)
     async def to_login(request: Request, _exc: NotLoggedIn) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        login = f"/login?next={quote(target)}"
+        if request.headers.get("HX-Request"):
+            # A part of a page asked for: the whole page goes to the login form, not into the part.
+            return Response(status_code=401, headers={"HX-Redirect": login})
+        return RedirectResponse(login, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
@@ -73,11 +91,27 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404:
-            return page(
-                request, "error.html", 404, title="页面不存在", message="没有这个页面，或您无权查看。"
-            )
-        return page(request, "error.html", exc.status_code, title="出错了", message=str(exc.detail))
+        title, message = HTTP_ERRORS.get(
+            exc.status_code, ("出错了", f"请求未能完成（HTTP {exc.status_code}）。")
+        )
+        return page(request, "error.html", exc.status_code, title=title, message=message)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_form(request: Request, _exc: RequestValidationError) -> Response:
+        return page(
+            request, "error.html", 400, title="请求有误", message="提交的内容不完整或格式不对，请返回重填。"
+        )
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        logger.error("控制台处理 %s %s 时出错", request.method, request.url.path, exc_info=exc)
+        return page(
+            request,
+            "error.html",
+            500,
+            title="系统出错",
+            message="处理请求时出错，已记入日志；请稍后重试或联系管理员。",
+        )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -119,9 +153,7 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
     def logout(request: Request) -> Response:
         account = session_account(request)
         if account is not None:
-            with opened() as workflow:
-                workflow.accounts.record(account, "logout", account.name, origin=ORIGIN)
-        request.state.session = None
+            web.end_session(request, account)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response

@@ -27,14 +27,28 @@ class Asset:
     member: str  # the file inside the package's tarball
     name: str  # the name it is served under, in VENDOR
     licence: str
+    registry: str = "https://registry.npmjs.org"
+    vendor: Path = VENDOR
 
     @property
     def tarball(self) -> str:
-        return f"https://registry.npmjs.org/{self.package}/-/{self.package}-{self.version}.tgz"
+        return f"{self.registry}/{self.package}/-/{self.package}-{self.version}.tgz"
 
     @property
     def path(self) -> Path:
-        return VENDOR / self.name
+        return self.vendor / self.name
+
+    @property
+    def stamp(self) -> Path:
+        """Beside the file: the integrity of the tarball it came from, so another pinned version is fetched."""
+        return self.vendor / f"{self.name}.integrity"
+
+    @property
+    def installed(self) -> bool:
+        try:
+            return self.path.is_file() and self.stamp.read_text().strip() == self.integrity
+        except OSError:
+            return False
 
 
 HTMX = Asset(
@@ -66,8 +80,8 @@ def _check(asset: Asset, data: bytes) -> None:
 
 
 def fetch(asset: Asset, *, timeout: float = 60.0) -> Path:
-    """The asset's file, downloaded and checked unless it is there already."""
-    if asset.path.is_file():
+    """The asset's file, downloaded and checked unless the pinned version is there already."""
+    if asset.installed:
         return asset.path
     try:
         response = requests.get(asset.tarball, timeout=timeout)
@@ -80,15 +94,16 @@ def fetch(asset: Asset, *, timeout: float = 60.0) -> Path:
         if member is None:
             raise AssetError(f"{asset.tarball} 中没有 {asset.member}")
         body = member.read()
-    VENDOR.mkdir(parents=True, exist_ok=True)
+    asset.vendor.mkdir(parents=True, exist_ok=True)
     partial = asset.path.with_suffix(".part")
     partial.write_bytes(body)
     partial.replace(asset.path)  # a half-written file is never served
+    asset.stamp.write_text(asset.integrity + "\n")
     return asset.path
 
 
 def missing() -> list[Asset]:
-    return [a for a in ASSETS if not a.path.is_file()]
+    return [a for a in ASSETS if not a.installed]
 
 
 def main() -> int:

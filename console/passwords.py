@@ -5,8 +5,10 @@ repeated failures. The rows are read and written through the accounts repository
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +25,7 @@ _hasher = PasswordHasher()
 
 # One message for an unknown name and a wrong password, so the form does not tell which names exist.
 WRONG = "用户名或密码错误"
+NAME_LIMIT = 64  # a longer name is no account's; the audit trail keeps only this much of it
 
 
 def _classes(password: str) -> int:
@@ -79,12 +82,8 @@ def set_password(book: Accounts, name: str, password: str, *, by: Account | str,
         check_password(account.name, password)
         current = credentials(book, name)
         history = current.history if current else []
-        for old in history:
-            try:
-                if _hasher.verify(old, password):
-                    raise AccountError(f"新密码不能与最近 {HISTORY} 次使用过的密码相同")
-            except (VerificationError, InvalidHashError):
-                continue
+        if any(_verify(old, password) for old in history):
+            raise AccountError(f"新密码不能与最近 {HISTORY} 次使用过的密码相同")
         hashed = _hasher.hash(password)
         book.records.set_password(
             name,
@@ -113,19 +112,19 @@ def log_in(book: Accounts, name: str, password: str, *, origin: str) -> Login:
     """Checks a login; counts failures and locks the account at MAX_FAILURES. Wall-clock time, not the
     demo's clock: a lock is for real minutes."""
     now = datetime.now(UTC)
+    name = name if len(name) <= NAME_LIMIT else name[:NAME_LIMIT] + "…"
     with book.records.db.transaction():
         account = book.get(name) if name else None
         found = credentials(book, name) if account else None
         if account is None or found is None or not found.password_hash or not account.enabled:
+            _verify(_dummy_hash(), password)  # as long as a wrong password takes: no name is revealed
             book.record(name or "（未指明）", "login", name, outcome="refused", detail=WRONG, origin=origin)
             return Login(None, WRONG)
         if found.locked_until and found.locked_until > now:
             reason = locked_message(found.locked_until)
             book.record(account, "login", name, outcome="refused", detail=reason, origin=origin)
             return Login(None, reason)
-        try:
-            _hasher.verify(found.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        if not _verify(found.password_hash, password):
             failed = found.failed + 1
             locked = now + LOCKED_FOR if failed >= MAX_FAILURES else None
             book.records.count_failure(
@@ -138,3 +137,15 @@ def log_in(book: Accounts, name: str, password: str, *, origin: str) -> Login:
         book.records.count_failure(name, 0, None)
         book.record(account, "login", name, origin=origin)
     return Login(account, stamp=found.changed_at or "")
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -20,6 +20,13 @@ IDLE = 30 * 60  # seconds without a request before the session ends
 ABSOLUTE = 12 * 3600  # however active, a session ends after a working day
 
 
+KEY_BYTES = 32  # the signing key's length; a shorter one is refused
+
+
+class KeyFileError(ValueError):
+    """The key file holds no usable key: the message names the file and what to do."""
+
+
 def load_key(folder: Path) -> bytes:
     """The signing key in `folder`/console.key, created (mode 0600) when missing."""
     path = folder / "console.key"
@@ -27,8 +34,16 @@ def load_key(folder: Path) -> bytes:
         folder.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return bytes.fromhex(path.read_text().strip())
+            handle.write(secrets.token_hex(KEY_BYTES))
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        key = b""
+    if len(key) < KEY_BYTES:
+        raise KeyFileError(
+            f"{path} 中没有可用的密钥（应为 {KEY_BYTES} 字节的十六进制）：删除该文件，控制台启动时会生成新的密钥"
+        )
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +81,7 @@ class Signer:
         if not cookie or "." not in cookie:
             return None
         data, _, mac = cookie.rpartition(".")
-        if not hmac.compare_digest(mac, self._mac(data.encode())):
+        if not cookie.isascii() or not hmac.compare_digest(mac, self._mac(data.encode())):
             return None
         try:
             name, sid, issued, expires, stamp = json.loads(base64.urlsafe_b64decode(data.encode()))
@@ -82,4 +97,7 @@ class Signer:
         return self._mac(f"csrf:{seed}".encode())
 
     def csrf_ok(self, seed: str | None, token: str | None) -> bool:
-        return bool(seed and token) and hmac.compare_digest(self.csrf(seed or ""), token or "")
+        # compare_digest refuses text that is not ASCII; such a token is simply wrong.
+        if not (seed and token and token.isascii()):
+            return False
+        return hmac.compare_digest(self.csrf(seed), token)

@@ -7,7 +7,7 @@ and add their routes to the app."""
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,13 @@ from classifiers.types import Level
 from config.models import OfficeConfig
 from console import assets
 from console.passwords import credentials
-from console.sessions import COOKIE, PRE_COOKIE, Signer
+from console.sessions import ABSOLUTE, COOKIE, PRE_COOKIE, Signer
 
 HERE = Path(__file__).resolve().parent
 ORIGIN = "web"  # how the audit trail names an action taken in the console
+# Sent by the pages' own refreshes (the live feed), which a person did not ask for: they do not keep an
+# idle session alive.
+BACKGROUND = "X-Yuqing-Background"
 
 LEVEL_CLASS = {
     Level.MAJOR_EMERGENCY: "major",
@@ -91,17 +94,33 @@ class Web:
         with self.opened() as workflow:
             account = workflow.accounts.get(session.name)
             found = credentials(workflow.accounts, session.name)
-        # A disabled account, or a password changed since, ends the session.
+            ended = workflow.accounts.records.session_ended(session.sid)
+        # Logged out, a disabled account, or a password changed since: the session is over.
         if (
-            account is None
+            ended
+            or account is None
             or not account.enabled
             or found is None
             or (found.changed_at or "") != session.stamp
         ):
             return None
-        request.state.session = session.renewed(time.time())
+        if request.headers.get(BACKGROUND) != "1":
+            request.state.session = session.renewed(time.time())  # the response carries it on
         request.state.account = account
         return account
+
+    def end_session(self, request: Request, account: Account) -> None:
+        """Logout: the session's cookie is refused from now on, also a copy kept elsewhere."""
+        session = self.signer.load(request.cookies.get(COOKIE))
+        if session is None:
+            return
+        now = datetime.now(UTC)
+        expires = datetime.fromtimestamp(session.issued + ABSOLUTE, UTC)
+        with self.opened() as workflow, workflow.accounts.records.db.transaction():
+            at, until = (moment.isoformat(timespec="seconds") for moment in (now, expires))
+            workflow.accounts.records.end_session(session.sid, account.name, at, until)
+            workflow.accounts.record(account, "logout", account.name, origin=ORIGIN)
+        request.state.session = None
 
     def signed_in(self, request: Request) -> Account:
         """The dependency of every page behind the login."""
@@ -125,7 +144,7 @@ class Web:
             office_name=self.office_name,
             account=account,
             csrf_token=self.signer.csrf(seed) if seed else "",
-            htmx_missing=not assets.HTMX.path.is_file(),
+            htmx_missing=bool(assets.missing()),
             how_to_fetch=assets.HOW_TO_FETCH,
             now=self.now(),
             level_class=LEVEL_CLASS,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, delete, select, update
 
 from alerts.database import AlertsDatabase
-from alerts.schema import accounts, audit
+from alerts.schema import accounts, audit, ended_sessions
 
 
 class AccountRepository:
@@ -58,6 +58,20 @@ class AccountRepository:
             .where(accounts.c.name == name)
             .values(failed_logins=failed, locked_until=locked_until)
         )
+
+    # -- console sessions ended by logout --------------------------------------------------------------
+
+    def end_session(self, sid: str, account: str, at: str, expires_at: str) -> None:
+        """Refuses the session `sid` from now on; rows of sessions expired by `at` are dropped."""
+        self.db.execute(delete(ended_sessions).where(ended_sessions.c.expires_at < at))
+        if not self.session_ended(sid):
+            self.db.execute(
+                ended_sessions.insert().values(sid=sid, account=account, ended_at=at, expires_at=expires_at)
+            )
+
+    def session_ended(self, sid: str) -> bool:
+        found = self.db.execute(select(ended_sessions.c.sid).where(ended_sessions.c.sid == sid)).first()
+        return found is not None
 
     # -- the audit trail ----------------------------------------------------------------------------
 

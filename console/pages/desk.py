@@ -53,7 +53,7 @@ def register(app: FastAPI, web: Web) -> None:
             chosen=chosen,
         )
 
-    @app.get("/alerts/{key}", response_class=HTMLResponse)
+    @app.get("/alerts/{key:path}", response_class=HTMLResponse)
     def alert_page(
         request: Request, key: str, account: Annotated[Account, Depends(web.signed_in)]
     ) -> Response:

@@ -126,12 +126,21 @@ def test_a_post_without_its_csrf_token_is_refused(console: Console, page) -> Non
     shot(page, "csrf-refused")
 
 
-def test_logout_ends_the_session(console: Console, page) -> None:
+def test_logout_ends_the_session_also_for_a_copy_of_its_cookie(console: Console, page) -> None:
     log_in(page, console.url, "李娜")
+    kept = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert (
+        requests.get(f"{console.url}/desk", cookies=kept, allow_redirects=False, timeout=10).status_code
+        == 200
+    )
     page.get_by_role("button", name="退出登录").click()
     assert page.url == f"{console.url}/login"
     page.goto(f"{console.url}/desk")
     assert page.url.startswith(f"{console.url}/login")
+    # The cookie copied before logging out opens nothing either: the server ended the session.
+    replayed = requests.get(f"{console.url}/desk", cookies=kept, allow_redirects=False, timeout=10)
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].startswith("/login")
 
 
 def test_five_wrong_passwords_lock_the_account_until_an_administrator_resets_it(
