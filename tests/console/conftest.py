@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -75,6 +76,11 @@ class Console:
     url: str
     env: dict[str, str]
     data_dir: Path
+    db_url: str = ""  # the PostgreSQL database the console runs on; empty: the SQLite file in data_dir
+
+    def outbox(self, *, read_only: bool = False) -> Outbox:
+        """The console's alerts database, as `serve` would open it."""
+        return Outbox(self.data_dir / "alerts.sqlite3", read_only=read_only, url=self.db_url)
 
 
 def _free_port() -> int:
@@ -84,16 +90,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def console(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Console]:
+    """The console on SQLite, or on PostgreSQL where a module asks for it with
+    `@pytest.mark.parametrize("console", ["postgresql"], indirect=True)`."""
     data_dir = tmp_path_factory.mktemp("console") / "var"
-    env = office_env(data_dir)
+    db_url = ""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        server = request.getfixturevalue("postgres")
+        db_url = server.database(f"console_{uuid.uuid4().hex[:12]}")
+    env = office_env(data_dir, **({"YUQING_DB_URL": db_url} if db_url else {}))
     for name, role, unit in ACCOUNTS:
         args = ["user", "add", name, "--role", role, "--password-stdin"]
         args += ["--unit", unit] if unit else []
         args += ["--as", "张伟"] if name != "张伟" else []
         done = yuqing(*args, env=env, input=PASSWORD + "\n")
         assert done.returncode == 0, done.stderr
-    outbox = Outbox(data_dir / "alerts.sqlite3", url="")
+    outbox = Console("", env, data_dir, db_url).outbox()
     try:
         for alert in ALERTS:
             assert outbox.enqueue(alert)
@@ -121,7 +133,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
                 if time.monotonic() > deadline:
                     pytest.fail("yuqing console did not answer within 60 s")
                 time.sleep(0.2)
-        yield Console(url, env, data_dir)
+        yield Console(url, env, data_dir, db_url)
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from alerts.outbox import Outbox
 from alerts.repositories.accounts import AccountRepository
 from tests.console.conftest import ALERTS, PASSWORD, Console
 from tests.helpers import PROJECT_ROOT, yuqing
@@ -160,7 +159,7 @@ def test_five_wrong_passwords_lock_the_account_until_an_administrator_resets_it(
     log_in(page, console.url, "刘洋", "Hl-new-2026")
     assert page.url == f"{console.url}/desk"
     # Every attempt is on the audit trail, with the lock and the reset.
-    outbox = Outbox(console.data_dir / "alerts.sqlite3", read_only=True, url="")
+    outbox = console.outbox(read_only=True)
     try:
         trail = AccountRepository(outbox.database).trail(target="刘洋")
     finally:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from alerts.outbox import Outbox
 from tests.console.conftest import ALERTS, PASSWORD, Console
 from tests.helpers import PROJECT_ROOT, office_env, yuqing
 
@@ -106,7 +105,7 @@ def test_an_alert_whose_key_holds_a_slash_has_its_page(console: Console) -> None
         event_id="event:news:https://www.pyxw.cn/2026/12/1.html",
         title="华龙区新闻网报道路段施工",
     )
-    outbox = Outbox(console.data_dir / "alerts.sqlite3", url="")
+    outbox = console.outbox()
     try:
         assert outbox.enqueue(alert)
     finally:
