@@ -202,9 +202,15 @@ class Process:
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=30)
+        try:
+            code = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            code = None
         while not self.lines.empty():
             self.seen.append(self.lines.get())
+        assert code is not None, f"serve did not stop within 30 s of SIGTERM; its output: {self.output()}"
         return code
 
     def output(self) -> str:
