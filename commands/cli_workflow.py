@@ -364,6 +364,12 @@ def _deadline_lines(workflow: Workflow, case: Case, late: list[Deadline]) -> str
 def cases(
     overdue: Annotated[bool, typer.Option("--overdue", help="只列时限已过而未完成的案件")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="也列出已回应、已办结和误报的案件")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="每个案件输出一行 JSON（编号、级别、状态、各单位及其职责、时限），供脚本读取"
+        ),
+    ] = False,
 ) -> None:
     """案件表：编号、级别、标题、责任单位、状态，以及尚未完成的时限（北京时间）和逾期。"""
     with _workflow(reading=True) as workflow:
@@ -378,6 +384,10 @@ def cases(
             and c.id not in untold
         ]
         shown.sort(key=lambda c: (-c.level.rank, c.opened_at))
+        if as_json:
+            for case in shown:
+                sys.stdout.write(json.dumps(_case_json(workflow, case), ensure_ascii=False) + "\n")
+            return
         title = "逾期案件" if overdue else "舆情案件"
         table = _table(f"{title}（{len(shown)} 件，{_local(workflow.now())}）")
         who = {c.id: [c.owner] if c.owner else c.expected for c in shown}
@@ -398,6 +408,44 @@ def cases(
         out.print(table)
         if not overdue:
             _print_held(workflow)
+
+
+def _case_json(workflow: Workflow, case: Case) -> dict[str, Any]:
+    """One case for scripts: its ids (`short_id` opens /cases/<short_id> in the console), level, state, the
+    units with their roles, and every deadline in Beijing time."""
+
+    def when(moment: datetime | None) -> str | None:
+        return moment.astimezone(SHANGHAI).isoformat(timespec="minutes") if moment else None
+
+    return {
+        "id": case.id,
+        "short_id": case.short_id,
+        "level": case.level.value,
+        "state": case.state.label,
+        "title": case.title,
+        "counties": case.counties,
+        "opened_at": when(case.opened_at),
+        "units": {
+            "first": case.first,
+            "claim": case.expected,
+            "owner": case.owner,
+            "assigned": case.assigned,
+            "responsible": workflow.responsible(case),
+        },
+        "deadlines": [
+            {
+                "kind": d.kind.value,
+                "round": d.round,
+                "due": when(d.due_at),
+                "original_due": when(d.original_due_at),
+                "status": d.status,
+                "met_at": when(d.met_at),
+                "units": d.units,
+            }
+            for d in sorted(workflow.deadlines(case.id), key=lambda d: (d.round, d.due_at))
+        ],
+        "alerts": [key for _case, key in workflow.records.alert_keys(case.id)],
+    }
 
 
 def _print_held(workflow: Workflow) -> None:

@@ -21,6 +21,8 @@ LIMIT = 300
 
 def rows(web: Web, workflow: Workflow, account: Account) -> list[tuple[Alert, Case | None]]:
     """The alerts of the last 30 days the account may see, each with its case, loudest and newest first."""
+    if not workflow.read_only:
+        workflow.sync()  # the cases of alerts `serve` raised a moment ago, opened as `cases` would
     found = []
     for alert in workflow.outbox.alerts(since=workflow.now() - RECENT):
         owner = workflow.records.case_of_alert(alert.key)
