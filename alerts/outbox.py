@@ -157,6 +157,10 @@ class Outbox:
     def alerts(self, *, since: datetime | None = None) -> list[Alert]:
         return self._alerts.since(since)
 
+    def alerts_after(self, cursor: int | None) -> tuple[list[Alert], int]:
+        """What was stored since `cursor`, and the new cursor (a live feed's position)."""
+        return self._alerts.after(cursor)
+
     def unplanned(self) -> list[Alert]:
         return self._alerts.unplanned()
 

@@ -533,11 +533,12 @@ def doctor(
         warning or f"法定节假日和调休安排已知至 {calendar_data_ends():%Y-%m-%d}",
     )
     from pipeline.browser import check_browser
+    from pipeline.health import source_verdicts
 
     # Launched for real (headless, one page): a binary that is there but cannot start is caught here.
     browser = check_browser(env)
     check("ok" if browser.ok else "fail", "浏览器", browser.detail)
-    sources = _health_lines(env, office)
+    sources = source_verdicts(env, office, clock.now())
     failing = any(c["status"] == "fail" for c in checks) or any(s["status"] == "fail" for s in sources)
     if as_json:
         document = {
@@ -570,96 +571,6 @@ def backup(
         out.print(line, highlight=False, soft_wrap=True)
     if result.failed:
         raise typer.Exit(Exit.FAILED)
-
-
-# A source whose last crawl is older than this is not vouched for, whatever that crawl found.
-STALE_HOURS = 24
-
-
-def _health_lines(env: Any, office: Any) -> list[dict[str, Any]]:
-    """One verdict per source, from its health state alone (what its last crawls left): the state and its
-    Chinese reason, since when (Beijing time) and for how many crawls in a row, the detail, the last good
-    crawl; `status` is ok, warn (partial, not crawled yet, stale, or no longer configured) or fail."""
-    from datetime import datetime, timedelta
-
-    from pipeline import clock
-    from pipeline.health import (
-        ADVICE,
-        OK,
-        PARTIAL,
-        display_name,
-        health_dir,
-        load_states,
-        source_label,
-        state_text,
-    )
-    from pipeline.items import SHANGHAI
-
-    def beijing(stamp: str | None) -> str | None:
-        return datetime.fromisoformat(stamp).astimezone(SHANGHAI).isoformat() if stamp else None
-
-    def shown(stamp: str | None) -> str:
-        return stamp[:16].replace("T", " ") if stamp else "从未"
-
-    states = load_states(health_dir(env))
-    configured = {s.name: s for s in office.sources.sources if s.enabled} if office else {}
-    now = clock.now()
-    entries: list[dict[str, Any]] = []
-    for name in dict.fromkeys([*configured, *states]):
-        config = configured.get(name)
-        label = source_label(name, config.spider, config.label) if config else name
-        entry: dict[str, Any] = {
-            "source": name,
-            "label": label,
-            "configured": config is not None,
-            "state": None,
-            "reason": None,
-            "since": None,
-            "runs": 0,
-            "detail": "",
-            "last_ok": None,
-            "last_run": None,
-            "advice": None,
-        }
-        what = f"来源 {display_name(name, label)}"
-        state = states.get(name)
-        if state is None:
-            entry.update(status="warn", reason="尚未巡查", line=f"{what}：尚未巡查，健康未知")
-            entries.append(entry)
-            continue
-        entry.update(
-            state=state.state,
-            reason=state_text(state.state),
-            since=beijing(state.since),
-            runs=state.runs,
-            detail=state.detail,
-            last_ok=beijing(state.last_ok),
-            last_run=beijing(state.last_run),
-            advice=ADVICE.get(state.state),
-        )
-        since, last_ok = shown(entry["since"]), shown(entry["last_ok"])
-        if state.state == OK:
-            status = "ok"
-            line = f"{what}：正常，自 {since} 起连续 {state.runs} 次巡查正常"
-        else:
-            status = "warn" if state.state == PARTIAL else "fail"
-            line = (
-                f"{what}：{entry['reason']}，自 {since} 起连续 {state.runs} 次巡查；"
-                f"详情：{state.detail}；上次正常：{last_ok}"
-            )
-            if entry["advice"]:
-                line += f"；处理建议：{entry['advice']}"
-        last_run = datetime.fromisoformat(state.last_run)
-        if now - last_run > timedelta(hours=STALE_HOURS):
-            if status == "ok":
-                status = "warn"
-            line += f"；最近一次巡查在 {shown(entry['last_run'])}，已超过 {STALE_HOURS} 小时"
-        if config is None:
-            status = "warn"
-            line += "；该来源已不在 sources.yaml 中（或已停用）"
-        entry.update(status=status, line=line)
-        entries.append(entry)
-    return entries
 
 
 def _command_groups() -> None:

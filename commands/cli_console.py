@@ -70,7 +70,7 @@ def console(
     if (cert is None) != (key is None):
         raise fail("--cert 与 --key 须一起给出")
     https = cert is not None
-    office = load_office(ACTING)
+    office = load_office(ACTING | {"sources"})  # the duty desk shows each source's health
     path = get_env().outbox_path
     try:
         app = create_app(path, office, clock.now, secure_cookies=https or behind_https)

@@ -37,6 +37,7 @@ from config.env import Env
 from config.errors import YuqingError
 from config.models import OfficeConfig, ScheduleFile, SilencePolicy
 from pipeline import clock
+from pipeline.health import checkpoint_runs
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class Service:
         self.env = env
         self.now = now
         self.cadence = Cadence.from_schedule(office.schedule)
-        self.state_path = env.data_dir / "serve-state.json"
+        self.state_path = env.serve_state_path
         self._patrolling = threading.Lock()
         self._patrol = patrol or self._run_patrol
         # Without a watch (the `sweep` command, tests) the config given is used as it is.
@@ -231,6 +232,8 @@ class Service:
                 ok = False
             if checkpoint:
                 self.digest()
+            if checkpoint:
+                state = checkpoint_runs(state, slot, self.now(), ok)
             self._save({**state, "patrol_slot": slot.isoformat()})
             self.sweep()
             self.follow_up()

@@ -121,6 +121,11 @@ class Env(BaseSettings):
         return self.data_dir / "health"
 
     @property
+    def serve_state_path(self) -> Path:
+        """What `serve` remembers across restarts: the last slot patrolled, each checkpoint's patrol."""
+        return self.data_dir / "serve-state.json"
+
+    @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
 

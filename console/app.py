@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.models import OfficeConfig
-from console.pages import cases, desk
+from console.pages import cases, desk, live
 from console.passwords import log_in
 from console.sessions import COOKIE, PRE_COOKIE, Signer, load_key
 from console.web import HERE, ORIGIN, Forbidden, NotLoggedIn, Web
@@ -160,4 +160,5 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
 
     desk.register(app, web)
     cases.register(app, web)
+    live.register(app, web)
     return app

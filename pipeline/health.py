@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -514,3 +514,114 @@ def report_health(
         finally:
             outbox.close()
     return HealthReport(verdict, state, alerted)
+
+
+# A source whose last crawl is older than this is not vouched for, whatever that crawl found.
+STALE_HOURS = 24
+
+
+def source_verdicts(env: Env, office: Any, now: datetime) -> list[dict[str, Any]]:
+    """One verdict per source, from its health state alone (what its last crawls left): the state and its
+    Chinese reason, since when (Beijing time) and for how many crawls in a row, the detail, the last good
+    crawl; `status` is ok, warn (partial, not crawled yet, stale, or no longer configured) or fail. What
+    `yuqing doctor` prints and the console's duty desk shows."""
+
+    def beijing(stamp: str | None) -> str | None:
+        return datetime.fromisoformat(stamp).astimezone(SHANGHAI).isoformat() if stamp else None
+
+    def shown(stamp: str | None) -> str:
+        return stamp[:16].replace("T", " ") if stamp else "从未"
+
+    states = load_states(health_dir(env))
+    configured = {s.name: s for s in office.sources.sources if s.enabled} if office else {}
+    entries: list[dict[str, Any]] = []
+    for name in dict.fromkeys([*configured, *states]):
+        config = configured.get(name)
+        label = source_label(name, config.spider, config.label) if config else name
+        entry: dict[str, Any] = {
+            "source": name,
+            "label": label,
+            "configured": config is not None,
+            "state": None,
+            "reason": None,
+            "since": None,
+            "runs": 0,
+            "detail": "",
+            "last_ok": None,
+            "last_run": None,
+            "advice": None,
+        }
+        what = f"来源 {display_name(name, label)}"
+        state = states.get(name)
+        if state is None:
+            entry.update(status="warn", reason="尚未巡查", line=f"{what}：尚未巡查，健康未知")
+            entries.append(entry)
+            continue
+        entry.update(
+            state=state.state,
+            reason=state_text(state.state),
+            since=beijing(state.since),
+            runs=state.runs,
+            detail=state.detail,
+            last_ok=beijing(state.last_ok),
+            last_run=beijing(state.last_run),
+            advice=ADVICE.get(state.state),
+        )
+        since, last_ok = shown(entry["since"]), shown(entry["last_ok"])
+        if state.state == OK:
+            status = "ok"
+            line = f"{what}：正常，自 {since} 起连续 {state.runs} 次巡查正常"
+        else:
+            status = "warn" if state.state == PARTIAL else "fail"
+            line = (
+                f"{what}：{entry['reason']}，自 {since} 起连续 {state.runs} 次巡查；"
+                f"详情：{state.detail}；上次正常：{last_ok}"
+            )
+            if entry["advice"]:
+                line += f"；处理建议：{entry['advice']}"
+        last_run = datetime.fromisoformat(state.last_run)
+        if now - last_run > timedelta(hours=STALE_HOURS):
+            if status == "ok":
+                status = "warn"
+            line += f"；最近一次巡查在 {shown(entry['last_run'])}，已超过 {STALE_HOURS} 小时"
+        if config is None:
+            status = "warn"
+            line += "；该来源已不在 sources.yaml 中（或已停用）"
+        entry.update(status=status, line=line)
+        entries.append(entry)
+    return entries
+
+
+# -- the checkpoints' patrols, as `serve` records them in its state file --------------------------------
+
+CHECKPOINT_RUN = "checkpoint:"  # serve-state key of a checkpoint's patrol: when it ended and how it went
+KEPT_CHECKPOINT_RUNS = 9  # three days of them
+
+
+def checkpoint_runs(state: dict[str, str], slot: datetime, ended: datetime, ok: bool) -> dict[str, str]:
+    """The serve state with this checkpoint's patrol recorded, the oldest dropped beyond three days."""
+    runs = sorted(k for k in state if k.startswith(CHECKPOINT_RUN))[-(KEPT_CHECKPOINT_RUNS - 1) :]
+    kept = {k: v for k, v in state.items() if not k.startswith(CHECKPOINT_RUN) or k in runs}
+    return {**kept, f"{CHECKPOINT_RUN}{slot.isoformat()}": f"{ended.isoformat()} {'ok' if ok else 'failed'}"}
+
+
+def read_checkpoint_runs(path: Path) -> dict[datetime, tuple[datetime, bool]]:
+    """Each recorded checkpoint's patrol: slot → (when it ended, whether it ran through). A missing or
+    unreadable file is no record (the desk then shows the checkpoints as not patrolled)."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for key, value in state.items() if isinstance(state, dict) else ():
+        if not key.startswith(CHECKPOINT_RUN) or not isinstance(value, str):
+            continue
+        try:
+            ended, _, outcome = value.partition(" ")
+            found[datetime.fromisoformat(key.removeprefix(CHECKPOINT_RUN))] = (
+                datetime.fromisoformat(ended),
+                outcome == "ok",
+            )
+        except ValueError:
+            continue
+    return found

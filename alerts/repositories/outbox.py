@@ -184,6 +184,21 @@ class AlertRepository:
         )
         return [alert_from_json(*row) for row in rows]
 
+    def after(self, cursor: int | None) -> tuple[list[Alert], int]:
+        """The alerts stored after `cursor` (their insertion number; None: none, only the cursor now),
+        in the order they were stored, and the cursor after them. Writers take turns, so the numbers
+        come in the order the alerts were committed."""
+        if cursor is None:
+            newest = self.db.execute(
+                select(func.coalesce(func.max(_ALERT_ORDER), 0)).select_from(alerts)
+            ).scalar()
+            return [], int(newest or 0)
+        rows = self.db.execute(
+            select(_ALERT_ORDER, *_ALERT).where(_ALERT_ORDER > cursor).order_by(_ALERT_ORDER)  # noqa: SIM300
+        ).all()
+        found = [alert_from_json(*row[1:]) for row in rows]
+        return found, int(rows[-1][0]) if rows else cursor
+
     def unplanned(self) -> list[Alert]:
         rows = self.db.execute(
             select(*_ALERT).where(alerts.c.key.not_in(_PLANNED)).order_by(alerts.c.created_at, alerts.c.key)

@@ -25,7 +25,7 @@ from alerts.workflow import Workflow
 from commands.serve import Service, build_scheduler
 from config.env import Env, get_env
 from config.loader import DEFAULT_DIR, load_config
-from pipeline.health import load_state
+from pipeline.health import load_state, read_checkpoint_runs
 from pipeline.items import post_from_dict
 from pipeline.store import open_store
 from tests.alerts.test_workflow import Clock, person, raise_alert
@@ -67,12 +67,17 @@ def test_a_patrol_runs_once_per_slot_and_a_restart_neither_repeats_nor_skips(env
     run = service.tick()
     assert run is not None
     assert (run.slot, run.checkpoint) == (datetime.fromisoformat("2026-11-23T08:30+08:00"), True)
+    # The checkpoint's patrol is on record for the console's duty desk; the 09:30 claim patrol is not one.
+    assert read_checkpoint_runs(env.serve_state_path) == {
+        run.slot: (datetime.fromisoformat("2026-11-23T09:05+08:00"), True)
+    }
     assert service.tick() is None
     clock.set("2026-11-23T09:29")
     assert service.tick() is None
     clock.set("2026-11-23T09:30")
     assert service.tick().slot.hour == 9
     assert patrols.runs == 2
+    assert list(read_checkpoint_runs(env.serve_state_path)) == [run.slot]
 
     restarted = Service(office, env, now=clock, patrol=patrols)
     assert restarted.tick() is None  # the 09:30 patrol already ran before the restart

@@ -93,13 +93,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Console]:
     """The console on SQLite, or on PostgreSQL where a module asks for it with
-    `@pytest.mark.parametrize("console", ["postgresql"], indirect=True)`."""
+    `@pytest.mark.parametrize("console", ["postgresql"], indirect=True)`; a module may also give the
+    console's environment more settings (its clock, say) as a dict there."""
     data_dir = tmp_path_factory.mktemp("console") / "var"
-    db_url = ""
-    if getattr(request, "param", "sqlite") == "postgresql":
+    asked = getattr(request, "param", "sqlite")
+    extra = dict(asked) if isinstance(asked, dict) else {}
+    if asked == "postgresql":
         server = request.getfixturevalue("postgres")
-        db_url = server.database(f"console_{uuid.uuid4().hex[:12]}")
-    env = office_env(data_dir, **({"YUQING_DB_URL": db_url} if db_url else {}))
+        extra["YUQING_DB_URL"] = server.database(f"console_{uuid.uuid4().hex[:12]}")
+    db_url = extra.get("YUQING_DB_URL", "")
+    env = office_env(data_dir, **extra)
     for name, role, unit in ACCOUNTS:
         args = ["user", "add", name, "--role", role, "--password-stdin"]
         args += ["--unit", unit] if unit else []

@@ -7,12 +7,13 @@ that recognise block pages are also table-tested on their own."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,16 @@ from commands.patrol import run_patrol
 from config.env import PROJECT_ROOT, get_env
 from config.loader import DEFAULT_DIR, load_config
 from config.models import AlertsFile
-from pipeline.health import REASONS, HealthState, assess, health_alert, load_state, update_state
+from pipeline.health import (
+    REASONS,
+    HealthState,
+    assess,
+    checkpoint_runs,
+    health_alert,
+    load_state,
+    read_checkpoint_runs,
+    update_state,
+)
 from pipeline.replay import ReplayServer
 from spiders.health import judge_page, judge_redirect, judge_status
 from spiders.politeness import backoff_delay, retry_after_seconds
@@ -332,3 +342,20 @@ def test_a_crawl_that_dies_without_a_record_is_reported_failed(tmp_path, monkeyp
     assert (state.state, state.runs) == ("failed", 1)
     assert "ModuleNotFoundError: No module named 'no_such_settings'" in state.detail
     assert "【信息源异常】county_board：抓取异常结束" in capsys.readouterr().out
+
+
+def test_checkpoint_patrols_are_kept_for_three_days_and_read_back(tmp_path):
+    state: dict[str, str] = {"patrol_slot": "2026-11-20T08:30:00+08:00"}
+    start = datetime.fromisoformat("2026-11-20T08:30:00+08:00")
+    slots = [start + timedelta(days=d, hours=h) for d in range(4) for h in (0, 6, 12)]
+    for n, slot in enumerate(slots):
+        state = checkpoint_runs(state, slot, slot + timedelta(minutes=4), ok=n != len(slots) - 1)
+    path = tmp_path / "serve-state.json"
+    path.write_text(json.dumps(state), encoding="utf-8")
+    runs = read_checkpoint_runs(path)
+    assert sorted(runs) == slots[-9:]  # the last three days' checkpoints
+    assert runs[slots[-2]] == (slots[-2] + timedelta(minutes=4), True)
+    assert runs[slots[-1]][1] is False  # the last one failed
+    assert state["patrol_slot"] == "2026-11-20T08:30:00+08:00"  # the rest of the state is kept
+    path.write_text("{broken", encoding="utf-8")
+    assert read_checkpoint_runs(path) == {}
