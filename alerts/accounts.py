@@ -132,6 +132,22 @@ def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(SHANGHAI)
 
 
+def _entry(r: RowMapping) -> AuditEntry:
+    return AuditEntry(
+        id=r["id"],
+        at=_dt(r["at"]),
+        account=r["account"],
+        role=Role(r["role"]) if r["role"] else None,
+        unit=r["unit"],
+        origin=r["origin"],
+        action=r["action"],
+        target=r["target"],
+        outcome=r["outcome"],
+        detail=r["detail"],
+        hash=r["hash"],
+    )
+
+
 def _maybe_dt(text: str | None) -> datetime | None:
     return _dt(text) if text else None
 
@@ -210,22 +226,30 @@ class Accounts:
         raise AccountError(f"单位「{unit}」不存在：units.yaml 和 territory.yaml 里都没有这个单位{hint}")
 
     def audit_trail(self, *, account: str | None = None, target: str | None = None) -> list[AuditEntry]:
-        return [
-            AuditEntry(
-                id=r["id"],
-                at=_dt(r["at"]),
-                account=r["account"],
-                role=Role(r["role"]) if r["role"] else None,
-                unit=r["unit"],
-                origin=r["origin"],
-                action=r["action"],
-                target=r["target"],
-                outcome=r["outcome"],
-                detail=r["detail"],
-                hash=r["hash"],
-            )
-            for r in self.records.trail(account=account, target=target)
-        ]
+        return [_entry(r) for r in self.records.trail(account=account, target=target)]
+
+    def audit_page(
+        self,
+        *,
+        account: str = "",
+        action: str = "",
+        origin: str = "",
+        start: datetime | None = None,
+        end: datetime | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """One page of the trail, newest first, narrowed as asked (`end` excluded)."""
+        rows = self.records.search(
+            account=account,
+            action=action,
+            origin=origin,
+            start=_ts(start) if start else "",
+            end=_ts(end) if end else "",
+            offset=offset,
+            limit=limit,
+        )
+        return [_entry(r) for r in rows]
 
     def verify_trail(self) -> int | None:
         """The id of the first audit row whose hash does not follow from the rows before it, or None."""

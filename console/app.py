@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.models import OfficeConfig
-from console.pages import cases, desk, live
+from console.pages import account, audit, board, cases, desk, live
 from console.passwords import log_in
 from console.sessions import COOKIE, PRE_COOKIE, Signer, load_key
 from console.web import HERE, ORIGIN, Forbidden, NotLoggedIn, Web
@@ -127,7 +127,8 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
             return RedirectResponse(safe_next(next), status_code=303)
         pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
         request.state.pre = pre
-        response = page(request, "login.html", next=safe_next(next), error="", username="")
+        notice = "密码已修改，请用新密码重新登录" if request.query_params.get("changed") == "1" else ""
+        response = page(request, "login.html", next=safe_next(next), error="", username="", notice=notice)
         response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="lax", secure=secure_cookies, path="/")
         return response
 
@@ -161,4 +162,7 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
     desk.register(app, web)
     cases.register(app, web)
     live.register(app, web)
+    board.register(app, web)
+    audit.register(app, web)
+    account.register(app, web)
     return app

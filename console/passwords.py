@@ -139,6 +139,15 @@ def log_in(book: Accounts, name: str, password: str, *, origin: str) -> Login:
     return Login(account, stamp=found.changed_at or "")
 
 
+def change_own_password(book: Accounts, account: Account, current: str, new: str, *, origin: str) -> None:
+    """A person changing their own password: the current one first, checked as a login is (a wrong one
+    counts toward the lock), then the rules of `set_password`. Raises AccountError saying why not."""
+    refused = log_in(book, account.name, current, origin=origin)
+    if refused.account is None:
+        raise AccountError(refused.reason if refused.reason != WRONG else "当前密码不正确")
+    set_password(book, account.name, new, by=account, origin=origin)
+
+
 @cache
 def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_hex(16))

@@ -83,6 +83,28 @@ class AccountRepository:
             query = query.where(audit.c.target == target)
         return list(self.db.execute(query).mappings())
 
+    def search(
+        self,
+        *,
+        account: str = "",
+        action: str = "",
+        origin: str = "",
+        start: str = "",
+        end: str = "",
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[RowMapping]:
+        """Audit rows newest first, narrowed by whatever is given (times as stored: ISO text)."""
+        query = select(audit).order_by(audit.c.id.desc()).offset(offset).limit(limit)
+        for column, value in ((audit.c.account, account), (audit.c.action, action), (audit.c.origin, origin)):
+            if value:
+                query = query.where(column == value)
+        if start:
+            query = query.where(audit.c.at >= start)
+        if end:
+            query = query.where(audit.c.at < end)
+        return list(self.db.execute(query).mappings())
+
     def last_hash(self) -> str:
         """The hash of the newest audit row; empty before the first."""
         return self.db.execute(select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar() or ""

@@ -5,6 +5,7 @@ checks role, unit and state again; a form older than the case's last change is r
 
 # No `from __future__ import annotations`: FastAPI reads the routes' Depends() at definition.
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -16,7 +17,7 @@ from starlette.exceptions import HTTPException
 
 from alerts.accounts import Account, Refused, Role
 from alerts.calendar import SHANGHAI
-from alerts.cases import ANSWERED, RESPONSE_KINDS, UNCLAIMED, WORKING, Case, DeadlineKind, State
+from alerts.cases import ANSWERED, RESPONSE_KINDS, UNCLAIMED, WORKING, Case, Deadline, DeadlineKind, State
 from alerts.models import Alert
 from alerts.workflow import Workflow
 from config.models import unit_names
@@ -89,6 +90,35 @@ def allowed(workflow: Workflow, account: Account, case: Case) -> Allowed:
     return Allowed()
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A case as lists show it: its nearest open deadline and whether one has passed."""
+
+    case: Case
+    next: Deadline | None
+    late: bool
+
+
+def listed(workflow: Workflow, wanted: Callable[[Case], bool], *, show_all: bool = False) -> list[Row]:
+    """The cases `wanted` keeps, open ones only unless `show_all` (answered ones that are late too):
+    late first, then by the nearest deadline, louder first."""
+    if not workflow.read_only:
+        workflow.sync()
+    late = workflow.overdue()
+    rows = []
+    for case in workflow.cases():
+        if not wanted(case) or (not show_all and case.state in ANSWERED and case.id not in late):
+            continue
+        open_ = sorted(
+            (d for d in workflow.deadlines(case.id, status="open") if d.round == case.round),
+            key=lambda d: d.due_at,
+        )
+        rows.append(Row(case, open_[0] if open_ else None, case.id in late))
+    far = datetime.max.replace(tzinfo=SHANGHAI)
+    rows.sort(key=lambda row: (not row.late, row.next.due_at if row.next else far, -row.case.level.rank))
+    return rows
+
+
 def version(workflow: Workflow, case: Case) -> str:
     """What a form was drawn from: the case's history so far. Any action since makes it stale."""
     return str(len(workflow.history(case.id)))
@@ -145,20 +175,7 @@ def register(app: FastAPI, web: Web) -> None:
     def case_list(request: Request, account: Annotated[Account, Depends(web.signed_in)]) -> Response:
         show_all = request.query_params.get("all") == "1"
         with web.opened() as workflow:
-            if not workflow.read_only:
-                workflow.sync()
-            late = workflow.overdue()
-            rows = []
-            for case in workflow.cases():
-                if not visible(workflow, account, case):
-                    continue
-                if not show_all and case.state in ANSWERED and case.id not in late:
-                    continue
-                open_ = [d for d in workflow.deadlines(case.id, status="open") if d.round == case.round]
-                open_.sort(key=lambda d: d.due_at)
-                rows.append((case, open_[0] if open_ else None, case.id in late))
-        far = datetime.max.replace(tzinfo=SHANGHAI)
-        rows.sort(key=lambda row: (not row[2], row[1].due_at if row[1] else far, -row[0].level.rank))
+            rows = listed(workflow, lambda case: visible(workflow, account, case), show_all=show_all)
         return web.page(request, "cases.html", rows=rows, show_all=show_all)
 
     @app.get("/cases/{key:path}", response_class=HTMLResponse)
