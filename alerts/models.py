@@ -25,6 +25,8 @@ class AlertKind(StrEnum):
     CONFIG = "config"
     # A reminder, escalation or reopening about a case (alerts.workflow).
     WORKFLOW = "workflow"
+    # A checkpoint's patrol left without its sign-off (alerts.signoffs).
+    PATROL = "patrol"
 
 
 def alert_key(event_id: str, level: Level, realert: int = 0) -> str:
@@ -79,12 +81,14 @@ class Alert:
             return f"【信息源异常】{self.title}"
         if self.kind is AlertKind.CONFIG:
             return f"【配置错误】{self.title}"
+        if self.kind is AlertKind.PATROL:
+            return f"【巡查签收】{self.title}"
         return f"【{self.level.value}】{self.title}"
 
     def render(self) -> str:
         if self.kind is AlertKind.HEALTH:
             return "\n".join([self.subject(), f"来源：{self.source}", *self.reasons])
-        if self.kind is AlertKind.CONFIG:
+        if self.kind in (AlertKind.CONFIG, AlertKind.PATROL):
             return "\n".join([self.subject(), *self.reasons])
         lines = [self.subject()]
         if self.counties:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from alerts.calendar import SHANGHAI
 from alerts.cases import RESPONSE_KINDS, Case, Deadline, DeadlineKind, State, short_id
+from alerts.signoffs import SignOff, SignOffs
 from alerts.workflow import Workflow
 from classifiers.types import Level
 
@@ -205,7 +207,14 @@ def deadline_summary(deadlines: list[Deadline], now: datetime) -> str:
     return "，".join(parts)
 
 
-def render_daily_log(day: date, log: dict[Level, list[LogEntry]], now: datetime) -> str:
+def daily_log_text(workflow: Workflow, day: date) -> str:
+    """The 舆情日志 of one day as filed: its cases by level, then the checkpoints' sign-offs."""
+    return render_daily_log(day, daily_log(workflow, day), workflow.now(), SignOffs(workflow).of_day(day))
+
+
+def render_daily_log(
+    day: date, log: dict[Level, list[LogEntry]], now: datetime, signoffs: Sequence[SignOff] = ()
+) -> str:
     total = sum(len(entries) for entries in log.values())
     lines = [f"{day:%Y年%m月%d日} 政务舆情日志（共 {total} 条）"]
     for level, entries in log.items():
@@ -221,4 +230,7 @@ def render_daily_log(day: date, log: dict[Level, list[LogEntry]], now: datetime)
                 f"{number}. 【{case.short_id}】{case.opened_at:%H:%M} {case.title}{where} 责任单位：{who}；"
                 f"状态：{case.state.label}；{deadline_summary(entry.deadlines, now)}；{case.url}"
             )
+    if signoffs:
+        lines += ["", f"【巡查签收】{len(signoffs)} 次"]
+        lines += [f"{number}. {s.line()}" for number, s in enumerate(signoffs, start=1)]
     return "\n".join(lines) + "\n"

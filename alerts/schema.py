@@ -17,6 +17,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
@@ -246,6 +247,19 @@ accounts = Table(
     _int("must_change_password", null=False, default=1),
     _int("failed_logins", null=False, default=0),
     _text("locked_until"),
+)
+
+# Each checkpoint's patrol signed off by the duty officer (alerts/signoffs.py): one per checkpoint a day.
+signoffs = Table(
+    "signoffs",
+    metadata,
+    _serial(),
+    *(_text(name, null=False) for name in ("day", "checkpoint", "account", "signed_at")),
+    *(_text(name, null=False, default="[]") for name in ("healthy", "failed", "reviewed")),
+    _int("zero_report", null=False, default=0),
+    _text("note", null=False, default=""),
+    UniqueConstraint("day", "checkpoint", name="signoffs_once"),
+    sqlite_autoincrement=True,
 )
 
 # Console sessions ended before their time (logout): a replayed cookie of one is refused. A row can go

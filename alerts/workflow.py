@@ -46,6 +46,7 @@ from alerts.notices import local
 from alerts.outbox import Outbox
 from alerts.repositories.accounts import AccountRepository
 from alerts.repositories.cases import CaseRepository
+from alerts.signoffs import SignOffs
 from alerts.silences import judge as judge_silences
 from classifiers.types import Level
 from config.models import OfficeConfig, unit_names
@@ -427,6 +428,8 @@ class Workflow:
                 self._lapse(deadline, now, report)
             else:
                 self._remind(deadline, now, report)
+        if not self.read_only:
+            report.notices.extend(SignOffs(self).remind(now))  # checkpoints left unsigned
         return report
 
     def _mark_notified(self, now: datetime) -> int:

@@ -581,7 +581,7 @@ def log(
     ] = None,
 ) -> None:
     """舆情日志：当天的舆情按级别列出，以及各自办理到哪一步。"""
-    from alerts.records import daily_log, render_daily_log
+    from alerts.records import daily_log_text
 
     try:
         when = date.fromisoformat(day) if day else clock.now().astimezone(SHANGHAI).date()
@@ -589,7 +589,7 @@ def log(
         raise fail(f"--date {day}：不是日期，请写成 2026-11-23 的样子") from None
     with _workflow(reading=True) as workflow:
         workflow.sync()
-        sys.stdout.write(render_daily_log(when, daily_log(workflow, when), workflow.now()))
+        sys.stdout.write(daily_log_text(workflow, when))
 
 
 def serve(

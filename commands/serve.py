@@ -29,7 +29,7 @@ from alerts import dispatcher
 from alerts.calendar import SHANGHAI, Cadence, calendar_warning
 from alerts.database import LeaderLock as DatabaseLeaderLock
 from alerts.outbox import Outbox
-from alerts.records import daily_log, render_daily_log
+from alerts.records import daily_log_text
 from alerts.silences import released
 from alerts.workflow import SweepReport, Workflow
 from commands.config_watch import ConfigWatch
@@ -319,7 +319,7 @@ class Service:
         workflow = Workflow(outbox, self.office, self.now)
         try:
             workflow.sync()
-            text = render_daily_log(day, daily_log(workflow, day), self.now())
+            text = daily_log_text(workflow, day)
         finally:
             workflow.close()
             outbox.close()
