@@ -90,6 +90,21 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_until_up(server: subprocess.Popen[str], url: str) -> None:
+    """Until the console started as `server` answers at `url`; fails the test if it exits or takes a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"yuqing console exited: {server.stderr.read() if server.stderr else ''}")
+        try:
+            requests.get(f"{url}/login", timeout=2)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                pytest.fail("yuqing console did not answer within 60 s")
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Console]:
     """The console on SQLite, or on PostgreSQL where a module asks for it with
@@ -126,17 +141,7 @@ def console(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"yuqing console exited: {server.stderr.read() if server.stderr else ''}")
-            try:
-                requests.get(f"{url}/login", timeout=2)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    pytest.fail("yuqing console did not answer within 60 s")
-                time.sleep(0.2)
+        wait_until_up(server, url)
         yield Console(url, env, data_dir, db_url)
     finally:
         server.terminate()

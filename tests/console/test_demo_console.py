@@ -1,0 +1,108 @@
+"""The console on the demo's data, as a newcomer tries it right after `./yuqing demo`: accounts added with
+`user add … --demo`, `yuqing console --demo`, and each page for each role — the duty officer's desk with
+the demo's 重大突发事态 first and its case, the sign-off of the morning checkpoint, the 范县 unit claiming
+its case from its inbox, the supervisor's board and audit trail, and an analyst kept off what is not theirs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from tests.console.conftest import PASSWORD, _free_port, wait_until_up
+from tests.console.test_console import log_in, shot
+from tests.helpers import PROJECT_ROOT, office_env, run_demo, yuqing
+
+pytestmark = pytest.mark.browser
+
+PEOPLE = (
+    ("管理员", "admin", None),
+    ("李娜", "duty", None),
+    ("李明", "unit", "范县县委宣传部"),
+    ("陈静", "supervisor", "市委宣传部"),
+    ("赵敏", "analyst", None),
+)
+
+
+@pytest.fixture(scope="module")
+def demo_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    env = office_env(tmp_path_factory.mktemp("demo") / "var")
+    run_demo(env)
+    for name, role, unit in PEOPLE:
+        args = ["user", "add", name, "--role", role, "--password-stdin", "--demo"]
+        args += ["--unit", unit] if unit else []
+        args += ["--as", "管理员"] if name != "管理员" else []
+        done = yuqing(*args, env=env, input=PASSWORD + "\n")
+        assert done.returncode == 0, done.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "commands.cli", "console", "--demo", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(server, url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def out(page) -> None:
+    page.get_by_role("button", name="退出登录").click()
+
+
+def test_each_role_on_the_demo(demo_console: str, page) -> None:
+    url = demo_console
+    # The duty officer: the crash first, its case, the morning checkpoint to sign.
+    log_in(page, url, "李娜")
+    first = page.locator("table.feed tbody tr").first
+    assert first.locator(".level").inner_text() == "重大突发事态"
+    assert "相撞" in first.inner_text()
+    shot(page, "demo-desk")
+    first.locator("td").last.get_by_role("link").click()
+    assert page.url.startswith(f"{url}/cases/")
+    crash = page.url.rsplit("/", 1)[1]
+    assert "范县县委宣传部" in page.locator("main").inner_text()
+    page.get_by_role("link", name="巡查签收").click()
+    # The demo's clock is 09:00: the 08:30 checkpoint is half an hour late, and may still be signed.
+    assert "上午 08:30 已超时未签收" in page.locator("ul.checkpoints").inner_text()
+    assert "相撞" in page.locator("form.signoff").inner_text()
+    shot(page, "demo-signoff")
+    assert page.goto(f"{url}/board").status == 403
+    out(page)
+
+    # The 范县 unit claims the crash from its inbox.
+    log_in(page, url, "李明")
+    page.get_by_role("link", name="单位待办").click()
+    page.locator("table.cases").get_by_role("link", name=crash).click()
+    page.get_by_role("button", name="认领").click()
+    assert page.locator(".state").inner_text() == "已认领"
+    shot(page, "demo-case-claimed")
+    out(page)
+
+    # The supervisor sees the rest waiting, and the claim on the audit trail.
+    log_in(page, url, "陈静")
+    page.get_by_role("link", name="督办看板").click()
+    waiting = page.locator("main").inner_text()
+    assert "待认领" in waiting
+    assert crash not in page.locator("table.cases").first.inner_text()  # no longer overdue nor unclaimed
+    shot(page, "demo-board")
+    page.goto(f"{url}/audit?account=%E6%9D%8E%E6%98%8E")
+    assert "认领" in page.locator("table.audit").inner_text()
+    out(page)
+
+    # An analyst reads the desk, and is kept off sign-off and the board.
+    log_in(page, url, "赵敏")
+    assert page.locator("table.feed tbody tr").count() > 0
+    for path in ("/signoff", "/board", "/audit"):
+        assert page.goto(f"{url}{path}").status == 403
+    page.goto(f"{url}/cases/{crash}")
+    assert page.get_by_role("heading", name="办理", exact=True).count() == 0
+    shot(page, "demo-analyst")
