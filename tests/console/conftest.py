@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,27 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextmanager
+def serving(env: dict[str, str], *options: str) -> Iterator[str]:
+    """`yuqing console OPTIONS` in its own process on a free port, answering; its address."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "commands.cli", "console", *options, "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(server, url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def wait_until_up(server: subprocess.Popen[str], url: str) -> None:
     """Until the console started as `server` answers at `url`; fails the test if it exits or takes a minute."""
     deadline = time.monotonic() + 60
@@ -130,22 +152,8 @@ def console(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
             assert outbox.enqueue(alert)
     finally:
         outbox.close()
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "commands.cli", "console", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(server, url)
+    with serving(env) as url:
         yield Console(url, env, data_dir, db_url)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,13 @@ its case from its inbox, the supervisor's board and audit trail, and an analyst 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.console.conftest import PASSWORD, _free_port, wait_until_up
+from tests.console.conftest import PASSWORD, serving
 from tests.console.test_console import log_in, shot
-from tests.helpers import PROJECT_ROOT, office_env, run_demo, yuqing
+from tests.helpers import office_env, run_demo, yuqing
 
 pytestmark = pytest.mark.browser
 
@@ -36,22 +34,8 @@ def demo_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         args += ["--as", "管理员"] if name != "管理员" else []
         done = yuqing(*args, env=env, input=PASSWORD + "\n")
         assert done.returncode == 0, done.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "commands.cli", "console", "--demo", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(server, url)
+    with serving(env, "--demo") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def out(page) -> None:
