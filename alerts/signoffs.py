@@ -161,6 +161,8 @@ class SignOffs:
                 raise AccountError(
                     f"上一时间节点以来有 {len(new)} 条新预警，不能报「{ZERO_REPORT}」：请逐条审阅后签收"
                 )
+            if not new and not zero_report:
+                raise AccountError(f"上一时间节点以来没有新预警：请勾选「{ZERO_REPORT}」作零报告后签收")
             missing = [key for key in new if key not in reviewed]
             if not zero_report and missing:
                 raise AccountError(

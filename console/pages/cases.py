@@ -101,13 +101,17 @@ class Row:
 
 def listed(workflow: Workflow, wanted: Callable[[Case], bool], *, show_all: bool = False) -> list[Row]:
     """The cases `wanted` keeps, open ones only unless `show_all` (answered ones that are late too):
-    late first, then by the nearest deadline, louder first."""
+    late first, then by the nearest deadline, louder first. A case only a silence's held-back alerts stand
+    for was put to nobody yet, and is left out as `yuqing cases` leaves it out."""
     if not workflow.read_only:
         workflow.sync()
     late = workflow.overdue()
+    untold = workflow.untold_cases()
     rows = []
     for case in workflow.cases():
-        if not wanted(case) or (not show_all and case.state in ANSWERED and case.id not in late):
+        if case.id in untold or not wanted(case):
+            continue
+        if not show_all and case.state in ANSWERED and case.id not in late:
             continue
         open_ = sorted(
             (d for d in workflow.deadlines(case.id, status="open") if d.round == case.round),

@@ -1,10 +1,10 @@
 """The duty desk's live feed: server-sent events that say "new alerts", never the alerts themselves. The
 page then fetches its table again with its own filters and permissions, so a missed event costs nothing.
 
-Each stream looks at the alerts database every POLL seconds for alerts stored after the last it told
-(by their insertion number; Last-Event-ID carries it across a reconnect), checks every RECHECK seconds that its session still
-stands (a logout, an expired session or a disabled account ends it), and never renews the session: a
-desk left open does not keep anyone signed in. At most MAX_STREAMS are open at once."""
+Each stream looks every POLL seconds for alerts stored after the last it told (by their insertion number;
+Last-Event-ID carries it across a reconnect), checks every RECHECK seconds that its session still stands
+(a logout, an expired session or a disabled account ends it), and never renews the session: a desk left
+open does not keep anyone signed in. At most MAX_STREAMS are open at once."""
 
 # No `from __future__ import annotations`: FastAPI reads the routes' Depends() at definition.
 

@@ -85,6 +85,8 @@ def test_a_checkpoint_is_signed_once_by_duty_staff_with_every_new_alert_reviewed
     ]
 
     clock.set("2026-11-23T14:40")
+    with pytest.raises(AccountError, match="请勾选「无新增涉本地舆情」作零报告"):
+        sign(book, duty, clock())  # nothing new, and no zero report said
     afternoon = sign(book, duty, clock(), zero_report=True)  # nothing new since 08:30's: a zero report
     assert afternoon.zero_report
 
