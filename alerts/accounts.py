@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from alerts.calendar import SHANGHAI
+from classifiers.types import Level
 from config.errors import YuqingError
 
 if TYPE_CHECKING:  # only named here: importing the cases' rules must not bring SQLAlchemy to `analyze`
@@ -41,6 +42,10 @@ class Refused(YuqingError):
 
 class AccountError(Refused):
     """An account that cannot be created, found or used as asked."""
+
+
+NOTIFY_OFF = "off"  # a person who wants no sound or desktop notification from the duty desk
+LEVEL_VALUES = frozenset(level.value for level in Level)
 
 
 class Role(StrEnum):
@@ -84,10 +89,20 @@ class Account:
     disabled_at: datetime | None = None
     disabled_by: str | None = None
     has_password: bool = False
+    notify_from: str | None = (
+        None  # the duty desk's sound and notification: a level's value, OFF, or the default
+    )
 
     @property
     def enabled(self) -> bool:
         return self.disabled_at is None
+
+    @property
+    def loud_from(self) -> Level | None:
+        """The lowest level the duty desk beeps and notifies this person for; None: never."""
+        if self.notify_from == NOTIFY_OFF:
+            return None
+        return Level(self.notify_from) if self.notify_from in LEVEL_VALUES else Level.SENSITIVE
 
     def describe(self) -> str:
         """王芳（责任单位，清丰县政府办）: how messages and the audit name an account."""
@@ -182,6 +197,7 @@ class Accounts:
             disabled_at=_maybe_dt(row["disabled_at"]),
             disabled_by=row["disabled_by"],
             has_password=bool(row["password_hash"]),
+            notify_from=row["notify_from"],
         )
 
     def get(self, name: str) -> Account | None:
@@ -224,6 +240,14 @@ class Accounts:
         near = difflib.get_close_matches(unit, list(units), n=3, cutoff=0.5)
         hint = f"；是否指：{'、'.join(near)}" if near else ""
         raise AccountError(f"单位「{unit}」不存在：units.yaml 和 territory.yaml 里都没有这个单位{hint}")
+
+    def set_notify_from(self, account: Account, value: str) -> None:
+        """The person's own choice of desk alerts: a level's value (that level and louder) or NOTIFY_OFF."""
+        if value != NOTIFY_OFF and value not in LEVEL_VALUES:
+            raise AccountError(f"提醒级别「{value}」不存在")
+        with self.records.db.transaction():
+            self.records.set_notify_from(account.name, value)
+            self.record(account, "preferences", account.name, detail=f"值班台提醒：{value}")
 
     def audit_trail(self, *, account: str | None = None, target: str | None = None) -> list[AuditEntry]:
         return [_entry(r) for r in self.records.trail(account=account, target=target)]

@@ -247,6 +247,9 @@ accounts = Table(
     _int("must_change_password", null=False, default=1),
     _int("failed_logins", null=False, default=0),
     _text("locked_until"),
+    _text(
+        "notify_from"
+    ),  # the lowest level the duty desk beeps and notifies for (NULL: 复杂敏感事件; off: none)
 )
 
 # Each checkpoint's patrol signed off by the duty officer (alerts/signoffs.py): one per checkpoint a day.

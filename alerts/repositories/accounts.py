@@ -35,6 +35,9 @@ class AccountRepository:
             update(accounts).where(accounts.c.name == name).values(disabled_at=at, disabled_by=by)
         )
 
+    def set_notify_from(self, name: str, value: str | None) -> None:
+        self.db.execute(update(accounts).where(accounts.c.name == name).values(notify_from=value))
+
     # -- passwords and the login counter ------------------------------------------------------------------
 
     def set_password(self, name: str, password_hash: str, changed_at: str, history: str) -> None:

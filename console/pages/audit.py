@@ -25,6 +25,7 @@ ACTIONS = {
     "user_disable": "停用账号",
     "user_passwd": "设置密码",
     "signoff": "巡查签收",
+    "preferences": "提醒设置",
     **{k: v for k, v in ACTION_LABELS.items() if k not in ("approve_extension", "deny_extension")},
     "approve_extension": "批准延期",
     "deny_extension": "驳回延期",

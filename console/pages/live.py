@@ -19,14 +19,12 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from alerts.accounts import Account
-from classifiers.types import Level
 from console.web import Web
 
 POLL = 2.0  # seconds between looks at the alerts database
 RECHECK = 30.0  # seconds between checks that the session still stands
 HEARTBEAT = 15.0  # a comment line this often keeps proxies from closing a quiet stream
 MAX_STREAMS = 64
-LOUD = Level.SENSITIVE  # this level and louder: a sound and a desktop notification on a desk on duty
 
 
 def _event(name: str, data: dict[str, object], ident: str | None = None) -> str:
@@ -38,7 +36,9 @@ def register(app: FastAPI, web: Web) -> None:
     open_streams = 0
 
     def news(account: Account, cursor: int | None) -> tuple[list[dict[str, object]], int]:
-        """The alerts stored after `cursor` that the account may see, loudest first, and the new cursor."""
+        """The alerts stored after `cursor` that the account may see, loudest first, each marked loud
+        from the level the person chose on their account page, and the new cursor."""
+        loud = account.loud_from
         with web.opened() as workflow:
             fresh, cursor = workflow.outbox.alerts_after(cursor)
             told = []
@@ -51,7 +51,7 @@ def register(app: FastAPI, web: Web) -> None:
             {
                 "level": a.level.value,
                 "title": a.title if a.kind == "post" else a.subject(),
-                "loud": a.kind == "post" and a.level.rank >= LOUD.rank,
+                "loud": loud is not None and a.kind == "post" and a.level.rank >= loud.rank,
             }
             for a in sorted(told, key=lambda a: -a.level.rank)
         ], cursor

@@ -5,6 +5,8 @@ so the patrol's posts are as fresh to it as they were to the site."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from commands.demo import DEMO_NOW
 from config.env import PROJECT_ROOT
 from pipeline.health import assess, update_state
 from pipeline.replay import ReplayServer
-from tests.console.conftest import Console
+from tests.console.conftest import ALERTS, Console
 from tests.console.test_console import log_in, shot, titles
 from tests.console.test_hardening import signed_in
 from tests.helpers import yuqing
@@ -114,3 +116,34 @@ def test_the_stream_needs_a_session_and_does_not_renew_it(console: Console) -> N
         assert "yuqing_session=" not in stream.headers.get("set-cookie", "")
         first = next(stream.iter_lines(decode_unicode=True))
         assert first == "retry: 5000"
+
+
+def test_each_person_chooses_which_alerts_ring(console: Console, page) -> None:
+    log_in(page, console.url, "李娜")
+    page.get_by_role("link", name="李娜").click()
+    page.get_by_label("点击「开始值班」后，哪些新预警响铃并弹出桌面通知").select_option(
+        label="仅重大突发事态"
+    )
+    page.get_by_role("button", name="保存提醒设置").click()
+    assert page.get_by_role("status").inner_text() == "提醒设置已保存"
+    shot(page, "account-notify")
+
+    http = signed_in(console.url, "李娜")
+    with http.get(f"{console.url}/desk/stream", stream=True, timeout=20) as stream:
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 5000"
+        outbox = console.outbox()
+        try:
+            for n, alert in enumerate((ALERTS[1], ALERTS[3])):  # 复杂敏感事件, 重大突发事态
+                assert outbox.enqueue(
+                    replace(alert, key=f"{alert.key}:ring{n}", event_id=f"{alert.event_id}:ring{n}")
+                )
+        finally:
+            outbox.close()
+        rings: dict[str, bool] = {}
+        for line in lines:  # the two may come in one event or two
+            if line.startswith('data: {"alerts"'):
+                rings.update({a["level"]: a["loud"] for a in json.loads(line[len("data: ") :])["alerts"]})
+                if len(rings) == 2:
+                    break
+    assert rings == {"重大突发事态": True, "复杂敏感事件": False}
