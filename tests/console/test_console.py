@@ -29,7 +29,8 @@ def log_in(page, url: str, name: str, password: str = PASSWORD) -> None:
     page.goto(f"{url}/login")
     page.get_by_label("账号").fill(name)
     page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    with page.expect_navigation():  # the page the login leads to (or its refusal) has loaded
+        page.get_by_role("button", name="登录").click()
 
 
 def titles(page) -> list[str]:
