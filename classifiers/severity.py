@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
+from classifiers.spikes import Spike, surge
 from classifiers.types import Level, RuleHit, Severity
 
 MAX_RULE_WEIGHT = 10.0
@@ -41,10 +42,13 @@ class Signals:
     official_author: bool = False
     published_at: datetime | None = None
     now: datetime | None = None
+    # The county or topic series of the post that are rising far above their usual hourly level now.
+    spikes: Sequence[Spike] = ()
 
 
 _LEVELS = tuple(Level)  # lowest first; iterating the enum itself is several times slower
 _WEIGHT = attrgetter("weight")
+_SCORE = attrgetter("score")
 
 
 def _scaled_log(value: float, full_at: float) -> float:
@@ -100,6 +104,11 @@ def assess(signals: Signals, model: SeverityModel) -> Severity:
         per_hour = (comments + reposts) / hours
         velocity = _scaled_log(per_hour, 1000)
         reasons.append(f"发展态势：每小时约{per_hour:.0f}次评论转发")
+    if signals.spikes:
+        # A county or topic suddenly much talked about: the post is part of a rise, whatever its own counts.
+        rise = max(signals.spikes, key=_SCORE)
+        velocity = max(velocity, surge(rise))
+        reasons.append(f"发展态势：突增，{rise.reason}")
 
     # Added in this order, from 0, as a sum over the factors always was: the same score to the last bit.
     get = weights.get

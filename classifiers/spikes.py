@@ -82,11 +82,17 @@ def judge(
     if score < threshold:
         return None
     times = f"，约为平时的{count / usual.median:.0f}倍" if usual.median >= 1 else ""
+    swing = f"（波动{MAD_TO_SIGMA * usual.mad:.1f}条）" if usual.mad else ""
     reason = (
         f"{kind}「{name}」近1小时{count}条，过去{_span(usual.hours)}每小时中位数{usual.median:g}条"
-        f"（波动{MAD_TO_SIGMA * usual.mad:.1f}条）{times}，高出平时{score:.1f}个标准差"
+        f"{swing}{times}，高出平时{score:.1f}个标准差"
     )
     return Spike(kind, name, at, count, usual, round(score, 1), reason)
+
+
+def surge(spike: Spike, threshold: float = THRESHOLD) -> float:
+    """发展态势 read off a spike, 0..1: half at the threshold, all of it at five times the threshold."""
+    return min(1.0, 0.5 + (spike.score - threshold) / (8 * threshold))
 
 
 def _span(hours: int) -> str:

@@ -40,7 +40,19 @@ CREATE TABLE IF NOT EXISTS signatures (
 );
 CREATE INDEX IF NOT EXISTS signatures_time ON signatures (published_ts);
 CREATE INDEX IF NOT EXISTS signatures_event ON signatures (event_id);
+-- Posts per hour of each watched series (a county, a topic), for spikes (classifiers.spikes): one row per
+-- series and hour that had any, counted once per post, whichever crawl of the patrol saw it.
+CREATE TABLE IF NOT EXISTS hourly (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    hour_ts REAL NOT NULL,
+    posts INTEGER NOT NULL,
+    PRIMARY KEY (kind, name, hour_ts)
+) WITHOUT ROWID;
 """
+# Hourly counts are kept this long behind the newest: a week of history and the hour being filled.
+KEEP_HOURLY_S = 8 * 24 * 3600
+HOUR_S = 3600
 # Columns added since the first version; a file written before them gains them when opened.
 ADDED_COLUMNS = {
     "departments": "TEXT NOT NULL DEFAULT '[]'",
@@ -81,6 +93,10 @@ class EventStore:
                     # Another crawl of the same patrol opened the file at the same moment and added it.
                     if "duplicate column" not in str(exc):
                         raise
+        self.db.execute(
+            "DELETE FROM hourly WHERE hour_ts < (SELECT MAX(hour_ts) FROM hourly) - ?", (KEEP_HOURLY_S,)
+        )
+        self._first_hour: float | None = None
 
     def recent(self, around: datetime, window: timedelta, limit: int = 5000) -> list[Signature]:
         rows = self.db.execute(
@@ -145,6 +161,37 @@ class EventStore:
             ),
         )
 
+    def count_hour(self, hour_ts: float, series: Sequence[tuple[str, str]]) -> None:
+        """One more post in the hour starting at `hour_ts` for each series (kind, name)."""
+        self.db.executemany(
+            "INSERT INTO hourly (kind, name, hour_ts, posts) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT DO UPDATE SET posts = posts + 1",
+            [(kind, name, hour_ts) for kind, name in series],
+        )
+        if self._first_hour is not None:
+            self._first_hour = min(self._first_hour, hour_ts)
+
+    def watched_hours(self, hour_ts: float) -> int:
+        """Whole hours counted before the hour starting at `hour_ts`: how much history any series has."""
+        if self._first_hour is None:
+            first = self.db.execute("SELECT MIN(hour_ts) FROM hourly").fetchone()[0]
+            if first is None:
+                return 0
+            self._first_hour = first
+        return max(0, int((hour_ts - self._first_hour) // HOUR_S))
+
+    def hourly(self, series: tuple[str, str], hour_ts: float, hours: int) -> list[int]:
+        """The series' posts in each of the `hours` hours before the one starting at `hour_ts`, oldest
+        first, then in that hour itself."""
+        counts = [0] * (hours + 1)
+        start = hour_ts - hours * HOUR_S
+        for at, posts in self.db.execute(
+            "SELECT hour_ts, posts FROM hourly WHERE kind = ? AND name = ? AND hour_ts BETWEEN ? AND ?",
+            (*series, start, hour_ts),
+        ):
+            counts[int((at - start) // HOUR_S)] = posts
+        return counts
+
     def judged(self, post_id: str, level: Level) -> None:
         """The level the post was finally judged at, which the event keeps as a floor."""
         self.db.execute("UPDATE signatures SET level = ? WHERE post_id = ?", (level.value, post_id))
@@ -201,6 +248,8 @@ class MemoryEventStore:
         self._by_event: dict[str, list[_Row]] = {}
         self._times: list[tuple[float, int]] = []  # every row's order, sorted
         self._index = SignatureIndex(matcher)
+        self._hourly: dict[tuple[str, str], dict[float, int]] = {}
+        self._first_hour: float | None = None
 
     def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
         """The recent signatures `assign` could join the post to, in `EventStore.recent`'s order."""
@@ -275,6 +324,22 @@ class MemoryEventStore:
         else:
             bisect.insort(self._times, row.order)
         self._index.add(key, signature)
+
+    def count_hour(self, hour_ts: float, series: Sequence[tuple[str, str]]) -> None:
+        for key in series:
+            hours = self._hourly.setdefault(key, {})
+            hours[hour_ts] = hours.get(hour_ts, 0) + 1
+        if self._first_hour is None or hour_ts < self._first_hour:
+            self._first_hour = hour_ts
+
+    def watched_hours(self, hour_ts: float) -> int:
+        if self._first_hour is None:
+            return 0
+        return max(0, int((hour_ts - self._first_hour) // HOUR_S))
+
+    def hourly(self, series: tuple[str, str], hour_ts: float, hours: int) -> list[int]:
+        counted = self._hourly.get(series, {})
+        return [counted.get(hour_ts - back * HOUR_S, 0) for back in range(hours, -1, -1)]
 
     def judged(self, post_id: str, level: Level) -> None:
         if (row := self._by_post.get(post_id)) is not None:

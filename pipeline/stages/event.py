@@ -5,17 +5,23 @@ and its scope (all its posts' counties and lines of work), which the route stage
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, Self
 
 from classifiers.events import EventMatcher, Signature, incident_kinds, key_terms, simhash, word_counts
 from classifiers.severity import assess
+from classifiers.spikes import MIN_HISTORY, WEEK_HOURS, Spike, judge
 from classifiers.types import Level, Severity
 from pipeline.context import Context
-from pipeline.events import EventStore, EventTotals, MemoryEventStore
-from pipeline.items import EventScope, Post, source_name
+from pipeline.events import HOUR_S, EventStore, EventTotals, MemoryEventStore
+from pipeline.items import SHANGHAI, EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import post_signals
+
+# A post published longer ago than this before it was crawled is not counted in its hour's series.
+_RECENT = timedelta(days=7)
 
 
 class EventStage(Stage):
@@ -58,6 +64,13 @@ class EventStage(Stage):
             kinds=incident_kinds(f"{post.title or ''}\n{post.text}"),
         )
         joined_because = None
+        spikes = self._spikes(post, counties, new=known is None)
+        if spikes and analysis.severity:
+            # The post is part of a sudden rise in its county or topic: judged again with it, and its event
+            # (below) too, so a quiet event that is suddenly talked about again is raised again.
+            analysis.severity = assess(
+                replace(post_signals(post, self.context), spikes=spikes), self.context.severity_model
+            )
         if known is None:
             assignment = self.matcher.assign(signature, self.store.candidates(signature, self.matcher.window))
             if not assignment.new:  # a new event is already named after the post
@@ -76,7 +89,7 @@ class EventStage(Stage):
         )
         totals = self.store.totals(signature.event_id)
         if totals.posts > 1 and analysis.severity:
-            analysis.severity = self._judge_event(post, analysis.severity, totals)
+            analysis.severity = self._judge_event(post, analysis.severity, totals, spikes)
         if analysis.severity:
             analysis.severity = self._at_least_reached(analysis.severity, totals.level)
             self.store.judged(post.id, analysis.severity.level)
@@ -101,10 +114,36 @@ class EventStage(Stage):
             reasons=(*severity.reasons, f"事件此前已达{reached.value}，按事件级别处置"),
         )
 
-    def _judge_event(self, post: Post, severity: Severity, totals: EventTotals) -> Severity:
+    def _spikes(self, post: Post, counties: Sequence[str], *, new: bool) -> list[Spike]:
+        """The post's county and topic series that are rising far above their usual level in the post's
+        hour, counting the post in first when it is new and of the past week (an old post found late says
+        nothing of what is being talked about now)."""
+        topics = dict.fromkeys(hit.category for hit in post.analysis.rules if hit.category)
+        series = [("县区", county) for county in dict.fromkeys(counties)] + [("话题", t) for t in topics]
+        if not series:
+            return []
+        moment = post.published_at
+        hour_ts = moment.timestamp() // HOUR_S * HOUR_S
+        if new and moment >= post.crawled_at - _RECENT:
+            self.store.count_hour(hour_ts, series)
+        hours = min(self.store.watched_hours(hour_ts), WEEK_HOURS)
+        if hours < MIN_HISTORY:
+            return []
+        ends = datetime.fromtimestamp(hour_ts + HOUR_S, SHANGHAI)
+        found = []
+        for kind, name in series:
+            *history, current = self.store.hourly((kind, name), hour_ts, hours)
+            if (spike := judge(kind, name, ends, current, history)) is not None:
+                found.append(spike)
+        return found
+
+    def _judge_event(
+        self, post: Post, severity: Severity, totals: EventTotals, spikes: Sequence[Spike] = ()
+    ) -> Severity:
         """The post's severity judged on its whole event: its volume, media and growth added up."""
         signals = replace(
             post_signals(post, self.context),
+            spikes=spikes,
             comments=totals.comments,
             reposts=totals.reposts,
             likes=totals.likes,

@@ -37,3 +37,20 @@ def test_a_rule_floor_lifts_the_level_and_is_explained() -> None:
     )
     assert result.level is Level.MAJOR_EMERGENCY
     assert "规则「人员死亡」要求至少重大突发事态" in result.reasons
+
+
+def test_a_sudden_rise_feeds_development_as_much_as_it_stands_out() -> None:
+    from classifiers.spikes import judge
+
+    history = [0, 1, 1, 0, 2] * 10
+    small = judge("县区", "范县", NOW, 8, history)
+    large = judge("县区", "范县", NOW, 40, history)
+    assert small is not None
+    assert large is not None
+    base = Signals(sentiment=0.3, comments=20, now=NOW, published_at=NOW - timedelta(hours=3))
+    calm, rising, soaring = (assess(replace(base, spikes=s), MODEL) for s in ((), (small,), (large, small)))
+    assert calm.score < rising.score < soaring.score
+    # The loudest rise is the one told.
+    assert f"发展态势：突增，{large.reason}" in soaring.reasons
+    assert not any(small.reason in r for r in soaring.reasons)
+    assert not any("突增" in r for r in calm.reasons)
