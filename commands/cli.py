@@ -233,13 +233,17 @@ def demo(
         raise typer.Exit(Exit.FAILED)
 
 
-@app.command()
+# `-演练` typed after the words is a word to leave out, not an option.
+@app.command(context_settings={"ignore_unknown_options": True})
 @demo_option
 def search(
     words: Annotated[
         list[str],
         typer.Argument(
-            metavar="词语", help="要找的词，可写多个，帖子须包含每一个，如 化工厂 排污", show_default=False
+            metavar="检索式",
+            help="写法与关键词规则相同：空格隔开=都要有，(甲|乙)=有其一，-词=不含，title:(…)=只在标题里找，"
+            '甲 NEAR/20 乙=相隔不超过 20 字，"…"=整体短语；如 化工厂 排污 -演练',
+            show_default=False,
         ),
     ],
     limit: Annotated[int, typer.Option(help=f"最多显示多少条（1 到 {MAX_SEARCH_RESULTS:,}）")] = 20,
@@ -259,22 +263,26 @@ def search(
         list[str] | None, typer.Option("--level", help="只看这些级别，可写多次，如 --level 复杂敏感事件")
     ] = None,
 ) -> None:
-    """检索已入库的帖子：包含每个词的帖子，最相关、最新的在前；词语按帖子的同样方式切分。"""
+    """检索已入库的帖子：检索式与关键词规则写法相同，规则会命中的帖子才列出，最相关、最新的在前。"""
+    from classifiers.search_query import SearchQueryError, parse_search
     from pipeline.context import Context
     from pipeline.store import open_store
 
+    if unknown := [word for word in words if word.startswith("--")]:
+        raise fail(f"没有选项 {'、'.join(unknown)}；可用的选项见 ./yuqing search --help")
     _check_count("--limit", limit, MAX_SEARCH_RESULTS)
     filters = _search_filters(since, until, sources or [], levels or [])
     office = load_office(SEARCH)
     env = get_env()
     # Several words typed apart are one query, as they would be typed in quotes: each must be found.
     query = " ".join(word.strip() for word in words if word.strip())
-    terms = Context(office=office, env=env).tokeniser.query_terms(query)
-    if not terms:
-        raise fail(f"检索词「{query}」里没有可检索的词语")
+    try:
+        parsed = parse_search(query, Context(office=office, env=env).tokeniser)
+    except SearchQueryError as exc:
+        raise fail(exc.naming(query)) from None
     try:
         store = open_store(env, read_only=True)
-        hits = store.search(terms, limit=limit, **filters)
+        hits = store.search(parsed, limit=limit, **filters)
         store.close()
     except YuqingError as exc:
         raise fail(str(exc), Exit.FAILED) from None

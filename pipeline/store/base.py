@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from classifiers.search_query import SearchQuery
 from pipeline.items import Post
 
 
@@ -41,7 +42,7 @@ class Store(Protocol):
 
     def search(
         self,
-        terms: Sequence[str],
+        terms: Sequence[str] | SearchQuery,
         *,
         limit: int = 20,
         since: datetime | None = None,
@@ -50,7 +51,8 @@ class Store(Protocol):
         levels: Collection[str] = (),
     ) -> list[SearchHit]:
         """Posts whose tokens contain every term, best first, then newest first. Terms come from the same
-        tokeniser as the posts. Filters narrow the posts without changing their order: published at or
+        tokeniser as the posts. A `SearchQuery` (the keyword rules' syntax) instead gives the posts its rule
+        matches, in the same order. Filters narrow the posts without changing their order: published at or
         after `since` and before `until`, from one of `sources`, at one of the severity `levels`."""
         ...
 

@@ -25,6 +25,8 @@ import orjson
 from elastic_transport import TransportError
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError
 
+from classifiers import search_query
+from classifiers.search_query import SearchQuery
 from pipeline.errors import StoreError, StoreUnavailable
 from pipeline.items import Post, to_json
 from pipeline.store.base import SearchHit, WriteResult
@@ -35,6 +37,10 @@ MAPPING_FILE = Path(__file__).with_name("mappings") / "posts.json"
 
 # Item statuses worth retrying later; any other failed item is a document the node will never take.
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
+# The order of every search: best score, then newest, then by id (also what `search_after` pages by).
+_RANKED: list[dict[str, Any]] = [{"_score": "desc"}, {"published_at": "desc"}, {"id": "asc"}]
+# Matches read at a time when each must be checked with a rule.
+_PAGE = 200
 # A bulk request stops at this many bytes even before `chunk_size` documents (the node's limit is 100 MB).
 _MAX_CHUNK_BYTES = 10 * 1024 * 1024
 # Only what the write path reads of a bulk answer: the node need not send back every document's metadata.
@@ -340,7 +346,7 @@ class ElasticsearchStore:
 
     def search(
         self,
-        terms: Sequence[str],
+        terms: Sequence[str] | SearchQuery,
         *,
         limit: int = 20,
         since: datetime | None = None,
@@ -349,27 +355,23 @@ class ElasticsearchStore:
         levels: Collection[str] = (),
     ) -> list[SearchHit]:
         """Posts holding every term, by score, then newest first; an empty list of terms matches nothing.
-        Filters do not change the score (they are a bool query's filter clauses)."""
-        query = " ".join(term for term in terms if term.strip())
-        if not query or limit <= 0:
+        Filters do not change the score (they are a bool query's filter clauses). A `SearchQuery` (the
+        rules' syntax) is answered by `_search_checked`."""
+        if limit <= 0:
             return []
-        filters: list[dict[str, Any]] = []
-        if since is not None or until is not None:
-            span = {"gte": since.isoformat()} if since is not None else {}
-            if until is not None:
-                span["lt"] = until.isoformat()
-            filters.append({"range": {"published_at": span}})
-        if sources:
-            filters.append({"terms": {"source": [str(value) for value in sources]}})
-        if levels:
-            filters.append({"terms": {"analysis.severity.level": [str(value) for value in levels]}})
+        filters = self._filters(since, until, sources, levels)
+        if isinstance(terms, SearchQuery):
+            return self._search_checked(terms, limit, filters)
+        query = " ".join(term for term in terms if term.strip())
+        if not query:
+            return []
         match: dict[str, Any] = {"match": {"analysis.tokens": {"query": query, "operator": "and"}}}
         with self._reading("search"):
             try:
                 response = self._client.search(
                     index=self.index,
                     query={"bool": {"must": [match], "filter": filters}} if filters else match,
-                    sort=[{"_score": "desc"}, {"published_at": "desc"}, {"id": "asc"}],
+                    sort=_RANKED,
                     size=limit,
                     track_scores=True,
                     track_total_hits=False,
@@ -380,6 +382,57 @@ class ElasticsearchStore:
             SearchHit(id=hit["_id"], score=hit["_score"], doc=hit["_source"])
             for hit in response["hits"]["hits"]
         ]
+
+    def _search_checked(
+        self, query: SearchQuery, limit: int, filters: list[dict[str, Any]]
+    ) -> list[SearchHit]:
+        """The posts the query's rule matches, in the order of `search`: the index's matches of what a post
+        must hold, read best first a page at a time (each page after the last one's sort values), each
+        checked with the rule (exclusions, scopes, NEAR) until `limit` are found or the matches run out."""
+        narrowed = search_query.elasticsearch(query.index, "analysis.tokens")
+        body = {"bool": {"must": [narrowed], "filter": filters}} if filters else narrowed
+        found: list[SearchHit] = []
+        after: list[Any] | None = None
+        while len(found) < limit:
+            with self._reading("search"):
+                try:
+                    response = self._client.search(
+                        index=self.index,
+                        query=body,
+                        sort=_RANKED,
+                        size=_PAGE,
+                        track_scores=True,
+                        track_total_hits=False,
+                        search_after=after,
+                    )
+                except NotFoundError:
+                    return []
+            hits = response["hits"]["hits"]
+            for hit in hits:
+                if query.matches(hit["_source"]):
+                    found.append(SearchHit(id=hit["_id"], score=hit["_score"], doc=hit["_source"]))
+                    if len(found) == limit:
+                        break
+            if len(hits) < _PAGE:
+                break
+            after = hits[-1]["sort"]
+        return found
+
+    @staticmethod
+    def _filters(
+        since: datetime | None, until: datetime | None, sources: Collection[str], levels: Collection[str]
+    ) -> list[dict[str, Any]]:
+        filters: list[dict[str, Any]] = []
+        if since is not None or until is not None:
+            span = {"gte": since.isoformat()} if since is not None else {}
+            if until is not None:
+                span["lt"] = until.isoformat()
+            filters.append({"range": {"published_at": span}})
+        if sources:
+            filters.append({"terms": {"source": [str(value) for value in sources]}})
+        if levels:
+            filters.append({"terms": {"analysis.severity.level": [str(value) for value in levels]}})
+        return filters
 
     def count(self) -> int:
         with self._reading("count"):

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from classifiers.search_query import SearchQuery, fts5
 from config import databases
 from pipeline.errors import StoreError
 from pipeline.items import Post, to_json
@@ -187,7 +188,7 @@ class SqliteStore:
 
     def search(
         self,
-        terms: Sequence[str],
+        terms: Sequence[str] | SearchQuery,
         *,
         limit: int = 20,
         since: datetime | None = None,
@@ -196,12 +197,17 @@ class SqliteStore:
         levels: Collection[str] = (),
     ) -> list[SearchHit]:
         """Posts holding every term, best first, then newest first; an empty list of terms matches nothing.
+        A `SearchQuery` (the rules' syntax) is answered by `_search_checked`.
 
         The index ranks its matches itself and hands over only the best few, so only those posts are read.
         A filter cannot be applied inside the index: it is checked on the best `_CANDIDATES` matches, and
         only when those do not settle the answer on every match (a second ranking of all matches, and one
         short `post_meta` row read per match).
         """
+        if isinstance(terms, SearchQuery):
+            if limit <= 0:
+                return []
+            return self._search_checked(terms, limit, *self._filters(since, until, sources, levels))
         query = fts_query(terms)
         if not query or limit <= 0:
             return []
@@ -237,6 +243,42 @@ class SqliteStore:
             )
         # bm25() is lower-is-better; the contract's score is higher-is-better.
         return [SearchHit(id=row[3], score=-row[1], doc=json.loads(docs[row[0]])) for row in chosen]
+
+    def _search_checked(
+        self, query: SearchQuery, limit: int, condition: str, params: list[Any]
+    ) -> list[SearchHit]:
+        """The posts the query's rule matches, in the order of `search`. As there, the index ranks the
+        matches of what a post must hold and hands over only the best few; each that passes the filters is
+        read and checked with the rule (exclusions, scopes, NEAR). When those do not settle the answer, four
+        times as many are taken, until they do or every match has been checked."""
+        fts = fts5(query.index)
+        wanted = max(limit + 1, _CANDIDATES)
+        checked: dict[int, dict[str, Any] | None] = {}  # rowid -> its document, None when the rule says no
+        with self._lock:
+            while True:
+                rows = self._conn.execute(
+                    f"SELECT f.rowid, f.rank, p.published_ts, p.id, {condition} FROM"
+                    " (SELECT rowid, rank FROM post_tokens WHERE post_tokens MATCH ? ORDER BY rank LIMIT ?) AS f"
+                    f" JOIN {self._meta} AS p ON p.rowid = f.rowid",
+                    (*params, fts, wanted),
+                ).fetchall()
+                unread = [row[0] for row in rows if row[4] and row[0] not in checked]
+                for start in range(0, len(unread), _IDS_PER_LOOKUP):
+                    chunk = unread[start : start + _IDS_PER_LOOKUP]
+                    marks = ",".join("?" * len(chunk))
+                    for rowid, text in self._conn.execute(
+                        f"SELECT rowid, doc FROM posts WHERE rowid IN ({marks})", chunk
+                    ):
+                        doc = json.loads(text)
+                        checked[rowid] = doc if query.matches(doc) else None
+                kept = sorted((row for row in rows if row[4] and checked[row[0]] is not None), key=_order)[
+                    :limit
+                ]
+                # As in `search`: settled when every match was taken, or the last post kept ranks strictly
+                # better than the worst taken (every match not taken ranks no better than that).
+                if len(rows) < wanted or (len(kept) == limit and kept[-1][1] < max(row[1] for row in rows)):
+                    return [SearchHit(id=row[3], score=-row[1], doc=checked[row[0]] or {}) for row in kept]
+                wanted *= 4
 
     def _filters(
         self,

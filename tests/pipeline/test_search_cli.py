@@ -66,3 +66,34 @@ def test_a_filter_that_names_nothing_is_refused_with_the_choices(data_env: dict[
     moment = yuqing("search", "化工厂", "--since", "上周", env=data_env)
     assert moment.returncode == 2
     assert "--since 上周：不是时间" in moment.stderr
+
+
+def test_search_reads_like_the_rules_and_a_word_after_a_minus_is_left_out(
+    data_env: dict[str, str], tmp_path: Path
+) -> None:
+    store = SqliteStore(tmp_path / "var" / "store" / "posts.sqlite3")
+    drill = post("drill", Source.WEIBO, 1, Level.GENERAL)
+    drill.text, drill.title = "化工厂夜里排污应急演练", "应急演练"
+    drill.analysis.tokens = ["化工厂", "排污", "应急", "演练"]
+    real = post("real", Source.TIEBA, 2, Level.SENSITIVE)
+    real.title = "村民举报"
+    real.analysis.tokens = ["村民", "举报", "化工厂", "排污"]
+    store.write([drill, real])
+    store.close()
+
+    # Typed as an analyst types it, no quotes: -演练 is a word to leave out, not an option.
+    assert found(yuqing("search", "化工厂", "-演练", "--json", env=data_env)) == ["tieba:real"]
+    assert found(yuqing("search", "title:演练", "--json", env=data_env)) == ["weibo:drill"]
+    assert found(yuqing("search", "(演练|举报)", "排污", "--json", env=data_env)) == [
+        "weibo:drill",
+        "tieba:real",
+    ]
+    wrong = yuqing("search", "化工厂", "(排污", env=data_env)
+    assert wrong.returncode == 2
+    assert "检索式「化工厂 (排污」第 5 个字符处：左括号 ( 没有对应的右括号 )" in wrong.stderr
+    only_not = yuqing("search", "-演练", env=data_env)
+    assert only_not.returncode == 2
+    assert "请加上必须出现的词" in only_not.stderr
+    typo = yuqing("search", "化工厂", "--limt", "3", env=data_env)
+    assert typo.returncode == 2
+    assert "没有选项 --limt" in typo.stderr

@@ -450,3 +450,57 @@ def test_a_field_whose_type_changed_is_reported_and_writing_goes_on(
     finally:
         es_client.indices.delete(index=index, ignore_unavailable=True)
         es_client.options(ignore_status=404).indices.delete_index_template(name=index)
+
+
+def rule_query(typed: str) -> Any:
+    from classifiers.search_query import parse_search
+    from classifiers.tokenise import Tokeniser
+
+    return parse_search(typed, Tokeniser(["化工厂", "演练", "排污", "停水", "爆炸"]))
+
+
+def test_a_query_in_the_rules_syntax_finds_exactly_what_the_rule_would(store: Store) -> None:
+    store.write(
+        [
+            make_post("a", ["化工厂", "排污", "化工厂", "排污"], text="化工厂排污", title="化工厂排污"),
+            make_post("b", ["化工厂", "排污", "演练"], published_at=NOW - timedelta(hours=1)),
+            make_post(
+                "c",
+                ["情况", "通报", "化工厂", "发生", "爆炸"],
+                text="化工厂发生爆炸",
+                title="情况通报",
+                published_at=NOW - timedelta(hours=2),
+            ),
+            make_post("d", ["停水"], published_at=NOW - timedelta(hours=3)),
+        ]
+    )
+    store.refresh()
+
+    def found(typed: str) -> set[str]:
+        return {hit.id.removeprefix("weibo:") for hit in store.search(rule_query(typed), limit=10)}
+
+    assert found("化工厂 -演练") == {"a", "c"}  # a word to leave out is left out, not looked for
+    assert found("化工厂 NOT 演练") == {"a", "c"}
+    assert found("(排污|停水) -演练") == {"a", "d"}
+    assert found("title:化工厂") == {"a"}  # c says 化工厂 in its text only
+    assert found("化工厂 NEAR/2 爆炸") == {"c"}
+    assert found("化工厂 NEAR/1 排污") == {"a", "b"}
+    assert found('"化工厂排污"') == {"a", "b"}
+    assert found("title:通报 爆炸") == {"c"}
+    assert found("化工厂 停水") == set()
+
+
+def test_a_checked_query_reads_past_the_matches_it_leaves_out(store: Store) -> None:
+    # 250 drills rank above the one real report: the store reads on until it has found what was asked.
+    drills = [
+        make_post(f"drill{i}", ["化工厂", "化工厂", "排污", "演练"], published_at=NOW - timedelta(minutes=i))
+        for i in range(250)
+    ]
+    real = make_post("real", ["化工厂", "排污", "这次", "不是", "演习", "而是", "真的", "出了", "事故"])
+    store.write([*drills, real])
+    store.refresh()
+
+    assert ids(store.search(rule_query("化工厂 排污 -演练"), limit=5)) == ["weibo:real"]
+    assert len(store.search(rule_query("化工厂 排污 演练"), limit=220)) == 220
+    # Filters still narrow a checked query.
+    assert store.search(rule_query("化工厂 排污 -演练"), limit=5, since=NOW + timedelta(minutes=1)) == []
