@@ -11,8 +11,8 @@ that the store reads in rank order and then checks post by post with the rule.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from classifiers.rules import (
@@ -77,14 +77,33 @@ class SearchQuery:
     tree: Node
     index: IndexQuery
     _rule: RuleSet
+    # Narrowing that the stores' own filters do not hold: only posts about one of these counties, or of
+    # one of these polarities (正面 positive, 负面 negative, 中性 neutral as `Polarity` values).
+    counties: frozenset[str] = frozenset()
+    polarities: frozenset[str] = frozenset()
+    newest_first: bool = False  # else best match first, then newest
 
     def matched_terms(self, doc: Mapping[str, Any]) -> tuple[str, ...] | None:
         """The terms that made a stored post (its JSON document) match, or None when it does not."""
+        analysis = doc.get("analysis") or {}
+        if self.counties:
+            counties = (analysis.get("territory") or {}).get("counties") or ()
+            if self.counties.isdisjoint(counties):
+                return None
+        if self.polarities and analysis.get("polarity") not in self.polarities:
+            return None
         hits = self._rule.match({field: _text(doc.get(field)) for field in FIELDS})
         return hits[0].terms if hits else None
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
         return self.matched_terms(doc) is not None
+
+    def narrowed(
+        self, *, counties: Iterable[str] = (), polarities: Iterable[str] = (), newest_first: bool = False
+    ) -> SearchQuery:
+        return replace(
+            self, counties=frozenset(counties), polarities=frozenset(polarities), newest_first=newest_first
+        )
 
 
 def _text(value: Any) -> str | None:

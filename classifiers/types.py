@@ -30,6 +30,10 @@ class Polarity(StrEnum):
     NEUTRAL = "neutral"
     POSITIVE = "positive"
 
+    @property
+    def label(self) -> str:
+        return {"negative": "负面", "neutral": "中性", "positive": "正面"}[self.value]
+
 
 @dataclass(frozen=True, slots=True)
 class RuleHit:

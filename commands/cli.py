@@ -262,6 +262,15 @@ def search(
     levels: Annotated[
         list[str] | None, typer.Option("--level", help="只看这些级别，可写多次，如 --level 复杂敏感事件")
     ] = None,
+    counties: Annotated[
+        list[str] | None, typer.Option("--county", help="只看涉及这些县区的，可写多次，如 --county 范县")
+    ] = None,
+    sentiments: Annotated[
+        list[str] | None, typer.Option("--sentiment", help="只看这些倾向：正面、负面、中性，可写多次")
+    ] = None,
+    newest: Annotated[
+        bool, typer.Option("--newest", help="按发布时间排序，最新的在前（默认最相关的在前）")
+    ] = False,
 ) -> None:
     """检索已入库的帖子：检索式与关键词规则写法相同，规则会命中的帖子才列出，最相关、最新的在前。"""
     from classifiers.search_query import SearchQueryError, parse_search
@@ -280,6 +289,11 @@ def search(
         parsed = parse_search(query, Context(office=office, env=env).tokeniser)
     except SearchQueryError as exc:
         raise fail(exc.naming(query)) from None
+    parsed = parsed.narrowed(
+        counties=_known_counties(office, counties or []),
+        polarities=_polarities(sentiments or []),
+        newest_first=newest,
+    )
     try:
         store = open_store(env, read_only=True)
         hits = store.search(parsed, limit=limit, **filters)
@@ -309,6 +323,24 @@ def search(
             escape(doc.get("url", "")),
         )
     out.print(table)
+
+
+def _known_counties(office: Any, counties: list[str]) -> list[str]:
+    """The counties asked for, as the analysis names them; one the office does not watch stops with the
+    choices."""
+    known = [county.name for county in office.territory.counties]
+    if unknown := [c for c in counties if c.strip() not in known]:
+        raise fail(f"没有县区 {'、'.join(unknown)}；可选：{'、'.join(known)}")
+    return [c.strip() for c in counties]
+
+
+def _polarities(names: list[str]) -> list[str]:
+    from classifiers.types import Polarity
+
+    by_label = {polarity.label: polarity.value for polarity in Polarity}
+    if unknown := [n for n in names if n.strip() not in by_label]:
+        raise fail(f"没有倾向 {'、'.join(unknown)}；可选：{'、'.join(by_label)}")
+    return [by_label[n.strip()] for n in names]
 
 
 def _search_filters(

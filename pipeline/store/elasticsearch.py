@@ -39,6 +39,7 @@ MAPPING_FILE = Path(__file__).with_name("mappings") / "posts.json"
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
 # The order of every search: best score, then newest, then by id (also what `search_after` pages by).
 _RANKED: list[dict[str, Any]] = [{"_score": "desc"}, {"published_at": "desc"}, {"id": "asc"}]
+_NEWEST: list[dict[str, Any]] = [{"published_at": "desc"}, {"id": "asc"}]
 # Matches read at a time when each must be checked with a rule.
 _PAGE = 200
 # A bulk request stops at this many bytes even before `chunk_size` documents (the node's limit is 100 MB).
@@ -390,7 +391,13 @@ class ElasticsearchStore:
         must hold, read best first a page at a time (each page after the last one's sort values), each
         checked with the rule (exclusions, scopes, NEAR) until `limit` are found or the matches run out."""
         narrowed = search_query.elasticsearch(query.index, "analysis.tokens")
+        filters = [*filters]
+        if query.counties:
+            filters.append({"terms": {"analysis.territory.counties": sorted(query.counties)}})
+        if query.polarities:
+            filters.append({"terms": {"analysis.polarity": sorted(query.polarities)}})
         body = {"bool": {"must": [narrowed], "filter": filters}} if filters else narrowed
+        order = _NEWEST if query.newest_first else _RANKED
         found: list[SearchHit] = []
         after: list[Any] | None = None
         while len(found) < limit:
@@ -399,7 +406,7 @@ class ElasticsearchStore:
                     response = self._client.search(
                         index=self.index,
                         query=body,
-                        sort=_RANKED,
+                        sort=order,
                         size=_PAGE,
                         track_scores=True,
                         track_total_hits=False,
@@ -410,7 +417,8 @@ class ElasticsearchStore:
             hits = response["hits"]["hits"]
             for hit in hits:
                 if query.matches(hit["_source"]):
-                    found.append(SearchHit(id=hit["_id"], score=hit["_score"], doc=hit["_source"]))
+                    score = 0.0 if query.newest_first else hit["_score"]
+                    found.append(SearchHit(id=hit["_id"], score=score, doc=hit["_source"]))
                     if len(found) == limit:
                         break
             if len(hits) < _PAGE:

@@ -252,6 +252,8 @@ class SqliteStore:
         read and checked with the rule (exclusions, scopes, NEAR). When those do not settle the answer, four
         times as many are taken, until they do or every match has been checked."""
         fts = fts5(query.index)
+        if query.newest_first:
+            return self._newest_checked(query, fts, limit, condition, params)
         wanted = max(limit + 1, _CANDIDATES)
         checked: dict[int, dict[str, Any] | None] = {}  # rowid -> its document, None when the rule says no
         with self._lock:
@@ -279,6 +281,37 @@ class SqliteStore:
                 if len(rows) < wanted or (len(kept) == limit and kept[-1][1] < max(row[1] for row in rows)):
                     return [SearchHit(id=row[3], score=-row[1], doc=checked[row[0]] or {}) for row in kept]
                 wanted *= 4
+
+    def _newest_checked(
+        self, query: SearchQuery, fts: str, limit: int, condition: str, params: list[Any]
+    ) -> list[SearchHit]:
+        """`_search_checked` newest first: the index's matches that pass the filters, newest first, read a
+        batch at a time and checked with the rule until `limit` are found (score 0: not ranked)."""
+        found: list[SearchHit] = []
+        with self._lock:
+            cursor = self._conn.execute(
+                "SELECT f.rowid, p.id FROM (SELECT rowid FROM post_tokens WHERE post_tokens MATCH ?) AS f"
+                f" JOIN {self._meta} AS p ON p.rowid = f.rowid WHERE {condition}"
+                " ORDER BY p.published_ts DESC, p.id",
+                (fts, *params),
+            )
+            try:
+                while len(found) < limit and (rows := cursor.fetchmany(_CANDIDATES)):
+                    marks = ",".join("?" * len(rows))
+                    docs = dict(
+                        self._conn.execute(
+                            f"SELECT rowid, doc FROM posts WHERE rowid IN ({marks})", [row[0] for row in rows]
+                        )
+                    )
+                    for rowid, post_id in rows:
+                        doc = json.loads(docs[rowid])
+                        if query.matches(doc):
+                            found.append(SearchHit(id=post_id, score=0.0, doc=doc))
+                            if len(found) == limit:
+                                break
+            finally:
+                cursor.close()
+        return found
 
     def _filters(
         self,

@@ -504,3 +504,41 @@ def test_a_checked_query_reads_past_the_matches_it_leaves_out(store: Store) -> N
     assert len(store.search(rule_query("化工厂 排污 演练"), limit=220)) == 220
     # Filters still narrow a checked query.
     assert store.search(rule_query("化工厂 排污 -演练"), limit=5, since=NOW + timedelta(minutes=1)) == []
+
+
+def test_a_checked_query_narrows_by_county_and_polarity_and_can_put_the_newest_first(store: Store) -> None:
+    def about(native_id: str, county: str, polarity: Polarity, hours_ago: int, tokens: list[str]) -> Post:
+        return make_post(
+            native_id,
+            tokens,
+            published_at=NOW - timedelta(hours=hours_ago),
+            analysis=Analysis(
+                tokens=tokens,
+                polarity=polarity,
+                territory=Territory(province="河南省", city="濮阳市", counties=(county,)),
+            ),
+        )
+
+    store.write(
+        [
+            # "old" matches best (the word twice) but is the oldest.
+            about("old", "范县", Polarity.NEGATIVE, 5, ["停水", "停水", "三天"]),
+            about("new", "范县", Polarity.NEUTRAL, 1, ["停水", "通知", "今天", "检修", "管网"]),
+            about("mid", "清丰县", Polarity.NEGATIVE, 3, ["停水", "没人管", "居民", "反映", "情况"]),
+        ]
+    )
+    store.refresh()
+    query = rule_query("停水")
+
+    assert ids(store.search(query))[0] == "weibo:old"
+    assert ids(store.search(query.narrowed(newest_first=True))) == ["weibo:new", "weibo:mid", "weibo:old"]
+    assert ids(store.search(query.narrowed(counties=["范县"], newest_first=True))) == [
+        "weibo:new",
+        "weibo:old",
+    ]
+    assert ids(store.search(query.narrowed(polarities=["negative"], newest_first=True))) == [
+        "weibo:mid",
+        "weibo:old",
+    ]
+    assert ids(store.search(query.narrowed(counties=["清丰县"], polarities=["neutral"]))) == []
+    assert ids(store.search(query.narrowed(newest_first=True), limit=1)) == ["weibo:new"]
