@@ -90,3 +90,61 @@ def test_each_role_on_the_demo(demo_console: str, page) -> None:
     page.goto(f"{url}/cases/{crash}")
     assert page.get_by_role("heading", name="办理", exact=True).count() == 0
     shot(page, "demo-analyst")
+
+
+def test_an_analyst_searches_as_rules_are_written_and_takes_the_results_away(demo_console: str, page) -> None:
+    from io import BytesIO
+    from urllib.parse import quote
+
+    from openpyxl import load_workbook
+
+    url = demo_console
+    log_in(page, url, "赵敏")
+    page.get_by_role("link", name="检索").click()
+    page.get_by_label("检索式").fill("濮阳")
+    page.get_by_role("button", name="检索").click()
+    everything = int(page.get_by_role("status").inner_text().split("共 ")[1].split(" 条")[0])
+    # A word after a minus leaves posts out, as in a rule: 濮阳's posts about a drill are gone.
+    page.get_by_label("检索式").fill("濮阳 -演练")
+    page.get_by_role("button", name="检索").click()
+    count = page.get_by_role("status").inner_text()
+    left = int(count.split("共 ")[1].split(" 条")[0])
+    assert 0 < left < everything
+    hits = page.locator("ol.hits li.hit")
+    assert hits.count() == left
+    assert "演练" not in page.locator("ol.hits").inner_text()
+    assert hits.first.locator("mark").first.inner_text() == "濮阳"
+    shot(page, "search")
+    # Narrowed to one county, newest first: each result names it, and the times go down.
+    page.get_by_label("县区").select_option("范县")
+    page.get_by_label("排序").select_option("newest")
+    page.get_by_role("button", name="检索").click()
+    metas = page.locator("ol.hits .hit-meta").all_inner_texts()
+    assert metas
+    assert all("范县" in meta for meta in metas)
+    assert [m.split(" · ")[0] for m in metas] == sorted((m.split(" · ")[0] for m in metas), reverse=True)
+
+    # The results as Excel: one row per result under the query and the headings.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel").click()
+    sheet = load_workbook(BytesIO(download.value.path().read_bytes())).active
+    assert sheet["A1"].value == "检索式：濮阳 -演练"
+    assert [c.value for c in sheet[2]][:3] == ["发布时间", "级别", "属地"]
+    assert sheet.max_row == 2 + len(metas)
+    assert all(row[2].value == "范县" or "范县" in (row[2].value or "") for row in sheet.iter_rows(min_row=3))
+
+    # A mistake is named where it is; markup typed in is shown as text.
+    page.goto(f"{url}/search?q={quote('化工厂 (排污')}")
+    assert (
+        "检索式「化工厂 (排污」第 5 个字符处：左括号 ( 没有对应的右括号 )"
+        in page.locator("main").inner_text()
+    )
+    page.goto(f"{url}/search?q={quote('<script>alert(1)</script>')}")
+    assert page.get_by_label("检索式").input_value() == "<script>alert(1)</script>"
+    assert page.locator("main script").count() == 0
+    out(page)
+
+    # A unit's account has its own cases, not every post.
+    log_in(page, url, "李明")
+    assert page.get_by_role("link", name="检索").count() == 0
+    assert page.goto(f"{url}/search?q=%E6%BF%AE%E9%98%B3").status == 403
