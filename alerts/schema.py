@@ -265,6 +265,16 @@ signoffs = Table(
     sqlite_autoincrement=True,
 )
 
+# The analysts' keyword rules (alerts/rulebook.py): each saved version a whole rules file, the newest in force.
+rule_versions = Table(
+    "rule_versions",
+    metadata,
+    _serial(),
+    *(_text(name, null=False) for name in ("saved_at", "account", "reason", "body", "digest")),
+    _int("restored_from"),
+    sqlite_autoincrement=True,
+)
+
 # Console sessions ended before their time (logout): a replayed cookie of one is refused. A row can go
 # once the session would have expired anyway (12 hours after it began).
 ended_sessions = Table(

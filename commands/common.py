@@ -23,8 +23,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from config.env import get_env
 from config.errors import ConfigError
-from config.loader import ALL, config_dir, load_config, load_file
+from config.loader import ALL, config_dir, load_config, load_file, rules_in_force
 from config.models import AlertsFile, OfficeConfig
 
 out = Console()
@@ -53,7 +54,8 @@ def fail(message: str, code: Exit = Exit.USAGE) -> typer.Exit:
 def load_office(only: frozenset[str] = ALL) -> OfficeConfig:
     """The config files a command reads, and only those: a mistake in another file does not stop it."""
     try:
-        return load_config(only=only)
+        rules = rules_in_force(get_env()) if "rules" in only else None
+        return load_config(only=only, rules=rules)
     except ConfigError as exc:
         raise fail(str(exc)) from None
 

@@ -24,7 +24,7 @@ from alerts.outbox import Outbox
 from classifiers.types import Level
 from config.env import Env
 from config.errors import ConfigError
-from config.loader import FILES, config_dir, load_config
+from config.loader import FILES, config_dir, load_config, rules_in_force
 from config.models import OfficeConfig
 from pipeline import clock
 from pipeline.items import SHANGHAI
@@ -111,6 +111,7 @@ class ConfigWatch:
         self, env: Env, source: Path | None = None, *, now: Callable[[], datetime] = clock.now
     ) -> None:
         self.source = Path(source or config_dir())
+        self.env = env
         self.root = env.data_dir / "config-snapshots"
         self.outbox_path = env.outbox_path
         self.now = now
@@ -142,9 +143,13 @@ class ConfigWatch:
 
     def _read(self) -> tuple[dict[str, bytes], str]:
         files: dict[str, bytes] = {}
+        # The analysts' rules version in force stands in for the folder's rules.yaml: a version saved in the
+        # console or imported is in the next snapshot, so the next patrol runs on it, without a restart.
+        in_force = rules_in_force(self.env, self.source)
         for name in FILES:
             try:
-                files[name] = (self.source / f"{name}.yaml").read_bytes()
+                path = in_force if name == "rules" and in_force else self.source / f"{name}.yaml"
+                files[name] = path.read_bytes()
             except OSError:
                 continue  # the loader names a missing file
         digest = hashlib.sha256()

@@ -106,6 +106,12 @@ class Env(BaseSettings):
         return self.outbox_override or self.data_dir / "alerts.sqlite3"
 
     @property
+    def rules_path(self) -> Path:
+        """The analysts' rules version in force (alerts/rulebook.py writes it from the alerts database);
+        where it exists it is read in place of the config folder's rules.yaml."""
+        return self.data_dir / "rules" / "rules.yaml"
+
+    @property
     def events_path(self) -> Path:
         """Which posts report the same incident."""
         return self.data_dir / "events.sqlite3"

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from classifiers.rules import RuleError, compile_rules
+from config.env import Env
 from config.errors import ConfigError, explain
 from config.models import (
     AlertsFile,
@@ -63,18 +64,22 @@ def config_dir() -> Path:
     return Path(os.environ.get("YUQING_CONFIG_DIR") or DEFAULT_DIR)
 
 
-def load_config(directory: Path | str | None = None, *, only: Iterable[str] | None = None) -> OfficeConfig:
+def load_config(
+    directory: Path | str | None = None, *, only: Iterable[str] | None = None, rules: Path | None = None
+) -> OfficeConfig:
     """The office's config; with `only`, just those files (e.g. `{"units", "schedule"}`), each checked
-    as fully as when all are loaded, the others not read at all."""
+    as fully as when all are loaded, the others not read at all. `rules` is read in place of the folder's
+    rules.yaml (the analysts' version in force, `rules_in_force`)."""
     directory = Path(directory) if directory else config_dir()
     names = ALL if only is None else frozenset(only)
     if unknown := names - ALL:
         raise ValueError(f"no such config file: {', '.join(sorted(unknown))} (known: {', '.join(FILES)})")
+    paths = {name: directory / f"{name}.yaml" for name in FILES} | ({"rules": rules} if rules else {})
     parts: dict[str, Any] = {  # each file's own model, by the file's name
-        name: load_file(directory / f"{name}.yaml", model) for name, model in FILES.items() if name in names
+        name: load_file(paths[name], model) for name, model in FILES.items() if name in names
     }
     if "rules" in parts:
-        _check_rules(directory / "rules.yaml", parts["rules"])
+        _check_rules(paths["rules"], parts["rules"])
     # A check across files runs only when every file it reads was loaded: a command that did not read
     # one of them must not stop on it.
     if {"alerts", "units", "territory"} <= names:
@@ -84,6 +89,34 @@ def load_config(directory: Path | str | None = None, *, only: Iterable[str] | No
     if names == ALL:
         return OfficeConfig.model_validate(parts)
     return PartialOffice.model_construct(None, **parts)
+
+
+def rules_in_force(env: Env, directory: Path | None = None) -> Path | None:
+    """The analysts' rules version in force (`Env.rules_path`), when one has been saved and `directory` is
+    the office's own config folder: a snapshot `serve` checked already holds it, as it was then."""
+    path = env.rules_path
+    if not path.is_file():
+        return None
+    folder = Path(directory or config_dir()).resolve()
+    if folder.is_relative_to((env.data_dir / "config-snapshots").resolve()):
+        return None
+    return path
+
+
+def check_rules_text(text: str, where: str) -> RulesFile:
+    """A rules file's content checked as `load_config` checks rules.yaml (YAML, fields, every expression),
+    before anything is saved; errors name `where` and the line."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rules.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            rules = load_file(path, RulesFile)
+            _check_rules(path, rules)
+        except ConfigError as exc:
+            raise ConfigError(exc.file.replace(str(path), where, 1), exc.key, exc.reason, exc.kind) from None
+    return rules
 
 
 def load_file(path: Path, model: type[M]) -> M:

@@ -22,7 +22,7 @@ from classifiers.severity import SeverityModel
 from classifiers.territory import CountyPlaces, Gazetteer, TerritoryLocator
 from classifiers.tokenise import Tokeniser
 from config.env import Env, get_env
-from config.loader import config_dir, load_config
+from config.loader import config_dir, load_config, rules_in_force
 from config.models import OfficeConfig
 from pipeline import clock
 
@@ -35,7 +35,8 @@ class Context:
 
     @classmethod
     def load(cls) -> Context:
-        return cls(office=load_config(), env=get_env())
+        env = get_env()
+        return cls(office=load_config(rules=rules_in_force(env)), env=env)
 
     @cached_property
     def rules(self) -> RuleSet:
