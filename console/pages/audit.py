@@ -26,6 +26,8 @@ ACTIONS = {
     "user_passwd": "设置密码",
     "signoff": "巡查签收",
     "preferences": "提醒设置",
+    "rules_save": "保存规则",
+    "rules_restore": "恢复规则版本",
     **{k: v for k, v in ACTION_LABELS.items() if k not in ("approve_extension", "deny_extension")},
     "approve_extension": "批准延期",
     "deny_extension": "驳回延期",

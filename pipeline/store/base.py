@@ -6,7 +6,7 @@ The same contract tests run against both.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,6 +20,12 @@ class WriteResult:
     written: int = 0
     spooled: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHits:
+    posts: int
+    last: datetime
 
 
 @dataclass(slots=True)
@@ -57,6 +63,15 @@ class Store(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def scan(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """The fields a keyword rule reads (`id`, `title`, `text`, `author`, `source`, `media`) of every post
+        published at or after `since`, oldest first: what a rule's preview runs over."""
+        ...
+
+    def rule_hits(self, since: datetime) -> dict[str, RuleHits]:
+        """For each rule id that matched a post published at or after `since`: how many, and the newest."""
+        ...
 
     def refresh(self) -> None:
         """Make everything written so far visible to search (a no-op where writes are immediate)."""

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -29,7 +29,7 @@ from classifiers import search_query
 from classifiers.search_query import SearchQuery
 from pipeline.errors import StoreError, StoreUnavailable
 from pipeline.items import Post, to_json
-from pipeline.store.base import SearchHit, WriteResult
+from pipeline.store.base import RuleHits, SearchHit, WriteResult
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ _RANKED: list[dict[str, Any]] = [{"_score": "desc"}, {"published_at": "desc"}, {
 _NEWEST: list[dict[str, Any]] = [{"published_at": "desc"}, {"id": "asc"}]
 # Matches read at a time when each must be checked with a rule.
 _PAGE = 200
+_SCAN_PAGE = 2000  # posts a page when every recent post is read (`scan`)
 # A bulk request stops at this many bytes even before `chunk_size` documents (the node's limit is 100 MB).
 _MAX_CHUNK_BYTES = 10 * 1024 * 1024
 # Only what the write path reads of a bulk answer: the node need not send back every document's metadata.
@@ -441,6 +442,53 @@ class ElasticsearchStore:
         if levels:
             filters.append({"terms": {"analysis.severity.level": [str(value) for value in levels]}})
         return filters
+
+    def scan(self, since: datetime) -> Iterator[dict[str, Any]]:
+        fields = ["id", "title", "text", "author", "source", "media"]
+        after: list[Any] | None = None
+        while True:
+            with self._reading("scan"):
+                try:
+                    response = self._client.search(
+                        index=self.index,
+                        query={"range": {"published_at": {"gte": since.isoformat()}}},
+                        sort=[{"published_at": "asc"}, {"id": "asc"}],
+                        source_includes=fields,
+                        size=_SCAN_PAGE,
+                        search_after=after,
+                        track_total_hits=False,
+                    )
+                except NotFoundError:
+                    return
+            hits = response["hits"]["hits"]
+            for hit in hits:
+                yield {field: hit["_source"].get(field) for field in fields} | {"id": hit["_id"]}
+            if len(hits) < _SCAN_PAGE:
+                return
+            after = hits[-1]["sort"]
+
+    def rule_hits(self, since: datetime) -> dict[str, RuleHits]:
+        with self._reading("rule_hits"):
+            try:
+                response = self._client.search(
+                    index=self.index,
+                    query={"range": {"published_at": {"gte": since.isoformat()}}},
+                    size=0,
+                    aggs={
+                        "rules": {
+                            "terms": {"field": "analysis.rules.id", "size": 10_000},
+                            "aggs": {"last": {"max": {"field": "published_at"}}},
+                        }
+                    },
+                )
+            except NotFoundError:
+                return {}
+        return {
+            bucket["key"]: RuleHits(
+                bucket["doc_count"], datetime.fromtimestamp(bucket["last"]["value"] / 1000, UTC)
+            )
+            for bucket in response["aggregations"]["rules"]["buckets"]
+        }
 
     def count(self) -> int:
         with self._reading("count"):

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from classifiers.search_query import SearchQuery, fts5
 from config import databases
 from pipeline.errors import StoreError
 from pipeline.items import Post, to_json
-from pipeline.store.base import SearchHit, WriteResult
+from pipeline.store.base import RuleHits, SearchHit, WriteResult
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ _IDS_PER_LOOKUP = 500
 # rank (reposts of one text) go newest first, and a filter may leave some out; only when these do not settle
 # the answer does it go through every match again.
 _CANDIDATES = 200
+_SCANNED = 5000  # rows read at a time by `scan`
 
 
 class SqliteStore:
@@ -334,6 +335,41 @@ class SqliteStore:
                 parts.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(str(value) for value in values)
         return (" AND ".join(parts) or "1"), params
+
+    def scan(self, since: datetime) -> Iterator[dict[str, Any]]:
+        # The fields are taken out of each document by SQLite: parsing whole documents cost several times more.
+        with self._lock:
+            cursor = self._conn.execute(
+                "SELECT id, json_extract(doc, '$.title'), json_extract(doc, '$.text'),"
+                " json_extract(doc, '$.author'), json_extract(doc, '$.source'), json_extract(doc, '$.media')"
+                " FROM posts WHERE published_ts >= ? ORDER BY published_ts",
+                (since.timestamp(),),
+            )
+            try:
+                while rows := cursor.fetchmany(_SCANNED):
+                    for post_id, title, text, author, source, media in rows:
+                        yield {
+                            "id": post_id,
+                            "title": title,
+                            "text": text,
+                            "author": author,
+                            "source": source,
+                            "media": media,
+                        }
+            finally:
+                cursor.close()
+
+    def rule_hits(self, since: datetime) -> dict[str, RuleHits]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT json_extract(r.value, '$.id') AS rule, count(*), max(p.published_ts)"
+                " FROM posts AS p, json_each(p.doc, '$.analysis.rules') AS r"
+                " WHERE p.published_ts >= ? GROUP BY rule",
+                (since.timestamp(),),
+            ).fetchall()
+        return {
+            rule: RuleHits(posts, datetime.fromtimestamp(last, UTC)) for rule, posts, last in rows if rule
+        }
 
     def count(self) -> int:
         with self._lock:

@@ -148,3 +148,63 @@ def test_an_analyst_searches_as_rules_are_written_and_takes_the_results_away(dem
     log_in(page, url, "李明")
     assert page.get_by_role("link", name="检索").count() == 0
     assert page.goto(f"{url}/search?q=%E6%BF%AE%E9%98%B3").status == 403
+
+
+def test_an_analyst_writes_a_rule_sees_what_it_would_catch_and_saves_a_version(
+    demo_console: str, page
+) -> None:
+    url = demo_console
+    log_in(page, url, "赵敏")
+    page.get_by_role("link", name="规则").click()
+    rules = page.locator("table.rules tbody tr")
+    total = rules.count()
+    assert total > 40
+    # The demo's crash matched the deaths rule within the last day.
+    deaths = page.locator("table.rules tbody tr", has=page.get_by_role("link", name="emergency-deaths"))
+    assert int(deaths.locator("td").nth(5).inner_text()) >= 1
+
+    page.get_by_role("link", name="新增规则").click()
+    page.get_by_label("编号").fill("parking-test")
+    page.get_by_label("名称").fill("停车难")
+    page.get_by_label("类别").fill("民生诉求")
+    # Checked as it is typed: the mistake is named at its character.
+    page.get_by_label("表达式").fill("停车 (难|乱")
+    check = page.locator("#expr-check")
+    check.get_by_text("第 4 个字符处：左括号 ( 没有对应的右括号 )").wait_for()
+    assert check.locator("mark.bad").inner_text() == "("
+    page.get_by_label("表达式").fill("停车 (难|乱|位太少)")
+    check.get_by_text("表达式正确").wait_for()
+    # Previewed on the stored posts of the last 7 days before it is saved.
+    page.get_by_role("button", name="预览（近7天的帖子）").click()
+    shown = page.locator("#preview section.preview")
+    shown.wait_for()
+    figures = shown.locator("ul.figures").inner_text()
+    assert "修改后命中" in figures
+    new = int(figures.split("新增命中 ")[1].split(" 条")[0])
+    assert new >= 1
+    assert shown.locator("ol.hits li").count() == min(new, 8)
+    assert shown.locator("ol.hits mark").first.inner_text().startswith("停车")
+    shot(page, "rule-preview")
+    page.get_by_label("修改原因").fill("群众反映停车难")
+    page.get_by_role("button", name="保存为新版本").click()
+    assert "下一次巡查起生效" in page.get_by_role("status").inner_text()
+    assert rules.count() == total + 1
+    page.get_by_label("只看近7天从未命中的").check()
+    page.get_by_role("button", name="筛选").click()
+    assert "parking-test" in page.locator("table.rules").inner_text()
+    page.get_by_role("link", name="历史版本").click()
+    newest = page.locator("section.version").first
+    assert "（现行）" in newest.inner_text()
+    assert "群众反映停车难" in newest.inner_text()
+    assert "parking-test" in newest.locator("table.diff").inner_text()
+    out(page)
+
+    # Duty staff read the rules but do not change them; a unit does not see them.
+    log_in(page, url, "李娜")
+    page.goto(f"{url}/rules")
+    assert page.locator("table.rules tbody tr").count() == total + 1
+    assert page.get_by_role("link", name="新增规则").count() == 0
+    assert page.goto(f"{url}/rules/parking-test").status == 403
+    out(page)
+    log_in(page, url, "李明")
+    assert page.goto(f"{url}/rules").status == 403

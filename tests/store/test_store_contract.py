@@ -542,3 +542,39 @@ def test_a_checked_query_narrows_by_county_and_polarity_and_can_put_the_newest_f
     ]
     assert ids(store.search(query.narrowed(counties=["清丰县"], polarities=["neutral"]))) == []
     assert ids(store.search(query.narrowed(newest_first=True), limit=1)) == ["weibo:new"]
+
+
+def test_scan_gives_what_a_rule_reads_of_each_recent_post_and_rule_hits_count_them(store: Store) -> None:
+    fire = RuleHit(id="fire", name="火灾", category="安全生产", weight=8, terms=("起火",))
+    smell = RuleHit(id="smell", name="异味", category="生态环境", weight=3, terms=("异味",))
+
+    def hit(native_id: str, hours_ago: int, rules: list[RuleHit]) -> Post:
+        return make_post(
+            native_id,
+            ["起火", "异味"],
+            published_at=NOW - timedelta(hours=hours_ago),
+            title=f"标题{native_id}",
+            author="热心市民",
+            media="大河报",
+            analysis=Analysis(tokens=["起火"], rules=rules),
+        )
+
+    store.write([hit("a", 1, [fire, smell]), hit("b", 30, [fire]), hit("old", 24 * 9, [fire, smell])])
+    store.refresh()
+
+    week = NOW - timedelta(days=7)
+    scanned = list(store.scan(week))
+    assert [p["id"] for p in scanned] == ["weibo:b", "weibo:a"]  # oldest first, none from before
+    assert scanned[1] == {
+        "id": "weibo:a",
+        "title": "标题a",
+        "text": "起火异味",
+        "author": "热心市民",
+        "source": "weibo",
+        "media": "大河报",
+    }
+    hits = store.rule_hits(week)
+    assert {rule: h.posts for rule, h in hits.items()} == {"fire": 2, "smell": 1}
+    assert hits["fire"].last == NOW - timedelta(hours=1)
+    assert store.rule_hits(NOW - timedelta(hours=24)).keys() == {"fire", "smell"}
+    assert store.rule_hits(NOW + timedelta(hours=1)) == {}
