@@ -20,13 +20,32 @@ from sqlalchemy import RowMapping
 
 from alerts.accounts import SHELL, AccountError, Role
 from alerts.calendar import SHANGHAI
-from alerts.repositories.rulebook import RuleVersionRepository
+from alerts.repositories.rulebook import RuleMarkRepository, RuleVersionRepository
 from alerts.workflow import Workflow
 from config.env import Env
 from config.loader import check_rules_text, config_dir
 from config.models import RuleConfig, RulesFile
 
 EDITORS = (Role.ANALYST, Role.ADMIN)
+# An analyst's mark on a rule's hit: it was right, or a false alarm (误报).
+VERDICTS = {"right": "命中正确", "wrong": "误报"}
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    right: int
+    wrong: int
+
+    @property
+    def marked(self) -> int:
+        return self.right + self.wrong
+
+    @property
+    def share(self) -> float | None:
+        """The share of marked hits that were right; None before any is marked."""
+        return self.right / self.marked if self.marked else None
+
+
 # What a rule's fields are called where people read them.
 FIELD_LABELS = {
     "name": "名称",
@@ -134,6 +153,7 @@ class Rulebook:
         self.workflow = workflow
         self.env = env
         self.records = RuleVersionRepository(workflow.outbox.database)
+        self.marks = RuleMarkRepository(workflow.outbox.database)
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -206,6 +226,38 @@ class Rulebook:
         return self.save(
             actor, old.body, reason or f"恢复到第 {number} 版", origin=origin, restored_from=number
         )
+
+    # -- marks on hits ---------------------------------------------------------------------------------
+
+    def mark(self, actor: str, post_id: str, rule_id: str, verdict: str, *, origin: str = SHELL) -> None:
+        """`actor` marks the rule's hit on the post right or wrong (误报); a later mark replaces theirs or
+        another's, and each is on the audit trail."""
+        book = self.workflow.accounts
+        target = f"{post_id} 规则 {rule_id}"
+        with book.on_record(actor, "rule_mark", target), self.workflow.outbox.database.transaction():
+            account = book.acting(actor)
+            if account.role not in EDITORS:
+                raise AccountError(f"{account.describe()}不能标注规则命中：须由分析员或管理员账号操作")
+            if verdict not in VERDICTS:
+                raise AccountError(f"标注只能是 {'、'.join(VERDICTS.values())}")
+            self.marks.set(
+                post_id=post_id,
+                rule_id=rule_id,
+                verdict=verdict,
+                account=account.name,
+                marked_at=self.workflow.now().isoformat(),
+            )
+            book.record(account, "rule_mark", target, detail=VERDICTS[verdict], origin=origin)
+
+    def marks_of(self, post_ids: list[str]) -> dict[tuple[str, str], str]:
+        """(post id, rule id) -> verdict, for the posts given."""
+        return {key: row["verdict"] for key, row in self.marks.of_posts(post_ids).items()}
+
+    def precision(self) -> dict[str, Precision]:
+        return {
+            rule: Precision(counts.get("right", 0), counts.get("wrong", 0))
+            for rule, counts in self.marks.tally().items()
+        }
 
     def materialise(self) -> None:
         """The version in force written where the commands and the next patrol read it (atomically), if it

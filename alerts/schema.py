@@ -275,6 +275,15 @@ rule_versions = Table(
     sqlite_autoincrement=True,
 )
 
+# Analysts' marks on rule hits (alerts/rulebook.py): each post's hit of a rule marked right or wrong, the
+# latest mark kept.
+rule_marks = Table(
+    "rule_marks",
+    metadata,
+    *(_text(name, null=False) for name in ("post_id", "rule_id", "verdict", "account", "marked_at")),
+    PrimaryKeyConstraint("post_id", "rule_id", name="rule_marks_once"),
+)
+
 # Console sessions ended before their time (logout): a replayed cookie of one is refused. A row can go
 # once the session would have expired anyway (12 hours after it began).
 ended_sessions = Table(

@@ -8,6 +8,7 @@ changed, any of which can be restored. Analysts and administrators edit; duty st
 
 from dataclasses import dataclass
 from datetime import timedelta
+from html import escape
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from alerts.accounts import Account, Refused, Role
-from alerts.rulebook import EDITORS, Rulebook, diff, with_rule
+from alerts.rulebook import EDITORS, VERDICTS, Rulebook, diff, with_rule
 from classifiers.rules import RuleError, RuleSpec, compile_rules
 from classifiers.types import Level
 from config.env import get_env
@@ -99,12 +100,14 @@ def register(app: FastAPI, web: Web) -> None:
             if (not category or item.rule.category == category) and (not silent or item.week is None)
         ]
         with web.opened() as workflow:
-            current = Rulebook(workflow, get_env()).current()
+            book = Rulebook(workflow, get_env())
+            current, precision = book.current(), book.precision()
         saved = query.get("saved", "")
         return web.page(
             request,
             "rules.html",
             rows=shown,
+            precision=precision,
             total=len(listed),
             categories=categories,
             category=category,
@@ -202,6 +205,34 @@ def register(app: FastAPI, web: Web) -> None:
         if account.role not in EDITORS:
             raise Forbidden("关键词规则由分析员或管理员账号修改；本账号只能在规则列表查看")
         return editor_page(request, rule)
+
+    @app.post("/rules/mark", response_class=HTMLResponse)
+    def mark(
+        request: Request,
+        account: Annotated[Account, Depends(web.signed_in)],
+        post_id: Annotated[str, Form()],
+        rule_id: Annotated[str, Form()],
+        verdict: Annotated[str, Form()],
+        rule_name: Annotated[str, Form()] = "",
+    ) -> Response:
+        editor(account)
+        with web.opened() as workflow:
+            try:
+                Rulebook(workflow, get_env()).mark(account.name, post_id, rule_id, verdict, origin=ORIGIN)
+            except Refused as exc:
+                return HTMLResponse(
+                    f'<span class="rule-mark error">{escape(str(exc))}</span>', status_code=400
+                )
+        return web.page(
+            request,
+            "rule_mark.html",
+            r={"id": post_id},
+            rule_id=rule_id,
+            rule_name=rule_name or rule_id,
+            verdict=verdict,
+            verdicts=VERDICTS,
+            can_mark=True,
+        )
 
     @app.post("/rules/check", response_class=HTMLResponse)
     def check(

@@ -19,6 +19,7 @@ from starlette.datastructures import QueryParams
 
 from alerts.accounts import Account, Role
 from alerts.calendar import SHANGHAI
+from alerts.rulebook import EDITORS, VERDICTS, Rulebook
 from classifiers.search_query import SearchQuery, SearchQueryError, parse_search
 from classifiers.tokenise import Tokeniser
 from classifiers.types import Level, Polarity
@@ -159,6 +160,7 @@ class Row:
     event: str
     title_marks: list[tuple[str, bool]]
     text_marks: list[tuple[str, bool]]
+    rules: list[tuple[str, str]]  # (rule id, its name) of the keyword rules the post matched
 
 
 def row(hit: SearchHit, query: SearchQuery) -> Row:
@@ -184,6 +186,11 @@ def row(hit: SearchHit, query: SearchQuery) -> Row:
         # A post without a title (微博, comments) is named by the start of its text.
         title_marks=excerpt(title or " ".join((doc.get("text") or "").split())[:40], terms, width=200),
         text_marks=excerpt(doc.get("text") or "", terms),
+        rules=[
+            (r.get("id", ""), r.get("name") or r.get("id", ""))
+            for r in analysis.get("rules") or []
+            if r.get("id")
+        ],
     )
 
 
@@ -275,6 +282,8 @@ def register(app: FastAPI, web: Web) -> None:
         asked = asked_of(request, account)
         query, hits, problems = run(asked, COUNTED + 1)
         shown = hits[(asked.page - 1) * PAGE : asked.page * PAGE]
+        with web.opened() as workflow:
+            marks = Rulebook(workflow, get_env()).marks_of([hit.id for hit in shown])
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and v]
         return web.page(
             request,
@@ -285,6 +294,9 @@ def register(app: FastAPI, web: Web) -> None:
             total=min(len(hits), COUNTED),
             more=len(hits) > COUNTED,
             rows=[row(hit, query) for hit in shown] if query else [],
+            marks=marks,
+            verdicts=VERDICTS,
+            can_mark=account.role in EDITORS,
             first_number=(asked.page - 1) * PAGE + 1,
             sources=SOURCE_NAMES,
             levels=[level.value for level in Level],

@@ -208,3 +208,45 @@ def test_an_analyst_writes_a_rule_sees_what_it_would_catch_and_saves_a_version(
     out(page)
     log_in(page, url, "李明")
     assert page.goto(f"{url}/rules").status == 403
+
+
+def test_an_analyst_marks_rule_hits_and_each_rule_gets_its_precision(demo_console: str, page) -> None:
+    url = demo_console
+    log_in(page, url, "赵敏")
+    page.goto(f"{url}/search?q=%E5%8C%96%E5%B7%A5%E5%8E%82")  # 化工厂
+    marks = page.locator("ul.rule-hits li .rule-mark")
+    assert marks.count() >= 2
+    first, second = marks.nth(0), marks.nth(1)
+    first_rule, second_rule = (m.inner_text().split("「")[1].split("」")[0] for m in (first, second))
+    first.get_by_role("button", name="标为误报").click()
+    page.locator("ul.rule-hits li .rule-mark").nth(0).get_by_text("已标注：误报").wait_for()
+    second.get_by_role("button", name="标为命中正确").click()
+    page.locator("ul.rule-hits li .rule-mark").nth(1).get_by_text("已标注：命中正确").wait_for()
+    # The marks stay with the posts.
+    page.reload()
+    assert "已标注：误报" in page.locator("ul.rule-hits li .rule-mark").nth(0).inner_text()
+    shot(page, "search-marks")
+
+    page.goto(f"{url}/rules")
+
+    def precision(name: str) -> str:
+        row = page.locator("table.rules tbody tr", has=page.get_by_text(name, exact=True))
+        return row.locator("td").nth(8).inner_text()
+
+    if first_rule == second_rule:  # one rule's hits on two posts: one right of two
+        assert precision(first_rule) == "50%\n1/2 条标注"
+    else:
+        assert precision(first_rule) == "0%\n0/1 条标注"
+        assert precision(second_rule) == "100%\n1/1 条标注"
+    assert "未标注" in page.locator("table.rules").inner_text()
+    out(page)
+    log_in(page, url, "陈静")
+    page.goto(f"{url}/audit?action=rule_mark")
+    assert page.locator("table.audit tbody tr").count() == 2
+    assert "赵敏" in page.locator("table.audit").inner_text()
+    # Duty staff see the marks but do not mark.
+    out(page)
+    log_in(page, url, "李娜")
+    page.goto(f"{url}/search?q=%E5%8C%96%E5%B7%A5%E5%8E%82")
+    assert "已标注：误报" in page.locator("main").inner_text()
+    assert page.get_by_role("button", name="标为误报").count() == 0
