@@ -284,6 +284,20 @@ rule_marks = Table(
     PrimaryKeyConstraint("post_id", "rule_id", name="rule_marks_once"),
 )
 
+# Analysts' corrections of a post's analysis (alerts/labels.py), every one kept; the latest per post and
+# field is the label.
+labels = Table(
+    "labels",
+    metadata,
+    _serial(),
+    *(
+        _text(name, null=False)
+        for name in ("post_id", "field", "value", "model_value", "text", "account", "labelled_at")
+    ),
+    Index("labels_post", "post_id"),
+    sqlite_autoincrement=True,
+)
+
 # Console sessions ended before their time (logout): a replayed cookie of one is refused. A row can go
 # once the session would have expired anyway (12 hours after it began).
 ended_sessions = Table(

@@ -60,6 +60,14 @@ def beijing(moment: datetime | None) -> str:
     return f"{moment.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" if moment else "-"
 
 
+def beijing_text(stamp: str | None) -> str:
+    """`beijing` of a stored ISO time (a post's document keeps its times as text)."""
+    try:
+        return beijing(datetime.fromisoformat(stamp)) if stamp else "-"
+    except ValueError:
+        return stamp or "-"
+
+
 class Web:
     """The console's shared parts, made once by create_app."""
 
@@ -73,6 +81,7 @@ class Web:
             env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
         )
         self.templates.env.filters["beijing"] = beijing
+        self.templates.env.filters["beijing_text"] = beijing_text
         city = office.territory.city
         self.office_name = f"{city}政务舆情监测" if city else "政务舆情监测"
 

@@ -29,6 +29,7 @@ ACTIONS = {
     "rules_save": "保存规则",
     "rules_restore": "恢复规则版本",
     "rule_mark": "标注规则命中",
+    "label": "更正研判",
     **{k: v for k, v in ACTION_LABELS.items() if k not in ("approve_extension", "deny_extension")},
     "approve_extension": "批准延期",
     "deny_extension": "驳回延期",

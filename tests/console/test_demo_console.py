@@ -5,6 +5,7 @@ its case from its inbox, the supervisor's board and audit trail, and an analyst 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +26,8 @@ PEOPLE = (
 
 
 @pytest.fixture(scope="module")
-def demo_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The demo's data with one account of each role, for the commands and the console."""
     env = office_env(tmp_path_factory.mktemp("demo") / "var")
     run_demo(env)
     for name, role, unit in PEOPLE:
@@ -34,7 +36,12 @@ def demo_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         args += ["--as", "管理员"] if name != "管理员" else []
         done = yuqing(*args, env=env, input=PASSWORD + "\n")
         assert done.returncode == 0, done.stderr
-    with serving(env, "--demo") as url:
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo_console(demo_env: dict[str, str]) -> Iterator[str]:
+    with serving(demo_env, "--demo") as url:
         yield url
 
 
@@ -250,3 +257,48 @@ def test_an_analyst_marks_rule_hits_and_each_rule_gets_its_precision(demo_consol
     page.goto(f"{url}/search?q=%E5%8C%96%E5%B7%A5%E5%8E%82")
     assert "已标注：误报" in page.locator("main").inner_text()
     assert page.get_by_role("button", name="标为误报").count() == 0
+
+
+def test_an_analyst_corrects_a_post_and_the_labels_train_the_model(
+    demo_console: str, demo_env: dict[str, str], page
+) -> None:
+    url = demo_console
+    log_in(page, url, "赵敏")
+    page.goto(f"{url}/search?q=%E5%81%9C%E8%BD%A6")  # 停车
+    page.get_by_role("link", name="研判详情").first.click()
+    assert page.url.startswith(f"{url}/posts/")
+    text = page.locator("article.post-text").inner_text()
+    assert "停车" in text
+    judged = page.locator("table.judged")
+    sentiment = judged.locator("tr", has=page.get_by_role("rowheader", name="情感倾向"))
+    model_said = sentiment.locator("td").nth(0).inner_text()
+    assert "未更正" in sentiment.inner_text()
+    assert "理由" in page.locator("section.analysis").inner_text()
+    # The analyst reads it as neutral, and as 范县's; each is kept beside the model's judgement.
+    sentiment.get_by_label("情感倾向更正为").select_option("neutral")
+    sentiment.get_by_role("button", name="记录").click()
+    assert page.get_by_role("status").inner_text() == "更正已记录"
+    county = page.locator("table.judged tr", has=page.get_by_role("rowheader", name="属地县区"))
+    county.get_by_label("属地县区更正为").select_option("范县")
+    county.get_by_role("button", name="记录").click()
+    sentiment = page.locator("table.judged tr", has=page.get_by_role("rowheader", name="情感倾向"))
+    assert sentiment.locator("td").nth(0).inner_text() == model_said
+    assert "中性" in sentiment.locator("td").nth(1).inner_text()
+    assert "赵敏" in sentiment.locator("td").nth(1).inner_text()
+    shot(page, "post-corrected")
+
+    page.goto(f"{url}/labels")
+    rows = page.locator("table.agreement tbody tr")
+    assert rows.nth(0).locator("td").nth(0).inner_text() == "1"  # one post's sentiment labelled
+    assert rows.nth(3).locator("td").nth(2).inner_text() == "尚无标注"  # no department labelled yet
+    out(page)
+
+    # The sentiment labels leave in the format `yuqing train sentiment --labels` reads.
+    exported = yuqing("labels", "export", "--demo", env=demo_env)
+    assert exported.returncode == 0, exported.stderr
+    (line,) = [json.loads(x) for x in exported.stdout.splitlines()]
+    assert line["label"] == "中性"
+    assert "停车" in line["text"]
+    # A unit's account neither reads nor corrects posts.
+    log_in(page, url, "李明")
+    assert page.goto(f"{url}/labels").status == 403

@@ -1,0 +1,62 @@
+"""`yuqing labels`: the analysts' corrections of posts' analysis, kept as labels in the alerts database.
+`export` writes the sentiment labels in the format `yuqing train sentiment --labels` reads; `agreement`
+prints how often the model said what the analysts say. With `--demo`, the demo's. Registered in
+commands/cli.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commands.cli_workflow import ACTING, _table, _workflow
+from commands.common import Exit, err, fail, out
+from commands.demo import demo_option
+from commands.userpaths import user_path
+
+labels_app = typer.Typer(help="分析员的更正（标注）：导出、与模型的一致程度", no_args_is_help=True)
+
+
+@labels_app.command("export")
+@demo_option
+def export(
+    file: Annotated[
+        Path | None, typer.Argument(help="写入的文件；不写则输出到屏幕", show_default=False)
+    ] = None,
+) -> None:
+    """导出情感标注：每行 {"text": …, "label": "正面|负面|中性"}，即 yuqing train sentiment --labels 读的格式。"""
+    from alerts.labels import Labels
+
+    with _workflow(ACTING, reading=True) as workflow:
+        examples = Labels(workflow).sentiment_examples()
+    lines = "".join(
+        json.dumps({"text": t, "label": label}, ensure_ascii=False) + "\n" for t, label in examples
+    )
+    if file is None:
+        typer.echo(lines, nl=False)
+        return
+    path = user_path(str(file))
+    try:
+        path.write_text(lines, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"无法写入 {path}：{exc}", Exit.FAILED) from None
+    err.print(f"已写入 {path}：{len(examples)} 条情感标注", highlight=False)
+
+
+@labels_app.command("agreement")
+@demo_option
+def agreement() -> None:
+    """各项（情感、级别、属地、主管部门）分析员已标注多少条帖子，模型与之一致的比例。"""
+    from alerts.labels import FIELDS, Labels
+
+    with _workflow(ACTING, reading=True) as workflow:
+        figures = Labels(workflow).agreement()
+    table = _table("模型与分析员的一致程度（每条帖子每项取最近一次更正）")
+    for column in ("项目", "已标注帖子", "模型与之一致", "一致率"):
+        table.add_column(column)
+    for f in figures:
+        share = f"{100 * f.share:.0f}%" if f.share is not None else "尚无标注"
+        table.add_row(FIELDS[f.field], str(f.labelled), str(f.agreeing), share)
+    out.print(table)
