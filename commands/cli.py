@@ -618,7 +618,7 @@ def _command_groups() -> None:
     console."""
     from commands.cli_alerts import deliver, digest, silence_app
     from commands.cli_console import console
-    from commands.cli_labels import labels_app
+    from commands.cli_labels import evidence, labels_app
     from commands.cli_rules import rules_app
     from commands.cli_train import train_app
     from commands.cli_users import user_app
@@ -634,6 +634,7 @@ def _command_groups() -> None:
     app.add_typer(train_app, name="train")
     app.add_typer(rules_app, name="rules")
     app.add_typer(labels_app, name="labels")
+    app.command("evidence")(demo_option(evidence))
     app.command("console")(console)
 
 

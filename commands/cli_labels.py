@@ -60,3 +60,33 @@ def agreement() -> None:
         share = f"{100 * f.share:.0f}%" if f.share is not None else "尚无标注"
         table.add_row(FIELDS[f.field], str(f.labelled), str(f.agreeing), share)
     out.print(table)
+
+
+def evidence() -> None:
+    """存证：为近 3 天的预警帖子截取原网页（HTML 与整页截图，记录时间与 SHA-256）；serve 每 5 分钟自动做。"""
+    from alerts.outbox import Outbox
+    from config.env import get_env
+    from pipeline import clock
+    from pipeline.browser import BrowserMissing
+    from pipeline.evidence import RECENT, capture, wanted
+
+    env = get_env()
+    now = clock.now()
+    outbox = Outbox(env.outbox_path, read_only=True)
+    try:
+        alerts = [(a.post_id, a.url) for a in outbox.alerts(since=now - RECENT) if a.about_event]
+    finally:
+        outbox.close()
+    todo = wanted(env, alerts)
+    if not todo:
+        out.print("没有待存证的预警帖子", highlight=False)
+        return
+    try:
+        taken, failed = capture(env, todo, now)
+    except BrowserMissing as exc:
+        raise fail(str(exc), Exit.FAILED) from None
+    out.print(f"已存证 {len(taken)} 条，保存在 {env.data_dir / 'evidence'}", highlight=False)
+    for line in failed:
+        err.print(f"未能存证 {line}（稍后再试，最多 3 次）", highlight=False)
+    if failed:
+        raise typer.Exit(Exit.FAILED)

@@ -312,6 +312,31 @@ class Service:
             outbox.close()
         return reopened
 
+    def evidence(self) -> int:
+        """存证: copies of the originals of the posts alerted in the last days, each once (a page that
+        cannot be reached is tried again, a few times). Chromium runs in processes of its own, so a crash
+        of it is an error logged here, not the scheduler's end. Returns how many copies were taken."""
+        from pipeline.evidence import RECENT, capture, wanted
+
+        outbox = Outbox(self.env.outbox_path)
+        try:
+            alerts = [(a.post_id, a.url) for a in outbox.alerts(since=self.now() - RECENT) if a.about_event]
+        finally:
+            outbox.close()
+        todo = wanted(self.env, alerts)
+        if not todo:
+            return 0
+        try:
+            taken, failed = capture(self.env, todo, self.now())
+        except Exception:  # a browser that will not start must not stop the schedule
+            logger.exception("存证失败：Chromium 未能启动或中途退出，下一轮再试")
+            return 0
+        for line in failed:
+            logger.warning("未能存证 %s", line)
+        if taken:
+            logger.info("已存证 %d 条预警帖子的原网页", len(taken))
+        return len(taken)
+
     def write_daily_log(self, day: date | None = None) -> Path:
         self.refresh()
         day = day or self.now().astimezone(SHANGHAI).date()
@@ -359,6 +384,7 @@ def build_scheduler(service: Service) -> BlockingScheduler:
         service.sweep, IntervalTrigger(minutes=schedule.sweep_minutes, timezone=SHANGHAI), id="deadline-sweep"
     )
     scheduler.add_job(service.write_daily_log, _daily_log_trigger(schedule), id="daily-log")
+    scheduler.add_job(service.evidence, IntervalTrigger(minutes=5, timezone=SHANGHAI), id="evidence")
 
     def reschedule(old: OfficeConfig, new: OfficeConfig) -> None:
         # An edited schedule.yaml takes effect without a restart, like every other file.

@@ -6,9 +6,10 @@ the model agrees with the analysts' labels so far."""
 # No `from __future__ import annotations`: FastAPI reads the routes' Depends() at definition.
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from alerts.accounts import Account, Refused, Role
@@ -17,6 +18,7 @@ from alerts.rulebook import EDITORS, VERDICTS, Rulebook
 from classifiers.types import Level
 from config.env import get_env
 from console.web import ORIGIN, Forbidden, Web
+from pipeline import evidence as copies
 from pipeline.errors import StoreError
 from pipeline.items import source_text
 from pipeline.store import open_store
@@ -72,6 +74,7 @@ def register(app: FastAPI, web: Web) -> None:
         with web.opened() as workflow:
             labelled = Labels(workflow).of_post(post_id)
             marks = Rulebook(workflow, get_env()).marks_of([post_id])
+        kept = copies.read(get_env(), post_id)
         return web.page(
             request,
             "post.html",
@@ -89,12 +92,34 @@ def register(app: FastAPI, web: Web) -> None:
             can_edit=account.role in EDITORS,
             error=error,
             done=request.query_params.get("done") == "1",
+            evidence=kept,
+            evidence_intact=copies.verify(kept) if kept else None,
+            evidence_attempts=copies.attempts(get_env(), post_id) if kept is None else [],
+            evidence_query=urlencode({"post": post_id}),
         )
 
     @app.get("/posts/{post_id:path}", response_class=HTMLResponse)
     def post(request: Request, post_id: str, account: Annotated[Account, Depends(web.signed_in)]) -> Response:
         reader(account)
         return show(request, account, post_id)
+
+    @app.get("/evidence/{name}")
+    def evidence_file(
+        request: Request, name: str, account: Annotated[Account, Depends(web.signed_in)]
+    ) -> Response:
+        """A kept copy's file. The page's HTML is given as a download, never shown here: it is the original
+        site's markup, not ours."""
+        reader(account)
+        kept = copies.read(get_env(), request.query_params.get("post", ""))
+        if kept is None or name not in ("page.html", "screenshot.png"):
+            raise HTTPException(404)
+        if name == "screenshot.png":
+            return FileResponse(kept.folder / name, media_type="image/png")
+        return FileResponse(
+            kept.folder / name,
+            media_type="application/octet-stream",
+            filename=f"{kept.folder.name}-page.html",
+        )
 
     @app.post("/labels/{post_id:path}", response_class=HTMLResponse)
     def correct(

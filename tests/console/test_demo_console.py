@@ -302,3 +302,58 @@ def test_an_analyst_corrects_a_post_and_the_labels_train_the_model(
     # A unit's account neither reads nor corrects posts.
     log_in(page, url, "李明")
     assert page.goto(f"{url}/labels").status == 403
+
+
+def test_a_post_page_shows_its_evidence_copy_and_whether_it_is_intact(
+    demo_console: str, demo_env: dict[str, str], page
+) -> None:
+    import hashlib
+    from pathlib import Path
+
+    from config.env import Env
+    from pipeline import evidence
+
+    url = demo_console
+    log_in(page, url, "李娜")
+    page.goto(f"{url}/search?q=%E5%81%9C%E8%BD%A6")  # 停车
+    page.get_by_role("link", name="研判详情").first.click()
+    post_id = page.url.split("/posts/", 1)[1]
+    assert "尚未存证" in page.locator("section.evidence").inner_text()
+
+    # A copy as the evidence round leaves it (a PNG and the page's HTML, with their hashes).
+    demo = Env(YUQING_DATA_DIR=Path(demo_env["YUQING_DATA_DIR"])).demo_dir
+    folder = evidence.folder_of(Env(YUQING_DATA_DIR=demo), post_id)
+    folder.mkdir(parents=True)
+    html = "<html><body><script>alert(1)</script>濮阳县城区停车难</body></html>".encode()
+    png = page.screenshot()
+    (folder / "page.html").write_bytes(html)
+    (folder / "screenshot.png").write_bytes(png)
+    manifest = {
+        "status": "ok",
+        "post_id": post_id,
+        "url": "https://liuyan.people.com.cn/threads/content?tid=1",
+        "final_url": "https://liuyan.people.com.cn/threads/content?tid=1",
+        "captured_at": "2026-11-23T09:05:00+08:00",
+        "files": {
+            "page.html": hashlib.sha256(html).hexdigest(),
+            "screenshot.png": hashlib.sha256(png).hexdigest(),
+        },
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    page.reload()
+    kept = page.locator("section.evidence").inner_text()
+    assert "2026-11-23 09:05 截取自" in kept
+    assert "文件与记录的 SHA-256 一致" in kept
+    assert hashlib.sha256(html).hexdigest() in kept
+    shot_url = page.get_by_role("link", name="查看", exact=True).get_attribute("href")
+    answer = page.request.get(f"{url}{shot_url}")
+    assert answer.headers["content-type"] == "image/png"
+    assert answer.body() == png
+    # The original's markup is handed over as a file, never shown as a page of the console.
+    html_url = page.get_by_role("link", name="下载", exact=True).get_attribute("href")
+    download = page.request.get(f"{url}{html_url}")
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert download.headers["content-disposition"].startswith("attachment")
+    (folder / "page.html").write_bytes(html + b"<!-- changed -->")
+    page.reload()
+    assert "文件与记录的 SHA-256 不一致，可能已被改动" in page.locator("section.evidence").inner_text()
