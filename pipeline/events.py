@@ -192,6 +192,14 @@ class EventStore:
             counts[int((at - start) // HOUR_S)] = posts
         return counts
 
+    def posts_of(self, event_id: str) -> list[tuple[str, str, datetime]]:
+        """(post id, source, published at) of each post of the event, oldest first."""
+        rows = self.db.execute(
+            "SELECT post_id, source, published_at FROM signatures WHERE event_id = ? ORDER BY published_ts, rowid",
+            (event_id,),
+        ).fetchall()
+        return [(post, source, datetime.fromisoformat(at)) for post, source, at in rows]
+
     def judged(self, post_id: str, level: Level) -> None:
         """The level the post was finally judged at, which the event keeps as a floor."""
         self.db.execute("UPDATE signatures SET level = ? WHERE post_id = ?", (level.value, post_id))

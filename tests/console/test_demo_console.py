@@ -357,3 +357,33 @@ def test_a_post_page_shows_its_evidence_copy_and_whether_it_is_intact(
     (folder / "page.html").write_bytes(html + b"<!-- changed -->")
     page.reload()
     assert "文件与记录的 SHA-256 不一致，可能已被改动" in page.locator("section.evidence").inner_text()
+
+
+def test_an_event_page_shows_its_posts_over_time_its_counties_alerts_and_case(
+    demo_console: str, page
+) -> None:
+    url = demo_console
+    log_in(page, url, "陈静")
+    page.goto(f"{url}/search?q=%E5%8C%96%E5%B7%A5%E5%8E%82%20%E5%81%B7%E6%8E%92")  # 化工厂 偷排
+    page.get_by_role("link", name="研判详情").first.click()
+    page.locator("dd a[href^='/events/']").click()
+    assert page.url.startswith(f"{url}/events/")
+    main = page.locator("main")
+    total = int(main.inner_text().split("共 ")[1].split(" 条信息")[0])
+    assert total >= 2  # the 柳屯镇 discharge was reported by several sources
+    assert "涉及县区 濮阳县" in main.inner_text()
+    lines = page.locator("svg.curve polyline")
+    table = page.locator("table.curve-table")
+    sources = table.locator("thead th").count() - 1
+    assert lines.count() == sources
+    counted = sum(int(cell) for cell in table.locator("tbody td.num:not(:first-child)").all_inner_texts())
+    assert counted == total
+    assert page.locator("section[aria-label='信息'] ol.hits li").count() == total
+    alerts = page.locator("section[aria-label='预警与案件'] li .level")
+    assert alerts.count() >= 1
+    case = page.locator("section[aria-label='预警与案件'] h3 a")
+    assert case.count() == 1
+    assert "立案" in page.locator("section[aria-label='预警与案件'] table.history").inner_text()
+    shot(page, "event")
+    case.click()
+    assert page.url.startswith(f"{url}/cases/")
