@@ -174,8 +174,15 @@ class Rulebook:
         return (config_dir() / "rules.yaml").read_text(encoding="utf-8")
 
     def text_in_force(self) -> str:
+        """The newest version; before the first, the rules file in force (a demo's carried over from the
+        last demo), else the config folder's."""
         current = self.current()
-        return current.body if current else self.folder_text()
+        if current:
+            return current.body
+        try:
+            return self.env.rules_path.read_text(encoding="utf-8")
+        except OSError:
+            return self.folder_text()
 
     def before(self, version: RuleVersion) -> RulesFile | None:
         """What `version` changed: the version saved before it, or the folder's file for the first."""

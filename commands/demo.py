@@ -20,7 +20,7 @@ from typing import IO, Annotated, Any, Self, TypeVar
 import typer
 
 from commands.common import Exit, err, fail
-from config.env import PROJECT_ROOT, Env, get_env
+from config.env import PROJECT_ROOT, Env, get_env, rules_path
 from config.errors import YuqingError
 from pipeline import clock
 from pipeline.items import SHANGHAI
@@ -100,7 +100,20 @@ class DemoBuild:
             self.path = Path(tempfile.mkdtemp(prefix=f"{datetime.now(SHANGHAI):%Y%m%dT%H%M%S}-", dir=builds))
             # Taken before the builds lock is let go, so no other demo takes this folder for a leftover.
             self._in_use = _lock(self.path / IN_USE, fcntl.LOCK_EX)
+            self._carry_rules()
         return self
+
+    def _carry_rules(self) -> None:
+        """The rules in force in the last demo (an analyst's saved version) are this demo's too, so a rule
+        written on the demo's data is tried by the next demo patrol; all else starts afresh."""
+        previous = _published(self.env)
+        if previous is None:
+            return
+        rules = rules_path(previous)
+        if rules.is_file():
+            target = rules_path(self.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(rules, target)
 
     def publish(self, *, now: str | None, sources: list[str]) -> None:
         """Point `var/demo` at this folder in one step: a reader sees the previous demo or this one, whole."""

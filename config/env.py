@@ -109,7 +109,7 @@ class Env(BaseSettings):
     def rules_path(self) -> Path:
         """The analysts' rules version in force (alerts/rulebook.py writes it from the alerts database);
         where it exists it is read in place of the config folder's rules.yaml."""
-        return self.data_dir / "rules" / "rules.yaml"
+        return rules_path(self.data_dir)
 
     @property
     def events_path(self) -> Path:
@@ -151,3 +151,8 @@ def get_env() -> Env:
     names = {field.validation_alias for field in Env.model_fields.values()}
     # Validated from `environment()` alone: the settings' own sources (the environment, a `.env`) are not read.
     return Env.model_validate({k: v for k, v in environment().items() if v and k in names})
+
+
+def rules_path(data_dir: Path) -> Path:
+    """`Env.rules_path` of a data folder."""
+    return data_dir / "rules" / "rules.yaml"
