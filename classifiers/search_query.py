@@ -81,6 +81,7 @@ class SearchQuery:
     # one of these polarities (正面 positive, 负面 negative, 中性 neutral as `Polarity` values).
     counties: frozenset[str] = frozenset()
     polarities: frozenset[str] = frozenset()
+    events: frozenset[str] = frozenset()  # only posts of these events (`analysis.event_id`)
     newest_first: bool = False  # else best match first, then newest
 
     def matched_terms(self, doc: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -92,6 +93,8 @@ class SearchQuery:
                 return None
         if self.polarities and analysis.get("polarity") not in self.polarities:
             return None
+        if self.events and analysis.get("event_id") not in self.events:
+            return None
         hits = self._rule.match({field: _text(doc.get(field)) for field in FIELDS})
         return hits[0].terms if hits else None
 
@@ -99,10 +102,19 @@ class SearchQuery:
         return self.matched_terms(doc) is not None
 
     def narrowed(
-        self, *, counties: Iterable[str] = (), polarities: Iterable[str] = (), newest_first: bool = False
+        self,
+        *,
+        counties: Iterable[str] = (),
+        polarities: Iterable[str] = (),
+        events: Iterable[str] = (),
+        newest_first: bool = False,
     ) -> SearchQuery:
         return replace(
-            self, counties=frozenset(counties), polarities=frozenset(polarities), newest_first=newest_first
+            self,
+            counties=frozenset(counties),
+            polarities=frozenset(polarities),
+            events=frozenset(events),
+            newest_first=newest_first,
         )
 
 

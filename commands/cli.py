@@ -268,6 +268,9 @@ def search(
     sentiments: Annotated[
         list[str] | None, typer.Option("--sentiment", help="只看这些倾向：正面、负面、中性，可写多次")
     ] = None,
+    events: Annotated[
+        list[str] | None, typer.Option("--event", help="只看这些事件的信息（事件编号），可写多次")
+    ] = None,
     newest: Annotated[
         bool, typer.Option("--newest", help="按发布时间排序，最新的在前（默认最相关的在前）")
     ] = False,
@@ -292,6 +295,7 @@ def search(
     parsed = parsed.narrowed(
         counties=_known_counties(office, counties or []),
         polarities=_polarities(sentiments or []),
+        events=[e.strip() for e in events or [] if e.strip()],
         newest_first=newest,
     )
     try:

@@ -71,6 +71,7 @@ class Asked:
     levels: list[str]
     counties: list[str]
     polarities: list[str]
+    event: str
     newest: bool
     page: int
     problems: list[str]
@@ -114,6 +115,7 @@ def read_asked(query: QueryParams, counties: list[str]) -> Asked:
         levels=chosen("level", [level.value for level in Level], "级别"),
         counties=chosen("county", counties, "县区"),
         polarities=chosen("sentiment", [p.value for p in Polarity], "倾向"),
+        event=query.get("event", "").strip(),
         newest=query.get("sort") == "newest",
         page=int(page) if page.isdigit() and int(page) > 0 else 1,
         problems=problems,
@@ -260,7 +262,10 @@ def register(app: FastAPI, web: Web) -> None:
             return None, [], problems
         try:
             query = parse_search(asked.typed, words.tokeniser()).narrowed(
-                counties=asked.counties, polarities=asked.polarities, newest_first=asked.newest
+                counties=asked.counties,
+                polarities=asked.polarities,
+                events=[asked.event] if asked.event else [],
+                newest_first=asked.newest,
             )
         except SearchQueryError as exc:
             return None, [], [exc.naming(asked.typed)]

@@ -397,6 +397,8 @@ class ElasticsearchStore:
             filters.append({"terms": {"analysis.territory.counties": sorted(query.counties)}})
         if query.polarities:
             filters.append({"terms": {"analysis.polarity": sorted(query.polarities)}})
+        if query.events:
+            filters.append({"terms": {"analysis.event_id": sorted(query.events)}})
         body = {"bool": {"must": [narrowed], "filter": filters}} if filters else narrowed
         order = _NEWEST if query.newest_first else _RANKED
         found: list[SearchHit] = []

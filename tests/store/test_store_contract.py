@@ -516,6 +516,7 @@ def test_a_checked_query_narrows_by_county_and_polarity_and_can_put_the_newest_f
                 tokens=tokens,
                 polarity=polarity,
                 territory=Territory(province="河南省", city="濮阳市", counties=(county,)),
+                event_id=f"event:{native_id}",
             ),
         )
 
@@ -542,6 +543,8 @@ def test_a_checked_query_narrows_by_county_and_polarity_and_can_put_the_newest_f
     ]
     assert ids(store.search(query.narrowed(counties=["清丰县"], polarities=["neutral"]))) == []
     assert ids(store.search(query.narrowed(newest_first=True), limit=1)) == ["weibo:new"]
+    assert ids(store.search(query.narrowed(events=["event:mid"], newest_first=True))) == ["weibo:mid"]
+    assert ids(store.search(query.narrowed(events=["event:none"]))) == []
 
 
 def test_scan_gives_what_a_rule_reads_of_each_recent_post_and_rule_hits_count_them(store: Store) -> None:
