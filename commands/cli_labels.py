@@ -12,9 +12,8 @@ from typing import Annotated
 import typer
 
 from commands.cli_workflow import ACTING, _table, _workflow
-from commands.common import Exit, err, fail, out
+from commands.common import Exit, err, fail, out, write_out
 from commands.demo import demo_option
-from commands.userpaths import user_path
 
 labels_app = typer.Typer(help="分析员的更正（标注）：导出、与模型的一致程度", no_args_is_help=True)
 
@@ -34,15 +33,7 @@ def export(
     lines = "".join(
         json.dumps({"text": t, "label": label}, ensure_ascii=False) + "\n" for t, label in examples
     )
-    if file is None:
-        typer.echo(lines, nl=False)
-        return
-    path = user_path(str(file))
-    try:
-        path.write_text(lines, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"无法写入 {path}：{exc}", Exit.FAILED) from None
-    err.print(f"已写入 {path}：{len(examples)} 条情感标注", highlight=False)
+    write_out(lines, file, f"：{len(examples)} 条情感标注")
 
 
 @labels_app.command("agreement")

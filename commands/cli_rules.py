@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from commands.cli_workflow import ACTING, Actor, _local, _table, _workflow
-from commands.common import Exit, err, fail, out
+from commands.common import fail, out, write_out
 from commands.demo import demo_option
 from commands.userpaths import user_path
 from config.errors import ConfigError
@@ -72,15 +72,7 @@ def export(
             raise fail(f"没有第 {version} 版规则（见 yuqing rules versions）")
         else:
             text = chosen.body
-    if file is None:
-        typer.echo(text, nl=False)
-        return
-    path = user_path(str(file))
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"无法写入 {path}：{exc}", Exit.FAILED) from None
-    err.print(f"已写入 {path}", highlight=False)
+    write_out(text, file)
 
 
 @rules_app.command("versions")

@@ -18,6 +18,7 @@ Exit codes, the same for every command (scripts and the scheduler read them):
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -66,3 +67,19 @@ def alerts_config() -> AlertsFile:
         return load_file(config_dir() / "alerts.yaml", AlertsFile)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+
+
+def write_out(text: str, file: Path | None, what: str = "") -> None:
+    """`text` to the file a person named (relative to where they typed the command), or to the screen when
+    they named none; `what` says what was written, e.g. "：12 条情感标注"."""
+    from commands.userpaths import user_path
+
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    path = user_path(str(file))
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"无法写入 {path}：{exc}", Exit.FAILED) from None
+    err.print(f"已写入 {path}{what}", highlight=False)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from alerts.accounts import Account, Refused, Role
@@ -32,6 +33,24 @@ from pipeline.store import open_store
 from pipeline.store.base import RuleHits
 
 READERS = (Role.ANALYST, Role.ADMIN, Role.DUTY, Role.SUPERVISOR)
+
+
+class RuleForm(BaseModel):
+    """The editor's fields, as posted (checked when the rule is built from them)."""
+
+    id: str = ""
+    original: str = ""  # the id of the rule being edited; empty for a new one
+    name: str = ""
+    category: str = ""
+    weight: str = "5"
+    min_level: str = ""
+    expr: str = ""
+    reason: str = ""
+
+    def values(self) -> dict[str, str]:
+        return self.model_dump(exclude={"original", "reason"})
+
+
 # What the rules page and the preview read: the rules in force, the words, and how levels are judged.
 NEEDED = frozenset({"rules", "territory", "units", "severity", "alerts"})
 
@@ -249,27 +268,21 @@ def register(app: FastAPI, web: Web) -> None:
     def preview_rule(
         request: Request,
         account: Annotated[Account, Depends(web.signed_in)],
-        expr: Annotated[str, Form()] = "",
-        id: Annotated[str, Form()] = "",
-        original: Annotated[str, Form()] = "",
-        name: Annotated[str, Form()] = "",
-        category: Annotated[str, Form()] = "",
-        weight: Annotated[str, Form()] = "5",
-        min_level: Annotated[str, Form()] = "",
+        form: Annotated[RuleForm, Form()],
     ) -> Response:
         editor(account)
-        message, _ = check_expression(id, expr)
+        message, _ = check_expression(form.id, form.expr)
         if message:
             return web.page(request, "rule_preview.html", error=f"表达式有误，无法预览：{message}")
         context = _office_context()
-        saved = next((r for r in context.office.rules.rules if r.id == (original or id)), None)
+        saved = next((r for r in context.office.rules.rules if r.id == (form.original or form.id)), None)
         edited = RuleSpec(
-            id=saved.id if saved else (id or "新规则"),
-            expr=expr,
-            name=name,
-            category=category,
-            weight=_weight(weight),
-            min_level=Level(min_level) if min_level in Level._value2member_map_ else None,
+            id=saved.id if saved else (form.id or "新规则"),
+            expr=form.expr,
+            name=form.name,
+            category=form.category,
+            weight=_weight(form.weight),
+            min_level=Level(form.min_level) if form.min_level in Level._value2member_map_ else None,
         )
         old = (
             RuleSpec(saved.id, saved.expr, saved.name, saved.category, saved.weight, saved.min_level)
@@ -302,34 +315,21 @@ def register(app: FastAPI, web: Web) -> None:
     def save_new(
         request: Request,
         account: Annotated[Account, Depends(web.signed_in)],
-        id: Annotated[str, Form()] = "",
-        name: Annotated[str, Form()] = "",
-        category: Annotated[str, Form()] = "",
-        weight: Annotated[str, Form()] = "5",
-        min_level: Annotated[str, Form()] = "",
-        expr: Annotated[str, Form()] = "",
-        reason: Annotated[str, Form()] = "",
+        form: Annotated[RuleForm, Form()],
     ) -> Response:
         editor(account)
-        values = {"id": id, "name": name, "category": category, "weight": weight, "min_level": min_level}
-        return save(request, account, None, values | {"expr": expr}, reason)
+        return save(request, account, None, form.values(), form.reason)
 
     @app.post("/rules/{rule_id}", response_class=HTMLResponse)
     def save_rule(
         request: Request,
         rule_id: str,
         account: Annotated[Account, Depends(web.signed_in)],
-        name: Annotated[str, Form()] = "",
-        category: Annotated[str, Form()] = "",
-        weight: Annotated[str, Form()] = "5",
-        min_level: Annotated[str, Form()] = "",
-        expr: Annotated[str, Form()] = "",
-        reason: Annotated[str, Form()] = "",
+        form: Annotated[RuleForm, Form()],
     ) -> Response:
         editor(account)
         rule = find(rule_id)
-        values = {"id": rule.id, "name": name, "category": category, "weight": weight, "min_level": min_level}
-        return save(request, account, rule, values | {"expr": expr}, reason)
+        return save(request, account, rule, form.values() | {"id": rule.id}, form.reason)
 
     def save(
         request: Request, account: Account, rule: RuleConfig | None, values: dict[str, str], reason: str

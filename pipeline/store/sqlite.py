@@ -266,14 +266,8 @@ class SqliteStore:
                     (*params, fts, wanted),
                 ).fetchall()
                 unread = [row[0] for row in rows if row[4] and row[0] not in checked]
-                for start in range(0, len(unread), _IDS_PER_LOOKUP):
-                    chunk = unread[start : start + _IDS_PER_LOOKUP]
-                    marks = ",".join("?" * len(chunk))
-                    for rowid, text in self._conn.execute(
-                        f"SELECT rowid, doc FROM posts WHERE rowid IN ({marks})", chunk
-                    ):
-                        doc = json.loads(text)
-                        checked[rowid] = doc if query.matches(doc) else None
+                for rowid, doc in self._documents(unread).items():
+                    checked[rowid] = doc if query.matches(doc) else None
                 kept = sorted((row for row in rows if row[4] and checked[row[0]] is not None), key=_order)[
                     :limit
                 ]
@@ -298,20 +292,26 @@ class SqliteStore:
             )
             try:
                 while len(found) < limit and (rows := cursor.fetchmany(_CANDIDATES)):
-                    marks = ",".join("?" * len(rows))
-                    docs = dict(
-                        self._conn.execute(
-                            f"SELECT rowid, doc FROM posts WHERE rowid IN ({marks})", [row[0] for row in rows]
-                        )
-                    )
+                    docs = self._documents([row[0] for row in rows])
                     for rowid, post_id in rows:
-                        doc = json.loads(docs[rowid])
-                        if query.matches(doc):
+                        if query.matches(doc := docs[rowid]):
                             found.append(SearchHit(id=post_id, score=0.0, doc=doc))
                             if len(found) == limit:
                                 break
             finally:
                 cursor.close()
+        return found
+
+    def _documents(self, rowids: list[int]) -> dict[int, dict[str, Any]]:
+        """The documents of these rows, read a few hundred at a time (the caller holds the lock)."""
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(rowids), _IDS_PER_LOOKUP):
+            chunk = rowids[start : start + _IDS_PER_LOOKUP]
+            marks = ",".join("?" * len(chunk))
+            for rowid, text in self._conn.execute(
+                f"SELECT rowid, doc FROM posts WHERE rowid IN ({marks})", chunk
+            ):
+                found[rowid] = json.loads(text)
         return found
 
     def _filters(
