@@ -6,6 +6,7 @@ changed, any of which can be restored. Analysts and administrators edit; duty st
 
 # No `from __future__ import annotations`: FastAPI reads the routes' Depends() at definition.
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -334,17 +335,17 @@ def register(app: FastAPI, web: Web) -> None:
     def save(
         request: Request, account: Account, rule: RuleConfig | None, values: dict[str, str], reason: str
     ) -> Response:
-        try:
-            edited = RuleConfig(
-                id=values["id"].strip(),
-                name=values["name"].strip(),
-                category=values["category"].strip(),
-                expr=values["expr"],
-                weight=_weight(values["weight"]),
-                min_level=Level(values["min_level"]) if values["min_level"] else None,
-            )
-        except ValueError as exc:
-            return editor_page(request, rule, status=400, error=f"字段有误：{exc}", values=values)
+        problems = field_problems(values)
+        if problems:
+            return editor_page(request, rule, status=400, error="；".join(problems), values=values)
+        edited = RuleConfig(
+            id=values["id"].strip(),
+            name=values["name"].strip(),
+            category=values["category"].strip(),
+            expr=values["expr"],
+            weight=float(values["weight"]),
+            min_level=Level(values["min_level"]) if values["min_level"] else None,
+        )
         with web.opened() as workflow:
             book = Rulebook(workflow, get_env())
             try:
@@ -355,11 +356,35 @@ def register(app: FastAPI, web: Web) -> None:
         return RedirectResponse(f"/rules?saved={saved.number}", status_code=303)
 
 
-def _weight(text: str) -> float:
+_RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def field_problems(values: dict[str, str]) -> list[str]:
+    """What is wrong with the editor's fields, in words (nothing when the rule can be built from them)."""
+    problems = []
+    if not _RULE_ID.fullmatch(values["id"].strip()):
+        problems.append("编号只能用英文小写字母、数字和连字符，如 wage-arrears-sit-in")
+    for field, label in (("name", "名称"), ("category", "类别"), ("expr", "表达式")):
+        if not values[field].strip():
+            problems.append(f"请填写{label}")
     try:
-        return min(10.0, max(0.0, float(text)))
+        weight = float(values["weight"])
+    except ValueError:
+        weight = -1.0
+    if not 0 <= weight <= 10:
+        problems.append(f"权重应为 0～10 的数字，而不是「{values['weight']}」")
+    if values["min_level"] and values["min_level"] not in Level._value2member_map_:
+        problems.append(f"没有「{values['min_level']}」这个级别")
+    return problems
+
+
+def _weight(text: str) -> float:
+    """The weight as the preview uses it: a typo in it is said on saving, so the preview takes 1 meanwhile."""
+    try:
+        value = float(text)
     except ValueError:
         return 1.0
+    return value if 0 <= value <= 10 else 1.0
 
 
 def _quoted(text: str) -> str:
