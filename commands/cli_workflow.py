@@ -579,6 +579,10 @@ def log(
     day: Annotated[
         str | None, typer.Option("--date", help="哪一天，如 2026-11-23（默认今天，北京时间）")
     ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="另存为 Word 文档（.docx，公文格式，附所列信息一览），如 --out 日志.docx"),
+    ] = None,
 ) -> None:
     """舆情日志：当天的舆情按级别列出，以及各自办理到哪一步。"""
     from alerts.records import daily_log_text
@@ -587,9 +591,54 @@ def log(
         when = date.fromisoformat(day) if day else clock.now().astimezone(SHANGHAI).date()
     except ValueError:
         raise fail(f"--date {day}：不是日期，请写成 2026-11-23 的样子") from None
-    with _workflow(reading=True) as workflow:
+    if out_file is not None and out_file.suffix.lower() != ".docx":
+        raise fail(f"--out {out_file}：舆情日志可存为 Word 文档，文件名请以 .docx 结尾")
+    target = _writable_file(out_file, "--out") if out_file else None
+    with _workflow(LOG_FILES if target else WORKFLOW, reading=True) as workflow:
         workflow.sync()
-        sys.stdout.write(daily_log_text(workflow, when))
+        if target is None:
+            sys.stdout.write(daily_log_text(workflow, when))
+            return
+        document = _daily_document(workflow, when)
+    try:
+        target.write_bytes(document)
+    except OSError as exc:
+        raise fail(f"无法写入 {target}：{exc}", Exit.FAILED) from None
+    err.print(f"已写入 {target}", highlight=False)
+
+
+# The Word log also names the city and each source's health.
+LOG_FILES = WORKFLOW | {"territory", "sources"}
+
+
+def _daily_document(workflow: Workflow, day: date) -> bytes:
+    from alerts.documents import SourceLine, daily_log_docx
+    from alerts.records import daily_log
+    from alerts.signoffs import SignOffs
+    from pipeline.health import source_verdicts
+
+    office = workflow.office
+    now = workflow.now()
+    verdicts = source_verdicts(get_env(), office, now)
+    sources = [
+        SourceLine(
+            v["label"],
+            "正常"
+            if v["status"] == "ok"
+            else f"{'故障' if v['status'] == 'fail' else '注意'}：{v['reason']}",
+        )
+        for v in verdicts
+        if v["configured"]
+    ]
+    return daily_log_docx(
+        office=office.territory.city,
+        issuer=office.units.city_units.cyberspace,
+        day=day,
+        log=daily_log(workflow, day),
+        checkpoints=SignOffs(workflow).checkpoints(day),
+        sources=sources,
+        now=now,
+    )
 
 
 def serve(
