@@ -612,33 +612,9 @@ LOG_FILES = WORKFLOW | {"territory", "sources"}
 
 
 def _daily_document(workflow: Workflow, day: date) -> bytes:
-    from alerts.documents import SourceLine, daily_log_docx
-    from alerts.records import daily_log
-    from alerts.signoffs import SignOffs
-    from pipeline.health import source_verdicts
+    from pipeline.documents import daily_log_document
 
-    office = workflow.office
-    now = workflow.now()
-    verdicts = source_verdicts(get_env(), office, now)
-    sources = [
-        SourceLine(
-            v["label"],
-            "正常"
-            if v["status"] == "ok"
-            else f"{'故障' if v['status'] == 'fail' else '注意'}：{v['reason']}",
-        )
-        for v in verdicts
-        if v["configured"]
-    ]
-    return daily_log_docx(
-        office=office.territory.city,
-        issuer=office.units.city_units.cyberspace,
-        day=day,
-        log=daily_log(workflow, day),
-        checkpoints=SignOffs(workflow).checkpoints(day),
-        sources=sources,
-        now=now,
-    )
+    return daily_log_document(workflow, get_env(), day)
 
 
 def serve(

@@ -4,20 +4,49 @@ since the previous checkpoint to review, or the zero report when there were none
 
 # No `from __future__ import annotations`: FastAPI reads the routes' Depends() at definition.
 
+from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 
-from alerts.accounts import Account, Refused
+from alerts.accounts import Account, Refused, Role
 from alerts.calendar import SHANGHAI
 from alerts.signoffs import REMIND_DUTY_AFTER, REMIND_SUPERVISORS_AFTER, SIGNERS, ZERO_REPORT, SignOffs
 from config.env import get_env
 from console.web import Forbidden, Web
+from pipeline.documents import daily_log_document
 from pipeline.health import source_verdicts
+
+LOG_READERS = (Role.DUTY, Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
 
 
 def register(app: FastAPI, web: Web) -> None:
+    @app.get("/log.docx")
+    def log_document(request: Request, account: Annotated[Account, Depends(web.signed_in)]) -> Response:
+        """The day's 舆情日志 as the Word document `yuqing log --out` writes (today unless `date` says)."""
+        if account.role not in LOG_READERS:
+            raise Forbidden(
+                "舆情日志列出全市的案件，由值班、分析、督办和管理员账号下载；本单位的案件见单位待办"
+            )
+        asked = request.query_params.get("date", "")
+        try:
+            day = date.fromisoformat(asked) if asked else web.now().astimezone(SHANGHAI).date()
+        except ValueError:
+            raise HTTPException(400, f"日期「{asked}」应写作 2026-11-23") from None
+        with web.opened() as workflow:
+            document = daily_log_document(workflow, get_env(), day)
+        name = f"政务舆情日志-{day:%Y%m%d}.docx"
+        return Response(
+            document,
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={
+                "Content-Disposition": f"attachment; filename=\"log-{day:%Y%m%d}.docx\"; filename*=UTF-8''{quote(name)}"
+            },
+        )
+
     def allowed(account: Account) -> None:
         if account.role not in SIGNERS:
             raise Forbidden("巡查签收由值班员（或管理员）操作；本账号可在值班台查看巡查情况")

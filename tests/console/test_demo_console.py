@@ -387,3 +387,23 @@ def test_an_event_page_shows_its_posts_over_time_its_counties_alerts_and_case(
     shot(page, "event")
     case.click()
     assert page.url.startswith(f"{url}/cases/")
+
+
+def test_the_days_log_downloads_as_word_for_the_office_and_not_for_a_unit(demo_console: str, page) -> None:
+    from io import BytesIO
+
+    from docx import Document
+
+    url = demo_console
+    log_in(page, url, "李娜")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="今日舆情日志（Word）").click()
+    assert download.value.suggested_filename == "政务舆情日志-20261123.docx"
+    document = Document(BytesIO(download.value.path().read_bytes()))
+    texts = [p.text for p in document.paragraphs]
+    assert "濮阳市政务舆情日志" in texts
+    assert "相撞" in "".join(texts)
+    assert page.request.get(f"{url}/log.docx?date=2026-11-32").status == 400
+    out(page)
+    log_in(page, url, "李明")
+    assert page.request.get(f"{url}/log.docx").status == 403
