@@ -100,6 +100,8 @@ ACTION_LABELS = {
     "escalate": "逾期升级",
     "notify": "标记已送达",
 }
+# Every step of a case's history in words: the actions people take and what the system does itself.
+HISTORY_LABELS = {**ACTION_LABELS, "open": "立案", "alert": "再次预警", "upgrade": "升级", "overdue": "逾期"}
 
 UNCLAIMED = frozenset({State.NEW, State.NOTIFIED, State.ESCALATED, State.REASSIGNED})
 WORKING = frozenset({State.CLAIMED, State.FIRST_RELEASE, State.REOPENED})

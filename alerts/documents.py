@@ -302,3 +302,243 @@ def _numeral(n: int) -> str:
 
 def _chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+# -- 专报 ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventPost:
+    """One post of the event as the 专报 cites it."""
+
+    id: str
+    source: str  # the platform, as people name it (微博, 新浪 …)
+    media: str | None
+    author: str | None
+    title: str | None
+    text: str
+    url: str
+    published_at: datetime
+    polarity: str | None  # positive / neutral / negative
+    reach: int  # comments + reposts + likes
+    official: bool  # the press or an official account speaking, not a netizen
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """The event's case: where it stands, its steps and its deadlines (None when no case was opened)."""
+
+    ref: str
+    state: str
+    units: list[str]
+    steps: list[tuple[datetime, str, str, str]]  # (when, what, who, note)
+    deadlines: list[tuple[str, datetime, str]]  # (what, due, how it stands)
+
+
+POLARITY_NAMES = {"positive": "正面", "neutral": "中性", "negative": "负面"}
+QUOTES = 3
+
+
+def special_report_docx(
+    *,
+    office: str,
+    issuer: str,
+    event_id: str,
+    level: str | None,
+    counties: Sequence[str],
+    posts: Sequence[EventPost],
+    handling: Handling | None,
+    duties: Sequence[str],
+    now: datetime,
+) -> bytes:
+    """The 专报 of one event as .docx bytes: 舆情概况, 传播情况 (with the posts per hour), 内容分析, 处置情况
+    与建议. Every figure is counted from `posts`, every quote is one of them, and all are in the appendix;
+    what the records do not hold is said to be missing."""
+    document = Document()
+    _page(document)
+    posts = sorted(posts, key=lambda p: p.published_at)
+    number = {post.id: n for n, post in enumerate(posts, start=1)}
+    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
+    _line(
+        document,
+        f"{office}政务舆情专报",
+        TITLE,
+        SIZE_2,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        space=12,
+        colour=RED,
+    )
+    issued = _line(
+        document, f"{issuer}编　　{_chinese_date(now.astimezone(SHANGHAI).date())}", FANGSONG, SIZE_3
+    )
+    _red_rule(issued)
+    first = posts[0] if posts else None
+    title = (first.title or first.text[:30]) if first else event_id
+    _line(document, title, TITLE, Pt(18), align=WD_ALIGN_PARAGRAPH.CENTER, space=6)
+
+    _heading(document, 1, "舆情概况")
+    if first is None:
+        _body(document, "本事件在存储中没有信息，无法概述。")
+    else:
+        platforms = Counter(p.source for p in posts)
+        media = list(dict.fromkeys(p.media for p in posts if p.media))
+        reach = sum(p.reach for p in posts)
+        _body(
+            document,
+            f"{first.published_at.astimezone(SHANGHAI):%m月%d日%H时%M分}，{first.source}"
+            f"{'·' + first.media if first.media else ''}出现「{title}」相关信息（附件第 1 条）。"
+            f"截至{now.astimezone(SHANGHAI):%m月%d日%H时%M分}，共发现相关信息 {len(posts)} 条，"
+            f"分布于{'、'.join(f'{k} {v} 条' for k, v in platforms.most_common())}"
+            + (f"，{'、'.join(media)}等媒体参与报道或转载" if media else "，暂无媒体报道")
+            + f"；累计评论、转发、点赞 {reach:,} 次。"
+            + (f"涉及{'、'.join(counties)}。" if counties else "未涉及本市具体县区。")
+            + (f"事件已达{level}。" if level else ""),
+        )
+
+    _heading(document, 2, "传播情况")
+    if posts:
+        by_platform: dict[str, list[EventPost]] = {}
+        for post in posts:
+            by_platform.setdefault(post.source, []).append(post)
+        for n, (platform, items) in enumerate(
+            sorted(by_platform.items(), key=lambda kv: -len(kv[1])), start=1
+        ):
+            _heading(document, 0, f"（{_numeral(n)}）{platform}", numbered=False)
+            _body(
+                document,
+                f"共 {len(items)} 条，首条 {items[0].published_at.astimezone(SHANGHAI):%m-%d %H:%M}，"
+                f"末条 {items[-1].published_at.astimezone(SHANGHAI):%m-%d %H:%M}，"
+                f"互动 {sum(p.reach for p in items):,} 次（附件第 "
+                f"{'、'.join(str(number[p.id]) for p in items[:10])}{' 等' if len(items) > 10 else ''} 条）。",
+            )
+        chart = _trend_chart(posts)
+        if chart is not None:
+            document.add_picture(io.BytesIO(chart), width=Mm(150))
+            document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            _line(document, "图：各平台每小时信息量", FANGSONG, Pt(12), align=WD_ALIGN_PARAGRAPH.CENTER)
+    else:
+        _body(document, "无信息，无法描述传播情况。")
+
+    _heading(document, 3, "内容分析")
+    if posts:
+        tally = Counter(POLARITY_NAMES.get(p.polarity or "", "未判断") for p in posts)
+        _body(
+            document,
+            "情感倾向："
+            + "，".join(f"{k} {v} 条（{100 * v / len(posts):.0f}%）" for k, v in tally.most_common())
+            + "。",
+        )
+        for label, group in (("媒体和官方账号", [p for p in posts if p.official]),
+                             ("网民", [p for p in posts if not p.official])):  # fmt: skip
+            if not group:
+                _body(document, f"{label}：暂无相关信息。")
+                continue
+            quotes = sorted(group, key=lambda p: -p.reach)[:QUOTES]
+            said = "；".join(
+                f"「{_quote(p.text)}」（{p.media or p.source}，附件第 {number[p.id]} 条）" for p in quotes
+            )
+            _body(document, f"{label}（{len(group)} 条）代表性说法：{said}。")
+    else:
+        _body(document, "无信息，无法分析。")
+
+    _heading(document, 4, "处置情况与建议")
+    if handling is None:
+        _body(document, "本事件尚未立案，无处置记录。")
+    else:
+        _body(
+            document,
+            f"{handling.ref}，责任单位：{'、'.join(handling.units) or '未确定'}，目前状态：{handling.state}。",
+        )
+        for when, what, who, note in handling.steps:
+            _body(
+                document,
+                f"{when.astimezone(SHANGHAI):%m-%d %H:%M} {what}（{who}）{('：' + note) if note else ''}。",
+            )
+        for what, due, standing in handling.deadlines:
+            _body(document, f"{what}时限 {due.astimezone(SHANGHAI):%m-%d %H:%M}：{standing}。")
+    if duties:
+        _body(document, "按规定应做到：" + "；".join(duties) + "。")
+
+    document.add_section(WD_SECTION.NEW_PAGE)
+    _line(document, "附件：本专报所引信息一览", HEITI, SIZE_3)
+    headings = ("序号", "标题或摘要", "平台", "发布时间", "链接", "信息编号")
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headings, strict=True):
+        _cell(cell.paragraphs[0], text, HEITI)
+    for post in posts:
+        row = table.add_row().cells
+        values = (
+            str(number[post.id]),
+            post.title or _quote(post.text),
+            post.source + (f"·{post.media}" if post.media else ""),
+            f"{post.published_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
+            post.url,
+            post.id,
+        )
+        for cell, text in zip(row, values, strict=True):
+            _cell(cell.paragraphs[0], text, FANGSONG)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _quote(text: str, length: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[:length] + "……"
+
+
+def _trend_chart(posts: Sequence[EventPost]) -> bytes | None:
+    """Posts per hour and platform as a PNG, with a CJK font where one is installed; None without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import font_manager
+        from matplotlib import pyplot as plt
+    except ImportError:
+        return None
+    first = min(p.published_at for p in posts).astimezone(SHANGHAI).replace(minute=0, second=0, microsecond=0)
+    last = max(p.published_at for p in posts).astimezone(SHANGHAI)
+    hours = min(int((last - first).total_seconds() // 3600) + 1, 7 * 24)
+    series: dict[str, list[int]] = {}
+    for post in posts:
+        index = min(int((post.published_at.astimezone(SHANGHAI) - first).total_seconds() // 3600), hours - 1)
+        series.setdefault(post.source, [0] * hours)[index] += 1
+    font = _cjk_font(font_manager)
+    figure, axes = plt.subplots(figsize=(7.5, 3.2), dpi=150)
+    try:
+        for platform, counts in sorted(series.items()):
+            axes.plot(range(hours), counts, marker="o", markersize=3, linewidth=1.5, label=platform)
+        every = max(1, hours // 8)
+        axes.set_xticks(range(0, hours, every))
+        axes.set_xticklabels(
+            [f"{(first + _hour(i)):%m-%d %H时}" for i in range(0, hours, every)],
+            fontproperties=font,
+            fontsize=7,
+        )
+        axes.set_ylabel("条数", fontproperties=font)
+        axes.legend(prop=font)
+        axes.grid(alpha=0.3)
+        figure.tight_layout()
+        out = io.BytesIO()
+        figure.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(figure)
+
+
+def _hour(n: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(hours=n)
+
+
+def _cjk_font(font_manager: Any) -> Any:
+    for name in ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei"):
+        try:
+            path = font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
+        except ValueError:
+            continue
+        return font_manager.FontProperties(fname=path)
+    return font_manager.FontProperties()

@@ -607,6 +607,30 @@ def log(
     err.print(f"已写入 {target}", highlight=False)
 
 
+def special(
+    event: Annotated[
+        str, typer.Argument(help="事件编号，如 event:weibo:5302043889664515（见 cases --json、控制台事件页）")
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="写入的 Word 文档（.docx），如 --out 专报.docx")],
+) -> None:
+    """舆情专报：一个事件的舆情概况、传播情况（含每小时信息量图）、内容分析、处置情况与建议，附所引信息一览。"""
+    from pipeline.documents import special_report_document
+
+    if out_file.suffix.lower() != ".docx":
+        raise fail(f"--out {out_file}：专报可存为 Word 文档，文件名请以 .docx 结尾")
+    target = _writable_file(out_file, "--out")
+    with _workflow(LOG_FILES, reading=True) as workflow:
+        workflow.sync()
+        document = special_report_document(workflow, get_env(), event.strip())
+    if document is None:
+        raise fail(f"没有事件 {event}：请用事件页或 yuqing search --json 中的 analysis.event_id")
+    try:
+        target.write_bytes(document)
+    except OSError as exc:
+        raise fail(f"无法写入 {target}：{exc}", Exit.FAILED) from None
+    err.print(f"已写入 {target}", highlight=False)
+
+
 # The Word log also names the city and each source's health.
 LOG_FILES = WORKFLOW | {"territory", "sources"}
 
@@ -654,5 +678,6 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "sweep": sweep,
     "report": report,
     "log": log,
+    "special": special,
     "serve": serve,
 }

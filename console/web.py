@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from alerts.accounts import Account, Role
 from alerts.calendar import SHANGHAI
-from alerts.cases import ACTION_LABELS, Case
+from alerts.cases import HISTORY_LABELS, Case
 from alerts.models import Alert
 from alerts.outbox import Outbox
 from alerts.workflow import Workflow
@@ -42,7 +42,6 @@ LEVEL_CLASS = {
 }
 LOUDEST_FIRST = sorted(Level, key=lambda level: -level.rank)
 # What a case's history calls each step; the system's own steps beside the people's actions.
-HISTORY_LABELS = {**ACTION_LABELS, "open": "立案", "alert": "再次预警", "upgrade": "升级", "overdue": "逾期"}
 
 
 class Forbidden(Exception):

@@ -4,14 +4,20 @@ alerts/documents.py; this is where the command line and the console get them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from alerts.documents import SourceLine, daily_log_docx
+from alerts.calendar import SHANGHAI
+from alerts.cases import HISTORY_LABELS, Deadline, DeadlineKind
+from alerts.documents import EventPost, Handling, SourceLine, daily_log_docx, special_report_docx
 from alerts.records import daily_log
 from alerts.signoffs import SignOffs
 from alerts.workflow import Workflow
 from config.env import Env
+from pipeline.events import EventStore
 from pipeline.health import source_verdicts
+from pipeline.items import source_name
+from pipeline.store import open_store
 
 
 def source_lines(env: Env, workflow: Workflow) -> list[SourceLine]:
@@ -39,4 +45,101 @@ def daily_log_document(workflow: Workflow, env: Env, day: date) -> bytes:
         checkpoints=SignOffs(workflow).checkpoints(day),
         sources=source_lines(env, workflow),
         now=workflow.now(),
+    )
+
+
+# What each deadline asks of the units, in the words of the seeds (濮政办〔2018〕63号 and its 附件2).
+DUTIES = {
+    DeadlineKind.CLAIM: "责任单位在{due}前认领",
+    DeadlineKind.FIRST_RELEASE: "在{due}前发布权威信息（首次发布）",
+    DeadlineKind.PRESS_CONFERENCE: "在{due}前举行新闻发布会",
+    DeadlineKind.RESPONSE: "在{due}前作出回应",
+}
+OFFICIAL = ("official_media", "government")
+# Where a post is the press speaking (a portal's article), not a netizen (a forum, Weibo, a message board).
+NEWS = frozenset({"sina", "people", "ifeng", "netease", "sohu"})
+
+
+def _standing(deadline: Deadline, now: datetime) -> str:
+    if deadline.met_at is not None:
+        return f"{deadline.met_at.astimezone(SHANGHAI):%m-%d %H:%M} 完成，{'按时' if deadline.in_time else '逾期'}"
+    if deadline.status == "lapsed" or deadline.due_at <= now:
+        return "已逾期，尚未完成"
+    return "尚未到期"
+
+
+def special_report_document(workflow: Workflow, env: Env, event_id: str) -> bytes | None:
+    """The event's 专报 as a Word document; None when the event is not known."""
+    events = EventStore(env.events_path)
+    try:
+        listed = events.posts_of(event_id)
+        totals = events.totals(event_id) if listed else None
+    finally:
+        events.close()
+    if not listed or totals is None:
+        return None
+    store = open_store(env, read_only=True)
+    try:
+        docs = [doc for post_id, _, _ in listed if (doc := store.get(post_id))]
+    finally:
+        store.close()
+    posts = [_event_post(doc) for doc in docs]
+    now = workflow.now()
+    handling = None
+    duties: list[str] = []
+    for alert in workflow.outbox.alerts():
+        owner = workflow.records.case_of_alert(alert.key) if alert.event_id == event_id else None
+        case = workflow.get(owner) if owner else None
+        if case is None:
+            continue
+        deadlines = [d for d in workflow.deadlines(case.id) if d.status != "cancelled"]
+        handling = Handling(
+            ref=f"案件 {case.short_id}（{case.level.value}）",
+            state=case.state.label,
+            units=(case.owner and [case.owner]) or list(case.expected),
+            steps=[
+                (
+                    h.at,
+                    HISTORY_LABELS.get(h.action, h.action),
+                    h.actor + (f"·{h.unit}" if h.unit else ""),
+                    h.note,
+                )
+                for h in workflow.history(case.id)
+            ],
+            deadlines=[(d.kind.value, d.due_at, _standing(d, now)) for d in deadlines],
+        )
+        duties = [
+            DUTIES[d.kind].format(due=f"{d.due_at.astimezone(SHANGHAI):%m月%d日%H时%M分}") for d in deadlines
+        ]
+        break
+    office = workflow.office
+    return special_report_docx(
+        office=office.territory.city,
+        issuer=office.units.city_units.cyberspace,
+        event_id=event_id,
+        level=totals.level.value if totals.level else None,
+        counties=totals.counties,
+        posts=posts,
+        handling=handling,
+        duties=duties,
+        now=now,
+    )
+
+
+def _event_post(doc: dict[str, Any]) -> EventPost:
+    analysis = doc.get("analysis") or {}
+    counts = doc.get("counts") or {}
+    return EventPost(
+        id=doc["id"],
+        source=source_name(doc.get("source")),
+        media=doc.get("media"),
+        author=doc.get("author"),
+        title=doc.get("title"),
+        text=doc.get("text") or "",
+        url=doc.get("url") or "",
+        published_at=datetime.fromisoformat(doc["published_at"]),
+        polarity=analysis.get("polarity"),
+        reach=sum(int(counts.get(k) or 0) for k in ("comments", "reposts", "likes")),
+        official=doc.get("author_kind") in OFFICIAL
+        or (doc.get("source") in NEWS and "留言板" not in (doc.get("media") or "")),
     )

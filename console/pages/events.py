@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,6 +18,7 @@ from alerts.accounts import Account, Role
 from alerts.calendar import SHANGHAI
 from config.env import get_env
 from console.web import Forbidden, Web
+from pipeline.documents import special_report_document
 from pipeline.errors import StoreError
 from pipeline.events import EventStore
 from pipeline.items import source_name
@@ -88,6 +90,24 @@ def chains(docs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 def register(app: FastAPI, web: Web) -> None:
+    @app.get("/report.docx")
+    def special_report(request: Request, account: Annotated[Account, Depends(web.signed_in)]) -> Response:
+        """The event's 专报 as the Word document `yuqing special` writes."""
+        if account.role not in READERS:
+            raise Forbidden("专报由值班、分析、督办和管理员账号下载")
+        event_id = request.query_params.get("event", "")
+        with web.opened() as workflow:
+            document = special_report_document(workflow, get_env(), event_id)
+        if document is None:
+            raise HTTPException(404)
+        return Response(
+            document,
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={
+                "Content-Disposition": f"attachment; filename=\"special.docx\"; filename*=UTF-8''{quote('舆情专报.docx')}"
+            },
+        )
+
     @app.get("/events/{event_id:path}", response_class=HTMLResponse)
     def event(
         request: Request, event_id: str, account: Annotated[Account, Depends(web.signed_in)]
@@ -124,6 +144,7 @@ def register(app: FastAPI, web: Web) -> None:
             request,
             "event.html",
             event_id=event_id,
+            report_query=urlencode({"event": event_id}),
             totals=totals,
             sources=[source_name(s) for s in totals.sources] if totals else [],
             posts=posts,

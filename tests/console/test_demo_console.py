@@ -385,6 +385,15 @@ def test_an_event_page_shows_its_posts_over_time_its_counties_alerts_and_case(
     assert case.count() == 1
     assert "立案" in page.locator("section[aria-label='预警与案件'] table.history").inner_text()
     shot(page, "event")
+    from io import BytesIO
+
+    from docx import Document
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载专报（Word）").click()
+    report = [p.text for p in Document(BytesIO(download.value.path().read_bytes())).paragraphs]
+    assert "濮阳市政务舆情专报" in report
+    assert any(f"共发现相关信息 {total} 条" in line for line in report)
     case.click()
     assert page.url.startswith(f"{url}/cases/")
 
