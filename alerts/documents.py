@@ -27,7 +27,8 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from alerts.calendar import SHANGHAI
-from alerts.records import LogEntry, deadline_summary
+from alerts.cases import Case, State
+from alerts.records import BULLETIN_COLUMNS, Assessment, LogEntry, deadline_summary
 from alerts.signoffs import Checkpoint
 from classifiers.types import Level
 
@@ -542,3 +543,150 @@ def _cjk_font(font_manager: Any) -> Any:
             continue
         return font_manager.FontProperties(fname=path)
     return font_manager.FontProperties()
+
+
+# -- 季度通报 ----------------------------------------------------------------------------------------------
+
+
+def bulletin_docx(
+    *, office: str, issuer: str, assessment: Assessment, cases: Sequence[Case], now: datetime
+) -> bytes:
+    """The quarterly 通报 of how units claimed and answered (附件2 第十二条) as .docx bytes: the totals, each
+    unit's figures (the same `assess` as `yuqing report`), the trends by month, county and level as charts,
+    the lapses and the false alarms on record, and an appendix of every case counted."""
+    document = Document()
+    _page(document)
+    counted = [case for case in cases if case.state is not State.FALSE_ALARM]
+    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
+    _line(
+        document, f"{office}{assessment.title}政务舆情认领回应情况通报", TITLE, SIZE_2,
+        align=WD_ALIGN_PARAGRAPH.CENTER, space=12, colour=RED,
+    )  # fmt: skip
+    issued = _line(
+        document, f"{issuer}　　{_chinese_date(now.astimezone(SHANGHAI).date())}", FANGSONG, SIZE_3
+    )
+    _red_rule(issued)
+
+    _heading(document, 1, "总体情况")
+    units = assessment.units
+    received = sum(u.received for u in units)
+    claimed = sum(u.claimed_in_time for u in units)
+    levels = Counter(case.level.value for case in counted)
+    _body(
+        document,
+        f"{assessment.title}共立案 {len(counted)} 件"
+        + (f"（{'，'.join(f'{k} {v} 件' for k, v in levels.most_common())}）" if counted else "")
+        + f"，交办 {len(units)} 个单位共 {received} 件次，按时认领 {claimed} 件次"
+        + (f"（{100 * claimed / received:.0f}%）" if received else "")
+        + f"，按时回应 {sum(u.answered_in_time for u in units)} 件，逾期 {len(assessment.lapses)} 项"
+        + f"；另有误报 {len(assessment.false_alarms)} 件，不计入考核。",
+    )
+
+    _heading(document, 2, "各单位认领回应情况")
+    headings = (*BULLETIN_COLUMNS, "按时认领率")
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headings, strict=True):
+        _cell(cell.paragraphs[0], text, HEITI)
+    for record in units:
+        row = table.add_row().cells
+        rate = f"{100 * record.claimed_in_time / record.received:.0f}%" if record.received else "—"
+        for cell, value in zip(row, (*record.row(), rate), strict=True):
+            _cell(cell.paragraphs[0], str(value), FANGSONG)
+    _widths(table, [44, *[15] * (len(headings) - 1)])
+    if not units:
+        _body(document, "本期无交办案件。")
+
+    _heading(document, 3, "态势")
+    if counted:
+        by_month = Counter(f"{c.opened_at.astimezone(SHANGHAI):%Y-%m}" for c in counted)
+        by_county = Counter(county for c in counted for county in (c.counties or ["市本级"]))
+        for title, counts in (("各月立案数", sorted(by_month.items())), ("各县区立案数", by_county.most_common()),
+                              ("各级别立案数", levels.most_common())):  # fmt: skip
+            _body(document, f"{title}：" + "，".join(f"{k} {v} 件" for k, v in counts) + "。")
+            chart = _bar_chart(title, counts)
+            if chart is not None:
+                document.add_picture(io.BytesIO(chart), width=Mm(130))
+                document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    else:
+        _body(document, "本期无立案，无态势可述。")
+
+    _heading(document, 4, "逾期记录")
+    for n, lapse in enumerate(assessment.lapses, start=1):
+        done = (
+            f"{lapse.done_at.astimezone(SHANGHAI):%m-%d %H:%M} 由{lapse.done_by}补办"
+            if lapse.done_at
+            else "至今未办"
+        )
+        _body(
+            document,
+            f"{n}. 案件 {lapse.short_id}「{lapse.title}」{lapse.kind.value}时限 "
+            f"{lapse.due_at.astimezone(SHANGHAI):%m-%d %H:%M}，{'、'.join(lapse.units)}逾期，{done}。",
+        )
+    if not assessment.lapses:
+        _body(document, "本期无逾期。")
+
+    _heading(document, 5, "误报")
+    for n, alarm in enumerate(assessment.false_alarms, start=1):
+        _body(
+            document,
+            f"{n}. 案件 {alarm.short_id}「{alarm.title}」，{alarm.by}于 {alarm.at.astimezone(SHANGHAI):%m-%d %H:%M} "
+            f"认定误报：{alarm.reason or '未说明理由'}。",
+        )
+    if not assessment.false_alarms:
+        _body(document, "本期无误报。")
+
+    document.add_section(WD_SECTION.NEW_PAGE)
+    _line(document, "附件：本期计入的案件一览", HEITI, SIZE_3)
+    headings = ("序号", "案件编号", "标题", "级别", "立案时间", "县区", "状态", "信息编号")
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, headings, strict=True):
+        _cell(cell.paragraphs[0], text, HEITI)
+    for n, case in enumerate(sorted(cases, key=lambda c: c.opened_at), start=1):
+        row = table.add_row().cells
+        values = (
+            str(n), case.short_id, case.title, case.level.value,
+            f"{case.opened_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}", "、".join(case.counties) or "市本级",
+            case.state.label, case.post_id,
+        )  # fmt: skip
+        for cell, text in zip(row, values, strict=True):
+            _cell(cell.paragraphs[0], text, FANGSONG)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _widths(table: Any, millimetres: Sequence[float]) -> None:
+    """Column widths that hold (Word reads each cell's width, LibreOffice the grid's)."""
+    table.autofit = False
+    for row in table.rows:
+        for cell, width in zip(row.cells, millimetres, strict=False):
+            cell.width = Mm(width)
+
+
+def _bar_chart(title: str, counts: Sequence[tuple[str, int]]) -> bytes | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import font_manager
+        from matplotlib import pyplot as plt
+        from matplotlib.ticker import MaxNLocator
+    except ImportError:
+        return None
+    font = _cjk_font(font_manager)
+    figure, axes = plt.subplots(figsize=(6.5, 2.8), dpi=150)
+    try:
+        labels = [label for label, _ in counts]
+        axes.bar(range(len(counts)), [value for _, value in counts], color="#b3261e")
+        axes.set_xticks(range(len(counts)))
+        axes.set_xticklabels(labels, fontproperties=font, fontsize=8, rotation=30 if len(labels) > 5 else 0)
+        axes.set_title(title, fontproperties=font)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        figure.tight_layout()
+        out = io.BytesIO()
+        figure.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(figure)

@@ -512,6 +512,10 @@ def report(
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="同时把各单位数字导出为 CSV 文件（表头为中文）")
     ] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="同时写成 Word 通报（.docx，公文格式，含态势图和计入案件一览）"),
+    ] = None,
 ) -> None:
     """季度通报：各单位收到、按时认领、按时回应、逾期、申请和批准延期；逾期记录；误报（不计入考核）。"""
     from alerts.records import BULLETIN_COLUMNS, assess, quarter_bounds, write_csv
@@ -521,9 +525,16 @@ def report(
     except ValueError as exc:
         raise fail(str(exc)) from None
     target = _writable_file(csv_path, "--csv") if csv_path else None
-    with _workflow(reading=True) as workflow:
+    if out_file is not None and out_file.suffix.lower() != ".docx":
+        raise fail(f"--out {out_file}：通报可存为 Word 文档，文件名请以 .docx 结尾")
+    document_target = _writable_file(out_file, "--out") if out_file else None
+    with _workflow(LOG_FILES if document_target else WORKFLOW, reading=True) as workflow:
         workflow.sync()
         assessment = assess(workflow, start, end, name)
+        if document_target is not None:
+            from pipeline.documents import bulletin_document
+
+            document = bulletin_document(workflow, assessment)
     table = _table(f"{name}政务舆情认领回应情况通报")
     _units_column(table, BULLETIN_COLUMNS[0], [r.unit for r in assessment.units], 6 * 4 + 12)
     for column in BULLETIN_COLUMNS[1:]:
@@ -573,6 +584,12 @@ def report(
         except OSError as exc:
             raise fail(f"--csv {target}：写入失败：{exc.strerror or exc}", Exit.FAILED) from None
         out.print(f"已导出 {target}", highlight=False, soft_wrap=True)
+    if document_target:
+        try:
+            document_target.write_bytes(document)
+        except OSError as exc:
+            raise fail(f"--out {document_target}：写入失败：{exc.strerror or exc}", Exit.FAILED) from None
+        out.print(f"已写入 {document_target}", highlight=False, soft_wrap=True)
 
 
 def log(

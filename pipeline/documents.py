@@ -9,8 +9,15 @@ from typing import Any
 
 from alerts.calendar import SHANGHAI
 from alerts.cases import HISTORY_LABELS, Deadline, DeadlineKind
-from alerts.documents import EventPost, Handling, SourceLine, daily_log_docx, special_report_docx
-from alerts.records import daily_log
+from alerts.documents import (
+    EventPost,
+    Handling,
+    SourceLine,
+    bulletin_docx,
+    daily_log_docx,
+    special_report_docx,
+)
+from alerts.records import Assessment, daily_log
 from alerts.signoffs import SignOffs
 from alerts.workflow import Workflow
 from config.env import Env
@@ -142,4 +149,22 @@ def _event_post(doc: dict[str, Any]) -> EventPost:
         reach=sum(int(counts.get(k) or 0) for k in ("comments", "reposts", "likes")),
         official=doc.get("author_kind") in OFFICIAL
         or (doc.get("source") in NEWS and "留言板" not in (doc.get("media") or "")),
+    )
+
+
+def bulletin_document(workflow: Workflow, assessment: Assessment) -> bytes:
+    """The quarterly 通报 of `assessment` as a Word document, its appendix every case of the period."""
+    untold = workflow.untold_cases()
+    cases = [
+        case
+        for case in workflow.cases(opened_from=assessment.start, opened_to=assessment.end)
+        if case.id not in untold
+    ]
+    office = workflow.office
+    return bulletin_docx(
+        office=office.territory.city,
+        issuer=office.units.city_units.cyberspace,
+        assessment=assessment,
+        cases=cases,
+        now=workflow.now(),
     )

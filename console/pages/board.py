@@ -7,6 +7,7 @@ quarterly 通报 (alerts.records.assess), not a second count."""
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,6 +21,7 @@ from alerts.workflow import Workflow
 from config.models import unit_names
 from console.pages.cases import listed
 from console.web import Forbidden, Web
+from pipeline.documents import bulletin_document
 
 CHASERS = (Role.SUPERVISOR, Role.ADMIN)
 # The inbox's tabs: a name in the address, its words, the states it holds.
@@ -43,6 +45,31 @@ def rate(part: int, whole: int) -> str:
 
 def register(app: FastAPI, web: Web) -> None:
     web.templates.env.globals["rate"] = rate
+
+    @app.get("/bulletin.docx")
+    def bulletin(request: Request, account: Annotated[Account, Depends(web.signed_in)]) -> Response:
+        """This quarter's 通报 (or `quarter=2026Q4`'s) as the Word document `yuqing report --out` writes."""
+        if account.role not in CHASERS:
+            raise Forbidden("季度通报由督办（市委宣传部、市政府办）和管理员账号下载")
+        asked = request.query_params.get("quarter", "")
+        with web.opened() as workflow:
+            try:
+                if asked:
+                    start, end, title = quarter_bounds(asked)
+                    assessment = assess(workflow, start, end, title)
+                else:
+                    assessment = this_quarter(workflow, web.now())
+            except ValueError as exc:
+                raise HTTPException(400, str(exc)) from None
+            document = bulletin_document(workflow, assessment)
+        name = f"{assessment.title}政务舆情认领回应情况通报.docx"
+        return Response(
+            document,
+            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={
+                "Content-Disposition": f"attachment; filename=\"bulletin.docx\"; filename*=UTF-8''{quote(name)}"
+            },
+        )
 
     @app.get("/board", response_class=HTMLResponse)
     def board(request: Request, account: Annotated[Account, Depends(web.signed_in)]) -> Response:

@@ -85,6 +85,9 @@ def test_each_role_on_the_demo(demo_console: str, page) -> None:
     assert "待认领" in waiting
     assert crash not in page.locator("table.cases").first.inner_text()  # no longer overdue nor unclaimed
     shot(page, "demo-board")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载本季度通报（Word）").click()
+    assert download.value.suggested_filename == "2026年第四季度政务舆情认领回应情况通报.docx"
     page.goto(f"{url}/audit?account=%E6%9D%8E%E6%98%8E")
     assert "认领" in page.locator("table.audit").inner_text()
     out(page)

@@ -1,0 +1,48 @@
+"""The quarterly 通报 as a Word document (`yuqing report --quarter … --out …docx`) on the demo's cases: each
+unit's row the same figures as the CSV of the same command, the totals their sums, the trend charts, and an
+appendix of every case counted, each with its post's id in the store."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from docx import Document
+
+from pipeline.store.sqlite import SqliteStore
+from tests.helpers import office_env, run_demo, yuqing
+
+
+def test_the_quarterly_bulletin_document_holds_the_same_figures_as_the_csv(tmp_path: Path) -> None:
+    env = office_env(tmp_path / "var")
+    run_demo(env)
+    target, table_file = tmp_path / "通报.docx", tmp_path / "通报.csv"
+    done = yuqing(
+        "report", "--quarter", "2026Q4", "--csv", str(table_file), "--out", str(target), "--demo", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    document = Document(str(target))
+    texts = [p.text for p in document.paragraphs if p.text]
+    assert texts[1] == "濮阳市2026年第四季度政务舆情认领回应情况通报"
+
+    with table_file.open(encoding="utf-8-sig") as handle:
+        figures = list(csv.reader(handle))[1:]
+    units, appendix = document.tables
+    rows = [[cell.text for cell in row.cells] for row in units.rows]
+    assert rows[0][:7] == ["单位", "收到", "按时认领", "按时回应", "逾期", "申请延期", "批准延期"]
+    assert [row[:7] for row in rows[1:]] == figures
+    received = sum(int(row[1]) for row in figures)
+    cases = [json.loads(line) for line in yuqing("cases", "--json", "--demo", env=env).stdout.splitlines()]
+    overview = texts[texts.index("一、总体情况") + 1]
+    assert f"共立案 {len(cases)} 件" in overview
+    assert f"交办 {len(figures)} 个单位共 {received} 件次" in overview
+    assert len(document.inline_shapes) == 3  # by month, by county, by level
+
+    listed = [[cell.text for cell in row.cells] for row in appendix.rows][1:]
+    assert sorted(row[1] for row in listed) == sorted(case["short_id"] for case in cases)
+    store = SqliteStore(tmp_path / "var" / "demo" / "store" / "posts.sqlite3", read_only=True)
+    try:
+        assert all(store.get(row[7]) is not None for row in listed)
+    finally:
+        store.close()
