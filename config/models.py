@@ -350,6 +350,8 @@ class County(Model):
     kind: Literal["县", "区", "开发区", "园区", "示范区"]
     aliases: list[str] = Field(default_factory=list)
     townships: list[str] = Field(default_factory=list)
+    # Where its tile sits on the dashboard's schematic map: [column, row], north up (no boundary data needed).
+    tile: tuple[int, int] | None = None
     landmarks: list[str] = Field(default_factory=list)
     gov_office: str
     propaganda: str

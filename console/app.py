@@ -16,7 +16,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.models import OfficeConfig
-from console.pages import account, audit, board, cases, desk, events, live, posts, rules, search, signoff
+from console.pages import (
+    account,
+    audit,
+    board,
+    cases,
+    dashboard,
+    desk,
+    events,
+    live,
+    posts,
+    rules,
+    search,
+    signoff,
+)
 from console.passwords import log_in
 from console.sessions import COOKIE, PRE_COOKIE, Signer, load_key
 from console.web import HERE, ORIGIN, Forbidden, NotLoggedIn, Web
@@ -168,6 +181,7 @@ def create_app(outbox_path: Path, office: OfficeConfig, now: Any, *, secure_cook
     rules.register(app, web)
     posts.register(app, web)
     events.register(app, web)
+    dashboard.register(app, web)
     account.register(app, web)
     signoff.register(app, web)
     return app

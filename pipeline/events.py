@@ -192,6 +192,19 @@ class EventStore:
             counts[int((at - start) // HOUR_S)] = posts
         return counts
 
+    def busiest(self, since: datetime, limit: int = 10) -> list[tuple[str, int, list[str]]]:
+        """The events with the most posts published since `since`: (event id, posts, counties)."""
+        rows = self.db.execute(
+            "SELECT event_id, count(*), group_concat(counties, '') FROM signatures WHERE published_ts >= ?"
+            " GROUP BY event_id ORDER BY count(*) DESC, max(published_ts) DESC LIMIT ?",
+            (since.timestamp(), limit),
+        ).fetchall()
+        found = []
+        for event_id, posts, counties in rows:
+            names = [c for part in (counties or "").replace("][", "]\n[").splitlines() for c in json.loads(part or "[]")]
+            found.append((event_id, posts, list(dict.fromkeys(names))))
+        return found
+
     def posts_of(self, event_id: str) -> list[tuple[str, str, datetime]]:
         """(post id, source, published at) of each post of the event, oldest first."""
         rows = self.db.execute(

@@ -419,3 +419,28 @@ def test_the_days_log_downloads_as_word_for_the_office_and_not_for_a_unit(demo_c
     out(page)
     log_in(page, url, "李明")
     assert page.request.get(f"{url}/log.docx").status == 403
+
+
+def test_the_dashboard_counts_the_alerts_the_desk_lists(demo_console: str, page) -> None:
+    url = demo_console
+    log_in(page, url, "陈静")
+    page.get_by_role("link", name="看板", exact=True).click()
+    main = page.locator("main")
+    total = int(main.inner_text().split("共 ")[1].split(" 条涉本地预警")[0])
+    table = page.locator("table.day-table tbody td.num:not(:first-child)").all_inner_texts()
+    assert sum(int(cell) for cell in table) == total > 0
+    assert page.locator("svg.chart rect").count() >= 1
+    tile = page.locator("svg.tiles g", has=page.locator("text", has_text="范县"))
+    fan = int(tile.locator("text").last.text_content() or "")
+    page.goto(f"{url}/desk?county=%E8%8C%83%E5%8E%BF")  # 范县
+    assert page.locator("table.feed tbody tr").count() == fan
+    page.goto(f"{url}/dashboard?days=30")
+    assert "近 30 天共" in page.locator("main").inner_text()
+    busiest = page.locator("ol.busiest li a")
+    assert busiest.count() >= 1
+    busiest.first.click()
+    assert page.url.startswith(f"{url}/events/")
+    shot(page, "dashboard-event")
+    out(page)
+    log_in(page, url, "李明")
+    assert page.goto(f"{url}/dashboard").status == 403
