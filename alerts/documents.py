@@ -54,11 +54,12 @@ def daily_log_docx(
     issuer: str,
     day: date,
     log: dict[Level, list[LogEntry]],
-    checkpoints: Sequence[Checkpoint],
-    sources: Sequence[SourceLine],
+    checkpoints: Sequence[Checkpoint] | None,
+    sources: Sequence[SourceLine] | None,
     now: datetime,
 ) -> bytes:
-    """The day's 舆情日志 as .docx bytes."""
+    """The day's 舆情日志 as .docx bytes; a unit's own (no `checkpoints` nor `sources`, which are the
+    office's) has its cases only."""
     document = Document()
     _page(document)
     entries = [entry for level in log for entry in log[level]]
@@ -106,6 +107,28 @@ def daily_log_docx(
                 f"时限：{deadline_summary(entry.deadlines, now) or '无'}。原文见附件第 {number} 条。",
             )
 
+    if checkpoints is not None:
+        _office_sections(document, checkpoints, sources or (), now)
+
+    document.add_section(WD_SECTION.NEW_PAGE)
+    _line(document, "附件：本期所列信息一览", HEITI, SIZE_3)
+    _appendix(document, entries)
+    _line(
+        document,
+        f"本日志由系统于 {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）按当日立案和巡查签收记录生成，"
+        "各项数字均由附件所列信息计出。",
+        FANGSONG,
+        Pt(10.5),
+    )
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _office_sections(
+    document: DocumentType, checkpoints: Sequence[Checkpoint], sources: Sequence[SourceLine], now: datetime
+) -> None:
+    """The office's own sections of its log: the checkpoints' sign-offs and each source's health."""
     _heading(document, 3, "巡查签收")
     for checkpoint in checkpoints:
         signoff = checkpoint.signoff
@@ -130,22 +153,8 @@ def daily_log_docx(
         + "。",
     )
 
-    document.add_section(WD_SECTION.NEW_PAGE)
-    _line(document, "附件：本期所列信息一览", HEITI, SIZE_3)
-    _appendix(document, entries)
-    _line(
-        document,
-        f"本日志由系统于 {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）按当日立案和巡查签收记录生成，"
-        "各项数字均由附件所列信息计出。",
-        FANGSONG,
-        Pt(10.5),
-    )
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
-
-def _overview(day: date, log: dict[Level, list[LogEntry]], checkpoints: Sequence[Checkpoint]) -> str:
+def _overview(day: date, log: dict[Level, list[LogEntry]], checkpoints: Sequence[Checkpoint] | None) -> str:
     entries = [entry for entries in log.values() for entry in entries]
     if not entries:
         text = f"{day.month}月{day.day}日无新增涉本地政务舆情。"
@@ -158,6 +167,8 @@ def _overview(day: date, log: dict[Level, list[LogEntry]], checkpoints: Sequence
             f"{day.month}月{day.day}日新增涉本地政务舆情 {len(entries)} 件，其中{levels}{where}。"
             f"已认领 {claimed} 件，待认领 {len(entries) - claimed} 件。"
         )
+    if checkpoints is None:
+        return text
     signed = sum(1 for c in checkpoints if c.signoff)
     return text + f"当日 {len(checkpoints)} 个巡查时间节点，已签收 {signed} 个。"
 

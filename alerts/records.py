@@ -180,14 +180,22 @@ class LogEntry:
     deadlines: list[Deadline]
 
 
-def daily_log(workflow: Workflow, day: date) -> dict[Level, list[LogEntry]]:
-    """The 舆情日志 of one day: the cases opened that day, by level (highest first), with their deadlines."""
+def concerns(case: Case, unit: str) -> bool:
+    """Whether the case is one of the unit's: put to it to claim or to handle first, or claimed by it."""
+    return unit in (*case.expected, *case.first, *case.claim, case.owner)
+
+
+def daily_log(workflow: Workflow, day: date, unit: str | None = None) -> dict[Level, list[LogEntry]]:
+    """The 舆情日志 of one day: the cases opened that day, by level (highest first), with their deadlines;
+    with `unit`, that unit's own (seed 000 第八条: each department keeps its own)."""
     start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
     by_level: dict[Level, list[LogEntry]] = {level: [] for level in sorted(Level, key=lambda lv: -lv.rank)}
     untold = workflow.untold_cases()
     for case in workflow.cases(opened_from=start, opened_to=start + timedelta(days=1)):
         if case.id in untold:
             continue  # held back by a silence: nobody was told, so it stands nowhere yet
+        if unit is not None and not concerns(case, unit):
+            continue
         by_level[case.level].append(LogEntry(case, workflow.deadlines(case.id)))
     return by_level
 
@@ -207,9 +215,11 @@ def deadline_summary(deadlines: list[Deadline], now: datetime) -> str:
     return "，".join(parts)
 
 
-def daily_log_text(workflow: Workflow, day: date) -> str:
-    """The 舆情日志 of one day as filed: its cases by level, then the checkpoints' sign-offs."""
-    return render_daily_log(day, daily_log(workflow, day), workflow.now(), SignOffs(workflow).of_day(day))
+def daily_log_text(workflow: Workflow, day: date, unit: str | None = None) -> str:
+    """The 舆情日志 of one day as filed: its cases by level, then the checkpoints' sign-offs (a unit's own
+    log: its cases only)."""
+    signoffs = SignOffs(workflow).of_day(day) if unit is None else ()
+    return render_daily_log(day, daily_log(workflow, day, unit), workflow.now(), signoffs)
 
 
 def render_daily_log(

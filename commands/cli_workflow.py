@@ -6,6 +6,7 @@ line saying which rule it breaks, with exit code 2, as for every other mistake o
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -32,7 +33,7 @@ from commands.userpaths import user_path
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import ALL
-from config.models import OfficeConfig
+from config.models import OfficeConfig, unit_names
 from pipeline import clock
 
 # The files each command reads, and only those, so a mistake in another file does not stop it. Cases
@@ -600,6 +601,10 @@ def log(
         Path | None,
         typer.Option("--out", help="另存为 Word 文档（.docx，公文格式，附所列信息一览），如 --out 日志.docx"),
     ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="只列该单位的案件（各部门的舆情日志），如 --unit 范县县委宣传部"),
+    ] = None,
 ) -> None:
     """舆情日志：当天的舆情按级别列出，以及各自办理到哪一步。"""
     from alerts.records import daily_log_text
@@ -611,12 +616,19 @@ def log(
     if out_file is not None and out_file.suffix.lower() != ".docx":
         raise fail(f"--out {out_file}：舆情日志可存为 Word 文档，文件名请以 .docx 结尾")
     target = _writable_file(out_file, "--out") if out_file else None
-    with _workflow(LOG_FILES if target else WORKFLOW, reading=True) as workflow:
+    with _workflow(LOG_FILES if target or unit else WORKFLOW, reading=True) as workflow:
         workflow.sync()
+        if unit is not None:
+            known = unit_names(workflow.office.units, workflow.office.territory)
+            if unit not in known:
+                close = difflib.get_close_matches(unit, sorted(known), n=3, cutoff=0.5)
+                raise fail(
+                    f"--unit {unit}：没有这个单位" + (f"，是否是 {'、'.join(close)}？" if close else "")
+                )
         if target is None:
-            sys.stdout.write(daily_log_text(workflow, when))
+            sys.stdout.write(daily_log_text(workflow, when, unit))
             return
-        document = _daily_document(workflow, when)
+        document = _daily_document(workflow, when, unit)
     try:
         target.write_bytes(document)
     except OSError as exc:
@@ -652,10 +664,10 @@ def special(
 LOG_FILES = WORKFLOW | {"territory", "sources"}
 
 
-def _daily_document(workflow: Workflow, day: date) -> bytes:
+def _daily_document(workflow: Workflow, day: date, unit: str | None = None) -> bytes:
     from pipeline.documents import daily_log_document
 
-    return daily_log_document(workflow, get_env(), day)
+    return daily_log_document(workflow, get_env(), day, unit)
 
 
 def serve(

@@ -41,16 +41,17 @@ def source_lines(env: Env, workflow: Workflow) -> list[SourceLine]:
     return lines
 
 
-def daily_log_document(workflow: Workflow, env: Env, day: date) -> bytes:
-    """The day's 舆情日志 as a Word document (needs the territory, units and sources config loaded)."""
+def daily_log_document(workflow: Workflow, env: Env, day: date, unit: str | None = None) -> bytes:
+    """The day's 舆情日志 as a Word document (needs the territory, units and sources config loaded); with
+    `unit`, that unit's own log of its own cases, issued by it."""
     office = workflow.office
     return daily_log_docx(
-        office=office.territory.city,
-        issuer=office.units.city_units.cyberspace,
+        office=office.territory.city if unit is None else unit,
+        issuer=office.units.city_units.cyberspace if unit is None else unit,
         day=day,
-        log=daily_log(workflow, day),
-        checkpoints=SignOffs(workflow).checkpoints(day),
-        sources=source_lines(env, workflow),
+        log=daily_log(workflow, day, unit),
+        checkpoints=SignOffs(workflow).checkpoints(day) if unit is None else None,
+        sources=source_lines(env, workflow) if unit is None else None,
         now=workflow.now(),
     )
 

@@ -201,7 +201,11 @@ class EventStore:
         ).fetchall()
         found = []
         for event_id, posts, counties in rows:
-            names = [c for part in (counties or "").replace("][", "]\n[").splitlines() for c in json.loads(part or "[]")]
+            names = [
+                c
+                for part in (counties or "").replace("][", "]\n[").splitlines()
+                for c in json.loads(part or "[]")
+            ]
             found.append((event_id, posts, list(dict.fromkeys(names))))
         return found
 

@@ -27,18 +27,18 @@ def register(app: FastAPI, web: Web) -> None:
     @app.get("/log.docx")
     def log_document(request: Request, account: Annotated[Account, Depends(web.signed_in)]) -> Response:
         """The day's 舆情日志 as the Word document `yuqing log --out` writes (today unless `date` says)."""
-        if account.role not in LOG_READERS:
-            raise Forbidden(
-                "舆情日志列出全市的案件，由值班、分析、督办和管理员账号下载；本单位的案件见单位待办"
-            )
+        # A unit gets its own log (seed 000 第八条); the office's staff the whole one, or a unit's.
+        unit = account.unit if account.role is Role.UNIT else request.query_params.get("unit") or None
+        if account.role not in (*LOG_READERS, Role.UNIT):
+            raise Forbidden("舆情日志由值班、分析、督办、管理员和责任单位账号下载")
         asked = request.query_params.get("date", "")
         try:
             day = date.fromisoformat(asked) if asked else web.now().astimezone(SHANGHAI).date()
         except ValueError:
             raise HTTPException(400, f"日期「{asked}」应写作 2026-11-23") from None
         with web.opened() as workflow:
-            document = daily_log_document(workflow, get_env(), day)
-        name = f"政务舆情日志-{day:%Y%m%d}.docx"
+            document = daily_log_document(workflow, get_env(), day, unit)
+        name = f"{unit or ''}政务舆情日志-{day:%Y%m%d}.docx"
         return Response(
             document,
             media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

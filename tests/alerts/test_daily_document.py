@@ -96,3 +96,19 @@ def test_only_a_word_file_is_written(demo: dict[str, str], tmp_path: Path) -> No
     assert done.returncode == 2
     assert "文件名请以 .docx 结尾" in done.stderr
     assert not (tmp_path / "日志.pdf").exists()
+
+
+def test_a_units_own_log_holds_its_cases_only(demo: dict[str, str], tmp_path: Path) -> None:
+    unit = "范县县委宣传部"
+    document = written(demo, tmp_path, "--unit", unit)
+    texts = [p.text for p in document.paragraphs if p.text]
+    assert texts[1] == f"{unit}政务舆情日志"
+    cases = [json.loads(line) for line in yuqing("cases", "--json", "--demo", env=demo).stdout.splitlines()]
+    own = [c for c in cases if unit in json.dumps(c, ensure_ascii=False)]
+    assert 0 < len(own) < len(cases)
+    (table,) = document.tables
+    assert len(table.rows) == len(own) + 1
+    assert not any(t.startswith("三、巡查签收") for t in texts)  # the office's sections are the office's
+    wrong = yuqing("log", "--demo", "--unit", "范县宣传部", env=demo)
+    assert wrong.returncode == 2
+    assert "没有这个单位，是否是 范县县委宣传部" in wrong.stderr

@@ -401,7 +401,9 @@ def test_an_event_page_shows_its_posts_over_time_its_counties_alerts_and_case(
     assert page.url.startswith(f"{url}/cases/")
 
 
-def test_the_days_log_downloads_as_word_for_the_office_and_not_for_a_unit(demo_console: str, page) -> None:
+def test_the_days_log_downloads_as_word_for_the_office_and_its_own_for_a_unit(
+    demo_console: str, page
+) -> None:
     from io import BytesIO
 
     from docx import Document
@@ -417,8 +419,14 @@ def test_the_days_log_downloads_as_word_for_the_office_and_not_for_a_unit(demo_c
     assert "相撞" in "".join(texts)
     assert page.request.get(f"{url}/log.docx?date=2026-11-32").status == 400
     out(page)
+    # A unit gets its own log: its own cases only.
     log_in(page, url, "李明")
-    assert page.request.get(f"{url}/log.docx").status == 403
+    with page.expect_download() as download:
+        page.get_by_role("link", name="本单位今日舆情日志（Word）").click()
+    assert download.value.suggested_filename == "范县县委宣传部政务舆情日志-20261123.docx"
+    own = [p.text for p in Document(BytesIO(download.value.path().read_bytes())).paragraphs]
+    assert "范县县委宣传部政务舆情日志" in own
+    assert "清丰" not in "".join(own)
 
 
 def test_the_dashboard_counts_the_alerts_the_desk_lists(demo_console: str, page) -> None:
