@@ -701,3 +701,111 @@ def _bar_chart(title: str, counts: Sequence[tuple[str, int]]) -> bytes | None:
         return out.getvalue()
     finally:
         plt.close(figure)
+
+
+# -- 总结评估 ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRecord:
+    what: str  # 认领 / 首次发布 / 新闻发布会 / 回应
+    due: datetime
+    met_at: datetime | None
+    by: str | None
+    in_time: bool
+
+
+def review_docx(
+    *,
+    office: str,
+    issuer: str,
+    title: str,
+    posts: Sequence[EventPost],
+    alerts: Sequence[tuple[datetime, str]],
+    handling: Handling | None,
+    deadlines: Sequence[DeadlineRecord],
+    now: datetime,
+) -> bytes:
+    """The 总结评估 of a major event's handling (seed 000: 重大政务舆情总结评估) as .docx bytes: the timeline
+    from the first post through every alert and every step of the case, each deadline against when it was
+    met, and what the records show went in time or late. Nothing is judged that the records do not hold."""
+    document = Document()
+    _page(document)
+    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
+    _line(
+        document,
+        f"{office}重大政务舆情总结评估",
+        TITLE,
+        SIZE_2,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        space=12,
+        colour=RED,
+    )
+    issued = _line(
+        document, f"{issuer}编　　{_chinese_date(now.astimezone(SHANGHAI).date())}", FANGSONG, SIZE_3
+    )
+    _red_rule(issued)
+    _line(document, title, TITLE, Pt(18), align=WD_ALIGN_PARAGRAPH.CENTER, space=6)
+
+    _heading(document, 1, "事件经过")
+    timeline: list[tuple[datetime, str]] = []
+    if posts:
+        first = min(posts, key=lambda p: p.published_at)
+        timeline.append(
+            (first.published_at, f"{first.source}{'·' + first.media if first.media else ''}首发相关信息")
+        )
+    timeline += [(at, f"发出预警（{what}）") for at, what in alerts]
+    if handling is not None:
+        timeline += [
+            (at, f"{what}（{who}）{('：' + note) if note else ''}") for at, what, who, note in handling.steps
+        ]
+    for at, what in sorted(timeline, key=lambda item: item[0]):
+        _body(document, f"{at.astimezone(SHANGHAI):%m月%d日%H:%M} {what}。")
+    if not timeline:
+        _body(document, "记录中没有本事件的经过。")
+
+    _heading(document, 2, "时限执行情况")
+    on_time: list[str] = []
+    late: list[str] = []
+    open_: list[str] = []
+    for record in deadlines:
+        if record.met_at is None:
+            standing = "尚未完成" + ("，已逾期" if record.due <= now else "")
+            (late if record.due <= now else open_).append(record.what)
+        else:
+            spent = record.met_at - record.due
+            if record.in_time:
+                standing = (
+                    f"{record.met_at.astimezone(SHANGHAI):%m-%d %H:%M} 由{record.by or '责任单位'}完成，按时"
+                )
+                on_time.append(record.what)
+            else:
+                standing = (
+                    f"{record.met_at.astimezone(SHANGHAI):%m-%d %H:%M} 由{record.by or '责任单位'}完成，"
+                    f"逾期 {_duration(spent)}"
+                )
+                late.append(record.what)
+        _body(document, f"{record.what}：时限 {record.due.astimezone(SHANGHAI):%m-%d %H:%M}；{standing}。")
+    if not deadlines:
+        _body(document, "本事件未立案或没有时限记录。")
+
+    _heading(document, 3, "评估")
+    if deadlines:
+        _body(
+            document,
+            (f"按时完成：{'、'.join(on_time)}。" if on_time else "没有按时完成的时限。")
+            + (f"逾期或未完成：{'、'.join(late)}。" if late else "没有逾期。")
+            + (f"尚未到期：{'、'.join(open_)}。" if open_ else ""),
+        )
+    else:
+        _body(document, "无时限记录，无从评估。")
+    _body(document, f"以上据案件办理记录和所存 {len(posts)} 条信息整理，未作记录以外的判断。")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _duration(span: Any) -> str:
+    minutes = int(span.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} 小时 {minutes} 分" if hours else f"{minutes} 分"

@@ -641,16 +641,20 @@ def special(
         str, typer.Argument(help="事件编号，如 event:weibo:5302043889664515（见 cases --json、控制台事件页）")
     ],
     out_file: Annotated[Path, typer.Option("--out", help="写入的 Word 文档（.docx），如 --out 专报.docx")],
+    review: Annotated[
+        bool, typer.Option("--review", help="改写总结评估：事件经过、各项时限的执行情况和据记录的评估")
+    ] = False,
 ) -> None:
     """舆情专报：一个事件的舆情概况、传播情况（含每小时信息量图）、内容分析、处置情况与建议，附所引信息一览。"""
-    from pipeline.documents import special_report_document
+    from pipeline.documents import review_document, special_report_document
 
     if out_file.suffix.lower() != ".docx":
         raise fail(f"--out {out_file}：专报可存为 Word 文档，文件名请以 .docx 结尾")
     target = _writable_file(out_file, "--out")
     with _workflow(LOG_FILES, reading=True) as workflow:
         workflow.sync()
-        document = special_report_document(workflow, get_env(), event.strip())
+        make = review_document if review else special_report_document
+        document = make(workflow, get_env(), event.strip())
     if document is None:
         raise fail(f"没有事件 {event}：请用事件页或 yuqing search --json 中的 analysis.event_id")
     try:

@@ -10,11 +10,13 @@ from typing import Any
 from alerts.calendar import SHANGHAI
 from alerts.cases import HISTORY_LABELS, Deadline, DeadlineKind
 from alerts.documents import (
+    DeadlineRecord,
     EventPost,
     Handling,
     SourceLine,
     bulletin_docx,
     daily_log_docx,
+    review_docx,
     special_report_docx,
 )
 from alerts.records import Assessment, daily_log
@@ -167,5 +169,63 @@ def bulletin_document(workflow: Workflow, assessment: Assessment) -> bytes:
         issuer=office.units.city_units.cyberspace,
         assessment=assessment,
         cases=cases,
+        now=workflow.now(),
+    )
+
+
+def review_document(workflow: Workflow, env: Env, event_id: str) -> bytes | None:
+    """The 总结评估 of the event's handling as a Word document; None when the event is not known."""
+    events = EventStore(env.events_path)
+    try:
+        listed = events.posts_of(event_id)
+    finally:
+        events.close()
+    if not listed:
+        return None
+    store = open_store(env, read_only=True)
+    try:
+        posts = [_event_post(doc) for post_id, _, _ in listed if (doc := store.get(post_id))]
+    finally:
+        store.close()
+    raised = sorted(
+        (a for a in workflow.outbox.alerts() if a.event_id == event_id), key=lambda a: a.created_at
+    )
+    handling, records = None, []
+    for alert in raised:
+        owner = workflow.records.case_of_alert(alert.key)
+        case = workflow.get(owner) if owner else None
+        if case is None:
+            continue
+        handling = Handling(
+            ref=f"案件 {case.short_id}",
+            state=case.state.label,
+            units=[case.owner] if case.owner else list(case.expected),
+            steps=[
+                (
+                    h.at,
+                    HISTORY_LABELS.get(h.action, h.action),
+                    h.actor + (f"·{h.unit}" if h.unit else ""),
+                    h.note,
+                )
+                for h in workflow.history(case.id)
+            ],
+            deadlines=[],
+        )
+        records = [
+            DeadlineRecord(d.kind.value, d.due_at, d.met_at, d.met_unit, d.in_time)
+            for d in workflow.deadlines(case.id)
+            if d.status != "cancelled"
+        ]
+        break
+    first = min(posts, key=lambda p: p.published_at) if posts else None
+    office = workflow.office
+    return review_docx(
+        office=office.territory.city,
+        issuer=office.units.city_units.cyberspace,
+        title=(first.title or first.text[:30]) if first else event_id,
+        posts=posts,
+        alerts=[(a.created_at, a.level.value) for a in raised],
+        handling=handling,
+        deadlines=records,
         now=workflow.now(),
     )

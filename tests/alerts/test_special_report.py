@@ -86,3 +86,45 @@ def test_an_unknown_event_is_refused(demo: dict[str, str], tmp_path: Path) -> No
     assert done.returncode == 2
     assert "没有事件 event:none" in done.stderr
     assert not (tmp_path / "专报.docx").exists()
+
+
+def test_the_review_of_a_major_event_holds_each_deadline_against_when_it_was_met(tmp_path: Path) -> None:
+    env = office_env(tmp_path / "var")
+    run_demo(env)
+    for args in (
+        ("管理员", "--role", "admin"),
+        ("李明", "--role", "unit", "--unit", "范县县委宣传部", "--as", "管理员"),
+    ):
+        assert yuqing("user", "add", *args, "--demo", env=env).returncode == 0
+    cases = [json.loads(line) for line in yuqing("cases", "--json", "--demo", env=env).stdout.splitlines()]
+    crash = next(c for c in cases if c["level"] == "重大突发事态")
+    # Claimed ten minutes in, well before 09:30; the first release twenty minutes after its 10:00 limit.
+    at = {**env, "YUQING_NOW": "2026-11-23T09:10:00+08:00"}
+    assert yuqing("claim", crash["short_id"], "--as", "李明", "--demo", env=at).returncode == 0
+    late = {**env, "YUQING_NOW": "2026-11-23T10:20:00+08:00"}
+    release = (
+        "respond",
+        crash["short_id"],
+        "--kind",
+        "first_release",
+        "--url",
+        "https://www.puyang.gov.cn/1",
+    )
+    done = yuqing(*release, "--as", "李明", "--demo", env=late)
+    assert done.returncode == 0, done.stderr
+
+    target = tmp_path / "总结评估.docx"
+    event = crash["alerts"][0].split("@")[0]
+    made = yuqing("special", event, "--review", "--out", str(target), "--demo", env=late)
+    assert made.returncode == 0, made.stderr
+    texts = [p.text for p in Document(str(target)).paragraphs if p.text]
+    assert texts[1] == "濮阳市重大政务舆情总结评估"
+    timeline = texts[texts.index("一、事件经过") + 1 : texts.index("二、时限执行情况")]
+    assert timeline[0].endswith("首发相关信息。")
+    assert any("认领（李明·范县县委宣传部）" in line for line in timeline)
+    deadlines = texts[texts.index("二、时限执行情况") + 1 : texts.index("三、评估")]
+    assert "认领：时限 11-23 09:30；11-23 09:10 由范县县委宣传部完成，按时。" in deadlines
+    assert "首次发布：时限 11-23 10:00；11-23 10:20 由范县县委宣传部完成，逾期 20 分。" in deadlines
+    verdict = texts[texts.index("三、评估") + 1]
+    assert "按时完成：认领。" in verdict
+    assert "逾期或未完成：首次发布。" in verdict
