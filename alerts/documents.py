@@ -10,10 +10,15 @@ for them elsewhere named as alternatives.
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from docx import Document
@@ -809,3 +814,45 @@ def _duration(span: Any) -> str:
     minutes = int(span.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours} 小时 {minutes} 分" if hours else f"{minutes} 分"
+
+
+# -- PDF ---------------------------------------------------------------------------------------------------
+
+FONTS_CONF = Path(__file__).with_name("fonts") / "fonts.conf"
+OFFICE_SUITES = ("soffice", "libreoffice")
+
+
+class DocumentError(Exception):
+    """A document that could not be made, said in Chinese with what to do."""
+
+
+def to_pdf(docx: bytes, timeout: float = 180) -> bytes:
+    """The document as PDF, laid out by LibreOffice with the open CJK faces standing in for the official
+    ones (alerts/fonts/fonts.conf) and the fonts it uses embedded."""
+    office = next((found for name in OFFICE_SUITES if (found := shutil.which(name))), None)
+    if office is None:
+        raise DocumentError(
+            "未安装 LibreOffice，无法生成 PDF：请安装（apt-get install libreoffice-writer-nogui）后重试，或改存 .docx"
+        )
+    with tempfile.TemporaryDirectory(prefix="yuqing-pdf-") as folder:
+        source = Path(folder) / "document.docx"
+        source.write_bytes(docx)
+        environment = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "HOME": folder}
+        command = [
+            office,
+            f"-env:UserInstallation=file://{folder}/profile",  # a profile of its own: no clash with a running one
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            folder,
+            str(source),
+        ]
+        try:
+            subprocess.run(command, env=environment, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise DocumentError(f"LibreOffice 在 {timeout:.0f} 秒内未能生成 PDF") from None
+        produced = Path(folder) / "document.pdf"
+        if not produced.is_file():
+            raise DocumentError("LibreOffice 未能生成 PDF（文档可改存为 .docx）")
+        return produced.read_bytes()

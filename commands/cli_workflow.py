@@ -526,8 +526,7 @@ def report(
     except ValueError as exc:
         raise fail(str(exc)) from None
     target = _writable_file(csv_path, "--csv") if csv_path else None
-    if out_file is not None and out_file.suffix.lower() != ".docx":
-        raise fail(f"--out {out_file}：通报可存为 Word 文档，文件名请以 .docx 结尾")
+    _document_kind(out_file, "通报")
     document_target = _writable_file(out_file, "--out") if out_file else None
     with _workflow(LOG_FILES if document_target else WORKFLOW, reading=True) as workflow:
         workflow.sync()
@@ -586,11 +585,7 @@ def report(
             raise fail(f"--csv {target}：写入失败：{exc.strerror or exc}", Exit.FAILED) from None
         out.print(f"已导出 {target}", highlight=False, soft_wrap=True)
     if document_target:
-        try:
-            document_target.write_bytes(document)
-        except OSError as exc:
-            raise fail(f"--out {document_target}：写入失败：{exc.strerror or exc}", Exit.FAILED) from None
-        out.print(f"已写入 {document_target}", highlight=False, soft_wrap=True)
+        _write_document(document_target, document)
 
 
 def log(
@@ -613,8 +608,7 @@ def log(
         when = date.fromisoformat(day) if day else clock.now().astimezone(SHANGHAI).date()
     except ValueError:
         raise fail(f"--date {day}：不是日期，请写成 2026-11-23 的样子") from None
-    if out_file is not None and out_file.suffix.lower() != ".docx":
-        raise fail(f"--out {out_file}：舆情日志可存为 Word 文档，文件名请以 .docx 结尾")
+    _document_kind(out_file, "舆情日志")
     target = _writable_file(out_file, "--out") if out_file else None
     with _workflow(LOG_FILES if target or unit else WORKFLOW, reading=True) as workflow:
         workflow.sync()
@@ -629,11 +623,7 @@ def log(
             sys.stdout.write(daily_log_text(workflow, when, unit))
             return
         document = _daily_document(workflow, when, unit)
-    try:
-        target.write_bytes(document)
-    except OSError as exc:
-        raise fail(f"无法写入 {target}：{exc}", Exit.FAILED) from None
-    err.print(f"已写入 {target}", highlight=False)
+    _write_document(target, document)
 
 
 def special(
@@ -648,8 +638,7 @@ def special(
     """舆情专报：一个事件的舆情概况、传播情况（含每小时信息量图）、内容分析、处置情况与建议，附所引信息一览。"""
     from pipeline.documents import review_document, special_report_document
 
-    if out_file.suffix.lower() != ".docx":
-        raise fail(f"--out {out_file}：专报可存为 Word 文档，文件名请以 .docx 结尾")
+    _document_kind(out_file, "专报")
     target = _writable_file(out_file, "--out")
     with _workflow(LOG_FILES, reading=True) as workflow:
         workflow.sync()
@@ -657,10 +646,27 @@ def special(
         document = make(workflow, get_env(), event.strip())
     if document is None:
         raise fail(f"没有事件 {event}：请用事件页或 yuqing search --json 中的 analysis.event_id")
+    _write_document(target, document)
+
+
+def _document_kind(path: Path | None, what: str) -> None:
+    if path is not None and path.suffix.lower() not in (".docx", ".pdf"):
+        raise fail(f"--out {path}：{what}可存为 Word 文档（.docx）或 PDF（.pdf），请以其中之一结尾")
+
+
+def _write_document(target: Path, document: bytes) -> None:
+    """The .docx as it is, or turned into PDF when the file asked for ends in .pdf."""
+    from alerts.documents import DocumentError, to_pdf
+
+    if target.suffix.lower() == ".pdf":
+        try:
+            document = to_pdf(document)
+        except DocumentError as exc:
+            raise fail(str(exc), Exit.FAILED) from None
     try:
         target.write_bytes(document)
     except OSError as exc:
-        raise fail(f"无法写入 {target}：{exc}", Exit.FAILED) from None
+        raise fail(f"无法写入 {target}：{exc.strerror or exc}", Exit.FAILED) from None
     err.print(f"已写入 {target}", highlight=False)
 
 

@@ -31,6 +31,8 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)  # the alerts database's second home
 command -v chromium >/dev/null || missing+=(chromium)
+command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui)  # the records as PDF
+command -v pdffonts >/dev/null || missing+=(poppler-utils)            # the tests read those PDFs back
 if command -v dpkg >/dev/null; then
     dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 fi

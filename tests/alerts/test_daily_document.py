@@ -112,3 +112,20 @@ def test_a_units_own_log_holds_its_cases_only(demo: dict[str, str], tmp_path: Pa
     wrong = yuqing("log", "--demo", "--unit", "范县宣传部", env=demo)
     assert wrong.returncode == 2
     assert "没有这个单位，是否是 范县县委宣传部" in wrong.stderr
+
+
+def test_the_log_as_pdf_embeds_its_chinese_fonts(demo: dict[str, str], tmp_path: Path) -> None:
+    import subprocess
+
+    target = tmp_path / "日志.pdf"
+    done = yuqing("log", "--demo", "--out", str(target), env=demo)
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
+    assert "濮阳市政务舆情日志" in text
+    assert "一、总体情况" in text
+    fonts = subprocess.run(["pdffonts", str(target)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:] if line.strip()]
+    cjk = [row for row in rows if "CJK" in row[0]]
+    assert cjk
+    assert all(row[-5] == "yes" for row in rows)  # every font embedded
