@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -509,7 +509,11 @@ def _writable_file(path: Path, option: str) -> Path:
 
 
 def report(
-    quarter: Annotated[str, typer.Option("--quarter", help="季度，如 2026Q4")],
+    quarter: Annotated[str | None, typer.Option("--quarter", help="季度，如 2026Q4")] = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="或任一时段的起始日（含），如 2026-11-01；第三方评估的材料")
+    ] = None,
+    last: Annotated[str | None, typer.Option("--to", help="该时段的截止日（含），如 2026-11-30")] = None,
     csv_path: Annotated[
         Path | None, typer.Option("--csv", help="同时把各单位数字导出为 CSV 文件（表头为中文）")
     ] = None,
@@ -519,12 +523,9 @@ def report(
     ] = None,
 ) -> None:
     """季度通报：各单位收到、按时认领、按时回应、逾期、申请和批准延期；逾期记录；误报（不计入考核）。"""
-    from alerts.records import BULLETIN_COLUMNS, assess, quarter_bounds, write_csv
+    from alerts.records import BULLETIN_COLUMNS, assess, write_csv
 
-    try:
-        start, end, name = quarter_bounds(quarter)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    start, end, name = _period(quarter, first, last)
     target = _writable_file(csv_path, "--csv") if csv_path else None
     _document_kind(out_file, "通报")
     document_target = _writable_file(out_file, "--out") if out_file else None
@@ -564,7 +565,7 @@ def report(
             )
         out.print(lapses)
     else:
-        out.print("本季度无逾期。")
+        out.print("本期无逾期。")
     if assessment.false_alarms:
         wrong = _table("误报（不计入考核）")
         _id_column(wrong)
@@ -647,6 +648,34 @@ def special(
     if document is None:
         raise fail(f"没有事件 {event}：请用事件页或 yuqing search --json 中的 analysis.event_id")
     _write_document(target, document)
+
+
+def _period(quarter: str | None, first: str | None, last: str | None) -> tuple[datetime, datetime, str]:
+    """The period asked for: a quarter, or the days --from to --to (both included), with its Chinese name."""
+    from alerts.records import quarter_bounds
+
+    if (quarter is None) == (first is None and last is None):
+        raise fail("请给出 --quarter 2026Q4，或 --from 与 --to 两个日期（二者选一）")
+    if quarter is not None:
+        try:
+            return quarter_bounds(quarter)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+    if first is None or last is None:
+        raise fail("--from 与 --to 须一起给出")
+    try:
+        begin, finish = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        raise fail(f"--from {first} --to {last}：日期请写成 2026-11-01 的样子") from None
+    if finish < begin:
+        raise fail(f"--to {last} 早于 --from {first}")
+    start = datetime(begin.year, begin.month, begin.day, tzinfo=SHANGHAI)
+    end = datetime(finish.year, finish.month, finish.day, tzinfo=SHANGHAI) + timedelta(days=1)
+    return (
+        start,
+        end,
+        f"{begin.year}年{begin.month}月{begin.day}日至{finish.year}年{finish.month}月{finish.day}日",
+    )
 
 
 def _document_kind(path: Path | None, what: str) -> None:

@@ -169,6 +169,7 @@ def bulletin_document(workflow: Workflow, assessment: Assessment) -> bytes:
         issuer=office.units.city_units.cyberspace,
         assessment=assessment,
         cases=cases,
+        timelines={case.id: workflow.history(case.id) for case in cases},
         now=workflow.now(),
     )
 

@@ -46,3 +46,23 @@ def test_the_quarterly_bulletin_document_holds_the_same_figures_as_the_csv(tmp_p
         assert all(store.get(row[7]) is not None for row in listed)
     finally:
         store.close()
+
+
+def test_any_period_gives_the_evidence_pack_with_every_cases_steps(tmp_path: Path) -> None:
+    env = office_env(tmp_path / "var")
+    run_demo(env)
+    target = tmp_path / "评估材料.docx"
+    done = yuqing(
+        "report", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(target), "--demo", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    texts = [p.text for p in Document(str(target)).paragraphs if p.text]
+    assert texts[1] == "濮阳市2026年11月1日至2026年11月30日政务舆情认领回应情况通报"
+    steps = texts[texts.index("附件二：各案件办理经过") + 1 :]
+    cases = [json.loads(line) for line in yuqing("cases", "--json", "--demo", env=env).stdout.splitlines()]
+    for case in cases:
+        at = next(i for i, line in enumerate(steps) if f"案件 {case['short_id']}「" in line)
+        assert " 立案（系统）" in steps[at + 1]  # each case's first recorded step under it
+    both = yuqing("report", "--quarter", "2026Q4", "--from", "2026-11-01", "--to", "2026-11-30", env=env)
+    assert both.returncode == 2
+    assert "二者选一" in both.stderr

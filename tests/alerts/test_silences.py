@@ -317,7 +317,7 @@ def test_a_held_alert_opens_no_case_sets_no_deadline_and_counts_against_no_unit(
     bulletin = yuqing(path, "report", "--quarter", "2026Q4", now=hours(3.5))
     assert bulletin.returncode == 0, bulletin.stderr
     assert "范县" not in bulletin.stdout
-    assert "本季度无逾期。" in bulletin.stdout
+    assert "本期无逾期。" in bulletin.stdout
     day = yuqing(path, "log", "--date", "2026-11-23", now=hours(3.5))
     assert "共 0 条" in day.stdout
     cases = yuqing(path, "cases", now=hours(3.5))
