@@ -268,12 +268,16 @@ def test_a_second_serve_does_not_run_the_jobs_and_a_standby_takes_over(tmp_path:
             first.stop()
 
 
-def test_the_scheduler_runs_the_tick_the_sweep_and_the_daily_log_in_one_process(env: Env) -> None:
+def test_the_scheduler_runs_the_tick_the_sweep_the_evidence_and_the_daily_log_in_one_process(
+    env: Env,
+) -> None:
     service = Service(load_config(), env, now=Clock("2026-11-23T09:00"), patrol=Patrols())
     jobs = {job.id: job for job in build_scheduler(service).get_jobs()}
-    assert set(jobs) == {"patrol-tick", "deadline-sweep", "daily-log"}
+    assert set(jobs) == {"patrol-tick", "deadline-sweep", "evidence", "daily-log"}
     assert jobs["patrol-tick"].func == service.tick
     assert jobs["deadline-sweep"].trigger.interval == timedelta(minutes=1)
+    assert jobs["evidence"].func == service.evidence
+    assert jobs["evidence"].trigger.interval == timedelta(minutes=5)
     assert str(jobs["daily-log"].trigger) == "cron[hour='23', minute='50']"
     # At 23:50 in Beijing, whatever zone the machine is set to.
     assert {str(job.trigger.timezone) for job in jobs.values()} == {"Asia/Shanghai"}

@@ -114,3 +114,18 @@ def test_an_alerted_post_is_kept_once_with_its_hashes_and_a_dead_page_is_tried_a
     # A copy changed after it was taken no longer verifies.
     (kept.folder / "page.html").write_bytes(html.replace(b"</body>", b"<p>added</p></body>"))
     assert not evidence.verify(kept)
+
+
+def test_serve_takes_the_copies_in_its_own_round(data_env: dict[str, str], site: str) -> None:
+    from commands.serve import Service
+    from config.loader import load_config
+
+    data = Path(data_env["YUQING_DATA_DIR"])
+    env = Env(YUQING_DATA_DIR=data)
+    outbox = Outbox(env.outbox_path)
+    outbox.enqueue(alert("sina:1", f"{site}/article.html"))
+    outbox.close()
+    service = Service(load_config(), env, now=lambda: NOW, patrol=lambda: None)
+    assert service.evidence() == 1
+    assert evidence.read(env, "sina:1") is not None
+    assert service.evidence() == 0  # kept once
