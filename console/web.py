@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from starlette.exceptions import HTTPException
 
 from alerts.accounts import Account, Role
 from alerts.calendar import SHANGHAI
@@ -42,6 +44,30 @@ LEVEL_CLASS = {
 }
 LOUDEST_FIRST = sorted(Level, key=lambda level: -level.rank)
 # What a case's history calls each step; the system's own steps beside the people's actions.
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def document_response(request: Request, document: bytes, name: str) -> Response:
+    """A record as a download: the Word document, or (`format=pdf`) the same laid out as PDF. `name` is the
+    file's Chinese name without its ending."""
+    from alerts.documents import DocumentError, to_pdf
+
+    ending, media = ".docx", DOCX
+    if request.query_params.get("format") == "pdf":
+        try:
+            document = to_pdf(document)
+        except DocumentError as exc:
+            raise HTTPException(503, str(exc)) from None
+        ending, media = ".pdf", "application/pdf"
+    return Response(
+        document,
+        media_type=media,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"document{ending}\"; filename*=UTF-8''{quote(name + ending)}"
+        },
+    )
 
 
 class Forbidden(Exception):

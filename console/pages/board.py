@@ -7,7 +7,6 @@ quarterly 通报 (alerts.records.assess), not a second count."""
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,7 +19,7 @@ from alerts.records import Assessment, UnitRecord, assess, quarter_bounds
 from alerts.workflow import Workflow
 from config.models import unit_names
 from console.pages.cases import listed
-from console.web import Forbidden, Web
+from console.web import Forbidden, Web, document_response
 from pipeline.documents import bulletin_document
 
 CHASERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -62,14 +61,7 @@ def register(app: FastAPI, web: Web) -> None:
             except ValueError as exc:
                 raise HTTPException(400, str(exc)) from None
             document = bulletin_document(workflow, assessment)
-        name = f"{assessment.title}政务舆情认领回应情况通报.docx"
-        return Response(
-            document,
-            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={
-                "Content-Disposition": f"attachment; filename=\"bulletin.docx\"; filename*=UTF-8''{quote(name)}"
-            },
-        )
+        return document_response(request, document, f"{assessment.title}政务舆情认领回应情况通报")
 
     @app.get("/board", response_class=HTMLResponse)
     def board(request: Request, account: Annotated[Account, Depends(web.signed_in)]) -> Response:

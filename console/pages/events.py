@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from alerts.accounts import Account, Role
 from alerts.calendar import SHANGHAI
 from config.env import get_env
-from console.web import Forbidden, Web
+from console.web import Forbidden, Web, document_response
 from pipeline.documents import special_report_document
 from pipeline.errors import StoreError
 from pipeline.events import EventStore
@@ -100,13 +100,7 @@ def register(app: FastAPI, web: Web) -> None:
             document = special_report_document(workflow, get_env(), event_id)
         if document is None:
             raise HTTPException(404)
-        return Response(
-            document,
-            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={
-                "Content-Disposition": f"attachment; filename=\"special.docx\"; filename*=UTF-8''{quote('舆情专报.docx')}"
-            },
-        )
+        return document_response(request, document, "舆情专报")
 
     @app.get("/events/{event_id:path}", response_class=HTMLResponse)
     def event(

@@ -6,7 +6,6 @@ since the previous checkpoint to review, or the zero report when there were none
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,7 +15,7 @@ from alerts.accounts import Account, Refused, Role
 from alerts.calendar import SHANGHAI
 from alerts.signoffs import REMIND_DUTY_AFTER, REMIND_SUPERVISORS_AFTER, SIGNERS, ZERO_REPORT, SignOffs
 from config.env import get_env
-from console.web import Forbidden, Web
+from console.web import Forbidden, Web, document_response
 from pipeline.documents import daily_log_document
 from pipeline.health import source_verdicts
 
@@ -38,14 +37,7 @@ def register(app: FastAPI, web: Web) -> None:
             raise HTTPException(400, f"日期「{asked}」应写作 2026-11-23") from None
         with web.opened() as workflow:
             document = daily_log_document(workflow, get_env(), day, unit)
-        name = f"{unit or ''}政务舆情日志-{day:%Y%m%d}.docx"
-        return Response(
-            document,
-            media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={
-                "Content-Disposition": f"attachment; filename=\"log-{day:%Y%m%d}.docx\"; filename*=UTF-8''{quote(name)}"
-            },
-        )
+        return document_response(request, document, f"{unit or ''}政务舆情日志-{day:%Y%m%d}")
 
     def allowed(account: Account) -> None:
         if account.role not in SIGNERS:

@@ -86,7 +86,7 @@ def test_each_role_on_the_demo(demo_console: str, page) -> None:
     assert crash not in page.locator("table.cases").first.inner_text()  # no longer overdue nor unclaimed
     shot(page, "demo-board")
     with page.expect_download() as download:
-        page.get_by_role("link", name="下载本季度通报（Word）").click()
+        page.locator(".downloads").get_by_role("link", name="Word").click()
     assert download.value.suggested_filename == "2026年第四季度政务舆情认领回应情况通报.docx"
     page.goto(f"{url}/audit?account=%E6%9D%8E%E6%98%8E")
     assert "认领" in page.locator("table.audit").inner_text()
@@ -393,7 +393,7 @@ def test_an_event_page_shows_its_posts_over_time_its_counties_alerts_and_case(
     from docx import Document
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="下载专报（Word）").click()
+        page.locator(".downloads").get_by_role("link", name="Word").click()
     report = [p.text for p in Document(BytesIO(download.value.path().read_bytes())).paragraphs]
     assert "濮阳市政务舆情专报" in report
     assert any(f"共发现相关信息 {total} 条" in line for line in report)
@@ -411,18 +411,22 @@ def test_the_days_log_downloads_as_word_for_the_office_and_its_own_for_a_unit(
     url = demo_console
     log_in(page, url, "李娜")
     with page.expect_download() as download:
-        page.get_by_role("link", name="今日舆情日志（Word）").click()
+        page.locator(".downloads").get_by_role("link", name="Word").click()
     assert download.value.suggested_filename == "政务舆情日志-20261123.docx"
     document = Document(BytesIO(download.value.path().read_bytes()))
     texts = [p.text for p in document.paragraphs]
     assert "濮阳市政务舆情日志" in texts
     assert "相撞" in "".join(texts)
     assert page.request.get(f"{url}/log.docx?date=2026-11-32").status == 400
+    with page.expect_download() as pdf:
+        page.locator(".downloads").get_by_role("link", name="PDF").click()
+    assert pdf.value.suggested_filename == "政务舆情日志-20261123.pdf"
+    assert pdf.value.path().read_bytes().startswith(b"%PDF-")
     out(page)
     # A unit gets its own log: its own cases only.
     log_in(page, url, "李明")
     with page.expect_download() as download:
-        page.get_by_role("link", name="本单位今日舆情日志（Word）").click()
+        page.locator(".downloads", has_text="本单位今日舆情日志").get_by_role("link", name="Word").click()
     assert download.value.suggested_filename == "范县县委宣传部政务舆情日志-20261123.docx"
     own = [p.text for p in Document(BytesIO(download.value.path().read_bytes())).paragraphs]
     assert "范县县委宣传部政务舆情日志" in own
