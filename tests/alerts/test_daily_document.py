@@ -91,11 +91,11 @@ def test_a_day_with_nothing_is_a_zero_report(demo: dict[str, str], tmp_path: Pat
     assert table.rows[1].cells[0].text == "无"
 
 
-def test_only_a_word_file_is_written(demo: dict[str, str], tmp_path: Path) -> None:
-    done = yuqing("log", "--demo", "--out", str(tmp_path / "日志.pdf"), env=demo)
+def test_only_a_word_or_pdf_file_is_written(demo: dict[str, str], tmp_path: Path) -> None:
+    done = yuqing("log", "--demo", "--out", str(tmp_path / "日志.txt"), env=demo)
     assert done.returncode == 2
-    assert "文件名请以 .docx 结尾" in done.stderr
-    assert not (tmp_path / "日志.pdf").exists()
+    assert "可存为 Word 文档（.docx）或 PDF（.pdf）" in done.stderr
+    assert not (tmp_path / "日志.txt").exists()
 
 
 def test_a_units_own_log_holds_its_cases_only(demo: dict[str, str], tmp_path: Path) -> None:
