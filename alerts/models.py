@@ -27,6 +27,8 @@ class AlertKind(StrEnum):
     WORKFLOW = "workflow"
     # A checkpoint's patrol left without its sign-off (alerts.signoffs).
     PATROL = "patrol"
+    # A record filed to a unit (the day's 舆情日志), its document attached where the channel can carry it.
+    RECORD = "record"
 
 
 def alert_key(event_id: str, level: Level, realert: int = 0) -> str:
@@ -61,6 +63,8 @@ class Alert:
     townships: list[str] = field(default_factory=list)  # named in the post (silences may name one)
     # For an event's alert: 0 for the first at its level, n for the n-th told because the event grew.
     realert: int = 0
+    # A record's document (a path), which email attaches; other channels say where it is.
+    attachment: str = ""
 
     def __post_init__(self) -> None:
         # Read back from JSON the kind is its stored text; the enum is what the code compares.
@@ -83,12 +87,14 @@ class Alert:
             return f"【配置错误】{self.title}"
         if self.kind is AlertKind.PATROL:
             return f"【巡查签收】{self.title}"
+        if self.kind is AlertKind.RECORD:
+            return f"【舆情日志】{self.title}"
         return f"【{self.level.value}】{self.title}"
 
     def render(self) -> str:
         if self.kind is AlertKind.HEALTH:
             return "\n".join([self.subject(), f"来源：{self.source}", *self.reasons])
-        if self.kind in (AlertKind.CONFIG, AlertKind.PATROL):
+        if self.kind in (AlertKind.CONFIG, AlertKind.PATROL, AlertKind.RECORD):
             return "\n".join([self.subject(), *self.reasons])
         lines = [self.subject()]
         if self.counties:

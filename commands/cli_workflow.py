@@ -601,6 +601,14 @@ def log(
         str | None,
         typer.Option("--unit", help="只列该单位的案件（各部门的舆情日志），如 --unit 范县县委宣传部"),
     ] = None,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="现在归档并发出当天的 Word 日志：全市的给值班室，各单位的给该单位，均抄送市委宣传部、市政府办"
+            "（serve 每天按时做）",
+        ),
+    ] = False,
 ) -> None:
     """舆情日志：当天的舆情按级别列出，以及各自办理到哪一步。"""
     from alerts.records import daily_log_text
@@ -611,6 +619,9 @@ def log(
         raise fail(f"--date {day}：不是日期，请写成 2026-11-23 的样子") from None
     _document_kind(out_file, "舆情日志")
     target = _writable_file(out_file, "--out") if out_file else None
+    if send:
+        _send_logs(when)
+        return
     with _workflow(LOG_FILES if target or unit else WORKFLOW, reading=True) as workflow:
         workflow.sync()
         if unit is not None:
@@ -701,6 +712,20 @@ def _write_document(target: Path, document: bytes) -> None:
 
 # The Word log also names the city and each source's health.
 LOG_FILES = WORKFLOW | {"territory", "sources"}
+
+
+def _send_logs(day: date) -> None:
+    """Files the day's Word logs and sends them through the outbox, as serve does at the set time."""
+    from commands.cli_alerts import deliver
+    from pipeline.documents import file_daily_logs
+
+    with _workflow(LOG_FILES) as workflow:
+        workflow.sync()
+        records = file_daily_logs(workflow, get_env(), day)
+        for record in records:
+            workflow.outbox.enqueue(record)
+    out.print(f"已归档 {len(records)} 份舆情日志（{get_env().data_dir / 'daily'}），发送：", highlight=False)
+    deliver()
 
 
 def _daily_document(workflow: Workflow, day: date, unit: str | None = None) -> bytes:

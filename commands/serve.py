@@ -340,18 +340,25 @@ class Service:
     def write_daily_log(self, day: date | None = None) -> Path:
         self.refresh()
         day = day or self.now().astimezone(SHANGHAI).date()
+        from pipeline.documents import file_daily_logs
+
         outbox = Outbox(self.env.outbox_path, realert=self.office.alerts.realert)
         workflow = Workflow(outbox, self.office, self.now)
         try:
             workflow.sync()
             text = daily_log_text(workflow, day)
+            # The Word logs, the office's and each unit's, go out as records through the outbox.
+            records = file_daily_logs(workflow, self.env, day)
+            for record in records:
+                outbox.enqueue(record)
         finally:
             workflow.close()
             outbox.close()
         path = self.env.data_dir / "daily" / f"{day:%Y-%m-%d}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        logger.info("舆情日志 %s 已写入 %s", day, path)
+        logger.info("舆情日志 %s 已写入 %s，并按单位发出 %d 份", day, path, len(records))
+        self._dispatch(digest=False)
         return path
 
 

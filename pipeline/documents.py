@@ -19,9 +19,11 @@ from alerts.documents import (
     review_docx,
     special_report_docx,
 )
+from alerts.models import Alert, AlertKind
 from alerts.records import Assessment, daily_log
 from alerts.signoffs import SignOffs
 from alerts.workflow import Workflow
+from classifiers.types import Level
 from config.env import Env
 from pipeline.events import EventStore
 from pipeline.health import source_verdicts
@@ -230,3 +232,54 @@ def review_document(workflow: Workflow, env: Env, event_id: str) -> bytes | None
         deadlines=records,
         now=workflow.now(),
     )
+
+
+def file_daily_logs(workflow: Workflow, env: Env, day: date) -> list[Alert]:
+    """The day's 舆情日志 filed as Word documents under `<data>/daily/<day>/`: the office's, and each unit's
+    own for the units that had cases that day. Returned as records to send (seed 000 第八条): each unit's
+    log to the unit, the office's to its duty staff, every one copied to 市委宣传部 and 市政府办."""
+    folder = env.data_dir / "daily" / f"{day:%Y-%m-%d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    city = workflow.office.units.city_units
+    copies = [city.propaganda, city.gov_office]
+    log = daily_log(workflow, day)
+    units = list(
+        dict.fromkeys(
+            unit
+            for entries in log.values()
+            for entry in entries
+            for unit in (
+                *entry.case.expected,
+                *entry.case.first,
+                *([entry.case.owner] if entry.case.owner else []),
+            )
+        )
+    )
+    filed: list[Alert] = []
+    for unit in [None, *units]:
+        name = f"{unit or workflow.office.territory.city}政务舆情日志-{day:%Y%m%d}.docx"
+        path = folder / name
+        path.write_bytes(daily_log_document(workflow, env, day, unit))
+        cases = sum(len(e) for e in (daily_log(workflow, day, unit) if unit else log).values())
+        told = [unit] if unit else list(city.duty)
+        filed.append(
+            Alert(
+                key=f"log:{day:%Y-%m-%d}:{unit or 'office'}",
+                post_id="",
+                event_id="log",
+                level=Level.GENERAL,
+                title=f"{day.month}月{day.day}日{unit or workflow.office.territory.city}政务舆情日志",
+                url="",
+                source="舆情日志",
+                summary=f"当日 {cases} 件",
+                created_at=workflow.now(),
+                reasons=[
+                    f"当日新增涉本地政务舆情 {cases} 件" if cases else "当日无新增涉本地政务舆情（零报告）",
+                    f"日志全文见附件（{name}），也可在控制台下载",
+                ],
+                inform=list(dict.fromkeys([*told, *copies])),
+                kind=AlertKind.RECORD,
+                attachment=str(path),
+            )
+        )
+    return filed

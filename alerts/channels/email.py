@@ -1,4 +1,5 @@
-"""Email over SMTP (SSL, STARTTLS or plain), one plain-text UTF-8 message per unit told.
+"""Email over SMTP (SSL, STARTTLS or plain), one plain-text UTF-8 message per unit told (a record, such as
+the day's 舆情日志, with its document attached).
 
 The unit's addresses come from `options.to` (or `default_to`); the password from the variable named by
 `password_env`. The Message-ID is derived from the delivery key, so a resend after a crash is the same mail.
@@ -13,10 +14,17 @@ import time
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any
 
 from alerts.channels.base import Channel, DeliveryResult, Message
 from config.channels import EmailOptions
+
+# The records a message may carry as an attachment (a daily log), by their ending.
+DOCUMENT_TYPES = {
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".pdf": ("application", "pdf"),
+}
 
 
 class EmailChannel(Channel):
@@ -50,6 +58,12 @@ class EmailChannel(Channel):
         mail["Message-ID"] = f"<{digest}@{domain}>"
         # base64 so that no relay without 8BITMIME can mangle the Chinese text.
         mail.set_content(message.body, charset="utf-8", cte="base64")
+        attachment = Path(str((message.data or {}).get("attachment") or ""))
+        if attachment.name and attachment.is_file():
+            kind = DOCUMENT_TYPES.get(attachment.suffix.lower(), ("application", "octet-stream"))
+            mail.add_attachment(
+                attachment.read_bytes(), maintype=kind[0], subtype=kind[1], filename=attachment.name
+            )
         return mail
 
     def _connect(self) -> smtplib.SMTP:

@@ -208,3 +208,47 @@ def test_demo_patrol_notifies_escalates_and_reports(
     workflow.close()
     outbox.close()
     get_env.cache_clear()
+
+
+def test_the_days_logs_are_filed_and_mailed_to_each_unit_with_copies(
+    tmp_path: Path, smtp: SmtpServer, receiver: BotReceiver
+) -> None:
+    """Each unit gets its own Word log by email, 市委宣传部 and 市政府办 a copy of each (seed 000 第八条)."""
+    from io import BytesIO
+
+    from docx import Document
+
+    from tests.helpers import yuqing as command
+
+    env = office_with_channels(tmp_path, smtp, receiver)
+    demo(env)
+    done = command("log", "--send", "--demo", env={**env, "YUQING_DEMO_DELIVER": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "份舆情日志" in done.stdout
+
+    def logs_to(unit: str) -> list[tuple[str, bytes, str]]:
+        found = []
+        for rcpts, mail in smtp.mailbox.messages:
+            if ADDRESSES[unit] in rcpts and "【舆情日志】" in str(mail["Subject"]):
+                for part in mail.iter_attachments():
+                    found.append((str(mail["Subject"]), part.get_payload(decode=True), part.get_filename()))
+        return found
+
+    (own,) = logs_to("范县县委宣传部")
+    subject, document, name = own
+    assert subject == "【舆情日志】11月23日范县县委宣传部政务舆情日志"
+    assert name == "范县县委宣传部政务舆情日志-20261123.docx"
+    texts = [p.text for p in Document(BytesIO(document)).paragraphs]
+    assert "范县县委宣传部政务舆情日志" in texts
+    assert "相撞" in "".join(texts)
+    copies = [name for _, _, name in logs_to("市委宣传部")]
+    assert "范县县委宣传部政务舆情日志-20261123.docx" in copies
+    assert "濮阳市政务舆情日志-20261123.docx" in copies  # the office's own log too
+    assert sorted(copies) == sorted(name for _, _, name in logs_to("市政府办"))
+    # Filed where the office keeps them.
+    filed = Path(env["YUQING_DATA_DIR"]) / "demo" / "daily" / "2026-11-23"
+    assert (filed / "范县县委宣传部政务舆情日志-20261123.docx").read_bytes() == document
+    # Sent once: a second run files them again but mails nothing new.
+    before = len(smtp.mailbox.messages)
+    assert command("log", "--send", "--demo", env={**env, "YUQING_DEMO_DELIVER": "1"}).returncode == 0
+    assert len(smtp.mailbox.messages) == before
