@@ -632,14 +632,45 @@ def _command_groups() -> None:
     app.command()(demo_option(digest))
     app.add_typer(silence_app, name="silence")
     for name, command in COMMANDS.items():
+        if name == "report":
+            continue  # a group of its own, below
         # Everything but routing a text and the scheduler reads or acts on the data: each can run on the demo's.
         app.command(name)(command if name in ("route", "serve") else demo_option(command))
+    app.add_typer(_report_group(COMMANDS), name="report")
     app.add_typer(user_app, name="user")
     app.add_typer(train_app, name="train")
     app.add_typer(rules_app, name="rules")
     app.add_typer(labels_app, name="labels")
     app.command("evidence")(demo_option(evidence))
     app.command("console")(console)
+
+
+def _report_group(commands: dict[str, Any]) -> typer.Typer:
+    """`yuqing report daily|special|quarterly …`, the three records an office files; `yuqing report
+    --quarter …` alone is the quarterly one, as it always was."""
+    import inspect
+
+    group = typer.Typer(help="报告：舆情日志（daily）、专报（special）、季度或任一时段的通报（quarterly）")
+    quarterly = demo_option(commands["report"])
+
+    def default(ctx: typer.Context, **options: Any) -> None:
+        if ctx.invoked_subcommand is None:
+            quarterly(**options)
+
+    signature = inspect.signature(quarterly)
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    default.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[
+            context,
+            *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values()),
+        ]
+    )
+    default.__doc__ = commands["report"].__doc__
+    group.callback(invoke_without_command=True)(default)
+    group.command("quarterly")(quarterly)
+    group.command("daily")(demo_option(commands["log"]))
+    group.command("special")(demo_option(commands["special"]))
+    return group
 
 
 # `yuqing analyze` and `yuqing extract`, the text tools scripts call line by line, start without those

@@ -66,3 +66,41 @@ def test_any_period_gives_the_evidence_pack_with_every_cases_steps(tmp_path: Pat
     both = yuqing("report", "--quarter", "2026Q4", "--from", "2026-11-01", "--to", "2026-11-30", env=env)
     assert both.returncode == 2
     assert "二者选一" in both.stderr
+
+
+def test_the_records_as_pdf_render_and_an_empty_period_says_so(tmp_path: Path) -> None:
+    import subprocess
+
+    env = office_env(tmp_path / "var")
+    run_demo(env)
+    event = next(
+        json.loads(line)["alerts"][0].split("@")[0]
+        for line in yuqing("cases", "--json", "--demo", env=env).stdout.splitlines()
+        if json.loads(line)["level"] == "重大突发事态"
+    )
+    for args, title in (
+        (("report", "special", event), "濮阳市政务舆情专报"),
+        (("report", "quarterly", "--quarter", "2026Q4"), "政务舆情认领回应情况通报"),
+        (("report", "daily"), "濮阳市政务舆情日志"),
+    ):
+        target = tmp_path / f"{args[1]}.pdf"
+        done = yuqing(*args, "--out", str(target), "--demo", env=env)
+        assert done.returncode == 0, done.stderr
+        text = subprocess.run(
+            ["pdftotext", str(target), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert title in text.replace("\n", "")
+        # Rendered to an image, as a person checks it: page 1 has ink on it.
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(target), str(tmp_path / args[1])],
+            check=True,
+        )
+        (page,) = tmp_path.glob(f"{args[1]}-*1.png")
+        assert page.stat().st_size > 5_000
+
+    empty = tmp_path / "empty.docx"
+    done = yuqing("report", "--quarter", "2026Q1", "--out", str(empty), "--demo", env=env)
+    assert done.returncode == 0, done.stderr
+    texts = [p.text for p in Document(str(empty)).paragraphs if p.text]
+    assert "本期无交办案件。" in texts
+    assert "本期无立案，无态势可述。" in texts
