@@ -571,10 +571,12 @@ def bulletin_docx(
     assessment: Assessment,
     cases: Sequence[Case],
     timelines: Mapping[str, Sequence[HistoryEntry]],
+    categories: Mapping[str, Sequence[str]],
     now: datetime,
 ) -> bytes:
     """The quarterly 通报 of how units claimed and answered (附件2 第十二条) as .docx bytes: the totals, each
-    unit's figures (the same `assess` as `yuqing report`), the trends by month, county and level as charts,
+    unit's figures (the same `assess` as `yuqing report`), the trends by month, county, rule category (the
+    categories of the rules its alert matched) and level as charts,
     the lapses and the false alarms on record, and an appendix of every case counted."""
     document = Document()
     _page(document)
@@ -623,7 +625,9 @@ def bulletin_docx(
     if counted:
         by_month = Counter(f"{c.opened_at.astimezone(SHANGHAI):%Y-%m}" for c in counted)
         by_county = Counter(county for c in counted for county in (c.counties or ["市本级"]))
+        by_category = Counter(k for c in counted for k in (categories.get(c.id) or ["未命中规则"]))
         for title, counts in (("各月立案数", sorted(by_month.items())), ("各县区立案数", by_county.most_common()),
+                              ("各类别立案数", by_category.most_common()),
                               ("各级别立案数", levels.most_common())):  # fmt: skip
             _body(document, f"{title}：" + "，".join(f"{k} {v} 件" for k, v in counts) + "。")
             chart = _bar_chart(title, counts)

@@ -172,6 +172,7 @@ def bulletin_document(workflow: Workflow, assessment: Assessment) -> bytes:
         assessment=assessment,
         cases=cases,
         timelines={case.id: workflow.history(case.id) for case in cases},
+        categories={case.id: _categories(workflow, case.alert_key) for case in cases},
         now=workflow.now(),
     )
 
@@ -283,3 +284,9 @@ def file_daily_logs(workflow: Workflow, env: Env, day: date) -> list[Alert]:
             )
         )
     return filed
+
+
+def _categories(workflow: Workflow, alert_key: str) -> list[str]:
+    """The rule categories the case's alert matched (its 类别 in the 通报's trends)."""
+    alert = workflow.outbox.alert(alert_key)
+    return list(alert.categories) if alert else []

@@ -37,7 +37,7 @@ def test_the_quarterly_bulletin_document_holds_the_same_figures_as_the_csv(tmp_p
     overview = texts[texts.index("一、总体情况") + 1]
     assert f"共立案 {len(cases)} 件" in overview
     assert f"交办 {len(figures)} 个单位共 {received} 件次" in overview
-    assert len(document.inline_shapes) == 3  # by month, by county, by level
+    assert len(document.inline_shapes) == 4  # by month, county, rule category and level
 
     listed = [[cell.text for cell in row.cells] for row in appendix.rows][1:]
     assert sorted(row[1] for row in listed) == sorted(case["short_id"] for case in cases)
