@@ -69,25 +69,13 @@ def daily_log_docx(
     _page(document)
     entries = [entry for level in log for entry in log[level]]
 
-    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
-    _line(
+    _masthead(
         document,
         f"{office}政务舆情日志",
-        TITLE,
-        SIZE_2,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        space=12,
-        colour=RED,
+        f"{issuer}编",
+        day,
+        issue=f"{day.year}年第{day.timetuple().tm_yday}期",
     )
-    _line(
-        document,
-        f"{day.year}年第{day.timetuple().tm_yday}期",
-        FANGSONG,
-        SIZE_3,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-    )
-    issued = _line(document, f"{issuer}编　　{_chinese_date(day)}", FANGSONG, SIZE_3)
-    _red_rule(issued)
 
     _heading(document, 1, "总体情况")
     _body(document, _overview(day, log, checkpoints))
@@ -261,6 +249,16 @@ def _line(
     return paragraph
 
 
+def _masthead(document: DocumentType, title: str, issued_by: str, day: date, *, issue: str = "") -> None:
+    """内部资料 at the top, the red title, the issue number if any, and who issued it on which day above the
+    red rule: the head every record of the office shares."""
+    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
+    _line(document, title, TITLE, SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, space=12, colour=RED)
+    if issue:
+        _line(document, issue, FANGSONG, SIZE_3, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _red_rule(_line(document, f"{issued_by}　　{_chinese_date(day)}", FANGSONG, SIZE_3))
+
+
 def _heading(document: DocumentType, number: int, text: str, *, numbered: bool = True) -> None:
     """`一、` headings in 黑体, `（一）` ones in 楷体, both 三号 and indented two characters."""
     paragraph = document.add_paragraph()
@@ -375,20 +373,7 @@ def special_report_docx(
     _page(document)
     posts = sorted(posts, key=lambda p: p.published_at)
     number = {post.id: n for n, post in enumerate(posts, start=1)}
-    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
-    _line(
-        document,
-        f"{office}政务舆情专报",
-        TITLE,
-        SIZE_2,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        space=12,
-        colour=RED,
-    )
-    issued = _line(
-        document, f"{issuer}编　　{_chinese_date(now.astimezone(SHANGHAI).date())}", FANGSONG, SIZE_3
-    )
-    _red_rule(issued)
+    _masthead(document, f"{office}政务舆情专报", f"{issuer}编", now.astimezone(SHANGHAI).date())
     first = posts[0] if posts else None
     title = (first.title or first.text[:30]) if first else event_id
     _line(document, title, TITLE, Pt(18), align=WD_ALIGN_PARAGRAPH.CENTER, space=6)
@@ -581,15 +566,12 @@ def bulletin_docx(
     document = Document()
     _page(document)
     counted = [case for case in cases if case.state is not State.FALSE_ALARM]
-    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
-    _line(
-        document, f"{office}{assessment.title}政务舆情认领回应情况通报", TITLE, SIZE_2,
-        align=WD_ALIGN_PARAGRAPH.CENTER, space=12, colour=RED,
-    )  # fmt: skip
-    issued = _line(
-        document, f"{issuer}　　{_chinese_date(now.astimezone(SHANGHAI).date())}", FANGSONG, SIZE_3
+    _masthead(
+        document,
+        f"{office}{assessment.title}政务舆情认领回应情况通报",
+        issuer,
+        now.astimezone(SHANGHAI).date(),
     )
-    _red_rule(issued)
 
     _heading(document, 1, "总体情况")
     units = assessment.units
@@ -760,20 +742,7 @@ def review_docx(
     met, and what the records show went in time or late. Nothing is judged that the records do not hold."""
     document = Document()
     _page(document)
-    _line(document, "内部资料　注意保存", HEITI, SIZE_3)
-    _line(
-        document,
-        f"{office}重大政务舆情总结评估",
-        TITLE,
-        SIZE_2,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-        space=12,
-        colour=RED,
-    )
-    issued = _line(
-        document, f"{issuer}编　　{_chinese_date(now.astimezone(SHANGHAI).date())}", FANGSONG, SIZE_3
-    )
-    _red_rule(issued)
+    _masthead(document, f"{office}重大政务舆情总结评估", f"{issuer}编", now.astimezone(SHANGHAI).date())
     _line(document, title, TITLE, Pt(18), align=WD_ALIGN_PARAGRAPH.CENTER, space=6)
 
     _heading(document, 1, "事件经过")
