@@ -71,7 +71,7 @@ ALERTS = (
         "清丰县",
         "清丰县政府办",
         "清丰县工业园区一化工厂发生爆炸<script>document.title='被注入'</script>",
-        20,
+        2,  # fresh: its claim is due at a patrol at least 10 minutes on, whatever the hour the tests run
     ),
 )
 
