@@ -497,11 +497,48 @@ def extract(
         str | None,
         typer.Option(help="读文件时注明该网页的原网址，用以选用该网站的规则"),
     ] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule",
+            metavar="规则名",
+            help="用 sources.yaml 里的这条网站规则（site_rules 的 name，或 generic 来源的 name）读这一页，"
+            "逐项说明每个选择器找到了什么；有一项没找到时退出码为 1",
+        ),
+    ] = None,
 ) -> None:
-    """读取一篇新闻网页，以 JSON 输出标题、正文、发布时间、媒体和作者（任何编码，声明错了也能读）。"""
+    """读取一篇新闻网页，以 JSON 输出标题、正文、发布时间、媒体、作者，以及每一项是怎么找到的（how）。
+
+    先用 sources.yaml 里为该网站写的规则（site_rules），再用内置的门户网站规则，其余网站用通用读法
+    （正文上方最近的标题、标题旁最近印出的时间、文字最密的区块），最后才用 trafilatura。任何编码都能读。
+    """
+    from config.loader import config_dir, load_file
+    from config.models import GenericSiteOptions, SourcesFile
     from spiders.parsing.extract import ExtractError, fetch_url, read_file
     from spiders.parsing.extract import extract as extract_page
 
+    office_rules: list[Any] = []
+    chosen: Any = None
+    sources_file = config_dir() / "sources.yaml"
+    try:
+        sources = load_file(sources_file, SourcesFile)
+        office_rules = list(sources.site_rules)
+    except ConfigError as exc:
+        if rule is not None:
+            raise fail(str(exc), Exit.USAGE) from None
+        err.print(f"提示：{exc}；本次不用 site_rules", highlight=False, markup=False)
+        sources = None
+    if rule is not None and sources is not None:
+        articles = {
+            s.name: GenericSiteOptions.model_validate(s.options).article
+            for s in sources.sources
+            if s.spider == "generic" and s.options.get("article") is not None
+        }
+        chosen = next((r for r in sources.site_rules if r.name == rule), None) or articles.get(rule)
+        if chosen is None:
+            names = [r.name for r in sources.site_rules] + list(articles)
+            known = "、".join(names) if names else "（一条也没有）"
+            raise fail(f"{sources_file} 里没有名为「{rule}」的网站规则；现有：{known}", Exit.USAGE)
     declared = None
     try:
         if source.startswith(("http://", "https://")):
@@ -512,12 +549,14 @@ def extract(
     except ExtractError as exc:
         raise fail(str(exc), Exit.FAILED) from None
     try:
-        result = extract_page(body, url, declared)
+        result = extract_page(body, url, declared, rules=office_rules, rule=chosen, rule_name=rule)
     except ExtractError as exc:
         raise fail(f"{source}：{exc.reason}", Exit.FAILED) from None
     for note in result.notes:
-        err.print(f"提示：{note}", highlight=False, markup=False)
+        err.print(f"提示：{note}", highlight=False, markup=False, soft_wrap=True)
     sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    if rule is not None and any(note.startswith(f"网站规则 {rule}：") for note in result.notes):
+        raise typer.Exit(Exit.FAILED)
 
 
 # What doctor prints for each status; `--json` keeps the machine names.

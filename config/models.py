@@ -145,13 +145,41 @@ class ListFields(Model):
 
 
 class ArticleSelectors(Model):
-    """Where an article page keeps its body (and, when the list lacks them, title, date and author)."""
+    """Where an article page keeps its body (and, when the list lacks them, title, date and author).
+    Without `body` the page is read by the generic reader (the densest block of prose)."""
 
-    body: Selectors = Field(min_length=1)
+    body: Selectors = ()
     title: Selectors = ()
     date: Selectors = ()
     author: Selectors = ()
     drop: Selectors = ()  # inside the body but not part of it: share bars, QR codes, print buttons
+
+
+class SiteRuleConfig(Model):
+    """A site the generic reader gets wrong, read with selectors instead: `site_rules` in sources.yaml."""
+
+    name: str = Field(min_length=1)
+    hosts: list[str] = Field(min_length=1)  # the host or any of its subdomains
+    body: Selectors = Field(min_length=1)
+    title: Selectors = ()
+    time: Selectors = ()
+    author: Selectors = ()
+    drop: Selectors = ()
+    date_formats: list[DateFormat] = Field(default_factory=list)
+
+    @field_validator("hosts")
+    @classmethod
+    def _bare_hosts(cls, hosts: list[str]) -> list[str]:
+        cleaned = []
+        for host in hosts:
+            bare = host.strip().lower()
+            if not bare or "/" in bare or " " in bare or bare.startswith("."):
+                raise ValueError(f"「{host}」不是网站域名：只写域名，如 www.puyang.gov.cn 或 puyang.gov.cn")
+            cleaned.append(bare)
+        return cleaned
+
+    def covers(self, host: str) -> bool:
+        return any(host == h or host.endswith(f".{h}") for h in self.hosts)
 
 
 class Pagination(Model):
@@ -308,6 +336,13 @@ class SourceConfig(Model):
 
 class SourcesFile(Model):
     sources: list[SourceConfig]
+    site_rules: list[SiteRuleConfig] = Field(default_factory=list)
+
+    @field_validator("site_rules")
+    @classmethod
+    def _unique_rules(cls, rules: list[SiteRuleConfig]) -> list[SiteRuleConfig]:
+        _require_unique([r.name for r in rules], "网站规则名称", "site_rules")
+        return rules
 
     @field_validator("sources")
     @classmethod

@@ -35,35 +35,14 @@ from pipeline.items import AuthorKind, Post, Source
 from spiders.base.source import SourceSpider
 from spiders.health import EXPECTS, SourceUnavailable, note_fetch_failure, report_problem
 from spiders.middlewares import ORIGINAL_URL
+from spiders.parsing.reader import read_article
+from spiders.parsing.selectors import body_paragraphs, first_text, select
 from spiders.parsing.times import parse_time
 
 # More replacement characters than this in a page means it was decoded with the wrong charset.
 MAX_REPLACEMENT_CHARS = 8
 # A page with less visible text than this holds no list, whatever its selectors say.
 BLANK_PAGE_CHARS = 40
-
-
-def select(node: Selector | TextResponse, query: str) -> SelectorList:
-    """CSS, or XPath when the query starts like a path (as `GenericSiteOptions` checked it)."""
-    if query.startswith(("/", "(", "./", "../")):
-        return node.xpath(query)
-    return node.css(query)
-
-
-def _text_of(found: Selector) -> str:
-    # A ::text or ::attr() query yields strings; an element query yields the element, read as its text.
-    if isinstance(found.root, str):
-        return found.root
-    return "".join(found.xpath(".//text()").getall())
-
-
-def first_text(node: Selector | TextResponse, queries: tuple[str, ...]) -> str | None:
-    """The text of the first query that finds any; every node it finds, joined."""
-    for query in queries:
-        text = clean_text(" ".join(_text_of(found) for found in select(node, query)))
-        if text:
-            return text
-    return None
 
 
 def native_id_of(url: str) -> str:
@@ -337,11 +316,22 @@ class GenericSpider(SourceSpider):
         article = self.site.article
         assert article is not None
         self.articles_read += 1
-        paragraphs = self._body(response, article.body, article.drop)
-        if not paragraphs:
-            self.articles_without_body += 1
-            self.problem("no_body", response.url, f"none of {', '.join(article.body)} holds text")
         published = entry.published_at
+        if article.body:
+            paragraphs, _ = body_paragraphs(response, article.body, article.drop)
+            if not paragraphs:
+                self.articles_without_body += 1
+                self.problem("no_body", response.url, f"none of {', '.join(article.body)} holds text")
+        else:
+            reading = read_article(response.text, response.url)
+            paragraphs = reading.paragraphs
+            if not paragraphs:
+                self.articles_without_body += 1
+                self.problem("no_body", response.url, f"the generic reader found no article: {reading.missing}")
+            moment = reading.published_at
+            # The page prints the minutes the list leaves out; a different day is another time (an update).
+            if moment is not None and (published is None or moment.date() == published.date()):
+                published = moment
         if article.date:
             page_date = parse_time(first_text(response, article.date), self.patrol_at, self.site.date_formats)
             # The page usually has the minutes the list leaves out.
@@ -356,23 +346,6 @@ class GenericSpider(SourceSpider):
             response.url,
             text="\n".join(paragraphs) or entry.summary or entry.title,
         )
-
-    def _body(self, response: TextResponse, body: tuple[str, ...], drop: tuple[str, ...]) -> list[str]:
-        container = next(filter(None, (select(response, query) for query in body)), None)
-        if not container:
-            return []
-        # A fresh tree, so dropping nodes leaves the response as it came.
-        tree = Selector(text=container[0].get())
-        for query in ("script", "style", *drop):
-            for node in select(tree, query):
-                node.drop()
-        blocks = tree.css("p")
-        raw = (
-            ["".join(p.xpath(".//text()").getall()) for p in blocks]
-            if blocks
-            else tree.xpath("//text()").getall()
-        )
-        return [text for text in map(clean_text, raw) if text]
 
     def _post(self, entry: Entry, page_url: str, text: str) -> Post:
         published = entry.published_at
@@ -408,7 +381,8 @@ class GenericSpider(SourceSpider):
             self.problem(
                 "layout_changed",
                 self.start_urls[0],
-                f"读取的 {self.articles_read} 篇文章页都没有正文（{'、'.join(self.site.article.body)}）",
+                f"读取的 {self.articles_read} 篇文章页都没有正文"
+                f"（{'、'.join(self.site.article.body) or '通用读法'}）",
             )
         self.judged = True
         reason = next((reason for reason in REASONS if reason in self.health), None)

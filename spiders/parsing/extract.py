@@ -13,8 +13,8 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from parsel import Selector
 
 from classifiers.text import clean_text
 from config.errors import YuqingError
+from config.models import ArticleSelectors, SiteRuleConfig
 from config.settings import DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT
 from spiders.parsing.fields import find_editor
 from spiders.parsing.layouts import (
@@ -37,6 +38,8 @@ from spiders.parsing.layouts import (
     extract_article,
     ifeng_article,
 )
+from spiders.parsing.reader import read_article
+from spiders.parsing.selectors import read_with_rule
 from spiders.parsing.times import parse_time
 
 logger = logging.getLogger(__name__)
@@ -238,6 +241,17 @@ _TIME_IN_TEXT = re.compile(
 _SOURCE_IN_TEXT = re.compile(r"来源\s*[:：]\s*(?P<name>[^\s|｜<>]{2,30})")
 
 
+def _media(selector: Selector, html: str) -> str | None:
+    """Who published the page: its meta tags, or the "来源：" it prints."""
+    media = next(
+        filter(None, (clean_media(v) for q in _GENERIC_MEDIA for v in selector.css(q).getall())), None
+    )
+    if media is None:
+        found = _SOURCE_IN_TEXT.search(clean_text(html_text(selector)))
+        media = found.group("name") if found else None
+    return media
+
+
 def generic_article(html: str, url: str | None = None) -> ArticlePage:
     """What trafilatura finds in a page no site rule covers; `missing` says why when it finds no article."""
     import trafilatura  # imported here: loading it costs a second that most commands never need
@@ -250,9 +264,6 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
     selector = Selector(text=html, type="html")
     page.published_at = next(
         filter(None, (parse_time(v) for q in _GENERIC_TIME for v in selector.css(q).getall())), None
-    )
-    media = next(
-        filter(None, (clean_media(v) for q in _GENERIC_MEDIA for v in selector.css(q).getall())), None
     )
     if not isinstance(document, Document):  # None, or a dict had it been asked for one
         page.missing = "通用提取未找到正文"
@@ -267,10 +278,7 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
     if paragraphs and paragraphs[0] == page.title:
         # The headline repeated as the first line of the body.
         paragraphs = paragraphs[1:]
-    if media is None:
-        found = _SOURCE_IN_TEXT.search(visible)
-        media = found.group("name") if found else None
-    page.media = media
+    page.media = _media(selector, html)
     page.editor = find_editor(document.author) or clean_text(document.author) or None
     page.paragraphs = paragraphs
     page.body_found = True
@@ -366,8 +374,9 @@ class Extracted:
     url: str | None = None
     encoding: str | None = None
     declared_charset: str | None = None
-    extractor: str = "trafilatura"  # "site:<name>" when a site rule read the page
+    extractor: str = "reader"  # "site:<name>" when a site rule read the page, "trafilatura" for the fallback
     notes: tuple[str, ...] = ()
+    how: dict[str, str] = field(default_factory=dict)  # how each field was found, in words
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -380,46 +389,107 @@ class Extracted:
             "encoding": self.encoding,
             "declared_charset": self.declared_charset,
             "extractor": self.extractor,
+            "how": self.how,
             "notes": list(self.notes),
         }
 
 
-def extract(html: bytes | str, url: str | None = None, declared_charset: str | None = None) -> Extracted:
-    """Title, text, time, media and author of one page.
+def _decoded(html: bytes | str, declared_charset: str | None, notes: list[str]) -> tuple[str, str | None, str | None]:
+    if not isinstance(html, bytes):
+        return html, None, declared_charset
+    decoded = decode_html(html, declared_charset)
+    if decoded.mislabelled:
+        notes.append(f"网页声明的编码是 {decoded.declared}，实际是 {decoded.encoding}（已按实际编码读取）")
+    if decoded.replaced:
+        notes.append(f"有 {decoded.replaced} 个字节用任何候选编码都无法解码（已替换）")
+    return decoded.text, decoded.encoding, decoded.declared
 
-    The site's rules go first for the portals they cover (the host of `url`, or of the page's own canonical
-    address when no URL is given); when they find no body, trafilatura reads the page and `notes` says the
-    rule failed. Raises `ExtractError` when neither finds any text.
+
+def configured_rule_for(url: str | None, rules: Sequence[SiteRuleConfig]) -> SiteRuleConfig | None:
+    """The office's own rule (sources.yaml `site_rules`) for the host of `url`."""
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    return next((rule for rule in rules if host and rule.covers(host)), None)
+
+
+def extract(
+    html: bytes | str,
+    url: str | None = None,
+    declared_charset: str | None = None,
+    *,
+    rules: Sequence[SiteRuleConfig] = (),
+    rule: SiteRuleConfig | ArticleSelectors | None = None,
+    rule_name: str | None = None,
+) -> Extracted:
+    """Title, text, time, media and author of one page, and how each was found.
+
+    An office's own rule (`rules`, from sources.yaml, by the page's host; or `rule`, named `rule_name`,
+    whatever the host) goes first, then the built-in portal rules, then the generic reader (the headline
+    nearest the body, the time printed nearest the headline, the densest block), then trafilatura. What a
+    rule does not find, the reader fills, and `notes` says so. Raises `ExtractError` when nothing finds any
+    text.
     """
     notes: list[str] = []
-    if isinstance(html, bytes):
-        decoded = decode_html(html, declared_charset)
-        text, encoding, declared = decoded.text, decoded.encoding, decoded.declared
-        if decoded.mislabelled:
-            notes.append(
-                f"网页声明的编码是 {decoded.declared}，实际是 {decoded.encoding}（已按实际编码读取）"
-            )
-        if decoded.replaced:
-            notes.append(f"有 {decoded.replaced} 个字节用任何候选编码都无法解码（已替换）")
-    else:
-        text, encoding, declared = html, None, declared_charset
+    text, encoding, declared = _decoded(html, declared_charset, notes)
     selector = Selector(text=text, type="html")
     where = url or page_url(selector, text)
-    rule = site_rule_for(where)
-    page: ArticlePage | None = None
-    extractor = "trafilatura"
-    if rule is not None:
-        page = rule.read(text, selector)
-        if page.paragraphs:
-            extractor = f"site:{rule.name}"
-        else:
-            notes.append(f"{rule.name} 网站规则未找到正文（{page.missing}），已改用通用提取")
-            logger.warning("%s: %s rule found no body: %s", where or "page", rule.name, page.missing)
-    if page is None or not page.paragraphs:
-        generic = generic_article(text, where)
-        if not generic.paragraphs:
-            raise ExtractError(where or "网页", generic.missing or "没有正文")
-        page = fill_from_generic(page, generic) if page is not None else generic
+    how: dict[str, str] = {}
+    page = ArticlePage()
+    extractor = "reader"
+    office_rule = rule or configured_rule_for(where, rules)
+    if office_rule is not None:
+        name = rule_name or getattr(office_rule, "name", "") or "?"
+        found = read_with_rule(selector, office_rule, name)
+        page = ArticlePage(
+            title=found.title,
+            published_at=found.published_at,
+            editor=found.author or found.editor,
+            paragraphs=found.paragraphs,
+        )
+        how.update(found.how)
+        for failure in found.failed.values():
+            notes.append(f"网站规则 {name}：{failure}，已改用通用读法")
+        if found.paragraphs:
+            extractor = f"site:{name}"
+    else:
+        builtin = site_rule_for(where)
+        if builtin is not None:
+            page = builtin.read(text, selector)
+            if page.paragraphs:
+                extractor = f"site:{builtin.name}"
+                how = {
+                    key: f"内置网站规则 {builtin.name}"
+                    for key, value in (("title", page.title), ("time", page.published_at), ("body", page.paragraphs))
+                    if value
+                }
+            else:
+                notes.append(f"{builtin.name} 网站规则未找到正文（{page.missing}），已改用通用读法")
+                logger.warning("%s: %s rule found no body: %s", where or "page", builtin.name, page.missing)
+    if not (page.paragraphs and page.title and page.published_at):
+        reading = read_article(text, where)
+        if not page.paragraphs and reading.paragraphs:
+            page.paragraphs = reading.paragraphs
+            page.editor = page.editor or reading.editor
+            how["body"] = reading.how["body"]
+        for key, attribute in (("title", "title"), ("time", "published_at")):
+            if getattr(page, attribute) is None and getattr(reading, attribute) is not None:
+                setattr(page, attribute, getattr(reading, attribute))
+                how[key] = reading.how[key]
+        if not page.paragraphs:
+            generic = generic_article(text, where)
+            if not generic.paragraphs:
+                raise ExtractError(where or "网页", generic.missing or reading.missing or "没有正文")
+            notes.append(f"通用读法未找到正文（{reading.missing}），已改用 trafilatura")
+            page.paragraphs = generic.paragraphs
+            how["body"] = "trafilatura"
+            extractor = "trafilatura"
+            for key, attribute in (("title", "title"), ("time", "published_at")):
+                if getattr(page, attribute) is None and getattr(generic, attribute) is not None:
+                    setattr(page, attribute, getattr(generic, attribute))
+                    how[key] = "trafilatura"
+            page.editor = page.editor or generic.editor
+            page.media = page.media or generic.media
+    page.media = page.media or _media(selector, text)
+    how = {key: how[key] for key in ("title", "time", "author", "body") if key in how}
     return Extracted(
         title=page.title,
         text=page.text,
@@ -431,4 +501,5 @@ def extract(html: bytes | str, url: str | None = None, declared_charset: str | N
         declared_charset=declared,
         extractor=extractor,
         notes=tuple(notes),
+        how=how,
     )

@@ -181,9 +181,14 @@ def test_a_mislabelled_saved_page_finds_its_rule_from_the_saved_from_note():
     assert result.notes == ("网页声明的编码是 GB2312，实际是 utf-8（已按实际编码读取）",)
 
 
-def test_an_unknown_site_goes_to_trafilatura():
+def test_an_unknown_site_goes_to_the_generic_reader_which_says_how_it_found_each_field():
     result = extract(COUNTY.read_bytes(), "http://www.qingfeng.gov.cn/xwzx/qfyw/2026-11/23/content_1187.html")
-    assert result.extractor == "trafilatura"
+    assert result.extractor == "reader"
+    assert result.how == {
+        "title": "正文上方最近的标题 h1.title，与网页标题<title>一致",
+        "time": "标题下方最近印出的时间「2026-11-23 09:12」",
+        "body": "文字密度最高的区块 div.content.TRS_Editor（4 段，265 字）",
+    }
     assert result.title == "清丰县督促解决城南住宅项目农民工工资问题"
     assert result.published_at == sh(2026, 11, 23, 9, 12)
     assert result.media == "清丰县人力资源和社会保障局"
@@ -194,15 +199,16 @@ def test_an_unknown_site_goes_to_trafilatura():
         assert furniture not in result.text
 
 
-def test_when_the_site_rule_finds_no_body_the_generic_extractor_reads_it_and_says_so():
+def test_when_the_site_rule_finds_no_body_the_generic_reader_reads_it_and_says_so():
     html = WINDOW.read_bytes().decode("gb18030").replace('class="rm_txt_con cf"', 'class="article-body"')
     result = extract(html.encode("gb18030"), WINDOW_URL)
-    assert result.extractor == "trafilatura"
+    assert result.extractor == "reader"
+    assert result.how["body"].startswith("文字密度最高的区块 div.article-body")
     assert WINDOW_FIRST in result.text
     assert result.title == "濮阳经开区纪工委通报政务服务窗口“吃拿卡要”问题调查进展"  # from the rule
     assert result.media == "人民网－河南频道"
     rule_failed = (
-        "people 网站规则未找到正文（页面上没有 div#rwb_zw、div.rm_txt_con 中的任何一个），已改用通用提取"
+        "people 网站规则未找到正文（页面上没有 div#rwb_zw、div.rm_txt_con 中的任何一个），已改用通用读法"
     )
     assert result.notes == (rule_failed,)
 
@@ -239,6 +245,7 @@ def test_cli_on_a_gbk_file():
         "encoding",
         "declared_charset",
         "extractor",
+        "how",
         "notes",
     }
 
@@ -254,7 +261,7 @@ def test_cli_on_a_page_of_an_unknown_site():
     result = run(str(COUNTY))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["extractor"] == "trafilatura"
+    assert data["extractor"] == "reader"
     assert "拖欠金额约112万元" in data["text"]
 
 
