@@ -20,13 +20,12 @@ from typing import Any, Self
 from urllib.parse import urldefrag, urljoin
 
 import scrapy
-from parsel import Selector, SelectorList
+from parsel import SelectorList
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response, TextResponse
 
-from classifiers.text import clean_text
 from config.errors import ConfigError
 from config.models import GenericSiteOptions, SourceConfig
 from pipeline.clock import now
@@ -327,7 +326,9 @@ class GenericSpider(SourceSpider):
             paragraphs = reading.paragraphs
             if not paragraphs:
                 self.articles_without_body += 1
-                self.problem("no_body", response.url, f"the generic reader found no article: {reading.missing}")
+                self.problem(
+                    "no_body", response.url, f"the generic reader found no article: {reading.missing}"
+                )
             moment = reading.published_at
             # The page prints the minutes the list leaves out; a different day is another time (an update).
             if moment is not None and (published is None or moment.date() == published.date()):

@@ -394,7 +394,9 @@ class Extracted:
         }
 
 
-def _decoded(html: bytes | str, declared_charset: str | None, notes: list[str]) -> tuple[str, str | None, str | None]:
+def _decoded(
+    html: bytes | str, declared_charset: str | None, notes: list[str]
+) -> tuple[str, str | None, str | None]:
     if not isinstance(html, bytes):
         return html, None, declared_charset
     decoded = decode_html(html, declared_charset)
@@ -458,7 +460,11 @@ def extract(
                 extractor = f"site:{builtin.name}"
                 how = {
                     key: f"内置网站规则 {builtin.name}"
-                    for key, value in (("title", page.title), ("time", page.published_at), ("body", page.paragraphs))
+                    for key, value in (
+                        ("title", page.title),
+                        ("time", page.published_at),
+                        ("body", page.paragraphs),
+                    )
                     if value
                 }
             else:

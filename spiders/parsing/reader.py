@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
 from classifiers.text import clean_text
 from pipeline.items import SHANGHAI
@@ -33,14 +34,84 @@ from spiders.parsing.times import parse_time
 
 # Never read: what a browser runs or hides, and the page's furniture.
 _SKIP_TAGS = frozenset(
-    {"script", "style", "noscript", "iframe", "object", "embed", "form", "button", "select", "textarea",
-     "input", "svg", "canvas", "video", "audio", "template", "head", "nav", "footer"}
+    {
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "object",
+        "embed",
+        "form",
+        "button",
+        "select",
+        "textarea",
+        "input",
+        "svg",
+        "canvas",
+        "video",
+        "audio",
+        "template",
+        "head",
+        "nav",
+        "footer",
+    }
 )
 # Elements a paragraph of text lives in. A `div` or `td` counts when it holds text itself.
-_BLOCKS = frozenset({"p", "div", "td", "li", "section", "article", "blockquote", "pre", "dd", "center", "font",
-                     "span", "h4", "h5", "h6", "main", "table", "tbody", "tr", "ul", "ol", "dl", "form"})
-_BREAKS = frozenset({"p", "div", "br", "li", "tr", "td", "section", "article", "blockquote", "h1", "h2", "h3",
-                     "h4", "h5", "h6", "dd", "dt", "table", "center", "ul", "ol", "dl", "pre", "hr"})
+_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "td",
+        "li",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "dd",
+        "center",
+        "font",
+        "span",
+        "h4",
+        "h5",
+        "h6",
+        "main",
+        "table",
+        "tbody",
+        "tr",
+        "ul",
+        "ol",
+        "dl",
+        "form",
+    }
+)
+_BREAKS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "td",
+        "section",
+        "article",
+        "blockquote",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "dd",
+        "dt",
+        "table",
+        "center",
+        "ul",
+        "ol",
+        "dl",
+        "pre",
+        "hr",
+    }
+)
 _PUNCTUATION = re.compile(r"[，。！？；：、“”,.!?;]")
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
 # Less text than this in a paragraph is a label, a menu entry or a date, not prose.
@@ -59,9 +130,13 @@ _BYLINE = re.compile(
     r"\s*[:：丨|/｜]"
 )
 _ORIGINAL_TITLE = re.compile(r"^[\[【(（]?\s*原(?:标)?题\s*[:：]")
-_CAPTION = re.compile(r"^(?:▲|△|↑|图为|图片为|上图|下图|左图|右图|资料图|图片来源|(?:\(|（)?图片?(?:\d+|[一二三四五六七八九十]+)?[:：\s])")
+_CAPTION = re.compile(
+    r"^(?:▲|△|↑|图为|图片为|上图|下图|左图|右图|资料图|图片来源|(?:\(|（)?图片?(?:\d+|[一二三四五六七八九十]+)?[:：\s])"
+)
 _CAPTION_TAIL = re.compile(r"[（(](?:记者\s*)?\S{0,12}摄[)）]$|(?:摄|供图)$")
-_SHARE = re.compile(r"^(?:分享到|扫一扫|打印(?:本页|此页)?|关闭(?:窗口|本页)?|【?字体|字号[:：]|收藏|返回顶部|上一篇|下一篇)")
+_SHARE = re.compile(
+    r"^(?:分享到|扫一扫|打印(?:本页|此页)?|关闭(?:窗口|本页)?|【?字体|字号[:：]|收藏|返回顶部|上一篇|下一篇)"
+)
 
 # Times as pages print them, with their year.
 _FULL_TIME = re.compile(
@@ -74,7 +149,9 @@ _YEARLESS_TIME = re.compile(
     r"(?<![\d\-/.年])(?P<m>\d{1,2})\s*(?:月|-|/)\s*(?P<d>\d{1,2})\s*日?\s+(?P<H>\d{1,2})\s*[:：]\s*(?P<M>\d{2})"
     r"(?![\d])"
 )
-_TIME_LABEL = re.compile(r"(?:发布|发表|更新|成文|公开|印发|生成)?(?:时间|日期)\s*[:：]|发布于|发表于|时间\s*[:：]")
+_TIME_LABEL = re.compile(
+    r"(?:发布|发表|更新|成文|公开|印发|生成)?(?:时间|日期)\s*[:：]|发布于|发表于|时间\s*[:：]"
+)
 _URL_DATE = re.compile(
     r"/(?P<y>20\d{2})[-_/]?(?P<m>[01]\d)(?:[-_/]?(?P<d>[0-3]\d))?/|/t(?P<ty>20\d{2})(?P<tm>[01]\d)(?P<td>[0-3]\d)_"
 )
@@ -188,9 +265,7 @@ def _paragraphs(root: etree._Element) -> list[_Paragraph]:
             # A block of blocks: its own loose text (lines between <br>s in a div) still counts.
             parts = [element.text or ""]
             for child in element:
-                if not isinstance(child.tag, str) or child.tag in _BLOCK_CHILDREN:
-                    parts.append("\n")
-                elif child.tag == "br":
+                if not isinstance(child.tag, str) or child.tag in _BLOCK_CHILDREN or child.tag == "br":
                     parts.append("\n")
                 elif child.tag in _INLINE:
                     parts.append(child.text_content())
@@ -204,9 +279,35 @@ def _paragraphs(root: etree._Element) -> list[_Paragraph]:
     return found
 
 
-_BLOCK_CHILDREN = frozenset({"p", "div", "table", "ul", "ol", "section", "article", "blockquote", "li", "dl",
-                             "h1", "h2", "h3", "h4", "h5", "h6", "pre", "center", "form", "tr", "tbody", "td"})
-_INLINE = frozenset({"a", "span", "font", "strong", "b", "em", "i", "u", "sup", "sub", "label", "small", "big"})
+_BLOCK_CHILDREN = frozenset(
+    {
+        "p",
+        "div",
+        "table",
+        "ul",
+        "ol",
+        "section",
+        "article",
+        "blockquote",
+        "li",
+        "dl",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "center",
+        "form",
+        "tr",
+        "tbody",
+        "td",
+    }
+)
+_INLINE = frozenset(
+    {"a", "span", "font", "strong", "b", "em", "i", "u", "sup", "sub", "label", "small", "big"}
+)
 
 
 def _paragraph_score(paragraph: _Paragraph) -> float:
@@ -286,7 +387,7 @@ def _caption_after_image(paragraph: _Paragraph) -> bool:
         return True
     if element.get("align") == "center" or "center" in (element.get("style") or "").replace(" ", ""):
         previous = element.getprevious()
-        return previous is not None and previous.find(".//img") is not None or (
+        return (previous is not None and previous.find(".//img") is not None) or (
             previous is not None and previous.tag == "img"
         )
     return False
@@ -295,7 +396,7 @@ def _caption_after_image(paragraph: _Paragraph) -> bool:
 def _read_body(reading: Reading, root: etree._Element) -> tuple[etree._Element | None, int]:
     """The body block and the document position of its first paragraph."""
     paragraphs = _paragraphs(root)
-    block, score = _best_block(root, paragraphs)
+    block, _score = _best_block(root, paragraphs)
     if block is None:
         reading.missing = "网页上没有成段的文字"
         return None, -1
@@ -308,9 +409,9 @@ def _read_body(reading: Reading, root: etree._Element) -> tuple[etree._Element |
         if _link_text_length(paragraph.element) > len(text) * 0.5:
             continue
         reason = _aside(text)
-        if reason is None and not kept and _caption_after_image(paragraph):
-            reason = "图片说明"
-        elif reason is None and _caption_after_image(paragraph) and not _PUNCTUATION.search(text):
+        if (reason is None and not kept and _caption_after_image(paragraph)) or (
+            reason is None and _caption_after_image(paragraph) and not _PUNCTUATION.search(text)
+        ):
             reason = "图片说明"
         if reason == "编辑署名":
             reading.editor = reading.editor or parse_editor(text)
@@ -470,13 +571,24 @@ def _printed_times(root: etree._Element) -> list[_Printed]:
                 if moment is None:
                     continue
                 found.append(
-                    _Printed(moment, order, match.group(0), match["H"] is not None, moment.month, moment.day,
-                             moment.hour, moment.minute, labelled)
+                    _Printed(
+                        moment,
+                        order,
+                        match.group(0),
+                        match["H"] is not None,
+                        moment.month,
+                        moment.day,
+                        moment.hour,
+                        moment.minute,
+                        labelled,
+                    )
                 )
             for match in _YEARLESS_TIME.finditer(text):
                 month, day, hour, minute = (int(match[k]) for k in ("m", "d", "H", "M"))
                 if 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60:
-                    found.append(_Printed(None, order, match.group(0), True, month, day, hour, minute, labelled))
+                    found.append(
+                        _Printed(None, order, match.group(0), True, month, day, hour, minute, labelled)
+                    )
     return found
 
 
@@ -511,6 +623,7 @@ def _read_time(
     body_end = title_order
     if body is not None:
         body_end = max((order for order, e in enumerate(_visible(root)) if e is body), default=title_order)
+
     # Nearest after the headline first (the byline under it), then the nearest before it (a header line
     # just above), then anything else; a labelled time ("发布时间：") before an unlabelled one at equal
     # distance.
@@ -520,7 +633,9 @@ def _read_time(
 
     candidates = sorted(printed, key=distance)
     # A time far above the headline is the site's clock or a date in its banner; far below, a comment's.
-    near = [p for p in candidates if -15 <= p.order - title_order <= 60 or (p.labelled and p.order >= title_order)]
+    near = [
+        p for p in candidates if -15 <= p.order - title_order <= 60 or (p.labelled and p.order >= title_order)
+    ]
     chosen = near[0] if near else None
     if chosen is None:
         if stated is not None:

@@ -109,14 +109,14 @@ def read_with_rule(
         setattr(reading, key, text)
         reading.how[key] = f"网站规则 {name} 的{_FIELD_NAMES[key]}选择器 {query}"
     if times:
-        text, query = first_found(page, times)
-        moment = parse_time(text, now, formats) if text else None
-        if moment is None:
-            found = f"找到「{text[:40]}」但读不出时间" if text else "都没有找到文字"
+        stamp, query = first_found(page, times)
+        moment = parse_time(stamp, now, formats) if stamp else None
+        if moment is None or stamp is None:
+            found = f"找到「{stamp[:40]}」但读不出时间" if stamp else "都没有找到文字"
             reading.failed["time"] = f"时间选择器 {'、'.join(times)} {found}"
         else:
             reading.published_at = moment
-            reading.how["time"] = f"网站规则 {name} 的时间选择器 {query}（「{text[:40]}」）"
+            reading.how["time"] = f"网站规则 {name} 的时间选择器 {query}（「{stamp[:40]}」）"
     paragraphs, query = body_paragraphs(page, rule.body, rule.drop)
     kept = []
     for text in paragraphs:

@@ -332,3 +332,101 @@ def _one_page_dir(index: dict) -> Path:
     (directory / "page.html").write_bytes(WINDOW.read_bytes())
     (directory / "index.json").write_text(json.dumps(index), encoding="utf-8")
     return directory
+
+
+# Site rules an office writes in sources.yaml ---------------------------------------------------------------
+
+PUYANG_PAGE = FIXTURES / "local_gov" / "article_t20261120_2045811.html"
+PUYANG_URL = "https://www.puyang.gov.cn/zwdt/202611/t20261120_2045811.html"
+
+
+@pytest.fixture
+def office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped config folder, in force for the command."""
+    import shutil
+
+    from config.loader import DEFAULT_DIR
+
+    folder = tmp_path / "config"
+    shutil.copytree(DEFAULT_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.setenv("YUQING_CONFIG_DIR", str(folder))
+    return folder
+
+
+def _with_site_rules(folder: Path, rules: str) -> None:
+    sources = folder / "sources.yaml"
+    text = sources.read_text(encoding="utf-8")
+    sources.write_text(text[: text.index("site_rules:")] + rules, encoding="utf-8")
+
+
+def test_a_rule_tested_on_its_page_names_the_selector_behind_each_field(office: Path):
+    result = run(str(PUYANG_PAGE), "--rule", "puyang_gov")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["extractor"] == "site:puyang_gov"
+    assert data["title"] == "濮阳经开区第四季度重点项目集中开工"
+    assert data["published_at"] == "2026-11-20T10:40:00+08:00"
+    assert data["author"] == "濮阳经济技术开发区管理委员会"
+    assert data["how"] == {
+        "title": "网站规则 puyang_gov 的标题选择器 h1.article-title::text",
+        "time": "网站规则 puyang_gov 的时间选择器 meta[name=PubDate]::attr(content)（「2026-11-20 10:40」）",
+        "author": "网站规则 puyang_gov 的作者选择器 meta[name=ContentSource]::attr(content)",
+        "body": "网站规则 puyang_gov 的正文选择器 #zoom .TRS_Editor（2 段，121 字）",
+    }
+    assert result.stderr == ""
+
+
+def test_a_site_rule_applies_to_its_own_host_without_being_named(office: Path):
+    assert json.loads(run(str(PUYANG_PAGE), "--url", PUYANG_URL).stdout)["extractor"] == "site:puyang_gov"
+    elsewhere = json.loads(run(str(PUYANG_PAGE), "--url", "https://www.qingfeng.gov.cn/a.html").stdout)
+    assert elsewhere["extractor"] == "reader"
+    assert elsewhere["text"].startswith("11月20日上午，濮阳经开区举行第四季度重点项目集中开工活动")
+
+
+def test_a_generic_sources_article_selectors_can_be_tested_by_its_name(office: Path):
+    result = run(str(PUYANG_PAGE), "--rule", "puyang_gov_zwdt")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["how"]["body"].startswith("网站规则 puyang_gov_zwdt 的正文选择器 #zoom .TRS_Editor")
+
+
+def test_a_rule_the_site_outgrew_fails_naming_each_selector_and_the_reader_still_reads(office: Path):
+    _with_site_rules(
+        office,
+        "site_rules:\n"
+        "  - name: puyang_old\n"
+        "    hosts: [puyang.gov.cn]\n"
+        "    title: h2.biaoti::text\n"
+        "    time: span.date::text\n"
+        "    body: [div.zhengwen, '//div[@id=\"content\"]']\n",
+    )
+    result = run(str(PUYANG_PAGE), "--rule", "puyang_old")
+    assert result.exit_code == 1
+    stderr = " ".join(result.stderr.split())
+    assert "网站规则 puyang_old：标题选择器 h2.biaoti::text 都没有找到文字，已改用通用读法" in stderr
+    assert "网站规则 puyang_old：时间选择器 span.date::text 都没有找到文字，已改用通用读法" in stderr
+    assert (
+        '网站规则 puyang_old：正文选择器 div.zhengwen、//div[@id="content"] 都没有找到元素，已改用通用读法' in stderr
+    )
+    data = json.loads(result.stdout)
+    assert data["extractor"] == "reader"
+    assert data["title"] == "濮阳经开区第四季度重点项目集中开工"
+    assert data["published_at"] == "2026-11-20T10:40:00+08:00"
+
+
+def test_an_unknown_rule_is_refused_with_the_rules_there_are(office: Path):
+    result = run(str(PUYANG_PAGE), "--rule", "puyang")
+    assert result.exit_code == 2
+    assert f"{office / 'sources.yaml'} 里没有名为「puyang」的网站规则；现有：puyang_gov、puyang_gov_zwdt" in result.stderr
+
+
+def test_a_bad_site_rule_is_refused_naming_its_line_and_other_pages_still_read(office: Path):
+    _with_site_rules(office, "site_rules:\n  - name: x\n    hosts: ['http://www.x.gov.cn/']\n    body: div\n")
+    refused = run(str(PUYANG_PAGE), "--rule", "x")
+    assert refused.exit_code == 2
+    message = "".join(refused.stderr.split())
+    assert "sources.yaml:" in message
+    assert "「http://www.x.gov.cn/」不是网站域名" in message
+    # Without --rule the page is still read, and the broken file is named.
+    read = run(str(PUYANG_PAGE))
+    assert read.exit_code == 0
+    assert "本次不用site_rules" in "".join(read.stderr.split())

@@ -12,12 +12,18 @@ from pipeline.items import SHANGHAI
 from spiders.parsing.reader import read_article
 
 PROSE = (
-    "11月22日上午，县卫生健康委员会组织召开冬季传染病防控工作会议，通报近期流感、诺如病毒等疾病流行情况，"
-    "部署各医疗机构做好发热门诊、预检分诊和疫苗接种工作。",
-    "会议要求，各乡镇卫生院要落实首诊负责制，发现聚集性疫情两小时内报告；学校、托幼机构要做好晨午检，"
-    "落实因病缺勤追踪登记。",
-    "县疾控中心负责人介绍，今年入冬以来全县流感样病例占比较去年同期略有上升，目前疫情总体平稳，"
-    "建议老年人、慢性病患者和儿童尽早接种流感疫苗。",
+    (
+        "11月22日上午，县卫生健康委员会组织召开冬季传染病防控工作会议，通报近期流感、诺如病毒等疾病流行情况，"
+        "部署各医疗机构做好发热门诊、预检分诊和疫苗接种工作。"
+    ),
+    (
+        "会议要求，各乡镇卫生院要落实首诊负责制，发现聚集性疫情两小时内报告；学校、托幼机构要做好晨午检，"
+        "落实因病缺勤追踪登记。"
+    ),
+    (
+        "县疾控中心负责人介绍，今年入冬以来全县流感样病例占比较去年同期略有上升，目前疫情总体平稳，"
+        "建议老年人、慢性病患者和儿童尽早接种流感疫苗。"
+    ),
 )
 
 
@@ -60,7 +66,8 @@ def test_recommended_articles_below_the_body_do_not_give_the_title():
         "<title>县里召开冬季传染病防控工作会议</title>",
         "<div class='article-main'><div class='index-module_articleTitle'><h2>县里召开冬季传染病防控工作会议</h2>"
         "</div><div class='author'><span>某某县融媒体中心</span><span class='time'>2026-11-22 17:31</span></div>"
-        "<div class='index-module_articleWrap'>{PROSE}</div></div>" + f"<div class='recommend'>{related}</div>",
+        "<div class='index-module_articleWrap'>{PROSE}</div></div>"
+        + f"<div class='recommend'>{related}</div>",
     )
     reading = read_article(html)
     assert reading.title == "县里召开冬季传染病防控工作会议"
@@ -151,7 +158,10 @@ def test_captions_bylines_and_original_titles_are_set_aside_from_the_body():
         ("编辑署名", "责任编辑：钱七"),
     ]
     chars = sum(map(len, PROSE))
-    assert reading.how["body"] == f"文字密度最高的区块 div.content（3 段，{chars} 字，另有 4 行署名、图片说明等未算作正文）"
+    assert (
+        reading.how["body"]
+        == f"文字密度最高的区块 div.content（3 段，{chars} 字，另有 4 行署名、图片说明等未算作正文）"
+    )
 
 
 def test_a_body_of_lines_split_by_line_breaks_is_read_line_by_line():

@@ -220,6 +220,22 @@ def test_a_page_in_another_charset_than_it_declares(env):
     assert "bad_encoding" not in problems(fixed)
 
 
+def test_an_article_without_body_selectors_is_read_by_the_generic_reader(env):
+    # An office that writes only the list's selectors still gets each article's body and its minute.
+    shipped = shipped_source()
+    options = dict(shipped.options, article={})
+    spider = make_spider(shipped.model_copy(update={"options": options}))
+    entry = next(
+        r.cb_kwargs["entry"] for r in parse_list(spider, recorded(LIST)) if r.callback == spider.parse_article
+    )
+    [post] = spider.parse_article(recorded(entry.url), entry=entry)
+    assert entry.published_at == datetime(2026, 11, 23, tzinfo=SHANGHAI)  # the list prints the day
+    assert post.published_at == datetime(2026, 11, 23, 8, 20, tzinfo=SHANGHAI)  # the page, the minute
+    [by_selectors] = make_spider().parse_article(recorded(entry.url), entry=entry)
+    assert post.text == by_selectors.text
+    assert problems(spider) == {}
+
+
 def test_article_pages_without_their_body_keep_the_post_and_finish_as_layout_changed(env):
     spider = make_spider()
     entry = next(
@@ -260,7 +276,7 @@ def test_entries_whose_dates_no_longer_parse_are_a_layout_change(env):
         ),
         ("items: li\n      pagination: {page_url: index.html}", "pagination.page_url", "要含有 {page}"),
         ("items: li\n      encoding: gbkk", "encoding", "不认识的编码 gbkk"),
-        ("items: li\n      article: {title: h1}", "article.body", "缺少这一项，必须填写"),
+        ("items: li\n      article: {body: 'div[['}", "article.body[0]", "不是有效的选择器（CSS 或以 / 开头的 XPath）：div[["),
         ("fields: {url: a::attr(href)}", "items", "缺少这一项，必须填写"),
     ],
 )
