@@ -24,7 +24,7 @@ from pipeline.items import AuthorKind, Counts, Post, Source
 from spiders.base.source import SourceSpider, load_source_config
 from spiders.health import note_fetch_failure
 from spiders.middlewares import ORIGINAL_URL
-from spiders.parsing.extract import decode_html, fill_from_generic, generic_article, normalise_charset
+from spiders.parsing.extract import decode_html, fill_from_generic, generic_page, normalise_charset
 from spiders.parsing.fields import dedupe_paragraphs, parse_editor
 from spiders.parsing.layouts import COMMON_DROP, ArticleLayout, ArticlePage, extract_article
 from spiders.parsing.times import parse_time
@@ -197,7 +197,7 @@ class NewsPortalSpider(SourceSpider):
         response = self.in_true_charset(response)
         page = self.read_article(response)
         if not page.paragraphs:
-            generic = generic_article(response.text, response.url)
+            generic = generic_page(response.text, response.url)
             if not generic.paragraphs:
                 self.problem("no_body", response.url, f"{page.missing}; {generic.missing}")
                 return None

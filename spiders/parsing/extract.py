@@ -288,6 +288,25 @@ def generic_article(html: str, url: str | None = None) -> ArticlePage:
     return page
 
 
+def generic_page(html: str, url: str | None = None) -> ArticlePage:
+    """A page no rule could read: the generic reader's reading, or trafilatura's when the reader finds no
+    body; `missing` gives both reasons when neither does."""
+    reading = read_article(html, url)
+    if reading.paragraphs:
+        return ArticlePage(
+            title=reading.title,
+            published_at=reading.published_at,
+            media=_media(Selector(text=html, type="html"), html),
+            editor=reading.editor,
+            paragraphs=reading.paragraphs,
+            body_found=True,
+        )
+    page = generic_article(html, url)
+    if not page.paragraphs:
+        page.missing = f"通用读法：{reading.missing}；trafilatura：{page.missing}"
+    return page
+
+
 def fill_from_generic(page: ArticlePage, generic: ArticlePage) -> ArticlePage:
     """The generic extractor's body with what the site rule did read (title, time, media, editor) kept."""
     generic.title = page.title or generic.title
