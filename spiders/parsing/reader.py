@@ -41,7 +41,6 @@ _SKIP_TAGS = frozenset(
         "iframe",
         "object",
         "embed",
-        "form",
         "button",
         "select",
         "textarea",
@@ -69,18 +68,10 @@ _BLOCKS = frozenset(
         "pre",
         "dd",
         "center",
-        "font",
-        "span",
         "h4",
         "h5",
         "h6",
         "main",
-        "table",
-        "tbody",
-        "tr",
-        "ul",
-        "ol",
-        "dl",
         "form",
     }
 )
@@ -259,7 +250,7 @@ def _paragraphs(root: etree._Element) -> list[_Paragraph]:
     """The leaf text blocks of the page, one per line (a `<br>` ends a line), in document order."""
     found: list[_Paragraph] = []
     for order, element in enumerate(_visible(root)):
-        if element.tag not in _BLOCKS or element.tag in ("table", "tbody", "tr", "ul", "ol", "dl"):
+        if element.tag not in _BLOCKS:
             continue
         if any(isinstance(child.tag, str) and child.tag in _BLOCK_CHILDREN for child in element):
             # A block of blocks: its own loose text (lines between <br>s in a div) still counts.
