@@ -386,7 +386,9 @@ def test_a_site_rule_applies_to_its_own_host_without_being_named(office: Path):
 def test_a_generic_sources_article_selectors_can_be_tested_by_its_name(office: Path):
     result = run(str(PUYANG_PAGE), "--rule", "puyang_gov_zwdt")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["how"]["body"].startswith("网站规则 puyang_gov_zwdt 的正文选择器 #zoom .TRS_Editor")
+    assert json.loads(result.stdout)["how"]["body"].startswith(
+        "网站规则 puyang_gov_zwdt 的正文选择器 #zoom .TRS_Editor"
+    )
 
 
 def test_a_rule_the_site_outgrew_fails_naming_each_selector_and_the_reader_still_reads(office: Path):
@@ -405,7 +407,8 @@ def test_a_rule_the_site_outgrew_fails_naming_each_selector_and_the_reader_still
     assert "网站规则 puyang_old：标题选择器 h2.biaoti::text 都没有找到文字，已改用通用读法" in stderr
     assert "网站规则 puyang_old：时间选择器 span.date::text 都没有找到文字，已改用通用读法" in stderr
     assert (
-        '网站规则 puyang_old：正文选择器 div.zhengwen、//div[@id="content"] 都没有找到元素，已改用通用读法' in stderr
+        '网站规则 puyang_old：正文选择器 div.zhengwen、//div[@id="content"] 都没有找到元素，已改用通用读法'
+        in stderr
     )
     data = json.loads(result.stdout)
     assert data["extractor"] == "reader"
@@ -416,7 +419,10 @@ def test_a_rule_the_site_outgrew_fails_naming_each_selector_and_the_reader_still
 def test_an_unknown_rule_is_refused_with_the_rules_there_are(office: Path):
     result = run(str(PUYANG_PAGE), "--rule", "puyang")
     assert result.exit_code == 2
-    assert f"{office / 'sources.yaml'} 里没有名为「puyang」的网站规则；现有：puyang_gov、puyang_gov_zwdt" in result.stderr
+    assert (
+        f"{office / 'sources.yaml'} 里没有名为「puyang」的网站规则；现有：puyang_gov、puyang_gov_zwdt"
+        in result.stderr
+    )
 
 
 def test_a_bad_site_rule_is_refused_naming_its_line_and_other_pages_still_read(office: Path):

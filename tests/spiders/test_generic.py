@@ -276,7 +276,11 @@ def test_entries_whose_dates_no_longer_parse_are_a_layout_change(env):
         ),
         ("items: li\n      pagination: {page_url: index.html}", "pagination.page_url", "要含有 {page}"),
         ("items: li\n      encoding: gbkk", "encoding", "不认识的编码 gbkk"),
-        ("items: li\n      article: {body: 'div[['}", "article.body[0]", "不是有效的选择器（CSS 或以 / 开头的 XPath）：div[["),
+        (
+            "items: li\n      article: {body: 'div[['}",
+            "article.body[0]",
+            "不是有效的选择器（CSS 或以 / 开头的 XPath）：div[[",
+        ),
         ("fields: {url: a::attr(href)}", "items", "缺少这一项，必须填写"),
     ],
 )
