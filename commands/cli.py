@@ -502,15 +502,16 @@ def extract(
         typer.Option(
             "--rule",
             metavar="规则名",
-            help="用 sources.yaml 里的这条网站规则（site_rules 的 name，或 generic 来源的 name）读这一页，"
+            help="用 sources.yaml 里的这条网站规则（或通用抓取来源的文章选择器，按名称）读这一页，"
             "逐项说明每个选择器找到了什么；有一项没找到时退出码为 1",
         ),
     ] = None,
 ) -> None:
-    """读取一篇新闻网页，以 JSON 输出标题、正文、发布时间、媒体、作者，以及每一项是怎么找到的（how）。
+    """读取一篇新闻网页，以 JSON 输出标题、正文、发布时间、媒体、作者，以及每一项是怎么找到的。
 
-    先用 sources.yaml 里为该网站写的规则（site_rules），再用内置的门户网站规则，其余网站用通用读法
-    （正文上方最近的标题、标题旁最近印出的时间、文字最密的区块），最后才用 trafilatura。任何编码都能读。
+    先用 sources.yaml 里为该网站写的网站规则，再用内置的门户网站规则，其余网站用通用读法
+    （正文上方最近的标题、标题旁最近印出的时间、文字最密的区块），通用读法找不到正文时再换一种提取方法。
+    任何编码都能读。
     """
     from config.loader import config_dir, load_file
     from config.models import GenericSiteOptions, SourcesFile
