@@ -650,6 +650,8 @@ def _read_time(
         except ValueError:
             return
         notes.append(f"年份取自{year_where}")
+    elif stated is not None and stated_clock and abs(stated - moment).total_seconds() < 60:
+        moment = stated  # the same minute; the metadata has the seconds
     elif not chosen.has_clock and stated is not None and stated_clock and stated.date() == moment.date():
         moment = stated
         notes.append(f"钟点取自{stated_where}")
