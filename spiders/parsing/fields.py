@@ -24,6 +24,18 @@ def parse_editor(line: str) -> str | None:
     return match.group("name").strip() or None
 
 
+def split_editor(paragraphs: list[str]) -> tuple[list[str], str | None]:
+    """The paragraphs without their editor credits, and the first credited editor."""
+    kept, editor = [], None
+    for text in paragraphs:
+        name = parse_editor(text)
+        if name is None:
+            kept.append(text)
+        else:
+            editor = editor or name
+    return kept, editor
+
+
 def dedupe_paragraphs(paragraphs: list[str]) -> tuple[list[str], int]:
     """Drop paragraphs repeated later on the page (some pages print their body twice); returns the count."""
     kept: list[str] = []

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from parsel import Selector
 
 from classifiers.text import clean_text
-from spiders.parsing.fields import dedupe_paragraphs, find_editor, parse_editor
+from spiders.parsing.fields import dedupe_paragraphs, find_editor, split_editor
 from spiders.parsing.times import parse_time
 
 
@@ -129,13 +129,8 @@ def paragraphs_of(html: str, drop: tuple[str, ...] = ()) -> list[str]:
 
 
 def _fill_body(page: ArticlePage, paragraphs: list[str]) -> ArticlePage:
-    kept = []
-    for text in paragraphs:
-        editor = parse_editor(text)
-        if editor is not None:
-            page.editor = page.editor or editor
-            continue
-        kept.append(text)
+    kept, editor = split_editor(paragraphs)
+    page.editor = page.editor or editor
     page.paragraphs, page.repeated = dedupe_paragraphs(kept)
     if not page.paragraphs:
         page.missing = "正文区域里没有文字"

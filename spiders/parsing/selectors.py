@@ -15,7 +15,7 @@ from scrapy.http import TextResponse
 
 from classifiers.text import clean_text
 from config.models import ArticleSelectors, SiteRuleConfig
-from spiders.parsing.fields import parse_editor
+from spiders.parsing.fields import split_editor
 from spiders.parsing.times import parse_time
 
 
@@ -118,13 +118,7 @@ def read_with_rule(
             reading.published_at = moment
             reading.how["time"] = f"网站规则 {name} 的时间选择器 {query}（「{stamp[:40]}」）"
     paragraphs, query = body_paragraphs(page, rule.body, rule.drop)
-    kept = []
-    for text in paragraphs:
-        editor = parse_editor(text)
-        if editor is not None:
-            reading.editor = reading.editor or editor
-            continue
-        kept.append(text)
+    kept, reading.editor = split_editor(paragraphs)
     if not kept:
         where = f"{query} 里没有文字" if query else f"{'、'.join(rule.body)} 都没有找到元素"
         reading.failed["body"] = f"正文选择器 {where}"
