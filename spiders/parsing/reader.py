@@ -129,6 +129,11 @@ _SHARE = re.compile(
     r"^(?:分享到|扫一扫|打印(?:本页|此页)?|关闭(?:窗口|本页)?|【?字体|字号[:：]|收藏|返回顶部|上一篇|下一篇)"
 )
 
+# The site's own lines: who runs it, its registrations. A body left unclosed takes the footer in.
+_SITE_INFO = re.compile(
+    r"主办(?:单位)?\s*[:：]|承办(?:单位)?\s*[:：]|网站标识码|ICP备|公网安备|版权所有|技术支持\s*[:：]"
+)
+
 # Times as pages print them, with their year.
 _FULL_TIME = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*(?:年|[-/.])\s*(?P<m>\d{1,2})\s*(?:月|[-/.])\s*(?P<d>\d{1,2})\s*日?"
@@ -362,6 +367,8 @@ def _aside(text: str) -> str | None:
         return "编辑署名"
     if _BYLINE.match(text) and len(text) <= 80:
         return "署名或来源"
+    if _SITE_INFO.search(text) and len(text) <= 120:
+        return "网站信息"
     if _SHARE.match(text) and len(text) <= 40:
         return "页面按钮"
     if (_CAPTION.match(text) or _CAPTION_TAIL.search(text)) and len(text) <= 80:
@@ -455,6 +462,10 @@ def _common_run(a: str, b: str) -> int:
 _TITLE_TAGS = frozenset({"h1", "h2", "h3", "h4", "strong", "b", "font", "div", "p", "td", "span", "em"})
 
 
+# How many headings above the body are weighed as its title, the nearest first.
+_NEAREST_HEADINGS = 200
+
+
 def _title_candidates(root: etree._Element) -> Iterator[tuple[int, etree._Element, str]]:
     for order, element in enumerate(_visible(root)):
         tag = element.tag
@@ -493,9 +504,10 @@ def _read_title(reading: Reading, root: etree._Element, body: etree._Element | N
     stated = [page_title, *_TITLE_SEPARATORS.split(page_title)] if page_title else []
     stated += [value for _, value in _meta(root, _META_TITLES)]
     stated = [t for t in stated if t and t not in sites]
-    for order, element, text in _title_candidates(root):
-        if order > body_order:
-            continue  # a heading among the body's paragraphs is a section's, not the article's
+    # A heading among the body's paragraphs is a section's, not the article's; of those above the body,
+    # the nearest few are enough (a sidebar of a thousand bold links need not be compared one by one).
+    above = [c for c in _title_candidates(root) if c[0] <= body_order][-_NEAREST_HEADINGS:]
+    for order, element, text in above:
         if text in sites:
             continue
         # How much of a stated title the headline is: a site name inside <title> matches only itself. A

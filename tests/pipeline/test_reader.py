@@ -182,3 +182,24 @@ def test_a_page_without_prose_says_so():
     reading = read_article(page("<title>栏目首页</title>", "<ul><li><a href='/1'>一条新闻</a></li></ul>"))
     assert reading.paragraphs == []
     assert reading.missing
+
+
+def test_broken_or_empty_pages_say_why_instead_of_raising():
+    assert read_article("").missing == "网页无法解析"
+    assert read_article("\x00\x01<<<>>>").missing == "网页上没有成段的文字"
+    unclosed = page(
+        "<title>冬季传染病防控工作会议召开</title>",
+        "<div class=article><h1>冬季传染病防控工作会议召开<div>{PROSE}",
+    )
+    assert read_article(unclosed).paragraphs == list(PROSE)
+
+
+def test_a_thousand_bold_links_above_the_body_do_not_hide_the_headline():
+    sidebar = "".join(
+        f"<li><a href='/{n}'><strong>冬季传染病防控工作第{n}项</strong></a></li>" for n in range(1000)
+    )
+    html = page(
+        "<title>冬季传染病防控工作会议召开_某某县人民政府</title>",
+        f"<ul class='side'>{sidebar}</ul><h1>冬季传染病防控工作会议召开</h1><div class='zoom'>{{PROSE}}</div>",
+    )
+    assert read_article(html).title == "冬季传染病防控工作会议召开"
