@@ -18,7 +18,6 @@ without an article gives `Reading.missing`.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -251,10 +250,10 @@ class _Paragraph:
     order: int
 
 
-def _paragraphs(root: etree._Element) -> list[_Paragraph]:
+def _paragraphs(elements: list[etree._Element]) -> list[_Paragraph]:
     """The leaf text blocks of the page, one per line (a `<br>` ends a line), in document order."""
     found: list[_Paragraph] = []
-    for order, element in enumerate(_visible(root)):
+    for order, element in enumerate(elements):
         if element.tag not in _BLOCKS:
             continue
         if any(isinstance(child.tag, str) and child.tag in _BLOCK_CHILDREN for child in element):
@@ -319,7 +318,7 @@ def _paragraph_score(paragraph: _Paragraph) -> float:
     return 1.0 + punctuation + min(len(text) / 40, 4.0)
 
 
-def _best_block(root: etree._Element, paragraphs: list[_Paragraph]) -> tuple[etree._Element | None, float]:
+def _best_block(paragraphs: list[_Paragraph]) -> etree._Element | None:
     """The block the page's prose gathers in: each paragraph scores for its parent, half for the grandparent,
     a third above that; the best block's score is cut by the share of its text that is links."""
     scores: dict[etree._Element, float] = {}
@@ -343,7 +342,7 @@ def _best_block(root: etree._Element, paragraphs: list[_Paragraph]) -> tuple[etr
         final = score * (1.0 - min(share_links, 1.0))
         if final > best_score:
             best, best_score = element, final
-    return best, best_score
+    return best
 
 
 def _describe(element: etree._Element) -> str:
@@ -391,10 +390,10 @@ def _caption_after_image(paragraph: _Paragraph) -> bool:
     return False
 
 
-def _read_body(reading: Reading, root: etree._Element) -> tuple[etree._Element | None, int]:
+def _read_body(reading: Reading, elements: list[etree._Element]) -> tuple[etree._Element | None, int]:
     """The body block and the document position of its first paragraph."""
-    paragraphs = _paragraphs(root)
-    block, _score = _best_block(root, paragraphs)
+    paragraphs = _paragraphs(elements)
+    block = _best_block(paragraphs)
     if block is None:
         reading.missing = "网页上没有成段的文字"
         return None, -1
@@ -466,8 +465,8 @@ _TITLE_TAGS = frozenset({"h1", "h2", "h3", "h4", "strong", "b", "font", "div", "
 _NEAREST_HEADINGS = 200
 
 
-def _title_candidates(root: etree._Element) -> Iterator[tuple[int, etree._Element, str]]:
-    for order, element in enumerate(_visible(root)):
+def _title_candidates(elements: list[etree._Element]) -> Iterator[tuple[int, etree._Element, str]]:
+    for order, element in enumerate(elements):
         tag = element.tag
         if tag not in _TITLE_TAGS:
             continue
@@ -496,7 +495,9 @@ def _strip_site(title: str, sites: list[str]) -> str:
     return max(kept, key=len) if len(kept) > 1 else kept[0]
 
 
-def _read_title(reading: Reading, root: etree._Element, body: etree._Element | None, body_order: int) -> int:
+def _read_title(
+    reading: Reading, root: etree._Element, elements: list[etree._Element], body_order: int
+) -> int:
     """The headline; gives its position in document order (or the body's when the headline is not printed)."""
     page_title = _page_title(root)
     sites = [value for _, value in _meta(root, _META_SITE)]
@@ -506,7 +507,7 @@ def _read_title(reading: Reading, root: etree._Element, body: etree._Element | N
     stated = [t for t in stated if t and t not in sites]
     # A heading among the body's paragraphs is a section's, not the article's; of those above the body,
     # the nearest few are enough (a sidebar of a thousand bold links need not be compared one by one).
-    above = [c for c in _title_candidates(root) if c[0] <= body_order][-_NEAREST_HEADINGS:]
+    above = [c for c in _title_candidates(elements) if c[0] <= body_order][-_NEAREST_HEADINGS:]
     for order, element, text in above:
         if text in sites:
             continue
@@ -560,9 +561,9 @@ class _Printed:
     labelled: bool
 
 
-def _printed_times(root: etree._Element) -> list[_Printed]:
+def _printed_times(elements: list[etree._Element]) -> list[_Printed]:
     found: list[_Printed] = []
-    for order, element in enumerate(_visible(root)):
+    for order, element in enumerate(elements):
         pieces = [element.text or ""] + [child.tail or "" for child in element if isinstance(child.tag, str)]
         for piece in pieces:
             text = clean_text(piece)
@@ -619,13 +620,17 @@ def _metadata_time(root: etree._Element, url: str | None) -> tuple[datetime | No
 
 
 def _read_time(
-    reading: Reading, root: etree._Element, url: str | None, title_order: int, body: etree._Element | None
+    reading: Reading,
+    root: etree._Element,
+    elements: list[etree._Element],
+    url: str | None,
+    title_order: int,
+    body_end: int,
 ) -> None:
-    printed = _printed_times(root)
+    """The time printed nearest the headline; `body_end` is the document position of the body's last element
+    (-1 without a body)."""
+    printed = _printed_times(elements)
     stated, stated_where, stated_clock = _metadata_time(root, url)
-    body_end = title_order
-    if body is not None:
-        body_end = max((order for order, e in enumerate(_visible(root)) if e is body), default=title_order)
 
     # Nearest after the headline first (the byline under it), then the nearest before it (a header line
     # just above), then anything else; a labelled time ("发布时间：") before an unlabelled one at equal
@@ -671,7 +676,7 @@ def _read_time(
         notes.append("只印了日期")
     reading.published_at = moment
     where = "标题下方" if chosen.order >= title_order else "标题上方"
-    if body is not None and chosen.order > body_end + 5:
+    if 0 <= body_end < chosen.order:
         where = "正文之后"
     extra = f"，{'，'.join(notes)}" if notes else ""
     reading.how["time"] = f"{where}最近印出的时间「{chosen.text}」{extra}"
@@ -687,17 +692,16 @@ def read_article(html: str, url: str | None = None) -> Reading:
     if root is None:
         reading.missing = "网页无法解析"
         return reading
-    body, body_order = _read_body(reading, root)
+    elements = list(_visible(root))  # every walk below is over these, in document order
+    body, body_order = _read_body(reading, elements)
+    body_end = -1
     if body is None:
-        body_order = sum(1 for _ in _visible(root))
-    title_order = _read_title(reading, root, body, body_order)
-    _read_time(reading, root, url, title_order, body)
+        body_order = len(elements)
+    else:
+        inside = {id(element) for element in body.iter()}
+        body_end = max(order for order, element in enumerate(elements) if id(element) in inside)
+    title_order = _read_title(reading, root, elements, body_order)
+    _read_time(reading, root, elements, url, title_order, body_end)
     if reading.title and reading.paragraphs and reading.paragraphs[0] == reading.title:
         reading.paragraphs.pop(0)
     return reading
-
-
-def quality(reading: Reading) -> float:
-    """How much prose the body holds, for comparing readings: characters weighted by punctuation."""
-    text = reading.text
-    return len(text) * math.log2(2 + len(_PUNCTUATION.findall(text)))
