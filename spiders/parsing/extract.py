@@ -513,6 +513,8 @@ def extract(
                     how[key] = "trafilatura"
             page.editor = page.editor or generic.editor
             page.media = page.media or generic.media
+    if page.title and page.paragraphs and clean_text(page.paragraphs[0]) == clean_text(page.title):
+        page.paragraphs = page.paragraphs[1:]  # the headline repeated as the body's first line
     page.media = page.media or _media(selector, text)
     how = {key: how[key] for key in ("title", "time", "author", "body") if key in how}
     return Extracted(

@@ -119,6 +119,10 @@ _BYLINE = re.compile(
     r"校对|初审|复审|终审|审签|签发|监制|出品|统筹|摄影|摄像|图|图文|视频|制图|设计|供稿|撰稿|编审|发布人|信息员)"
     r"\s*[:：丨|/｜]"
 )
+# A byline on a line of its own: "半月谈记者 史卫燕", "本报记者 张三 李四", "新华社记者才扬".
+_REPORTER_LINE = re.compile(
+    r"^[^\s，。：:]{0,10}?(?:记者|通讯员|特约记者|见习记者)[\s：:]*[\u4e00-\u9fff]{2,4}(?:[\s、，,]+[\u4e00-\u9fff]{2,4})*$"
+)
 _ORIGINAL_TITLE = re.compile(r"^[\[【(（]?\s*原(?:标)?题\s*[:：]")
 _CAPTION = re.compile(
     r"^(?:▲|△|↑|图为|图片为|上图|下图|左图|右图|资料图|图片来源|(?:\(|（)?图片?(?:\d+|[一二三四五六七八九十]+)?[:：\s])"
@@ -364,7 +368,7 @@ def _aside(text: str) -> str | None:
         return "时间与来源"
     if parse_editor(text) is not None:
         return "编辑署名"
-    if _BYLINE.match(text) and len(text) <= 80:
+    if (_BYLINE.match(text) and len(text) <= 80) or (len(text) <= 40 and _REPORTER_LINE.match(text)):
         return "署名或来源"
     if _SITE_INFO.search(text) and len(text) <= 120:
         return "网站信息"

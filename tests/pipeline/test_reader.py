@@ -203,3 +203,14 @@ def test_a_thousand_bold_links_above_the_body_do_not_hide_the_headline():
         f"<ul class='side'>{sidebar}</ul><h1>冬季传染病防控工作会议召开</h1><div class='zoom'>{{PROSE}}</div>",
     )
     assert read_article(html).title == "冬季传染病防控工作会议召开"
+
+
+def test_a_reporters_byline_on_its_own_line_is_not_the_first_paragraph():
+    html = page(
+        "<title>冬季传染病防控工作会议召开</title>",
+        "<div class='article'><h1>冬季传染病防控工作会议召开</h1><div class='info'>2026-11-22 10:20</div>"
+        "<div class='detail_content'><p><strong>某某县融媒体中心记者 李四 王五</strong></p>{PROSE}</div></div>",
+    )
+    reading = read_article(html)
+    assert reading.paragraphs == list(PROSE)
+    assert reading.set_aside == [("署名或来源", "某某县融媒体中心记者 李四 王五")]
