@@ -9,6 +9,11 @@ prints only the day) and the first words of the body. A field is right when:
 - body: the text read begins with the labelled words, spaces aside.
 
     .venv/bin/python benchmarks/extract_accuracy.py --labels LABELS.yaml --pages DIR [--show-misses]
+    .venv/bin/python benchmarks/extract_accuracy.py --labels benchmarks/data/extract_real_labels.yaml --mirrors DIR
+
+With --mirrors, a label's `source` (repo, commit, path) is read from a clone of that repository under DIR
+(`DIR/<owner>+<name>` or `DIR/<owner>+<name>/repo`, bare or not) with `git show commit:path`. Labels marked
+`tuned_on` were looked at while the reader was written; the figures are given for the others apart.
 
 Run from another checkout's folder (`cd OLD && python /path/to/benchmarks/extract_accuracy.py …`) it measures
 that checkout's extractor: the "before" figures.
@@ -17,6 +22,7 @@ that checkout's extractor: the "before" figures.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -44,8 +50,22 @@ def _expected_time(label: str) -> tuple[datetime, bool]:
     return datetime.fromisoformat(f"{text.replace(' ', 'T')}:00{SHANGHAI_OFFSET}"[:25]), True
 
 
-def judge(label: dict, pages: Path) -> dict[str, object]:
-    raw = (pages / label["file"]).read_bytes()
+def page_bytes(label: dict, pages: Path | None, mirrors: Path | None) -> bytes:
+    source = label.get("source")
+    if mirrors is not None and source:
+        name = source["repo"].replace("/", "+")
+        clone = next(c for c in (mirrors / name / "repo", mirrors / name) if c.exists())
+        shown = subprocess.run(
+            ["git", "-C", str(clone), "show", f"{source['commit']}:{source['path']}"],
+            capture_output=True,
+            check=True,
+        )
+        return shown.stdout
+    assert pages is not None, "--pages 或 --mirrors"
+    return (pages / label["file"]).read_bytes()
+
+
+def judge(label: dict, raw: bytes) -> dict[str, object]:
     try:
         result = extract(raw, label.get("url"))
     except ExtractError as exc:
@@ -74,17 +94,23 @@ def judge(label: dict, pages: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--labels", type=Path, required=True)
-    parser.add_argument("--pages", type=Path, required=True)
+    parser.add_argument("--pages", type=Path)
+    parser.add_argument("--mirrors", type=Path)
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args()
     labels = yaml.safe_load(args.labels.read_text(encoding="utf-8"))["pages"]
     totals: Counter[str] = Counter()
     by_kind: dict[str, Counter[str]] = defaultdict(Counter)
+    by_seen: dict[str, Counter[str]] = defaultdict(Counter)
     misses = []
     started = time.perf_counter()
     for label in labels:
-        verdict = judge(label, args.pages)
+        verdict = judge(label, page_bytes(label, args.pages, args.mirrors))
         kind = label.get("kind", "?")
+        seen = "tuned" if label.get("tuned_on") else "unseen"
+        for key in ("title", "time", "body"):
+            by_seen[seen][key] += bool(verdict[key])
+        by_seen[seen]["pages"] += 1
         by_kind[kind]["pages"] += 1
         totals["pages"] += 1
         for key in ("title", "time", "body"):
@@ -103,6 +129,11 @@ def main() -> None:
     cells = "".join(f"{totals[key] / max(n, 1):>10.0%}" for key in ("title", "time", "body"))
     print(f"{'合计':<14}{n:>6}{cells}")
     print("  " + "，".join(f"{key} {totals[key]}/{n}" for key in ("title", "time", "body")))
+    for seen, label in (("unseen", "写读法时没看过的页"), ("tuned", "写读法时看过的页")):
+        counts = by_seen.get(seen)
+        if counts:
+            cells = "，".join(f"{key} {counts[key]}/{counts['pages']}" for key in ("title", "time", "body"))
+            print(f"  {label}：{cells}")
     if args.show_misses:
         for label, verdict in misses:
             wrong = [key for key in ("title", "time", "body") if not verdict[key]]

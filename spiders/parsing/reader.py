@@ -128,8 +128,10 @@ _CAPTION = re.compile(
     r"^(?:▲|△|↑|图为|图片为|上图|下图|左图|右图|资料图|图片来源|(?:\(|（)?图片?(?:\d+|[一二三四五六七八九十]+)?[:：\s])"
 )
 _CAPTION_TAIL = re.compile(r"[（(](?:记者\s*)?\S{0,12}摄[)）]$|(?:摄|供图)$")
+# Blocks named for what is not the article.
+_NOT_ARTICLE = re.compile(r"comment|reply|recommend|related|sidebar|footer|pinglun|liuyan", re.IGNORECASE)
 _SHARE = re.compile(
-    r"^(?:分享到|扫一扫|打印(?:本页|此页)?|关闭(?:窗口|本页)?|【?字体|字号[:：]|收藏|返回顶部|上一篇|下一篇)"
+    r"^(?:分享到|转播到|扫一扫|打印(?:本页|此页)?|关闭(?:窗口|本页)?|【?字体|字号[:：]|收藏|返回顶部|上一篇|下一篇)"
 )
 
 # The site's own lines: who runs it, its registrations. A body left unclosed takes the footer in.
@@ -344,6 +346,8 @@ def _best_block(paragraphs: list[_Paragraph]) -> etree._Element | None:
         text_length = len(clean_text(element.text_content())) or 1
         share_links = _link_text_length(element) / text_length
         final = score * (1.0 - min(share_links, 1.0))
+        if _NOT_ARTICLE.search(f"{element.get('id') or ''} {element.get('class') or ''}"):
+            final *= 0.2  # readers' comments, recommendations: dense prose that is not the article
         if final > best_score:
             best, best_score = element, final
     return best

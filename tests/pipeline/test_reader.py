@@ -214,3 +214,16 @@ def test_a_reporters_byline_on_its_own_line_is_not_the_first_paragraph():
     reading = read_article(html)
     assert reading.paragraphs == list(PROSE)
     assert reading.set_aside == [("署名或来源", "某某县融媒体中心记者 李四 王五")]
+
+
+def test_a_long_comment_thread_below_the_article_is_not_taken_for_its_body():
+    comments = "".join(
+        f"<div class='reply'><p>网友{n}：这个会议开得好，希望各乡镇卫生院真正落实首诊负责制，别走过场，老百姓看病更放心。</p></div>"
+        for n in range(30)
+    )
+    html = page(
+        "<title>冬季传染病防控工作会议召开</title>",
+        "<div class='article'><h1>冬季传染病防控工作会议召开</h1><div class='info'>2026-11-22 10:20</div>"
+        f"<div class='content'>{{PROSE}}</div></div><div id='comment-list'>{comments}</div>",
+    )
+    assert read_article(html).paragraphs == list(PROSE)
