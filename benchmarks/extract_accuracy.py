@@ -70,14 +70,17 @@ def judge(label: dict, raw: bytes) -> dict[str, object]:
         result = extract(raw, label.get("url"))
     except ExtractError as exc:
         return {"title": False, "time": False, "body": False, "got": f"错误：{exc}"}
-    expected, has_clock = _expected_time(label["time"])
     got = result.published_at
-    if got is None:
+    if label.get("time") is None:  # the page prints no time: not counted for time
+        time_right: bool | None = None
+    elif got is None:
         time_right = False
-    elif has_clock:
-        time_right = got.replace(second=0, microsecond=0) == expected
     else:
-        time_right = got.date() == expected.date()
+        expected, has_clock = _expected_time(label["time"])
+        if has_clock:
+            time_right = got.replace(second=0, microsecond=0) == expected
+        else:
+            time_right = got.date() == expected.date()
     return {
         "title": _compact(result.title) == _compact(label["title"]),
         "time": time_right,
@@ -110,13 +113,15 @@ def main() -> None:
         seen = "tuned" if label.get("tuned_on") else "unseen"
         for key in ("title", "time", "body"):
             by_seen[seen][key] += bool(verdict[key])
+            by_seen[seen][f"{key}_pages"] += verdict[key] is not None
         by_seen[seen]["pages"] += 1
         by_kind[kind]["pages"] += 1
         totals["pages"] += 1
         for key in ("title", "time", "body"):
-            totals[key] += bool(verdict[key])
-            by_kind[kind][key] += bool(verdict[key])
-        if not all(verdict[key] for key in ("title", "time", "body")):
+            for counts in (totals, by_kind[kind]):
+                counts[key] += bool(verdict[key])
+                counts[f"{key}_pages"] += verdict[key] is not None
+        if not all(verdict[key] is not False for key in ("title", "time", "body")):
             misses.append((label, verdict))
     seconds = time.perf_counter() - started
     n = totals["pages"]
@@ -124,19 +129,27 @@ def main() -> None:
     print(f"{'类别':<14}{'页数':>6}{'标题':>10}{'时间':>10}{'正文开头':>10}")
     for kind, counts in sorted(by_kind.items()):
         pages = counts["pages"]
-        cells = "".join(f"{counts[key] / pages:>10.0%}" for key in ("title", "time", "body"))
+        cells = "".join(
+            f"{counts[key] / max(counts[key + '_pages'], 1):>10.0%}" for key in ("title", "time", "body")
+        )
         print(f"{kind:<14}{pages:>6}{cells}")
-    cells = "".join(f"{totals[key] / max(n, 1):>10.0%}" for key in ("title", "time", "body"))
+    cells = "".join(
+        f"{totals[key] / max(totals[key + '_pages'], 1):>10.0%}" for key in ("title", "time", "body")
+    )
     print(f"{'合计':<14}{n:>6}{cells}")
-    print("  " + "，".join(f"{key} {totals[key]}/{n}" for key in ("title", "time", "body")))
+    print(
+        "  " + "，".join(f"{key} {totals[key]}/{totals[key + '_pages']}" for key in ("title", "time", "body"))
+    )
     for seen, label in (("unseen", "写读法时没看过的页"), ("tuned", "写读法时看过的页")):
         counts = by_seen.get(seen)
         if counts:
-            cells = "，".join(f"{key} {counts[key]}/{counts['pages']}" for key in ("title", "time", "body"))
+            cells = "，".join(
+                f"{key} {counts[key]}/{counts[key + '_pages']}" for key in ("title", "time", "body")
+            )
             print(f"  {label}：{cells}")
     if args.show_misses:
         for label, verdict in misses:
-            wrong = [key for key in ("title", "time", "body") if not verdict[key]]
+            wrong = [key for key in ("title", "time", "body") if verdict[key] is False]
             print(f"\n✗ {label['file']}（{'、'.join(wrong)}）")
             print(f"  应为：{label['title']} | {label['time']} | {label['body_start']}")
             print(f"  读出：{verdict['got']}")

@@ -110,7 +110,10 @@ _MIN_PARAGRAPH = 8
 MIN_BODY_CHARS = 100
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _TITLE_HINT = re.compile(r"title|headline|biaoti|bt\b|tit\b|_bt|bt_|artic.*h|wzbt", re.IGNORECASE)
-_TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|——|-\s|\s-|—)\s*")
+# What joins the headline to the column and site names in <title>: "标题_栏目_网站", "标题 - 网站", "标题-栏目-网站".
+_TITLE_SEPARATORS = re.compile(
+    r"\s*(?:[_|｜]|--|——|-\s|\s-|—|(?<=[\u4e00-\u9fff”」）])-(?=[\u4e00-\u9fff]))\s*"
+)
 
 # Lines inside the body that are not the article: who wrote, edited or photographed it, where it came from,
 # the original headline, a caption.
@@ -523,6 +526,8 @@ def _read_title(
         # page that states no title of its own (its <title> is the site's name) leaves the headline to its
         # place and its tag.
         agreement = max((_common_run(text, t) / max(len(text), len(t)) for t in stated), default=0.5)
+        if len(text) >= 5 and page_title.startswith(text):
+            agreement = 1.0  # <title> is the headline followed by the column and site names
         if agreement < 0.5:
             continue
         distance = body_order - order
@@ -544,9 +549,19 @@ def _read_title(
         reading.how["title"] = f"{where}最近的标题 {_describe(element)}，{how}"
         return order
     for name, value in _meta(root, _META_TITLES):
-        reading.title = value
+        reading.title = clean_text(
+            lxml_html.fromstring(f"<p>{value}</p>").text_content()
+        )  # some carry markup
         reading.how["title"] = f"网页元数据 {name}（页面上没有与之相符的标题）"
         return body_order
+    headings = [c for c in above if c[1].tag in ("h1", "h2") and c[2] not in sites]
+    if headings:
+        order, element, text = headings[-1]
+        reading.title = text
+        reading.how["title"] = (
+            f"正文上方最近的标题 {_describe(element)}（网页标题<title>与它不符，是栏目或网站名）"
+        )
+        return order
     if page_title:
         reading.title = _strip_site(page_title, sites)
         reading.how["title"] = "网页标题<title>" + ("，去掉了网站名" if reading.title != page_title else "")
@@ -634,9 +649,10 @@ def _read_time(
     url: str | None,
     title_order: int,
     body_end: int,
+    title_printed: bool,
 ) -> None:
     """The time printed nearest the headline; `body_end` is the document position of the body's last element
-    (-1 without a body)."""
+    (-1 without a body); without a printed headline (`title_printed` false) `title_order` is the body's start."""
     printed = _printed_times(elements)
     stated, stated_where, stated_clock = _metadata_time(root, url)
 
@@ -648,9 +664,13 @@ def _read_time(
         return (0 if after else 1, abs(p.order - title_order), 0 if p.labelled else 1)
 
     candidates = sorted(printed, key=distance)
+    # Without a printed headline the body's start stands in for it, and the byline may be further above.
+    above = 15 if title_printed else 60
     # A time far above the headline is the site's clock or a date in its banner; far below, a comment's.
     near = [
-        p for p in candidates if -15 <= p.order - title_order <= 60 or (p.labelled and p.order >= title_order)
+        p
+        for p in candidates
+        if -above <= p.order - title_order <= 60 or (p.labelled and p.order >= title_order)
     ]
     chosen = near[0] if near else None
     if chosen is None:
@@ -709,7 +729,8 @@ def read_article(html: str, url: str | None = None) -> Reading:
         inside = {id(element) for element in body.iter()}
         body_end = max(order for order, element in enumerate(elements) if id(element) in inside)
     title_order = _read_title(reading, root, elements, body_order)
-    _read_time(reading, root, elements, url, title_order, body_end)
+    title_printed = title_order != body_order
+    _read_time(reading, root, elements, url, title_order, body_end, title_printed)
     if reading.title and reading.paragraphs and reading.paragraphs[0] == reading.title:
         reading.paragraphs.pop(0)
     return reading

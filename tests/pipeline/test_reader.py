@@ -227,3 +227,34 @@ def test_a_long_comment_thread_below_the_article_is_not_taken_for_its_body():
         f"<div class='content'>{{PROSE}}</div></div><div id='comment-list'>{comments}</div>",
     )
     assert read_article(html).paragraphs == list(PROSE)
+
+
+def test_a_title_joined_to_its_column_and_site_by_bare_hyphens_gives_the_headline():
+    html = page(
+        "<title>冬季传染病防控工作会议召开-综合新闻-新闻中心-某某县人民医院</title>",
+        "<div class='detail'><div class='name'>冬季传染病防控工作会议召开</div><div class='info'>2026-11-22 10:20</div>"
+        "<div class='detailed'>{PROSE}</div></div>",
+    )
+    reading = read_article(html)
+    assert reading.title == "冬季传染病防控工作会议召开"
+    assert reading.published_at == sh(2026, 11, 22, 10, 20)
+
+
+def test_a_title_naming_only_the_column_gives_way_to_the_heading_above_the_body():
+    html = page(
+        "<title>评论——某某市纪委监委网站</title>",
+        "<div class='daty'><h2 class='tit'>紧盯关键节点 把严的基调一贯到底</h2><div>来源：某某市纪委监委网站</div>"
+        "<div>发布时间：</div><div>2026-11-22 07:00</div><div class='share'>分享</div></div>"
+        "<div class='content'>{PROSE}</div>",
+    )
+    reading = read_article(html)
+    assert reading.title == "紧盯关键节点 把严的基调一贯到底"
+    assert reading.published_at == sh(2026, 11, 22, 7, 0)
+
+
+def test_markup_inside_a_meta_title_is_not_part_of_the_title():
+    html = page(
+        "<title>某某市人民政府网</title><meta name='ArticleTitle' content='凝聚强大合力&lt;div&gt;——热烈祝贺市政协会议开幕&lt;/div&gt;'>",
+        "<div class='Custom_UnionStyle'>{PROSE}</div>",
+    )
+    assert read_article(html).title == "凝聚强大合力——热烈祝贺市政协会议开幕"
