@@ -38,7 +38,7 @@ from spiders.parsing.layouts import (
     extract_article,
     ifeng_article,
 )
-from spiders.parsing.reader import read_article
+from spiders.parsing.reader import Reading, read_article
 from spiders.parsing.selectors import read_with_rule
 from spiders.parsing.times import parse_time
 
@@ -432,6 +432,16 @@ def configured_rule_for(url: str | None, rules: Sequence[SiteRuleConfig]) -> Sit
     return next((rule for rule in rules if host and rule.covers(host)), None)
 
 
+def _fill_title_and_time(
+    page: ArticlePage, found: ArticlePage | Reading, how: dict[str, str], found_how: dict[str, str]
+) -> None:
+    """The title and time `page` lacks, taken from what another reader `found`, with how it found them."""
+    for key, attribute in (("title", "title"), ("time", "published_at")):
+        if getattr(page, attribute) is None and getattr(found, attribute) is not None:
+            setattr(page, attribute, getattr(found, attribute))
+            how[key] = found_how[key]
+
+
 def extract(
     html: bytes | str,
     url: str | None = None,
@@ -495,10 +505,7 @@ def extract(
             page.paragraphs = reading.paragraphs
             page.editor = page.editor or reading.editor
             how["body"] = reading.how["body"]
-        for key, attribute in (("title", "title"), ("time", "published_at")):
-            if getattr(page, attribute) is None and getattr(reading, attribute) is not None:
-                setattr(page, attribute, getattr(reading, attribute))
-                how[key] = reading.how[key]
+        _fill_title_and_time(page, reading, how, reading.how)
         if not page.paragraphs:
             generic = generic_article(text, where)
             if not generic.paragraphs:
@@ -507,10 +514,7 @@ def extract(
             page.paragraphs = generic.paragraphs
             how["body"] = "trafilatura"
             extractor = "trafilatura"
-            for key, attribute in (("title", "title"), ("time", "published_at")):
-                if getattr(page, attribute) is None and getattr(generic, attribute) is not None:
-                    setattr(page, attribute, getattr(generic, attribute))
-                    how[key] = "trafilatura"
+            _fill_title_and_time(page, generic, how, {"title": "trafilatura", "time": "trafilatura"})
             page.editor = page.editor or generic.editor
             page.media = page.media or generic.media
     if page.title and page.paragraphs and clean_text(page.paragraphs[0]) == clean_text(page.title):

@@ -74,34 +74,6 @@ _BLOCKS = frozenset(
         "form",
     }
 )
-_BREAKS = frozenset(
-    {
-        "p",
-        "div",
-        "br",
-        "li",
-        "tr",
-        "td",
-        "section",
-        "article",
-        "blockquote",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "dd",
-        "dt",
-        "table",
-        "center",
-        "ul",
-        "ol",
-        "dl",
-        "pre",
-        "hr",
-    }
-)
 _PUNCTUATION = re.compile(r"[，。！？；：、“”,.!?;]")
 _SENTENCE_END = re.compile(r"[。！？；!?;]")
 # Less text than this in a paragraph is a label, a menu entry or a date, not prose.
@@ -309,6 +281,9 @@ _BLOCK_CHILDREN = frozenset(
         "td",
     }
 )
+# Tags that end a line of text: every block a paragraph cannot hold, but a form or a table body (they only
+# wrap blocks), and line breaks, rules and list terms.
+_BREAKS = (_BLOCK_CHILDREN - {"form", "tbody"}) | {"br", "hr", "dd", "dt"}
 _INLINE = frozenset(
     {"a", "span", "font", "strong", "b", "em", "i", "u", "sup", "sub", "label", "small", "big"}
 )
