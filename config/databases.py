@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -167,7 +168,7 @@ def connect(
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=check_same_thread)
     try:
         _verify(conn, path, full)
-        conn.execute("PRAGMA journal_mode=WAL")  # on a new file this writes its header: it is no longer empty
+        _use_wal(conn, timeout)  # on a new file this writes its header: it is no longer empty
         if schema:
             conn.executescript(schema)
     except BaseException:
@@ -175,6 +176,21 @@ def connect(
         raise
     _mark(path)
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL, waiting (up to `timeout`) while another process does the same. SQLite answers a second
+    switch on a file being made by another process with "database is locked" at once, without waiting, so
+    two crawls ending together would otherwise lose the alert one of them was storing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _connect_read_only(

@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -225,3 +226,46 @@ def test_one_sender_at_a_time_and_the_lock_dies_with_its_holder(tmp_path: Path) 
     finally:
         holder.kill()
         holder.wait(10)
+
+
+# Each process opens the new outbox of every round at that round's agreed instant, and stores its alert.
+STORE_AT_ONCE = """
+import sys, time
+from pathlib import Path
+import alembic.command, alembic.runtime.migration  # imported before the instant, as a long-running crawl has
+from alerts.outbox import Outbox
+from tests.alerts.conftest import make_alert
+folder, n, start, rounds = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+for round_ in range(rounds):
+    while time.time() < start + round_ * 0.5:
+        pass
+    try:
+        outbox = Outbox(folder / f"round{round_}" / "alerts.sqlite3")
+        print(outbox.enqueue(make_alert(n)), flush=True)
+        outbox.close()
+    except Exception as exc:
+        print(f"{type(exc).__name__}: {exc}", flush=True)
+"""
+
+
+def test_crawls_ending_together_each_store_their_alert_in_a_new_outbox(tmp_path: Path) -> None:
+    """Crawls of a patrol may end at once on a fresh data folder; every health alert must be kept. SQLite
+    answers a second switch to WAL on a file still being made with "database is locked", without waiting."""
+    rounds, start = 8, time.time() + 6  # time enough for every process to start and import
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", STORE_AT_ONCE, str(tmp_path), str(n), str(start), str(rounds)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    results = [process.communicate(timeout=120) for process in processes]
+    for out, err in results:
+        assert out.split() == ["True"] * rounds, (out, err[-2000:])
+    for round_ in range(rounds):
+        outbox = Outbox(tmp_path / f"round{round_}" / "alerts.sqlite3", read_only=True)
+        assert len(outbox.alerts()) == 4
+        outbox.close()
