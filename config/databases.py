@@ -188,7 +188,10 @@ def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
             conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() > deadline:
+            if (
+                not getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
+                or time.monotonic() > deadline
+            ):
                 raise
             time.sleep(0.01)
 

@@ -45,7 +45,7 @@ def index(es_client: Any) -> Iterator[str]:
 def test_posts_written_while_the_node_is_down_are_spooled_then_replayed(
     es_node: EsNode, index: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = ElasticsearchStore(es_node.url, index, spool_dir=tmp_path / "spool", request_timeout=5)
+    store = ElasticsearchStore(es_node.url, index, spool_dir=tmp_path / "spool", request_timeout=30)
     before = [make_post(n) for n in range(5)]
     assert store.write(before).written == 5
 

@@ -116,14 +116,14 @@ def index(es_client: Any) -> Iterator[str]:
 
 @pytest.mark.elasticsearch
 def test_a_node_down_mid_crawl_spools_and_loses_nothing(es_node: EsNode, index: str, tmp_path: Path) -> None:
-    store = ElasticsearchStore(es_node.url, index, spool_dir=tmp_path / "spool", request_timeout=5)
+    store = ElasticsearchStore(es_node.url, index, spool_dir=tmp_path / "spool", request_timeout=30)
     writer = BackgroundWriter(store)
     for batch in batches(0, 300):
         writer.put(batch)
     writer.close()  # all of these reached the node before it goes
     assert writer.figures.written == 300
 
-    store = ElasticsearchStore(es_node.url, index, spool_dir=tmp_path / "spool", request_timeout=5)
+    store = ElasticsearchStore(es_node.url, index, spool_dir=tmp_path / "spool", request_timeout=30)
     writer = BackgroundWriter(store)
     es_node.stop()
     try:
