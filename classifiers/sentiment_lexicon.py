@@ -209,6 +209,17 @@ class LexiconSentiment:
 
     def judge(self, text: str, words: Sequence[str] = ()) -> Sentiment:
         """`words` is accepted for the common interface and not needed: matching runs on the text."""
+        weighed = self.weigh(text)
+        if weighed is None:
+            return NO_EVIDENCE
+        total, reasons = weighed
+        score = 1.0 / (1.0 + math.exp(-self.scale * total))
+        reasons.append(f"合计 {total:+.2f} → P(正面)={score:.2f}")
+        return Sentiment(score, polarity(score), tuple(reasons))
+
+    def weigh(self, text: str) -> tuple[float, list[str]] | None:
+        """The evidence summed (its log-odds are `scale` times it) and the reasons naming it; None when the
+        text holds none (no sentiment word or emoticon, nothing taken out by a remedy word)."""
         emoticons: list[str] = []
 
         def take(match: re.Match[str]) -> str:
@@ -226,13 +237,11 @@ class LexiconSentiment:
             total += DOUBLE_QUESTION
             notes.append("连用问号/问叹号：质问语气")
         if not hits and not notes and not neutralised:
-            return NO_EVIDENCE
-        score = 1.0 / (1.0 + math.exp(-self.scale * total))
+            return None
         reasons = _describe(hits) + notes
         if neutralised:
             reasons.append(f"治理、防范语境不计「{'」「'.join(neutralised[:LISTED])}」")
-        reasons.append(f"合计 {total:+.2f} → P(正面)={score:.2f}")
-        return Sentiment(score, polarity(score), tuple(reasons))
+        return total, reasons
 
     # --- evidence --------------------------------------------------------------------------------------
 

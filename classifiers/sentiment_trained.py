@@ -1,7 +1,9 @@
-"""A trained sentiment model (selectable; the lexicon is the default): logistic regression over a post's
+"""The trained sentiment model (the default, `sentiment_model: trained`): logistic regression over a post's
 words and Han-character bigrams, its weights read from classifiers/data/sentiment_weights.json.gz (see
-PROVENANCE.md beside it). Scoring is a sum of dictionary look-ups; the reasons name the features that
-weighed most.
+PROVENANCE.md beside it), added to the lexicon's evidence (sentiment_lexicon.py) in the proportions the
+weights file gives (`mix`). The regression reads what the lexicon has no word for; the lexicon brings
+negation, contrast, sarcasm and the emoticons the regression never sees. Scoring is a sum of dictionary
+look-ups; the reasons name the words and features that weighed most.
 
 Emoticons, emoji, @mentions, links and the office's place names are removed before features are taken:
 the training labels came partly from emoticons, and a county's name says nothing about a post's mood.
@@ -22,6 +24,7 @@ from typing import Any
 import ahocorasick_rs
 
 from classifiers.sentiment import NEGATIVE_BELOW, NO_EVIDENCE, POSITIVE_ABOVE, Sentiment
+from classifiers.sentiment_lexicon import LexiconSentiment
 from classifiers.types import Polarity
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "data" / "sentiment_weights.json.gz"
@@ -64,7 +67,14 @@ class Features:
 
     def clean(self, text: str) -> str:
         """Lower-cased text with markup and place names each replaced by a comma (a clause break)."""
-        body = _MARKUP.sub("，", text.lower())
+        return self._without_places(_MARKUP.sub("，", text.lower()))
+
+    def without_places(self, text: str) -> str:
+        """Lower-cased text with only the place names replaced: what the lexicon reads beside the regression,
+        emoticons and all, so that 南乐县 is not the 乐 of joy."""
+        return self._without_places(text.lower())
+
+    def _without_places(self, body: str) -> str:
         if self._automaton is None:
             return body
         parts, last = [], 0
@@ -87,7 +97,9 @@ class Features:
 
 
 class TrainedSentiment:
-    """Logistic regression over words and bigrams; `places` are the office's place names, never features."""
+    """Logistic regression over words and bigrams, with the lexicon's evidence added when the weights say how
+    much (`mix`: {"model": a, "lexicon": b}, log-odds a × regression + b × lexicon); `places` are the
+    office's place names, never features."""
 
     name = "trained"
 
@@ -103,6 +115,17 @@ class TrainedSentiment:
         self.negative_below, self.positive_above = float(low), float(high)
         self.description: str = data.get("description", "")
         self.features = Features(places)
+        mix = data.get("mix")
+        self.mix: dict[str, float] | None = None
+        self.lexicon: LexiconSentiment | None = None
+        if mix is not None:
+            if not isinstance(mix, dict) or not all(
+                isinstance(mix.get(k), int | float) and not isinstance(mix.get(k), bool)
+                for k in ("model", "lexicon")
+            ):
+                raise WeightsError(f'{self.path}: mix 应为 {{"model": 数, "lexicon": 数}}，现为 {mix!r}')
+            self.mix = {"model": float(mix["model"]), "lexicon": float(mix["lexicon"])}
+            self.lexicon = LexiconSentiment()
         # The heavy weights again, in a small table: they name the reasons.
         self._heavy = {f: w for f, w in self.weights.items() if abs(w) >= NAMED_WEIGHT}
         self._heavy_keys = frozenset(self._heavy)
@@ -122,18 +145,38 @@ class TrainedSentiment:
         return sum(map(self.weights.get, features, repeat(0.0))) / math.sqrt(len(features))
 
     def score(self, text: str, words: Sequence[str]) -> float:
-        return _sigmoid(self.bias + self._logit(self.features.of(text, words)))
+        model = self.bias + self._logit(self.features.of(text, words))
+        if self.mix is None or self.lexicon is None:
+            return _sigmoid(model)
+        weighed = self.lexicon.weigh(self.features.without_places(text))
+        lexical = self.lexicon.scale * weighed[0] if weighed else 0.0
+        return _sigmoid(self.mix["model"] * model + self.mix["lexicon"] * lexical)
 
     def judge(self, text: str, words: Sequence[str]) -> Sentiment:
         """`words` are the post's tokens from the project's tokeniser, lower-cased."""
         features = self.features.of(text, words)
         evidence = self._logit(features)
-        if not evidence:  # no known feature (weights are never 0; an exact cancellation reads the same)
+        weighed = self.lexicon.weigh(self.features.without_places(text)) if self.lexicon is not None else None
+        if not evidence and weighed is None:
+            # no known feature and no lexicon word (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
-        score = _sigmoid(self.bias + evidence)
         heavy = self._heavy
         reasons = _describe([(f, heavy[f]) for f in features & self._heavy_keys])
-        reasons.append(f"逻辑回归（词与二字组）：P(正面)={score:.2f}")
+        if self.mix is None or self.lexicon is None:
+            score = _sigmoid(self.bias + evidence)
+            reasons.append(f"逻辑回归（词与二字组）：P(正面)={score:.2f}")
+            return Sentiment(score, self.polarity(score), tuple(reasons))
+        model = _sigmoid(self.bias + evidence)
+        lexical = 0.0
+        if weighed is not None:
+            total, said = weighed
+            lexical = self.lexicon.scale * total
+            reasons = [*said, *reasons]
+        score = _sigmoid(self.mix["model"] * (self.bias + evidence) + self.mix["lexicon"] * lexical)
+        reasons.append(
+            f"词典合计 {lexical / self.lexicon.scale:+.2f}，逻辑回归（词与二字组）P(正面)={model:.2f}"
+            f" → 合计 P(正面)={score:.2f}"
+        )
         return Sentiment(score, self.polarity(score), tuple(reasons))
 
 

@@ -106,7 +106,13 @@ def sentiment(
         raise fail(
             "重新训练需要 scikit-learn：在项目目录运行 .venv/bin/pip install -e '.[train]'", Exit.FAILED
         ) from None
-    data = {"bias": bias, "weights": weights, "neutral": [current.negative_below, current.positive_above]}
+    data: dict = {
+        "bias": bias,
+        "weights": weights,
+        "neutral": [current.negative_below, current.positive_above],
+    }
+    if current.mix is not None:
+        data["mix"] = current.mix  # the retrained regression is added to the lexicon as the shipped one was
     if "neutral" in {label for _, label in training}:
         scored = TrainedSentiment(data, places)
         data["neutral"] = list(

@@ -494,9 +494,10 @@ class SeverityFile(Model):
     weights: dict[Factor, float]
     thresholds: dict[Level, float]
     official_media: list[str] = Field(default_factory=list)
-    # trained: logistic regression over words and bigrams (the default); lexicon: words and Weibo emoticons;
+    # trained (the default): logistic regression over words and bigrams added to the lexicon's evidence;
+    # lexicon: words and Weibo emoticons alone;
     # snownlp: snownlp's product-review model
-    sentiment_model: Literal["trained", "lexicon", "snownlp"] = "lexicon"
+    sentiment_model: Literal["trained", "lexicon", "snownlp"] = "trained"
     # Weights of the trained model written by `yuqing train sentiment`, relative to the config directory;
     # unset: the weights shipped in classifiers/data.
     sentiment_weights: Path | None = None

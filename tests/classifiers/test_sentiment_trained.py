@@ -1,5 +1,7 @@
-"""The trained sentiment model: calls with reasons, official news not negative, place names and emoticons
-never features, plain-Python scoring from a small shipped file, and a floor on the held-out test split."""
+"""The trained sentiment model (the default): the regression's calls added to the lexicon's, with reasons
+from both; official news not negative; place names never evidence; emoticons never the regression's
+features (they were the public set's labels) but read by the lexicon half; plain-Python scoring from a
+small shipped file; and a floor on the held-out test split."""
 
 from __future__ import annotations
 
@@ -54,7 +56,9 @@ def test_a_complaint_is_negative_and_names_its_words(model, tokeniser) -> None:
     assert result.score < 0.2
     (negative,) = [r for r in result.reasons if r.startswith("负面依据：")]
     assert {"拖欠", "黑心"} & set(negative.removeprefix("负面依据：").split("、")), result.reasons
-    assert result.reasons[-1].startswith("逻辑回归")
+    assert result.reasons[-1].startswith("词典合计")
+    assert "逻辑回归（词与二字组）" in result.reasons[-1]
+    assert any(r.startswith("负面词") for r in result.reasons), result.reasons  # the lexicon's half
 
 
 def test_praise_is_positive_and_names_its_words(model, tokeniser) -> None:
@@ -93,29 +97,62 @@ def test_the_place_names_come_from_the_caller(tokeniser) -> None:
     assert aware.features.of("南乐县", ["南乐县"]) == set()
 
 
-def test_emoticons_mentions_and_links_are_stripped(model, tokeniser) -> None:
-    """The public labels were partly read off emoticons: the model never sees them."""
+def test_emoticons_mentions_and_links_are_never_features(model, tokeniser) -> None:
+    """The public labels were read off emoticons: the regression never sees them. The lexicon half reads an
+    emoticon as what it says, as any duty officer would."""
     plain = "今天去办了社保卡"
     marked = "[哈哈][怒]@某某某 今天去办了社保卡 http://t.cn/abc 😀"
-    assert judge(model, tokeniser, marked).score == judge(model, tokeniser, plain).score
+    assert model.features.of(marked, tokeniser.words(marked)) == model.features.of(
+        plain, tokeniser.words(plain)
+    )
+    angry = judge(model, tokeniser, plain + "[怒]")
+    assert angry.score < judge(model, tokeniser, plain).score
+    assert "负面表情[怒]" in angry.reasons
 
 
 def test_empty_and_unknown_text_is_neutral_half(model, tokeniser) -> None:
-    for text in ("", "[哈哈]", "12345"):
+    for text in ("", "12345"):
         result = judge(model, tokeniser, text)
         assert result.score == 0.5
         assert result.polarity is Polarity.NEUTRAL
 
 
-def test_probability_follows_the_weights(model, tokeniser) -> None:
-    """The score is the logistic of the bias plus the known weights scaled by the feature count."""
+def test_probability_adds_the_regression_and_the_lexicon_as_the_weights_say(model, tokeniser) -> None:
+    """The score is the logistic of a × (bias plus the known weights scaled by the feature count) plus b × the
+    lexicon's log-odds, a and b from the weights file."""
     import math
 
-    text = "服务态度差"
+    assert model.mix is not None
+    assert model.lexicon is not None
+    text = "服务态度差，等了两个小时"
     features = model.features.of(text, tokeniser.words(text))
     known = sum(model.weights.get(f, 0.0) for f in features)
-    expected = 1 / (1 + math.exp(-(model.bias + known / math.sqrt(len(features)))))
-    assert judge(model, tokeniser, text).score == pytest.approx(expected)
+    regression = model.bias + known / math.sqrt(len(features))
+    total, _reasons = model.lexicon.weigh(text)
+    logit = model.mix["model"] * regression + model.mix["lexicon"] * model.lexicon.scale * total
+    assert judge(model, tokeniser, text).score == pytest.approx(1 / (1 + math.exp(-logit)))
+
+
+def test_weights_without_a_mix_are_the_regression_alone(model, tokeniser) -> None:
+    import math
+
+    alone = TrainedSentiment({"bias": model.bias, "weights": model.weights}, places=PLACES)
+    text = "服务态度差"
+    features = alone.features.of(text, tokeniser.words(text))
+    known = sum(alone.weights.get(f, 0.0) for f in features)
+    expected = 1 / (1 + math.exp(-(alone.bias + known / math.sqrt(len(features)))))
+    result = judge(alone, tokeniser, text)
+    assert result.score == pytest.approx(expected)
+    assert result.reasons[-1].startswith("逻辑回归")
+
+
+def test_a_mix_that_is_not_two_numbers_is_named(tmp_path: Path) -> None:
+    from classifiers.sentiment_trained import dump_weights
+
+    bad = tmp_path / "mix.json.gz"
+    bad.write_bytes(dump_weights({"bias": 0.0, "weights": {"差": -1.0}, "mix": {"model": "多"}}))
+    with pytest.raises(WeightsError, match=r"mix\.json\.gz: mix 应为"):
+        TrainedSentiment(bad)
 
 
 def test_scoring_needs_neither_sklearn_nor_numpy() -> None:
@@ -135,7 +172,7 @@ def test_the_shipped_weights_are_small_and_documented() -> None:
     data = json.loads(gzip.decompress(DEFAULT_WEIGHTS.read_bytes()))
     assert len(data["weights"]) > 5_000
     provenance = (DEFAULT_WEIGHTS.parent / "PROVENANCE.md").read_text(encoding="utf-8")
-    for needed in ("sha256", "ChineseNlpCorpus", "Licence", "Brier", "C=", "macro-F1", "emoticons"):
+    for needed in ("sha256", "ChineseNlpCorpus", "weibo_senti_100k", "Licence", "Brier", "C=", "macro-F1"):
         assert needed in provenance
 
 
@@ -150,7 +187,8 @@ def test_a_broken_weights_file_is_named(tmp_path: Path) -> None:
 
 
 def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser) -> None:
-    """test.jsonl is never trained on (dev.jsonl is); the floor sits a little under the measured figure."""
+    """test.jsonl is never trained on nor used to choose the mix (dev.jsonl chose it); the floor sits a little
+    under the measured figure (0.904; the lexicon alone 0.896)."""
     rows = [json.loads(line) for line in (SHIPPED / "test.jsonl").read_text(encoding="utf-8").splitlines()]
     result = metrics.score(
         [r["label"] for r in rows], [judge(model, tokeniser, r["text"]).polarity.value for r in rows]
@@ -158,4 +196,4 @@ def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser)
     assert result.macro_f1 >= FLOOR, result
 
 
-FLOOR = 0.70
+FLOOR = 0.88

@@ -1,5 +1,6 @@
-"""`yuqing analyze` with each sentiment model: the lexicon default explains itself, the trained model and
-snownlp are selectable in config/severity.yaml, and a wrong choice stops with the file and key named."""
+"""`yuqing analyze` with each sentiment model: the trained default (the regression added to the lexicon)
+explains itself with both, the lexicon alone and snownlp are selectable in config/severity.yaml, and a
+wrong choice stops with the file and key named."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ def config_with(tmp_path: Path, choice: str) -> Path:
     shutil.copytree(ROOT / "config", config, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     severity = config / "severity.yaml"
     text = severity.read_text(encoding="utf-8")
-    assert "sentiment_model: lexicon" in text
+    assert "sentiment_model: trained" in text
     severity.write_text(
-        text.replace("sentiment_model: lexicon", f"sentiment_model: {choice}"), encoding="utf-8"
+        text.replace("sentiment_model: trained", f"sentiment_model: {choice}"), encoding="utf-8"
     )
     return config
 
@@ -41,26 +42,30 @@ def outputs(result) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
-def test_the_trained_model_is_selectable_and_explains_a_complaint(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """The trained model: its heaviest words named, the emoticon and the county name not features."""
-    (out,) = outputs(analyse(monkeypatch, config_with(tmp_path, "trained"), COMPLAINT))
-    assert out["polarity"] == "negative"
-    assert out["sentiment"] < 0.2
-    (negative,) = [r for r in out["sentiment_reasons"] if r.startswith("负面依据：")]
-    assert {"推诿", "投诉", "踢皮球"} & set(negative.removeprefix("负面依据：").split("、")), negative
-    assert out["sentiment_reasons"][-1].startswith("逻辑回归")
-    assert not any("清丰" in r or "怒" in r for r in out["sentiment_reasons"])
-
-
-def test_the_default_lexicon_explains_a_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_model_explains_a_complaint_with_both_readings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default: the lexicon's words and the emoticon, the regression's heaviest words, and the sum;
+    the county's name is in no reason and no feature."""
     monkeypatch.delenv("YUQING_CONFIG_DIR", raising=False)
     (out,) = outputs(analyse(monkeypatch, None, COMPLAINT))
     assert out["polarity"] == "negative"
     assert out["sentiment"] < 0.1
+    reasons = out["sentiment_reasons"]
+    assert any("「推诿」" in r and "「踢皮球」" in r for r in reasons), reasons
+    assert "负面表情[怒]" in reasons
+    (negative,) = [r for r in reasons if r.startswith("负面依据：")]
+    assert {"推诿", "投诉", "踢皮球"} & set(negative.removeprefix("负面依据：").split("、")), negative
+    assert reasons[-1].startswith("词典合计")
+    assert "逻辑回归（词与二字组）" in reasons[-1]
+    assert not any("清丰" in r for r in reasons)
+
+
+def test_the_lexicon_alone_is_selectable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (out,) = outputs(analyse(monkeypatch, config_with(tmp_path, "lexicon"), COMPLAINT))
+    assert out["polarity"] == "negative"
     assert any("「推诿」" in r and "「踢皮球」" in r for r in out["sentiment_reasons"])
     assert "负面表情[怒]" in out["sentiment_reasons"]
+    assert out["sentiment_reasons"][-1].startswith("合计")
+    assert not any("逻辑回归" in r for r in out["sentiment_reasons"])
 
 
 def test_snownlp_is_selectable_and_reads_our_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
