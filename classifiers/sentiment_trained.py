@@ -44,6 +44,9 @@ _MARKUP = re.compile(
 )
 
 
+# Above this many characters, the words the cleaned text still holds are found without a search per word.
+_SCAN_LIMIT = 400
+
 _HAN_BIGRAM = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
 
 
@@ -91,8 +94,19 @@ class Features:
         emoticon, a link, a mention or a place name (南乐县 → 南乐, 乐) in one test; and every pair of
         neighbouring Han characters. A two-character word and the bigram that spells it are one feature."""
         body = self.clean(text)
-        found = set(filter(body.__contains__, words))
-        found.update(_HAN_BIGRAM.findall(body))  # the overlapping pairs, cut by the regex engine in C
+        pairs = _HAN_BIGRAM.findall(body)
+        if len(body) <= _SCAN_LIMIT:
+            found = set(filter(body.__contains__, words))
+        else:
+            # A long article: a search of the text per word grows with the square of its length. A single
+            # character is in the text when it is in its set of characters, a pair of Han characters when
+            # it is among the text's pairs (all of them are); only the rest are searched for.
+            chars, known = set(body), set(pairs)
+            found = set()
+            for word in set(words):
+                if word in chars if len(word) == 1 else word in known or word in body:
+                    found.add(word)
+        found.update(pairs)  # the overlapping pairs, cut by the regex engine in C
         return found
 
 
