@@ -1,4 +1,5 @@
-"""Accuracy, macro-F1 and throughput (posts/s, MB/s) of the sentiment models, beside jieba alone.
+"""Accuracy, macro-F1 and throughput (posts/s, MB/s) of the sentiment models (the trained default, the
+lexicon alone, snownlp), beside jieba alone.
 
 Sets: the shipped tests/data/sentiment/{dev,test}.jsonl (negative/neutral/positive) and any `--extra`
 FILE.csv|jsonl, e.g. a weibo_senti_100k split (CSV or tab-separated, `label` 1/0 and one text column). On a set with only two labels a
@@ -21,9 +22,13 @@ from pathlib import Path
 import jieba
 
 from classifiers import metrics
-from classifiers.sentiment import SnowNLPSentiment, polarity
+from classifiers.sentiment import Sentiment, SnowNLPSentiment, polarity
 from classifiers.sentiment_lexicon import DEFAULT_SCALE, LexiconSentiment
-from classifiers.tokenise import Tokeniser
+from classifiers.sentiment_trained import TrainedSentiment
+from classifiers.types import Polarity
+from config.env import get_env
+from config.loader import load_config
+from pipeline.context import Context, place_names
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "tests" / "data" / "sentiment"
@@ -111,26 +116,34 @@ class LabelledSet:
         return sum(len(e.text.encode()) for e in self.examples) / 1e6
 
 
-def call(score: float, three_way: bool) -> str:
+def call(score: float, three_way: bool, band: Polarity | None = None) -> str:
+    """The call on a set: its polarity on three-way sets (the model's own band when it has one), else
+    positive at a probability of at least 0.5."""
     if three_way:
-        return polarity(score).value
+        return (band or polarity(score)).value
     return "positive" if score >= 0.5 else "negative"
 
 
-def models(scale: float) -> dict[str, Callable[[str], float]]:
+def models(scale: float) -> dict[str, Callable[[str], tuple[float, Polarity | None]]]:
     from snownlp import SnowNLP
 
-    tokeniser = Tokeniser()
+    context = Context(office=load_config(), env=get_env())
+    tokeniser = context.tokeniser
     bayes = SnowNLPSentiment()
     lexicon = LexiconSentiment(scale=scale)
+    trained = TrainedSentiment(places=place_names(context.gazetteer))
 
-    def snownlp_as_is(text: str) -> float:
-        return float(SnowNLP(text).sentiments)
+    def snownlp_as_is(text: str) -> tuple[float, Polarity | None]:
+        return float(SnowNLP(text).sentiments), None
+
+    def judged(result: Sentiment) -> tuple[float, Polarity | None]:
+        return result.score, result.polarity
 
     return {
         "snownlp as-is": snownlp_as_is,
-        "snownlp on our jieba words": lambda text: bayes.judge(text, tokeniser.words(text)).score,
-        "lexicon (default)": lambda text: lexicon.judge(text).score,
+        "snownlp on our jieba words": lambda text: judged(bayes.judge(text, tokeniser.words(text))),
+        "lexicon alone": lambda text: judged(lexicon.judge(text)),
+        "trained (default)": lambda text: judged(trained.judge(text, tokeniser.words(text))),
     }
 
 
@@ -162,9 +175,9 @@ def run(sets: list[LabelledSet], scale: float) -> dict:
         print(f"  {'jieba alone':<28} {'':>8} {'':>8} {len(texts) / seconds:10.0f} {mb / seconds:8.3f}")
         for name, model in chosen.items():
             start = time.perf_counter()
-            scores = [model(text) for text in texts]
+            calls = [model(text) for text in texts]
             seconds = time.perf_counter() - start
-            result = metrics.score(gold, [call(s, three_way) for s in scores])
+            result = metrics.score(gold, [call(score, three_way, band) for score, band in calls])
             rows[name] = {
                 "accuracy": round(result.accuracy, 4),
                 "macro_f1": round(result.macro_f1, 4),
