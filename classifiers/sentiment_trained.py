@@ -133,11 +133,10 @@ class TrainedSentiment:
         self.mix: dict[str, float] | None = None
         self.lexicon: LexiconSentiment | None = None
         if mix is not None:
-            if not isinstance(mix, dict) or not all(
-                isinstance(mix.get(k), int | float) and not isinstance(mix.get(k), bool)
-                for k in ("model", "lexicon")
-            ):
-                raise WeightsError(f'{self.path}: mix 应为 {{"model": 数, "lexicon": 数}}，现为 {mix!r}')
+            if not _valid_mix(mix):
+                raise WeightsError(
+                    f'{self.path}: mix 应为 {{"model": 数, "lexicon": 数}}，两数不小于 0 且不全为 0，现为 {mix!r}'
+                )
             self.mix = {"model": float(mix["model"]), "lexicon": float(mix["lexicon"])}
             self.lexicon = LexiconSentiment()
         # The heavy weights again, in a small table: they name the reasons.
@@ -159,12 +158,15 @@ class TrainedSentiment:
         return sum(map(self.weights.get, features, repeat(0.0))) / math.sqrt(len(features))
 
     def score(self, text: str, words: Sequence[str]) -> float:
-        model = self.bias + self._logit(self.features.of(text, words))
+        """`judge`'s probability, without its reasons."""
+        evidence = self._logit(self.features.of(text, words))
         if self.mix is None or self.lexicon is None:
-            return _sigmoid(model)
+            return _sigmoid(self.bias + evidence) if evidence else NO_EVIDENCE.score
         weighed = self.lexicon.weigh(self.features.without_places(text))
+        if not evidence and weighed is None:
+            return NO_EVIDENCE.score
         lexical = self.lexicon.scale * weighed[0] if weighed else 0.0
-        return _sigmoid(self.mix["model"] * model + self.mix["lexicon"] * lexical)
+        return _sigmoid(self.mix["model"] * (self.bias + evidence) + self.mix["lexicon"] * lexical)
 
     def judge(self, text: str, words: Sequence[str]) -> Sentiment:
         """`words` are the post's tokens from the project's tokeniser, lower-cased."""
@@ -175,23 +177,35 @@ class TrainedSentiment:
             # no known feature and no lexicon word (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
         heavy = self._heavy
-        reasons = _describe([(f, heavy[f]) for f in features & self._heavy_keys])
-        if self.mix is None or self.lexicon is None:
-            score = _sigmoid(self.bias + evidence)
-            reasons.append(f"逻辑回归（词与二字组）：P(正面)={score:.2f}")
-            return Sentiment(score, self.polarity(score), tuple(reasons))
+        # Named: whole words only, as a reader would say them, not pairs that straddle two words.
+        named = features & self._heavy_keys
+        named.intersection_update(words)
+        reasons = _describe([(f, heavy[f]) for f in named])
         model = _sigmoid(self.bias + evidence)
+        if self.mix is None or self.lexicon is None:
+            reasons.append(f"统计模型（按词与二字组）：P(正面)={model:.2f}")
+            return Sentiment(model, self.polarity(model), tuple(reasons))
         lexical = 0.0
-        if weighed is not None:
-            total, said = weighed
+        if weighed is None:
+            said = "情感词典未见情感词"
+        else:
+            total, lexicon_reasons = weighed
             lexical = self.lexicon.scale * total
-            reasons = [*said, *reasons]
+            reasons = [*lexicon_reasons, *reasons]
+            said = f"情感词典合计 {total:+.2f}"
         score = _sigmoid(self.mix["model"] * (self.bias + evidence) + self.mix["lexicon"] * lexical)
-        reasons.append(
-            f"词典合计 {lexical / self.lexicon.scale:+.2f}，逻辑回归（词与二字组）P(正面)={model:.2f}"
-            f" → 合计 P(正面)={score:.2f}"
-        )
+        reasons.append(f"{said}，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}")
         return Sentiment(score, self.polarity(score), tuple(reasons))
+
+
+def _valid_mix(mix: object) -> bool:
+    if not isinstance(mix, dict):
+        return False
+    values = [mix.get(key) for key in ("model", "lexicon")]
+    numbers = [
+        v for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    ]
+    return len(numbers) == 2 and all(v >= 0 for v in numbers) and any(v > 0 for v in numbers)
 
 
 def _sigmoid(x: float) -> float:

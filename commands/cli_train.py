@@ -55,6 +55,10 @@ def read_labels(path: Path) -> list[tuple[str, str]]:
     return posts
 
 
+# Fewer held-back posts than this make the before/after comparison a rough one, and the command says so.
+FEW_HELD = 50
+
+
 def split(posts: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(training, held back): posts ordered by the hash of their text, every fifth held back, so the same
     file always holds back the same posts, whatever order its lines are in."""
@@ -76,7 +80,7 @@ def sentiment(
     ] = None,
 ) -> None:
     """重新训练情感模型：留出五分之一比较现用模型与新模型的宏平均 F1，写出新权重。"""
-    from classifiers.sentiment_train import Example, fit, fit_band
+    from classifiers.sentiment_train import Example, fit
     from pipeline.context import Context, place_names
 
     posts = read_labels(labels)
@@ -106,6 +110,8 @@ def sentiment(
         raise fail(
             "重新训练需要 scikit-learn：在项目目录运行 .venv/bin/pip install -e '.[train]'", Exit.FAILED
         ) from None
+    # The neutral band stays the one the model in use was given: refitted on the office's training posts it
+    # would follow those few hundred posts, not the posts to come.
     data: dict = {
         "bias": bias,
         "weights": weights,
@@ -113,11 +119,6 @@ def sentiment(
     }
     if current.mix is not None:
         data["mix"] = current.mix  # the retrained regression is added to the lexicon as the shipped one was
-    if "neutral" in {label for _, label in training}:
-        scored = TrainedSentiment(data, places)
-        data["neutral"] = list(
-            fit_band([scored.score(t, words(t)) for t, _ in training], [lb for _, lb in training])
-        )
     data["description"] = (
         f"在 {current.path.name} 的基础上，用 {labels.name} 的 {len(training)} 条标注重新训练"
     )
@@ -144,6 +145,13 @@ def sentiment(
             *(f"{result.per_label[label]:.3f}" for label in sorted(set(gold))),
         )
     screen.print(table)
+    if len(held) < FEW_HELD:
+        screen.print(
+            f"注意：只留出了 {len(held)} 条，上表的比较只能粗略参考；标注到 {FEW_HELD * 5} 条以上再比较更可靠。",
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
+        )
     screen.print(
         f"新权重已写入 {target}（{len(weights)} 个特征）。", soft_wrap=True, markup=False, highlight=False
     )

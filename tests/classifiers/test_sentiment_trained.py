@@ -56,8 +56,8 @@ def test_a_complaint_is_negative_and_names_its_words(model, tokeniser) -> None:
     assert result.score < 0.2
     (negative,) = [r for r in result.reasons if r.startswith("负面依据：")]
     assert {"拖欠", "黑心"} & set(negative.removeprefix("负面依据：").split("、")), result.reasons
-    assert result.reasons[-1].startswith("词典合计")
-    assert "逻辑回归（词与二字组）" in result.reasons[-1]
+    assert result.reasons[-1].startswith("情感词典合计")
+    assert "统计模型 P(正面)=" in result.reasons[-1]
     assert any(r.startswith("负面词") for r in result.reasons), result.reasons  # the lexicon's half
 
 
@@ -143,16 +143,47 @@ def test_weights_without_a_mix_are_the_regression_alone(model, tokeniser) -> Non
     expected = 1 / (1 + math.exp(-(alone.bias + known / math.sqrt(len(features)))))
     result = judge(alone, tokeniser, text)
     assert result.score == pytest.approx(expected)
-    assert result.reasons[-1].startswith("逻辑回归")
+    assert result.reasons[-1].startswith("统计模型")
 
 
-def test_a_mix_that_is_not_two_numbers_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "mix",
+    [
+        {"model": "多"},
+        {"model": float("nan"), "lexicon": 1.0},
+        {"model": -1.0, "lexicon": 1.0},
+        {"model": 0, "lexicon": 0},
+    ],
+)
+def test_a_mix_that_is_not_two_sound_numbers_is_named(tmp_path: Path, mix: dict) -> None:
     from classifiers.sentiment_trained import dump_weights
 
     bad = tmp_path / "mix.json.gz"
-    bad.write_bytes(dump_weights({"bias": 0.0, "weights": {"差": -1.0}, "mix": {"model": "多"}}))
+    bad.write_bytes(dump_weights({"bias": 0.0, "weights": {"差": -1.0}, "mix": mix}))
     with pytest.raises(WeightsError, match=r"mix\.json\.gz: mix 应为"):
         TrainedSentiment(bad)
+
+
+def test_score_is_the_probability_judge_gives(model, tokeniser) -> None:
+    """`score` (the training script's band and figures read it) and `judge` agree on every test post, on
+    posts with no evidence at all, and on a long article."""
+    rows = [json.loads(line) for line in (SHIPPED / "test.jsonl").read_text(encoding="utf-8").splitlines()]
+    article = "，".join(r["text"] for r in rows[:60])  # long enough to take the long-text path
+    for text in [r["text"] for r in rows] + ["", "12345", "今天星期三", article]:
+        words = tokeniser.words(text)
+        assert model.score(text, words) == pytest.approx(model.judge(text, words).score, abs=1e-12), text
+
+
+def test_a_long_article_has_the_features_the_short_path_would_give(model, tokeniser, monkeypatch) -> None:
+    import classifiers.sentiment_trained as trained
+
+    rows = [json.loads(line) for line in (SHIPPED / "test.jsonl").read_text(encoding="utf-8").splitlines()]
+    article = "[哈哈]南乐县" + "，".join(r["text"] for r in rows) + "，请看http://t.cn/x 濮阳市人民政府网站"
+    words = tokeniser.words(article)
+    long_path = model.features.of(article, words)
+    monkeypatch.setattr(trained, "_SCAN_LIMIT", 10**9)
+    assert model.features.of(article, words) == long_path
+    assert any(len(w) >= 3 for w in long_path)
 
 
 def test_scoring_needs_neither_sklearn_nor_numpy() -> None:
@@ -188,7 +219,7 @@ def test_a_broken_weights_file_is_named(tmp_path: Path) -> None:
 
 def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser) -> None:
     """test.jsonl is never trained on nor used to choose the mix (dev.jsonl chose it); the floor sits a little
-    under the measured figure (0.904; the lexicon alone 0.896)."""
+    under the measured figure (0.904) and above the lexicon alone (0.896)."""
     rows = [json.loads(line) for line in (SHIPPED / "test.jsonl").read_text(encoding="utf-8").splitlines()]
     result = metrics.score(
         [r["label"] for r in rows], [judge(model, tokeniser, r["text"]).polarity.value for r in rows]
@@ -196,4 +227,4 @@ def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser)
     assert result.macro_f1 >= FLOOR, result
 
 
-FLOOR = 0.88
+FLOOR = 0.90

@@ -54,8 +54,8 @@ def test_the_default_model_explains_a_complaint_with_both_readings(monkeypatch: 
     assert "负面表情[怒]" in reasons
     (negative,) = [r for r in reasons if r.startswith("负面依据：")]
     assert {"推诿", "投诉", "踢皮球"} & set(negative.removeprefix("负面依据：").split("、")), negative
-    assert reasons[-1].startswith("词典合计")
-    assert "逻辑回归（词与二字组）" in reasons[-1]
+    assert reasons[-1].startswith("情感词典合计")
+    assert "统计模型 P(正面)=" in reasons[-1]
     assert not any("清丰" in r for r in reasons)
 
 
@@ -65,7 +65,7 @@ def test_the_lexicon_alone_is_selectable(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert any("「推诿」" in r and "「踢皮球」" in r for r in out["sentiment_reasons"])
     assert "负面表情[怒]" in out["sentiment_reasons"]
     assert out["sentiment_reasons"][-1].startswith("合计")
-    assert not any("逻辑回归" in r for r in out["sentiment_reasons"])
+    assert not any("统计模型" in r for r in out["sentiment_reasons"])
 
 
 def test_snownlp_is_selectable_and_reads_our_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
