@@ -8,12 +8,23 @@ tests/data and the recorded portal articles (tests/fixtures/*/article_*.html) jo
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def mirror_object(mirrors: Path, repo: str, spec: str) -> bytes:
+    """A file of a public repository as its clone under `mirrors` holds it (`<owner>+<name>` or
+    `<owner>+<name>/repo`, bare or not): `spec` is `commit:path` or a blob id."""
+    name = repo.replace("/", "+")
+    clone = next(c for c in (mirrors / name / "repo", mirrors / name) if c.exists())
+    return subprocess.run(
+        ["git", "-C", str(clone), "cat-file", "-p", spec], capture_output=True, check=True
+    ).stdout
 
 
 def _weibo_html(data: Any) -> Iterator[str]:

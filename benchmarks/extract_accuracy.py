@@ -22,7 +22,6 @@ that checkout's extractor: the "before" figures.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -32,6 +31,8 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path.cwd()))
+
+from corpus import mirror_object
 
 from spiders.parsing.extract import ExtractError, extract
 
@@ -53,14 +54,7 @@ def _expected_time(label: str) -> tuple[datetime, bool]:
 def page_bytes(label: dict, pages: Path | None, mirrors: Path | None) -> bytes:
     source = label.get("source")
     if mirrors is not None and source:
-        name = source["repo"].replace("/", "+")
-        clone = next(c for c in (mirrors / name / "repo", mirrors / name) if c.exists())
-        shown = subprocess.run(
-            ["git", "-C", str(clone), "show", f"{source['commit']}:{source['path']}"],
-            capture_output=True,
-            check=True,
-        )
-        return shown.stdout
+        return mirror_object(mirrors, source["repo"], f"{source['commit']}:{source['path']}")
     assert pages is not None, "--pages 或 --mirrors"
     return (pages / label["file"]).read_bytes()
 

@@ -20,8 +20,9 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 from pathlib import Path
+
+from corpus import mirror_object
 
 # (repository, commit holding the file, path, blob, format, cleanliness: lower is kept first)
 COPIES = [
@@ -77,14 +78,6 @@ COPIES = [
 _NOT_HAN = re.compile(r"[^\u4e00-\u9fff]")
 
 
-def blob(mirrors: Path, repo: str, sha: str) -> bytes:
-    name = repo.replace("/", "+")
-    clone = next(c for c in (mirrors / name / "repo", mirrors / name) if c.exists())
-    return subprocess.run(
-        ["git", "-C", str(clone), "cat-file", "blob", sha], capture_output=True, check=True
-    ).stdout
-
-
 def rows_of(raw: bytes, kind: str) -> list[tuple[str, int]]:
     text = raw.decode("utf-8-sig", errors="replace")
     rows: list[tuple[str, int]] = []
@@ -117,7 +110,7 @@ def main() -> None:
     labels: dict[str, set[int]] = {}
     sources = []
     for repo, commit, path, sha, kind, rank in COPIES:
-        raw = blob(args.mirrors, repo, sha)
+        raw = mirror_object(args.mirrors, repo, sha)
         rows = rows_of(raw, kind)
         sources.append({"repo": repo, "commit": commit, "path": path, "blob": sha, "rows": len(rows)})
         for review, label in rows:
