@@ -159,20 +159,14 @@ class TrainedSentiment:
 
     def score(self, text: str, words: Sequence[str]) -> float:
         """`judge`'s probability, without its reasons."""
-        evidence = self._logit(self.features.of(text, words))
-        if self.mix is None or self.lexicon is None:
-            return _sigmoid(self.bias + evidence) if evidence else NO_EVIDENCE.score
-        weighed = self.lexicon.weigh(self.features.without_places(text))
+        _features, evidence, weighed = self._evidence(text, words)
         if not evidence and weighed is None:
             return NO_EVIDENCE.score
-        lexical = self.lexicon.scale * weighed[0] if weighed else 0.0
-        return _sigmoid(self.mix["model"] * (self.bias + evidence) + self.mix["lexicon"] * lexical)
+        return self._combine(evidence, weighed)
 
     def judge(self, text: str, words: Sequence[str]) -> Sentiment:
         """`words` are the post's tokens from the project's tokeniser, lower-cased."""
-        features = self.features.of(text, words)
-        evidence = self._logit(features)
-        weighed = self.lexicon.weigh(self.features.without_places(text)) if self.lexicon is not None else None
+        features, evidence, weighed = self._evidence(text, words)
         if not evidence and weighed is None:
             # no known feature and no lexicon word (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
@@ -181,21 +175,35 @@ class TrainedSentiment:
         named = features & self._heavy_keys
         named.intersection_update(words)
         reasons = _describe([(f, heavy[f]) for f in named])
-        model = _sigmoid(self.bias + evidence)
+        score = self._combine(evidence, weighed)
         if self.mix is None or self.lexicon is None:
-            reasons.append(f"统计模型（按词与二字组）：P(正面)={model:.2f}")
-            return Sentiment(model, self.polarity(model), tuple(reasons))
-        lexical = 0.0
+            reasons.append(f"统计模型（按词与二字组）：P(正面)={score:.2f}")
+            return Sentiment(score, self.polarity(score), tuple(reasons))
         if weighed is None:
             said = "情感词典未见情感词"
         else:
             total, lexicon_reasons = weighed
-            lexical = self.lexicon.scale * total
             reasons = [*lexicon_reasons, *reasons]
             said = f"情感词典合计 {total:+.2f}"
-        score = _sigmoid(self.mix["model"] * (self.bias + evidence) + self.mix["lexicon"] * lexical)
+        model = _sigmoid(self.bias + evidence)
         reasons.append(f"{said}，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}")
         return Sentiment(score, self.polarity(score), tuple(reasons))
+
+    def _evidence(
+        self, text: str, words: Sequence[str]
+    ) -> tuple[set[str], float, tuple[float, list[str]] | None]:
+        """The post's features, the regression's evidence from them, and the lexicon's reading (None without
+        a mix, or when the lexicon finds nothing)."""
+        features = self.features.of(text, words)
+        weighed = self.lexicon.weigh(self.features.without_places(text)) if self.lexicon is not None else None
+        return features, self._logit(features), weighed
+
+    def _combine(self, evidence: float, weighed: tuple[float, list[str]] | None) -> float:
+        """The probability: the regression's log-odds alone, or added to the lexicon's as the mix says."""
+        if self.mix is None or self.lexicon is None:
+            return _sigmoid(self.bias + evidence)
+        lexical = self.lexicon.scale * weighed[0] if weighed else 0.0
+        return _sigmoid(self.mix["model"] * (self.bias + evidence) + self.mix["lexicon"] * lexical)
 
 
 def _valid_mix(mix: object) -> bool:
