@@ -225,7 +225,7 @@ def _sigmoid(x: float) -> float:
 def _describe(heavy: list[tuple[str, float]]) -> list[str]:
     """The heaviest evidence of each side, in order of weight; a feature inside one already named (好 after
     真好) is not named again. Plain loops and a substring test: this runs for every post."""
-    heavy.sort(key=itemgetter(1))
+    heavy.sort(key=itemgetter(1, 0))  # ties (weights are rounded) by name, the same in every process
     reasons = []
     for title, side in (
         ("负面依据：", [f for f, v in heavy if v < 0]),
