@@ -10,7 +10,7 @@ alerts/repositories/; this is what the rest of the program asks of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime
@@ -131,6 +131,18 @@ class Outbox:
                     reasons=[decision.reason, *alert.reasons],
                 )
             return self._alerts.insert(alert, posts, reach)
+
+    def merge_events(self, absorbed: Iterable[str], into: str, at: datetime) -> None:
+        """The event stage found these events to be one (see `EventStage`): `into` takes their alerts, and a
+        case opened under an absorbed id receives `into`'s later alerts."""
+        others = [event for event in dict.fromkeys(absorbed) if event != into]
+        if others:
+            with self._transaction():
+                self._alerts.merge_events(others, into, at)
+
+    def merged_into(self, event_id: str) -> list[str]:
+        """The events merged into this one, the earliest merged first."""
+        return self._alerts.merged_into(event_id)
 
     def _top_level(self, event_id: str) -> Level | None:
         levels = self._alerts.levels_of_event(event_id)

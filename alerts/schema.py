@@ -101,6 +101,18 @@ deliveries = Table(
     Index("deliveries_due", "status", "next_attempt_at"),
 )
 
+# Events the event stage found to be one (a post bridging them, or an earlier post naming the event): each
+# absorbed event id, the event it now belongs to, and when. Its alerts and counted posts move to that event;
+# a case already opened under the absorbed id keeps its id and receives the event's later alerts.
+event_merges = Table(
+    "event_merges",
+    metadata,
+    _text("event_id", primary=True),
+    _text("into_event", null=False),
+    _text("merged_at", null=False),
+    Index("event_merges_into", "into_event"),
+)
+
 event_posts = Table(
     "event_posts",
     metadata,

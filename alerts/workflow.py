@@ -269,8 +269,8 @@ class Workflow:
         with self._tx() as db:
             if db.case_of_alert(alert.key) is not None:
                 return 0  # another sweeper took it
-            db.add_alert(alert.key, alert.event_id, alert.level, alert.created_at)
-            case = self.get(alert.event_id)
+            case = self._case_of_event(alert.event_id)
+            db.add_alert(alert.key, case.id if case else alert.event_id, alert.level, alert.created_at)
             if case is None:
                 self._open_case(db, alert)
                 return 1
@@ -306,6 +306,14 @@ class Workflow:
         if case.state in ANSWERED:
             self.observe(case.id, None, [alert.source])
         return 0
+
+    def _case_of_event(self, event_id: str) -> Case | None:
+        """The event's case: opened under its id, or else under the id of an event later found to be part
+        of it (the one merged first), which keeps its id and number."""
+        for candidate in (event_id, *self.outbox.merged_into(event_id)):
+            if (case := self.get(candidate)) is not None:
+                return case
+        return None
 
     def _note_media(self, db: CaseRepository, case: Case, source: str) -> None:
         media = list(case.baseline.get("media", []))

@@ -142,6 +142,9 @@ class Analysis:
     spam: bool = False
     spam_reasons: list[str] = field(default_factory=list)
     event_id: str | None = None
+    # Events this post showed to be part of `event_id` (it bridged them, or named the event earlier than
+    # its first post): the alert stage moves their alerts to it.
+    merged_events: list[str] = field(default_factory=list)
     event: EventScope | None = None
     truncated: Truncation | None = None  # set when the text was cut to the analysis cap
 

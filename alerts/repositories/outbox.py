@@ -17,6 +17,7 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    delete,
     func,
     literal_column,
     select,
@@ -27,7 +28,7 @@ from sqlalchemy import (
 from alerts.database import SENDER_CLASS, AlertsDatabase
 from alerts.models import Alert, AlertKind
 from alerts.repositories import upsert
-from alerts.schema import alerts, deliveries, event_posts
+from alerts.schema import alerts, deliveries, event_merges, event_posts
 from alerts.silences import HELD as HOLD_HELD
 from alerts.silences import SUPERSEDED
 from classifiers.types import Level
@@ -149,6 +150,48 @@ class AlertRepository:
             )
         ).one()
         return posts, int(total)
+
+    def merge_events(self, absorbed: list[str], into: str, at: datetime) -> None:
+        """The absorbed events are part of `into` from now: their alerts and counted posts move to it (so
+        noise control reads one history), and each is remembered as merged, with the events merged into it
+        before, for the case already opened under its id."""
+        a = alerts.c
+        for key, body in self.db.execute(
+            select(a.key, a.body).where(a.event_id.in_(absorbed), a.kind == AlertKind.EVENT.value)
+        ).all():
+            data = json.loads(body)
+            data["event_id"] = into
+            self.db.execute(
+                update(alerts)
+                .where(a.key == key)
+                .values(event_id=into, body=json.dumps(data, ensure_ascii=False))
+            )
+        e = event_posts.c
+        for post_id, reach in self.db.execute(
+            select(e.post_id, e.reach).where(e.event_id.in_(absorbed))
+        ).all():
+            self.add_event_post(into, post_id, reach)
+        self.db.execute(delete(event_posts).where(e.event_id.in_(absorbed)))
+        m = event_merges.c
+        self.db.execute(update(event_merges).where(m.into_event.in_(absorbed)).values(into_event=into))
+        for event_id in absorbed:
+            statement = upsert(self.db, event_merges).values(
+                event_id=event_id, into_event=into, merged_at=at.isoformat()
+            )
+            self.db.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["event_id"], set_={"into_event": into, "merged_at": at.isoformat()}
+                )
+            )
+
+    def merged_into(self, event_id: str) -> list[str]:
+        """The events merged into this one, the earliest merged first."""
+        m = event_merges.c
+        return list(
+            self.db.execute(
+                select(m.event_id).where(m.into_event == event_id).order_by(m.merged_at, m.event_id)
+            ).scalars()
+        )
 
     def levels_of_event(self, event_id: str) -> list[Level]:
         return [

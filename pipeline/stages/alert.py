@@ -78,6 +78,8 @@ class AlertStage(Stage):
         self.raised = 0
 
     def __call__(self, post: Post) -> Post:
+        if post.analysis.merged_events and post.analysis.event_id:
+            self.outbox.merge_events(post.analysis.merged_events, post.analysis.event_id, self.context.now())
         if warrants_alert(post, self.min_level) is None and self.outbox.enqueue(
             alert_from_post(post, self.context.now())
         ):

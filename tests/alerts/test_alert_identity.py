@@ -118,7 +118,7 @@ def test_a_0002_database_gets_kinds_and_numbers_from_its_old_keys(tmp_path: Path
 
     database = AlertsDatabase(path)  # opening migrates
     try:
-        assert database.revision() == "0011"
+        assert database.revision() == "0012"
         found = database.execute(sa.text("SELECT key, kind, realert FROM alerts")).all()
     finally:
         database.close()
