@@ -184,6 +184,8 @@ class Assignment:
     event_id: str
     new: bool
     reasons: tuple[str, ...]
+    # Other events the post matches as well: it bridges them and the event it joins, which are one.
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +196,11 @@ class EventMatcher:
     min_overlap: float = 0.4
 
     def assign(self, post: Signature, recent: Iterable[Signature]) -> Assignment:
-        """The event the post belongs to, or a new one named after the post."""
+        """The event the post belongs to (its best match), with every other event it matches too, or a new
+        one named after the post. Matching is symmetric, so the events a run ends with (the posts linked
+        by matches, through any bridging post) do not depend on the order the posts came in."""
         best: tuple[float, Signature, str] | None = None
+        matched: dict[str, None] = {}
         for other in recent:
             if other.post_id == post.post_id:
                 return Assignment(other.event_id, False, ("同一条信息再次采集",))
@@ -215,11 +220,13 @@ class EventMatcher:
                     continue
                 score = overlap
                 reason = f"与{other.post_id}共有关键词「{'」「'.join(sorted(shared)[:6])}」"
+            matched[other.event_id] = None
             if best is None or score > best[0]:
                 best = (score, other, reason)
         if best is None:
             return Assignment(post.event_id, True, ("新事件",))
-        return Assignment(best[1].event_id, False, (best[2],))
+        event_id = best[1].event_id
+        return Assignment(event_id, False, (best[2],), tuple(e for e in matched if e != event_id))
 
 
 class SignatureIndex:

@@ -44,6 +44,9 @@ class Signals:
     now: datetime | None = None
     # The county or topic series of the post that are rising far above their usual hourly level now.
     spikes: Sequence[Spike] = ()
+    # Comments and reposts per hour when known otherwise than from `published_at` (an event's: the sum of
+    # its posts' own rates).
+    per_hour: float | None = None
 
 
 _LEVELS = tuple(Level)  # lowest first; iterating the enum itself is several times slower
@@ -99,9 +102,11 @@ def assess(signals: Signals, model: SeverityModel) -> Severity:
         reasons.append("媒体介入：无")
 
     velocity = 0.0
-    if signals.published_at and signals.now:
+    per_hour = signals.per_hour
+    if per_hour is None and signals.published_at and signals.now:
         hours = max((signals.now - signals.published_at).total_seconds() / 3600, 0.5)
         per_hour = (comments + reposts) / hours
+    if per_hour is not None:
         velocity = _scaled_log(per_hour, 1000)
         reasons.append(f"发展态势：每小时约{per_hour:.0f}次评论转发")
     if signals.spikes:

@@ -84,6 +84,7 @@ def special_report_document(workflow: Workflow, env: Env, event_id: str) -> byte
     """The event's 专报 as a Word document; None when the event is not known."""
     events = EventStore(env.events_path)
     try:
+        event_id = events.current(event_id)  # an event merged into another is reported as that one
         listed = events.posts_of(event_id)
         totals = events.totals(event_id) if listed else None
     finally:
@@ -181,7 +182,7 @@ def review_document(workflow: Workflow, env: Env, event_id: str) -> bytes | None
     """The 总结评估 of the event's handling as a Word document; None when the event is not known."""
     events = EventStore(env.events_path)
     try:
-        listed = events.posts_of(event_id)
+        listed = events.posts_of(events.current(event_id))
     finally:
         events.close()
     if not listed:

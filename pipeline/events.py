@@ -11,14 +11,14 @@ from __future__ import annotations
 import bisect
 import json
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 
 from classifiers.events import EventMatcher, Signature, SignatureIndex
-from classifiers.types import Level
+from classifiers.types import Level, RuleHit
 from config import databases
 
 SCHEMA = """
@@ -49,6 +49,12 @@ CREATE TABLE IF NOT EXISTS hourly (
     posts INTEGER NOT NULL,
     PRIMARY KEY (kind, name, hour_ts)
 ) WITHOUT ROWID;
+-- Events found to be one (a post bridged them, or an earlier post named the event): where each absorbed
+-- id went, so a link or a case kept under it still finds the event.
+CREATE TABLE IF NOT EXISTS merged (
+    event_id TEXT PRIMARY KEY,
+    into_event TEXT NOT NULL
+) WITHOUT ROWID;
 """
 # Hourly counts are kept this long behind the newest: a week of history and the hour being filled.
 KEEP_HOURLY_S = 8 * 24 * 3600
@@ -58,6 +64,11 @@ ADDED_COLUMNS = {
     "departments": "TEXT NOT NULL DEFAULT '[]'",
     "level": "TEXT",
     "kinds": "TEXT NOT NULL DEFAULT '[]'",
+    # What the event's judgement reads of each post besides its counts: its rule hits, how negative it is,
+    # whether an official account wrote it.
+    "rules": "TEXT NOT NULL DEFAULT '[]'",
+    "sentiment": "REAL",
+    "official": "INTEGER NOT NULL DEFAULT 0",
 }
 
 
@@ -73,6 +84,27 @@ class EventTotals:
     counties: tuple[str, ...]  # every county its posts named, first seen first
     departments: tuple[str, ...]  # every line of work its posts touched, first seen first
     level: Level | None  # the highest level any of its posts was judged at
+    # What its posts say together, the same whatever order they came in: every rule any of them hit (by
+    # rule id), the most negative sentiment, whether any was an official account's, and the sum of each
+    # post's comments and reposts per hour of its age (at `now`, when `totals` was given one).
+    rules: tuple[RuleHit, ...] = ()
+    sentiment: float | None = None
+    official: bool = False
+    per_hour: float | None = None
+
+
+def _event_rules(hits: Iterable[RuleHit]) -> tuple[RuleHit, ...]:
+    """The rules an event's posts hit, one hit per rule (its terms from every post), in rule-id order."""
+    by_id: dict[str, RuleHit] = {}
+    for hit in hits:
+        seen = by_id.get(hit.id)
+        by_id[hit.id] = hit if seen is None else replace(seen, terms=tuple(sorted({*seen.terms, *hit.terms})))
+    return tuple(by_id[rule] for rule in sorted(by_id))
+
+
+def _rate(comments: int, reposts: int, published: datetime, now: datetime) -> float:
+    """A post's comments and reposts per hour of its age, as severity reads one (at least half an hour)."""
+    return (comments + reposts) / max((now - published).total_seconds() / 3600, 0.5)
 
 
 class EventStore:
@@ -125,6 +157,41 @@ class EventStore:
         row = self.db.execute("SELECT event_id FROM signatures WHERE post_id = ?", (post_id,)).fetchone()
         return row[0] if row else None
 
+    def earliest(self, event_ids: Sequence[str]) -> tuple[float, str]:
+        """(published_ts, post id) of the events' first post, ties by post id: what names them as one."""
+        marks = ",".join("?" * len(event_ids))
+        row = self.db.execute(
+            f"SELECT published_ts, post_id FROM signatures WHERE event_id IN ({marks}) "
+            "ORDER BY published_ts, post_id LIMIT 1",
+            tuple(event_ids),
+        ).fetchone()
+        return (row[0], row[1]) if row else (float("inf"), "")
+
+    def merge(self, absorbed: Sequence[str], into: str) -> None:
+        """The absorbed events' posts are `into`'s from now, and their ids lead to it."""
+        marks = ",".join("?" * len(absorbed))
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                f"UPDATE signatures SET event_id = ? WHERE event_id IN ({marks})", (into, *absorbed)
+            )
+            self.db.execute(
+                f"UPDATE merged SET into_event = ? WHERE into_event IN ({marks})", (into, *absorbed)
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO merged (event_id, into_event) VALUES (?, ?)",
+                [(event_id, into) for event_id in absorbed],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def current(self, event_id: str) -> str:
+        """The event's id now: itself, or the event it was merged into."""
+        row = self.db.execute("SELECT into_event FROM merged WHERE event_id = ?", (event_id,)).fetchone()
+        return row[0] if row else event_id
+
     def record(
         self,
         signature: Signature,
@@ -135,14 +202,18 @@ class EventStore:
         reposts: int,
         likes: int,
         departments: Sequence[str] = (),
+        rules: Sequence[RuleHit] = (),
+        sentiment: float | None = None,
+        official: bool = False,
     ) -> None:
-        """Remember a post under its event; a re-crawl refreshes its counts and lines of work."""
+        """Remember a post under its event; a re-crawl refreshes its counts, lines of work and reading."""
         self.db.execute(
             "INSERT INTO signatures (post_id, event_id, fingerprint, terms, counties, published_ts, "
-            "published_at, source, media, comments, reposts, likes, departments, kinds) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(post_id) DO UPDATE SET "
-            "comments = excluded.comments, reposts = excluded.reposts, likes = excluded.likes, "
-            "departments = excluded.departments",
+            "published_at, source, media, comments, reposts, likes, departments, kinds, rules, sentiment, "
+            "official) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(post_id) DO "
+            "UPDATE SET comments = excluded.comments, reposts = excluded.reposts, likes = excluded.likes, "
+            "departments = excluded.departments, rules = excluded.rules, sentiment = excluded.sentiment, "
+            "official = excluded.official",
             (
                 signature.post_id,
                 signature.event_id,
@@ -158,6 +229,11 @@ class EventStore:
                 likes,
                 json.dumps(list(departments), ensure_ascii=False),
                 json.dumps(sorted(signature.kinds), ensure_ascii=False),
+                json.dumps(
+                    [[h.id, h.name, h.category, h.weight, list(h.terms)] for h in rules], ensure_ascii=False
+                ),
+                sentiment,
+                int(official),
             ),
         )
 
@@ -221,13 +297,14 @@ class EventStore:
         """The level the post was finally judged at, which the event keeps as a floor."""
         self.db.execute("UPDATE signatures SET level = ? WHERE post_id = ?", (level.value, post_id))
 
-    def totals(self, event_id: str) -> EventTotals:
+    def totals(self, event_id: str, now: datetime | None = None) -> EventTotals:
         rows = self.db.execute(
-            "SELECT source, media, comments, reposts, likes, published_at, counties, departments, level "
-            "FROM signatures WHERE event_id = ? ORDER BY published_ts, rowid",
+            "SELECT source, media, comments, reposts, likes, published_at, counties, departments, level, "
+            "rules, sentiment, official FROM signatures WHERE event_id = ? ORDER BY published_ts, rowid",
             (event_id,),
         ).fetchall()
         levels = [Level(r[8]) for r in rows if r[8]]
+        readings = [r[10] for r in rows if r[10] is not None]
         return EventTotals(
             posts=len(rows),
             sources=tuple(sorted({r[0] for r in rows})),
@@ -239,6 +316,16 @@ class EventStore:
             counties=tuple(dict.fromkeys(c for r in rows for c in json.loads(r[6]))),
             departments=tuple(dict.fromkeys(d for r in rows for d in json.loads(r[7]))),
             level=max(levels, key=lambda level: level.rank) if levels else None,
+            rules=_event_rules(
+                RuleHit(rule, name, category, weight, tuple(terms))
+                for r in rows
+                for rule, name, category, weight, terms in json.loads(r[9])
+            ),
+            sentiment=min(readings) if readings else None,
+            official=any(r[11] for r in rows),
+            per_hour=None
+            if now is None
+            else sum(_rate(r[2], r[3], datetime.fromisoformat(r[5]), now) for r in rows),
         )
 
     def close(self) -> None:
@@ -255,6 +342,9 @@ class _Row:
     reposts: int
     likes: int
     departments: Sequence[str]
+    rules: Sequence[RuleHit] = ()
+    sentiment: float | None = None
+    official: bool = False
     level: Level | None = None
 
 
@@ -275,6 +365,7 @@ class MemoryEventStore:
         self._index = SignatureIndex(matcher)
         self._hourly: dict[tuple[str, str], dict[float, int]] = {}
         self._first_hour: float | None = None
+        self._merged: dict[str, str] = {}  # absorbed event id: the event it is part of now
 
     def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
         """The recent signatures `assign` could join the post to, in `EventStore.recent`'s order."""
@@ -306,6 +397,27 @@ class MemoryEventStore:
         row = self._by_post.get(post_id)
         return row.signature.event_id if row else None
 
+    def earliest(self, event_ids: Sequence[str]) -> tuple[float, str]:
+        return min(
+            ((row.order[0], row.signature.post_id) for e in event_ids for row in self._by_event.get(e, ())),
+            default=(float("inf"), ""),
+        )
+
+    def merge(self, absorbed: Sequence[str], into: str) -> None:
+        rows = self._by_event.setdefault(into, [])
+        for event_id in absorbed:
+            for row in self._by_event.pop(event_id, []):
+                row.signature = replace(row.signature, event_id=into)
+                rows.append(row)
+        rows.sort(key=_ORDER)
+        for event_id, target in self._merged.items():
+            if target in absorbed:
+                self._merged[event_id] = into
+        self._merged.update(dict.fromkeys(absorbed, into))
+
+    def current(self, event_id: str) -> str:
+        return self._merged.get(event_id, event_id)
+
     def record(
         self,
         signature: Signature,
@@ -316,6 +428,9 @@ class MemoryEventStore:
         reposts: int,
         likes: int,
         departments: Sequence[str] = (),
+        rules: Sequence[RuleHit] = (),
+        sentiment: float | None = None,
+        official: bool = False,
     ) -> None:
         if (row := self._by_post.get(signature.post_id)) is not None:
             row.comments, row.reposts, row.likes, row.departments = (
@@ -324,6 +439,7 @@ class MemoryEventStore:
                 likes,
                 list(departments),
             )
+            row.rules, row.sentiment, row.official = tuple(rules), sentiment, official
             return
         key = len(self._rows)
         row = _Row(
@@ -335,6 +451,9 @@ class MemoryEventStore:
             reposts=reposts,
             likes=likes,
             departments=list(departments),
+            rules=tuple(rules),
+            sentiment=sentiment,
+            official=official,
         )
         self._rows.append(row)
         self._by_post[signature.post_id] = row
@@ -370,8 +489,13 @@ class MemoryEventStore:
         if (row := self._by_post.get(post_id)) is not None:
             row.level = level
 
-    def totals(self, event_id: str) -> EventTotals:
+    def totals(self, event_id: str, now: datetime | None = None) -> EventTotals:
         rows = self._by_event.get(event_id, [])
+        per_hour = (
+            None
+            if now is None
+            else sum(_rate(r.comments, r.reposts, r.signature.published_at, now) for r in rows)
+        )
         if len(rows) == 1:  # most events: one post, read off it without the passes below
             (row,) = rows
             return EventTotals(
@@ -385,8 +509,13 @@ class MemoryEventStore:
                 counties=tuple(dict.fromkeys(row.signature.counties)),
                 departments=tuple(dict.fromkeys(row.departments)),
                 level=row.level,
+                rules=_event_rules(row.rules),
+                sentiment=row.sentiment,
+                official=row.official,
+                per_hour=per_hour,
             )
         levels = [r.level for r in rows if r.level]
+        readings = [r.sentiment for r in rows if r.sentiment is not None]
         return EventTotals(
             posts=len(rows),
             sources=tuple(sorted({r.source for r in rows})),
@@ -398,6 +527,10 @@ class MemoryEventStore:
             counties=tuple(dict.fromkeys(c for r in rows for c in r.signature.counties)),
             departments=tuple(dict.fromkeys(d for r in rows for d in r.departments)),
             level=max(levels, key=lambda level: level.rank) if levels else None,
+            rules=_event_rules(hit for r in rows for hit in r.rules),
+            sentiment=min(readings) if readings else None,
+            official=any(r.official for r in rows),
+            per_hour=per_hour,
         )
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from alerts.accounts import Account, Role
@@ -111,6 +111,9 @@ def register(app: FastAPI, web: Web) -> None:
         env = get_env()
         events = EventStore(env.events_path)
         try:
+            if (current := events.current(event_id)) != event_id:
+                # Found to be part of another event (a case or a link may keep the old id): shown as that.
+                return RedirectResponse(request.url_for("event", event_id=current), status_code=303)
             posts = events.posts_of(event_id)
             totals = events.totals(event_id) if posts else None
         finally:

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from classifiers.events import EventMatcher, Signature, incident_kinds, key_terms, simhash, word_counts
-from classifiers.severity import assess
+from classifiers.severity import Signals, assess
 from classifiers.spikes import MIN_HISTORY, WEEK_HOURS, Spike, judge
 from classifiers.types import Level, Severity
 from pipeline.context import Context
 from pipeline.events import HOUR_S, EventStore, EventTotals, MemoryEventStore
-from pipeline.items import SHANGHAI, EventScope, Post, source_name
+from pipeline.items import SHANGHAI, AuthorKind, EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import post_signals
 
@@ -74,9 +74,12 @@ class EventStage(Stage):
         if known is None:
             assignment = self.matcher.assign(signature, self.store.candidates(signature, self.matcher.window))
             if not assignment.new:  # a new event is already named after the post
-                signature = replace(signature, event_id=assignment.event_id)
+                event_id, analysis.merged_events = self._as_one(post, [assignment.event_id, *assignment.also])
+                signature = replace(signature, event_id=event_id)
                 self.joined += 1
                 joined_because = f"归入事件：{assignment.reasons[0]}"
+                if assignment.also:
+                    joined_because += f"；该信息同时关联另外{len(assignment.also)}个事件，已合并为同一事件"
         analysis.event_id = signature.event_id
         self.store.record(
             signature,
@@ -86,8 +89,11 @@ class EventStage(Stage):
             reposts=post.counts.reposts,
             likes=post.counts.likes,
             departments=analysis.departments,
+            rules=analysis.rules,
+            sentiment=analysis.sentiment,
+            official=post.author_kind in (AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT),
         )
-        totals = self.store.totals(signature.event_id)
+        totals = self.store.totals(signature.event_id, self.context.now())
         if totals.posts > 1 and analysis.severity:
             analysis.severity = self._judge_event(post, analysis.severity, totals, spikes)
         if analysis.severity:
@@ -101,6 +107,17 @@ class EventStage(Stage):
             posts=totals.posts, counties=list(totals.counties), departments=list(totals.departments)
         )
         return post
+
+    def _as_one(self, post: Post, events: list[str]) -> tuple[str, list[str]]:
+        """The events the post joins, now one: named after their first post, or the post itself when it
+        came earlier (published first, ties by id). The name then depends on the posts, not on the order
+        they were crawled in. Returns the name and the events it absorbed (renamed into it)."""
+        _first_ts, first_post = min(self.store.earliest(events), (post.published_at.timestamp(), post.id))
+        event_id = f"event:{first_post}"
+        absorbed = [e for e in dict.fromkeys(events) if e != event_id]
+        if absorbed:
+            self.store.merge(absorbed, event_id)
+        return event_id, absorbed
 
     @staticmethod
     def _at_least_reached(severity: Severity, reached: Level | None) -> Severity:
@@ -140,16 +157,20 @@ class EventStage(Stage):
     def _judge_event(
         self, post: Post, severity: Severity, totals: EventTotals, spikes: Sequence[Spike] = ()
     ) -> Severity:
-        """The post's severity judged on its whole event: its volume, media and growth added up."""
-        signals = replace(
-            post_signals(post, self.context),
-            spikes=spikes,
+        """The post's severity judged on its whole event: what all its posts say together (every rule any
+        hit, the most negative reading, its volume, media and growth added up), the same whatever order
+        they came in, so the event's level does not depend on which post was crawled last."""
+        signals = Signals(
+            rules=totals.rules,
+            rule_floors=self.context.rule_floors,
+            sentiment=totals.sentiment if totals.sentiment is not None else 0.5,
             comments=totals.comments,
             reposts=totals.reposts,
             likes=totals.likes,
             media=list(totals.media),
-            published_at=min(totals.first_published, post.published_at),
-            now=self.context.now(),  # the event has an age even when this post's own is unknown
+            official_author=totals.official,
+            per_hour=totals.per_hour,
+            spikes=spikes,
         )
         event_severity = assess(signals, self.context.severity_model)
         summary = f"事件合计：{totals.posts}条信息，来源{'、'.join(map(source_name, totals.sources))}" + (
