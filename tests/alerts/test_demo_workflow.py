@@ -5,6 +5,7 @@ the quarterly 通报 shows both."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.alerts.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from tests.alerts.receiver import BotReceiver
 from tests.alerts.test_workflow import Clock
 from tests.helpers import office_env, run_demo
+from tests.helpers import yuqing as run_yuqing
 
 ADDRESSES = {
     "范县县委宣传部": "xcb@fanxian.example.gov.cn",
@@ -144,6 +146,7 @@ def test_demo_patrol_notifies_escalates_and_reports(
     workflow.sync()
     cases = workflow.cases()
     crash = next(c for c in cases if c.level is Level.MAJOR_EMERGENCY and c.counties == ["范县"])
+    assert [c for c in cases if "范县" in c.counties and c.level is Level.MAJOR_EMERGENCY] == [crash]
     wages = next(c for c in cases if c.counties == ["清丰县"])
     workflow.close()
     outbox.close()
@@ -252,3 +255,17 @@ def test_the_days_logs_are_filed_and_mailed_to_each_unit_with_copies(
     before = len(smtp.mailbox.messages)
     assert command("log", "--send", "--demo", env={**env, "YUQING_DEMO_DELIVER": "1"}).returncode == 0
     assert len(smtp.mailbox.messages) == before
+
+
+def test_the_readme_claims_the_demo_crash_by_the_number_cases_shows(tmp_path: Path) -> None:
+    """The README's example claims the 范县 crash by its case number: every demo gives the crash one case,
+    named after its first report, whatever order the crawls brought its posts in."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (number,) = set(re.findall(r"^\./yuqing claim ([0-9a-f]{8}) --as 李明 --demo", readme, re.MULTILINE))
+    env = office_env(tmp_path / "var", COLUMNS="220")
+    run_demo(env)
+    shown = run_yuqing("cases", "--demo", env=env).stdout
+    rows = [line for line in shown.splitlines() if re.match(r"[0-9a-f]{8} ", line)]
+    crashes = [row for row in rows if "重大突发事态" in row and "范县" in row]
+    assert len(crashes) == 1, shown
+    assert crashes[0].startswith(number), shown
