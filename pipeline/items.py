@@ -189,28 +189,32 @@ def validate_post(post: Any) -> Post:
     """Check what the type hints cannot: required text, aware times, non-negative counts."""
     if not isinstance(post, Post):
         raise InvalidPost("item", f"expected a Post, got {type(post).__name__}")
-    for name in ("id", "url"):
-        value = getattr(post, name)
-        if not isinstance(value, str) or not value.strip():
+    for name, given in (("id", post.id), ("url", post.url)):
+        if not isinstance(given, str) or not given.strip():
             raise InvalidPost(name, "missing")
     if not post.url.startswith(("http://", "https://")):
         raise InvalidPost("url", f"not an http(s) URL: {post.url!r}")
-    try:
-        post.source = Source(post.source)
-    except ValueError:
-        raise InvalidPost("source", f"unknown source {post.source!r}") from None
+    if not isinstance(post.source, Source):  # a member already is its own Source(...), at no cost
+        try:
+            post.source = Source(post.source)
+        except ValueError:
+            raise InvalidPost("source", f"unknown source {post.source!r}") from None
     if not isinstance(post.text, str) or not (post.text.strip() or (post.title or "").strip()):
         raise InvalidPost("text", "empty: neither text nor title")
-    for name in ("published_at", "crawled_at"):
-        value = getattr(post, name)
-        if not isinstance(value, datetime):
-            raise InvalidPost(name, f"not a datetime: {value!r}")
-        if value.tzinfo is None or value.utcoffset() is None:
+    for name, moment in (("published_at", post.published_at), ("crawled_at", post.crawled_at)):
+        if not isinstance(moment, datetime):
+            raise InvalidPost(name, f"not a datetime: {moment!r}")
+        if moment.tzinfo is None or moment.utcoffset() is None:
             raise InvalidPost(name, "naive datetime (needs a time zone)")
-    for name in ("reposts", "comments", "likes", "reads"):
-        value = getattr(post.counts, name)
-        if not isinstance(value, int) or value < 0:
-            raise InvalidPost(f"counts.{name}", f"not a non-negative integer: {value!r}")
+    counts = post.counts
+    for name, count in (
+        ("reposts", counts.reposts),
+        ("comments", counts.comments),
+        ("likes", counts.likes),
+        ("reads", counts.reads),
+    ):
+        if not isinstance(count, int) or count < 0:
+            raise InvalidPost(f"counts.{name}", f"not a non-negative integer: {count!r}")
     return post
 
 
