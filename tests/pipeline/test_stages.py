@@ -1,11 +1,13 @@
 """The stages through their Scrapy adapters: a bad item is dropped with a reason and counted, others go on."""
 
+import unicodedata
 from datetime import datetime
 
 import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from classifiers.text import clean_text
 from pipeline.items import Counts, Post, Source
 from pipeline.stages.clean import CleanPipeline, normalise
 from pipeline.stages.dedupe import DedupePipeline
@@ -61,6 +63,17 @@ def test_clean_normalises_text_and_strips_injected_spam(crawler) -> None:
     assert post.text == "村民反映\n工厂夜间偷排。"
     assert post.analysis.spam_reasons == ["已剔除插入的赌博/彩票信息「开什么码」"]
     assert normalise("Ａ　Ｂ\xa0c") == "A B c"
+
+
+def test_normalise_is_nfkc_whatever_follows_the_full_width_punctuation() -> None:
+    # The typed full-width marks are swapped before NFKC runs: beside combining marks, Hangul jamo,
+    # compatibility forms and one another, the text must still come out exactly as NFKC makes it.
+    neighbours = ["", "\u0301", "\u0338", "\u1100\u1161", "\uff21", "ｶﾞ", "℃", "ﬁ", "\u3000", "é"]
+    for mark in "，？！：；（）":
+        for before in neighbours:
+            for after in neighbours:
+                text = f"村民{before}{mark}{after}反映{mark}{mark}"
+                assert normalise(text) == clean_text(unicodedata.normalize("NFKC", text), lines=True)
 
 
 def test_dedupe_drops_a_repeat_within_a_run(crawler) -> None:
