@@ -15,6 +15,7 @@ import gzip
 import json
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from itertools import repeat
 from pathlib import Path
@@ -71,7 +72,9 @@ class Features:
         self._automaton: ahocorasick_rs.AhoCorasick | None = None
         if names:
             self._automaton = ahocorasick_rs.AhoCorasick(
-                names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+                names,
+                matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+                implementation=ahocorasick_rs.Implementation.DFA,  # the fastest to search
             )
 
     def clean(self, text: str) -> str:
@@ -162,9 +165,13 @@ class TrainedSentiment:
                 )
             self.mix = {"model": float(mix["model"]), "lexicon": float(mix["lexicon"])}
             self.lexicon = LexiconSentiment()
-        # The heavy weights again, in a small table: they name the reasons.
-        self._heavy = {f: w for f, w in self.weights.items() if abs(w) >= NAMED_WEIGHT}
-        self._heavy_keys = frozenset(self._heavy)
+        # The heavy weights, which name the reasons, in the order they are named: by weight, ties (weights are
+        # rounded) by name, the same in every process. A post's named features are sorted by their rank here.
+        heavy = sorted((w, f) for f, w in self.weights.items() if abs(w) >= NAMED_WEIGHT)
+        self._heavy_names = [f for _w, f in heavy]
+        self._heavy_rank = {f: rank for rank, f in enumerate(self._heavy_names)}
+        self._heavy_keys = frozenset(self._heavy_names)
+        self._first_positive = bisect_left(heavy, (0.0, ""))  # the rank of the lightest positive weight
 
     def polarity(self, score: float) -> Polarity:
         if score < self.negative_below:
@@ -193,11 +200,7 @@ class TrainedSentiment:
         if not evidence and weighed is None:
             # no known feature and no lexicon word (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
-        heavy = self._heavy
-        # Named: whole words only, as a reader would say them, not pairs that straddle two words. The post's
-        # few words are looked up in the heavy ones, not its many features.
-        named = self._heavy_keys.intersection(words)
-        reasons = _describe([(heavy[f], f) for f in named if f in features])
+        reasons = self._named(words, features)
         score = self._combine(evidence, weighed)
         if self.mix is None or self.lexicon is None:
             reasons.append(f"统计模型（按词与二字组）：P(正面)={score:.2f}")
@@ -213,6 +216,22 @@ class TrainedSentiment:
         reasons.append(f"{said}，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}")
         return Sentiment(score, self.polarity(score), tuple(reasons))
 
+    def _named(self, words: Sequence[str], features: set[str]) -> list[str]:
+        """The heaviest evidence of each side, in order of weight. Named: whole words only, as a reader would
+        say them, not pairs that straddle two words; the post's few words are looked up among the heavy
+        features, not its many features among them."""
+        rank = self._heavy_rank
+        ranks = [rank[f] for f in self._heavy_keys.intersection(words) if f in features]
+        ranks.sort()
+        names = self._heavy_names
+        split = bisect_left(ranks, self._first_positive)
+        reasons = []
+        if split:
+            reasons.append("负面依据：" + _listed([names[r] for r in ranks[:split]]))
+        if split < len(ranks):
+            reasons.append("正面依据：" + _listed([names[r] for r in reversed(ranks[split:])]))
+        return reasons
+
     def _evidence(
         self, text: str, words: Sequence[str]
     ) -> tuple[set[str], float, tuple[float, list[str]] | None]:
@@ -220,7 +239,7 @@ class TrainedSentiment:
         a mix, or when the lexicon finds nothing)."""
         cleaned, without_places = self.features.read(text)
         features = self.features.of_cleaned(cleaned, words)
-        weighed = self.lexicon.weigh(without_places) if self.lexicon is not None else None
+        weighed = self.lexicon.weigh(without_places, lowered=True) if self.lexicon is not None else None
         return features, self._logit(features), weighed
 
     def _combine(self, evidence: float, weighed: tuple[float, list[str]] | None) -> float:
@@ -247,22 +266,9 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _describe(heavy: list[tuple[float, str]]) -> list[str]:
-    """The heaviest evidence of each side, in order of weight; a feature inside one already named (好 after
-    真好) is not named again. `heavy` holds (weight, feature). Plain loops and a substring test: this runs
-    for every post."""
-    heavy.sort()  # ties (weights are rounded) by name, the same in every process
-    reasons = []
-    negative = _listed([f for v, f in heavy if v < 0])
-    if negative:
-        reasons.append("负面依据：" + negative)
-    positive = _listed([f for v, f in reversed(heavy) if v > 0])
-    if positive:
-        reasons.append("正面依据：" + positive)
-    return reasons
-
-
 def _listed(side: list[str]) -> str:
+    """At most LISTED features, heaviest first; a feature inside one already named (好 after 真好) is not
+    named again. Plain loops and a substring test: this runs for every post."""
     named = ""
     count = 0
     for feature in side:
