@@ -72,9 +72,7 @@ class Features:
         self._automaton: ahocorasick_rs.AhoCorasick | None = None
         if names:
             self._automaton = ahocorasick_rs.AhoCorasick(
-                names,
-                matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
-                implementation=ahocorasick_rs.Implementation.DFA,  # the fastest to search
+                names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
             )
 
     def clean(self, text: str) -> str:
