@@ -426,8 +426,6 @@ class RuleSet:
             terms |= all_terms(rule.tree)
         self.terms = frozenset(terms)
         self._patterns = sorted(terms)
-        # Each pattern's occurrence key in each field, built once, so that finding a term builds no key.
-        self._keys = {field: [(field, term) for term in self._patterns] for field in FIELDS}
         # The fields `match` scans: those some term is looked for in (title and text, unless a rule names
         # another). A term found elsewhere would only make rules candidates, and a rule none of whose
         # positive terms occurs where it looks is false, as `too_broad` makes sure; a rule that is true without them (one
@@ -437,13 +435,9 @@ class RuleSet:
             self._fields_read = frozenset(
                 field for rule in rules for term in _terms(rule.tree) for field in term.scope
             )
-        # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches; its
-        # DFA finds them in a post about a third faster than its default here, for about 1.5 MB.
-        self._automaton = (
-            ahocorasick_rs.AhoCorasick(self._patterns, implementation=ahocorasick_rs.Implementation.DFA)
-            if terms
-            else None
-        )
+        # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches. Its
+        # DFA finds them in a post alone a little faster, but at 1.5 MB it slows the rest of the stage more.
+        self._automaton = ahocorasick_rs.AhoCorasick(self._patterns) if terms else None
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -455,14 +449,13 @@ class RuleSet:
         self, fields: Mapping[str, str | None], only: frozenset[str] | None
     ) -> dict[tuple[str, str], list[int]]:
         occ: dict[tuple[str, str], list[int]] = defaultdict(list)
-        automaton = self._automaton
+        automaton, patterns = self._automaton, self._patterns
         if automaton is None:
             return occ
         for field, value in fields.items():
             if value and (only is None or field in only):
-                keys = self._keys.get(field)
                 for index, start, _end in automaton.find_matches_as_indexes(value.lower(), overlapping=True):
-                    occ[keys[index] if keys else (field, self._patterns[index])].append(start)
+                    occ[(field, patterns[index])].append(start)
         return occ
 
     def match(self, fields: Mapping[str, str | None]) -> list[RuleHit]:
