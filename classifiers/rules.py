@@ -428,13 +428,13 @@ class RuleSet:
         self._patterns = sorted(terms)
         # The fields `match` scans: those some term is looked for in (title and text, unless a rule names
         # another). A term found elsewhere would only make rules candidates, and a rule none of whose
-        # positive terms occurs where it looks is false, as `too_broad` makes sure; a rule that is true without them (one
-        # built without `compile_rules`, or with a NOT inside a NOT) has every field scanned.
-        self._fields_read: frozenset[str] = frozenset(FIELDS)
+        # positive terms occurs where it looks is false, as `too_broad` makes sure. A rule that can be true
+        # without them (one built without `compile_rules`, or with a NOT inside a NOT) has every field given
+        # scanned (None).
+        self._fields_read: tuple[str, ...] | None = None
         if not any(_holds_with(rule.tree, frozenset()) or _not_in_not(rule.tree) for rule in rules):
-            self._fields_read = frozenset(
-                field for rule in rules for term in _terms(rule.tree) for field in term.scope
-            )
+            named = {field for rule in rules for term in _terms(rule.tree) for field in term.scope}
+            self._fields_read = tuple(field for field in FIELDS if field in named)
         # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches. Its
         # DFA finds them in a post alone a little faster, but at 1.5 MB it slows the rest of the stage more.
         self._automaton = ahocorasick_rs.AhoCorasick(self._patterns) if terms else None
@@ -446,14 +446,14 @@ class RuleSet:
         return self._occurrences(fields, None)
 
     def _occurrences(
-        self, fields: Mapping[str, str | None], only: frozenset[str] | None
+        self, fields: Mapping[str, str | None], only: tuple[str, ...] | None
     ) -> dict[tuple[str, str], list[int]]:
         occ: dict[tuple[str, str], list[int]] = defaultdict(list)
         automaton, patterns = self._automaton, self._patterns
         if automaton is None:
             return occ
-        for field, value in fields.items():
-            if value and (only is None or field in only):
+        for field in fields if only is None else only:
+            if value := fields.get(field):
                 for index, start, _end in automaton.find_matches_as_indexes(value.lower(), overlapping=True):
                     occ[(field, patterns[index])].append(start)
         return occ
