@@ -83,3 +83,25 @@ def test_dedupe_drops_a_repeat_within_a_run(crawler) -> None:
         pipeline.process_item(make_post())
     assert pipeline.process_item(make_post(id="netease:xyz", source=Source.NETEASE)).id == "netease:xyz"
     assert crawler.stats.get_value("yuqing/dedupe/duplicate") == 1
+
+
+def test_a_post_is_assessed_as_its_signals_are() -> None:
+    from classifiers.severity import assess
+    from classifiers.types import RuleHit
+    from config.env import Env
+    from config.loader import load_config
+    from pipeline.context import Context
+    from pipeline.items import AuthorKind
+    from pipeline.stages.classify import post_severity, post_signals
+
+    context = Context(office=load_config(), env=Env(ES_URL=None), now=lambda: NOW)
+    hit = RuleHit("emergency-deaths", "死亡事故", "突发事件", 10.0, ("死亡",))
+    for post in (
+        make_post(),
+        make_post(
+            published_at=datetime.fromisoformat("2026-11-23T07:00:00+08:00"), counts=Counts(comments=90)
+        ),
+        make_post(media="新华社", author_kind=AuthorKind.GOVERNMENT),
+    ):
+        post.analysis.rules, post.analysis.sentiment = [hit], 0.2
+        assert post_severity(post, context) == assess(post_signals(post, context), context.severity_model)
