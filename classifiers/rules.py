@@ -5,7 +5,8 @@ parentheses, `a NEAR/n b` (both within n characters), field scopes `title:` `tex
 `media:`. NOT binds tightest, then NEAR, then AND, then OR.
 
 All terms of all rules go into one Aho-Corasick automaton, so a text is scanned once whatever the number
-of rules, and only rules with a positive term that occurred are evaluated.
+of rules, and a rule is evaluated only on a post holding one of a set of terms it cannot match without
+(`失联` or `失踪` for `(失联|失踪) NEAR/20 孩子`).
 
 A rule that would match nearly every post is refused when compiled (`too_broad`): one that is true of a
 post containing none of its terms (only NOT terms, or `a | -b`), or of a post containing just one of its
@@ -297,6 +298,12 @@ def _compile(node: Node) -> Check:
     if isinstance(node, Term):
         return _compile_terms([node])
     if isinstance(node, Not):
+        if isinstance(node.child, Term) or (
+            isinstance(node.child, Or) and all(isinstance(c, Term) for c in node.child.children)
+        ):
+            # `-演练`, `-(电影|电视剧)`: true when none of the keys occurs, asked of the keys at once.
+            absent = frozenset(_spans_keys(node.child))
+            return lambda occ, hits: occ.keys().isdisjoint(absent)
         inner = _compile(node.child)
         return lambda occ, hits: not inner(occ, set())
     if isinstance(node, And):
@@ -360,21 +367,32 @@ def _spans_keys(node: Node) -> list[tuple[str, str]]:
     return [key for child in node.children for key in _spans_keys(child)]
 
 
-def _compile_near(node: Near) -> Check:
-    left_keys, right_keys, distance = _spans_keys(node.left), _spans_keys(node.right), node.distance
+def _key_order(node: Node) -> dict[tuple[str, str], int]:
+    """Each (field, term) key of a positional node with its place in the order written (a key written twice
+    keeps its first place: its spans were tried there already)."""
+    order: dict[tuple[str, str], int] = {}
+    for key in _spans_keys(node):
+        order.setdefault(key, len(order))
+    return order
 
-    def spans(keys: list[tuple[str, str]], occ: Occurrences) -> list[tuple[str, int, int, str]]:
-        return [
-            (field, start, start + len(text), text)
-            for field, text in keys
-            for start in occ.get((field, text), ())
-        ]
+
+def _compile_near(node: Near) -> Check:
+    left_order, right_order, distance = _key_order(node.left), _key_order(node.right), node.distance
+
+    def spans(order: dict[tuple[str, str], int], occ: Occurrences) -> list[tuple[str, int, int, str]]:
+        # The spans in the order the keys are written, which decides the terms a hit names. A post holds a
+        # few keys and a side of NEAR often dozens, so the smaller of the two is walked.
+        if len(occ) < len(order):
+            keys = sorted([key for key in occ if key in order], key=order.__getitem__)
+        else:
+            keys = [key for key in order if key in occ]
+        return [(field, start, start + len(text), text) for field, text in keys for start in occ[field, text]]
 
     def near(occ: Occurrences, hits: set[str]) -> bool:
-        left = spans(left_keys, occ)
+        left = spans(left_order, occ)
         if not left:
             return False
-        right = spans(right_keys, occ)
+        right = spans(right_order, occ)
         for lf, ls, le, lt in left:
             for rf, rs, re_, rt in right:
                 if lf == rf and (rs - le if rs >= le else ls - re_) <= distance:
@@ -403,40 +421,94 @@ class RuleSet:
         self._by_term: dict[str, list[int]] = defaultdict(list)
         terms: set[str] = set()
         for index, rule in enumerate(rules):
-            for term in positive_terms(rule.tree):
+            for term in _looked_up_by(rule.tree):
                 self._by_term[term].append(index)
             terms |= all_terms(rule.tree)
         self.terms = frozenset(terms)
         self._patterns = sorted(terms)
-        # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches.
+        # The fields `match` scans: those some term is looked for in (title and text, unless a rule names
+        # another). A term found elsewhere would only make rules candidates, and a rule none of whose
+        # positive terms occurs where it looks is false, as `too_broad` makes sure. A rule that can be true
+        # without them (one built without `compile_rules`, or with a NOT inside a NOT) has every field given
+        # scanned (None).
+        self._fields_read: tuple[str, ...] | None = None
+        if not any(_holds_with(rule.tree, frozenset()) or _not_in_not(rule.tree) for rule in rules):
+            named = {field for rule in rules for term in _terms(rule.tree) for field in term.scope}
+            self._fields_read = tuple(field for field in FIELDS if field in named)
+        # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches. Its
+        # DFA finds them in a post alone a little faster, but at 1.5 MB it slows the rest of the stage more.
         self._automaton = ahocorasick_rs.AhoCorasick(self._patterns) if terms else None
 
     def __len__(self) -> int:
         return len(self.rules)
 
     def occurrences(self, fields: Mapping[str, str | None]) -> dict[tuple[str, str], list[int]]:
+        return self._occurrences(fields, None)
+
+    def _occurrences(
+        self, fields: Mapping[str, str | None], only: tuple[str, ...] | None
+    ) -> dict[tuple[str, str], list[int]]:
         occ: dict[tuple[str, str], list[int]] = defaultdict(list)
-        if self._automaton is None:
+        automaton, patterns = self._automaton, self._patterns
+        if automaton is None:
             return occ
-        for field, value in fields.items():
-            if value:
-                for index, start, _end in self._automaton.find_matches_as_indexes(
-                    value.lower(), overlapping=True
-                ):
-                    occ[(field, self._patterns[index])].append(start)
+        for field in fields if only is None else only:
+            if value := fields.get(field):
+                for index, start, _end in automaton.find_matches_as_indexes(value.lower(), overlapping=True):
+                    occ[(field, patterns[index])].append(start)
         return occ
 
     def match(self, fields: Mapping[str, str | None]) -> list[RuleHit]:
-        occ = self.occurrences(fields)
-        candidates = sorted({i for (_, term) in occ for i in self._by_term.get(term, ())})
+        occ = self._occurrences(fields, self._fields_read)
+        by_term = self._by_term
+        candidates = sorted({i for (_, term) in occ for i in by_term.get(term, ())})
         hits: list[RuleHit] = []
+        rules = self.rules
         for index in candidates:
-            rule = self.rules[index]
+            rule = rules[index]
             terms: set[str] = set()
             if rule.check(occ, terms):
                 spec = rule.spec
                 hits.append(RuleHit(spec.id, spec.name, spec.category, spec.weight, tuple(sorted(terms))))
         return hits
+
+
+def _required(node: Node) -> list[set[str]]:
+    """Sets of terms of which at least one each occurs (where the node looks) in any post it is true of."""
+    if isinstance(node, Term):
+        return [{node.text}]
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, Near):
+        return _required(node.left) + _required(node.right)
+    if isinstance(node, And):
+        return [group for child in node.children for group in _required(child)]
+    # An OR is true through one of its children, so through one term of each child's smallest set.
+    group: set[str] = set()
+    for child in node.children:
+        required = _required(child)
+        if not required:
+            return []
+        group |= min(required, key=len)
+    return [group]
+
+
+def _looked_up_by(tree: Node) -> set[str]:
+    """The terms a rule is evaluated on: the smallest set it requires one of (a rule on 失联 NEAR 孩子 then
+    waits for 失联, not for every post about a child), else every term that can make it true."""
+    required = _required(tree)
+    return min(required, key=len) if required else positive_terms(tree)
+
+
+def _not_in_not(node: Node, negated: bool = False) -> bool:
+    """Whether a NOT stands inside another NOT (`--a`), which makes a term true by its absence."""
+    if isinstance(node, Term):
+        return False
+    if isinstance(node, Not):
+        return negated or _not_in_not(node.child, True)
+    if isinstance(node, Near):
+        return _not_in_not(node.left, negated) or _not_in_not(node.right, negated)
+    return any(_not_in_not(child, negated) for child in node.children)
 
 
 def _holds_with(node: Node, present: frozenset[str]) -> bool:

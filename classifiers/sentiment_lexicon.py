@@ -58,6 +58,7 @@ _EMOTICON = re.compile(r"\[([^\[\]\s]{1,12})\]")
 _BREAKS = frozenset("，。！？；,.!?;、…~～\n\r\t :：（）()【】「」“”\"'《》")
 # 就 and 才 end what a negator governs: in 不到一年就塌 the 不 is about the time, not about 塌.
 _SCOPE_ENDS = frozenset("就才")
+_SCOPE_STOPS = _BREAKS | _SCOPE_ENDS
 # The same characters for the regex engine, which finds a clause's end faster than a loop over characters.
 _BREAK = re.compile(f"[{re.escape(''.join(sorted(_BREAKS)))}]")
 _EXCLAIM = frozenset("！!")
@@ -185,16 +186,15 @@ def _weight(parts: list[str], section: str, source: str, number: int) -> float:
     return value
 
 
-@dataclass(slots=True)
-class _Hit:
-    """One piece of evidence: where it is, what it adds, and how to name it in the reasons."""
-
-    start: int
-    end: int
-    value: float
-    label: str
-    emoticon: bool = False
-    ironic: bool = False
+# One word of evidence, as a plain tuple (a dataclass per hit cost more than the rest of a short post):
+# (start, end, value, label) — where it is (end inclusive), what it adds before the clause's turns and
+# exclamation, and how the reasons name it. An emoticon's evidence is (value, label).
+_WordHit = tuple[int, int, float, str]
+_EmoticonHit = tuple[float, str]
+# What the evidence loop reads of each lexicon entry, by the automaton's index, unpacked at once:
+# (term, weight, intensity, negator, neutraliser, turn), turn None or whether it is a concession.
+_Reading = tuple[str, float, float, bool, bool, bool | None]
+_Turn = tuple[int, bool, str]  # (offset, is_concession, word)
 
 
 class LexiconSentiment:
@@ -207,6 +207,17 @@ class LexiconSentiment:
         self.scale = scale
         # Leftmost-longest and without overlaps: 不满意 is one word, not 不 then 满意.
         self._entries = list(self.lexicon.entries.values())
+        self._readings: list[_Reading] = [
+            (
+                e.term,
+                e.weight,
+                e.intensity,
+                e.negator,
+                e.neutraliser,
+                e.concession if e.contrast or e.concession else None,
+            )
+            for e in self._entries
+        ]
         self._automaton = ahocorasick_rs.AhoCorasick(
             list(self.lexicon.entries), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
         )
@@ -221,90 +232,114 @@ class LexiconSentiment:
         reasons.append(f"合计 {total:+.2f} → P(正面)={score:.2f}")
         return Sentiment(score, polarity(score), tuple(reasons))
 
-    def weigh(self, text: str) -> tuple[float, list[str]] | None:
+    def weigh(self, text: str, *, lowered: bool = False) -> tuple[float, list[str]] | None:
         """The evidence summed (its log-odds are `scale` times it) and the reasons naming it; None when the
-        text holds none (no sentiment word or emoticon, nothing taken out by a remedy word)."""
+        text holds none (no sentiment word or emoticon, nothing taken out by a remedy word). `lowered`: the
+        caller has lower-cased the text already (lower-casing twice gives the same text), so the automaton
+        reads the very string the caller's did, whose UTF-8 form Python keeps."""
+        body = text if lowered else text.lower()
         emoticons: list[str] = []
-
-        def take(match: re.Match[str]) -> str:
-            emoticons.append(match.group(1))
-            return "，"  # an emoticon ends a clause: 不 before it does not reach past it
-
-        body = _EMOTICON.sub(take, text.lower())
-        hits, turns, neutralised = self._word_hits(body)
-        hits.extend(self._emoticon_hits(emoticons))
-        sarcastic = [e for e in dict.fromkeys(emoticons) if e in self.lexicon.sarcasm]
-        total, notes = self._weigh(body, hits, turns, bool(sarcastic))
-        if any(h.ironic for h in hits):
+        if "[" in body:  # most posts hold no emoticon: no pass of the emoticon pattern for them
+            emoticons = _EMOTICON.findall(body)
+            body = _EMOTICON.sub("，", body)  # an emoticon ends a clause: 不 before it does not reach past it
+        words, turns, neutralised = self._word_hits(body)
+        faces: list[_EmoticonHit] = []
+        sarcastic: list[str] = []
+        if emoticons:
+            faces = self._emoticon_hits(emoticons)
+            sarcastic = [e for e in dict.fromkeys(emoticons) if e in self.lexicon.sarcasm]
+        if words or faces:
+            total, reasons, ironic = _weigh(body, words, faces, turns, bool(sarcastic))
+        else:  # nothing to weigh: a fifth of posts hold no lexicon word at all
+            total, reasons, ironic = 0.0, [], False
+        notes: list[str] = []
+        if turns:
+            notes.extend(f"转折「{term}」：其后为重" for _offset, concession, term in turns if not concession)
+            notes.extend(f"让步「{term}」：该句减半" for _offset, concession, term in turns if concession)
+        if ironic:
             notes.insert(0, f"反讽表情{''.join(f'[{e}]' for e in sarcastic)}：赞语按反话计")
         if _DOUBLE_QUESTION.search(text):
             total += DOUBLE_QUESTION
             notes.append("连用问号/问叹号：质问语气")
-        if not hits and not notes and not neutralised:
+        if not words and not faces and not notes and not neutralised:
             return None
-        reasons = _describe(hits) + notes
+        reasons += notes
         if neutralised:
             reasons.append(f"治理、防范语境不计「{'」「'.join(neutralised[:LISTED])}」")
         return total, reasons
 
     # --- evidence --------------------------------------------------------------------------------------
 
-    def _word_hits(self, body: str) -> tuple[list[_Hit], list[tuple[int, bool, str]], list[str]]:
+    def _word_hits(self, body: str) -> tuple[list[_WordHit], list[_Turn], list[str]]:
         """Sentiment words with their modifiers applied, contrast turns (offset, is_concession, word),
-        and the negative words a remedy word (整治, 防范 …) took out."""
-        entries = self._entries
-        matches = [
-            (start, end - 1, entries[index])
-            for index, start, end in self._automaton.find_matches_as_indexes(body)
-        ]
-        hits: list[_Hit] = []
-        turns: list[tuple[int, bool, str]] = []
+        and the negative words a remedy word (整治, 防范 …) took out. Runs for every post: the entries are
+        read from plain tuples, and the modifiers' lists are only looked at when they hold something."""
+        readings = self._readings
+        matches = self._automaton.find_matches_as_indexes(body)
+        hits: list[_WordHit] = []
+        turns: list[_Turn] = []
         neutralised: list[str] = []
+        if not matches:
+            return hits, turns, neutralised
         counts: dict[str, int] = {}
         negators: list[tuple[int, int]] = []  # (start, end) since the last sentiment word
         intensifiers: list[tuple[int, int, float]] = []
         remedies: list[int] = []
-        for index, (start, end, entry) in enumerate(matches):
-            if entry.contrast or entry.concession:
-                turns.append((start, entry.concession, entry.term))
-            if entry.intensity and (not entry.sentiment or _modifies_next(matches, index)):
-                intensifiers.append((start, end, entry.intensity))
+        last = len(matches) - 1
+        for position, (index, start, stop) in enumerate(matches):
+            term, weight, intensity, negator, neutraliser, turn = readings[index]
+            end = stop - 1
+            if turn is not None:
+                turns.append((start, turn, term))
+            # 好 in 好美 intensifies the sentiment word right after it; 好 alone is a word of praise.
+            if intensity and (
+                not weight
+                or (
+                    position < last
+                    and readings[matches[position + 1][0]][1]
+                    and matches[position + 1][1] <= stop
+                )
+            ):
+                intensifiers.append((start, end, intensity))
                 continue
-            if entry.negator:
+            if negator:
                 negators.append((start, end))
-            if entry.neutraliser:
+            if neutraliser:
                 remedies.append(end)
-            if not entry.sentiment:
+            if not weight:
                 continue
-            value = entry.weight
+            value = weight
             first = start
-            flips = [s for s, e in negators if _reaches(body, e, start, NEGATION_REACH)]
-            if len(flips) % 2:
-                value *= NEGATED
-            if flips:
-                first = min(first, flips[0])
-            for s, e, factor in intensifiers:
-                if _reaches(body, e, start, INTENSIFIER_REACH):
-                    value *= factor
-                    first = min(first, s)
-            negators.clear()
-            intensifiers.clear()
+            if negators:
+                flips = [s for s, e in negators if _reaches(body, e, start, NEGATION_REACH)]
+                if len(flips) % 2:
+                    value *= NEGATED
+                if flips:
+                    first = min(first, flips[0])
+                negators.clear()
+            if intensifiers:
+                for s, e, factor in intensifiers:
+                    if _reaches(body, e, start, INTENSIFIER_REACH):
+                        value *= factor
+                        first = min(first, s)
+                intensifiers.clear()
             if (
-                value < 0
-                and entry.term not in _REMEDY_FAILED
+                remedies
+                and value < 0
+                and term not in _REMEDY_FAILED
                 and any(_reaches(body, e, start, NEUTRALISER_REACH) for e in remedies)
             ):
-                neutralised.append(body[first : end + 1])
+                neutralised.append(body[first:stop])
                 continue
-            seen = counts.get(entry.term, 0)
-            counts[entry.term] = seen + 1
+            seen = counts.get(term, 0)
+            counts[term] = seen + 1
             if seen >= len(REPEATS):
                 continue
-            hits.append(_Hit(first, end, value * REPEATS[seen], body[first : end + 1]))
+            hits.append((first, end, value * REPEATS[seen], body[first:stop]))
         return hits, turns, neutralised
 
-    def _emoticon_hits(self, names: Iterable[str]) -> list[_Hit]:
-        hits: list[_Hit] = []
+    def _emoticon_hits(self, names: Iterable[str]) -> list[_EmoticonHit]:
+        hits: list[_EmoticonHit] = []
         counts: dict[str, int] = {}
         for name in names:
             weight = self.lexicon.emoticons.get(name)
@@ -316,7 +351,7 @@ class LexiconSentiment:
             counts[name] = seen + 1
             if seen >= len(REPEATS):
                 continue
-            hits.append(_Hit(-1, -1, weight * REPEATS[seen], f"[{name}]", emoticon=True))
+            hits.append((weight * REPEATS[seen], f"[{name}]"))
         return hits
 
     def _unknown_emoticon(self, name: str) -> float:
@@ -325,33 +360,66 @@ class LexiconSentiment:
         weight: float = sum(self._entries[index].weight for index, _start, _end in found)
         return max(-2.0, min(2.0, weight * 1.5))
 
-    def _weigh(
-        self, body: str, hits: list[_Hit], turns: list[tuple[int, bool, str]], sarcastic: bool
-    ) -> tuple[float, list[str]]:
-        notes: list[str] = []
-        contrasts = [t for t in turns if not t[1]]
-        concessions = [t for t in turns if t[1]]
-        for _offset, _concession, term in contrasts:
-            notes.append(f"转折「{term}」：其后为重")
-        for _offset, _concession, term in concessions:
-            notes.append(f"让步「{term}」：该句减半")
-        total = 0.0
-        for hit in hits:
-            value = hit.value
-            if not hit.emoticon:
-                value *= _turn_factor(body, hit.start, contrasts, concessions)
-                if _clause_end_char(body, hit.end) in _EXCLAIM:
-                    value *= EXCLAIMED
-            if sarcastic and value > 0:
-                value *= SARCASTIC
-                hit.ironic = True
-            total += value
-        return total, notes
+
+def _weigh(
+    body: str, words: list[_WordHit], faces: list[_EmoticonHit], turns: list[_Turn], sarcastic: bool
+) -> tuple[float, list[str], bool]:
+    """The evidence summed, words first, then emoticons; the reasons naming it; whether praise was read as
+    irony. A word's value is turned by the contrast words around it and raised by an exclamation at the end
+    of its clause; beside a sarcastic emoticon, praise counts as its opposite."""
+    negative_words: list[str] = []
+    positive_words: list[str] = []
+    ironic: list[str] = []
+    negative_faces: list[str] = []
+    positive_faces: list[str] = []
+    contrasts = [t for t in turns if not t[1]] if turns else turns
+    concessions = [t for t in turns if t[1]] if turns else turns
+    exclaimed = "!" in body or "！" in body  # else no clause can end in one
+    total = 0.0
+    for start, end, value, label in words:
+        weighed = value
+        if turns:  # without them the factor is 1
+            weighed *= _turn_factor(body, start, contrasts, concessions)
+        if exclaimed and _clause_end_char(body, end) in _EXCLAIM:
+            weighed *= EXCLAIMED
+        if sarcastic and weighed > 0:
+            weighed *= SARCASTIC
+            ironic.append(label)
+        elif value < 0:
+            negative_words.append(label)
+        elif value > 0:
+            positive_words.append(label)
+        total += weighed
+    for value, label in faces:
+        weighed = value
+        if sarcastic and weighed > 0:
+            weighed *= SARCASTIC
+            ironic.append(label)
+        elif value < 0:
+            negative_faces.append(label)
+        elif value > 0:
+            positive_faces.append(label)
+        total += weighed
+    reasons = []
+    if negative_words:
+        reasons.append(_named("负面词", negative_words))
+    if positive_words:
+        reasons.append(_named("正面词", positive_words))
+    if ironic:
+        reasons.append(_named("反话", ironic))
+    if negative_faces:
+        reasons.append("负面表情" + "".join(list(dict.fromkeys(negative_faces))[:LISTED]))
+    if positive_faces:
+        reasons.append("正面表情" + "".join(list(dict.fromkeys(positive_faces))[:LISTED]))
+    return total, reasons, bool(ironic)
 
 
-def _turn_factor(
-    body: str, start: int, contrasts: list[tuple[int, bool, str]], concessions: list[tuple[int, bool, str]]
-) -> float:
+def _named(title: str, labels: list[str]) -> str:
+    """负面词「差」「失望」: each word once, at most LISTED of them."""
+    return f"{title}「{'」「'.join(list(dict.fromkeys(labels))[:LISTED])}」"
+
+
+def _turn_factor(body: str, start: int, contrasts: list[_Turn], concessions: list[_Turn]) -> float:
     factor = 1.0
     later = [offset for offset, _c, _t in contrasts if offset > start]
     if later:
@@ -367,19 +435,10 @@ def _turn_factor(
     return factor
 
 
-def _modifies_next(matches: list[tuple[int, int, _Entry]], index: int) -> bool:
-    """好 in 好美 intensifies; 好 alone is a word of praise."""
-    if index + 1 >= len(matches):
-        return False
-    start, _end, entry = matches[index + 1]
-    return entry.sentiment and start - matches[index][1] - 1 <= 0
-
-
 def _reaches(body: str, modifier_end: int, start: int, reach: int) -> bool:
-    gap = start - modifier_end - 1
-    if gap < 0 or gap > reach:
-        return False
-    return not any(ch in _BREAKS or ch in _SCOPE_ENDS for ch in body[modifier_end + 1 : start])
+    """Whether a modifier ending at `modifier_end` governs the word at `start`: near enough, and nothing
+    between them ends its scope."""
+    return 0 <= start - modifier_end - 1 <= reach and _SCOPE_STOPS.isdisjoint(body[modifier_end + 1 : start])
 
 
 def _clause_end(body: str, position: int) -> int:
@@ -390,24 +449,3 @@ def _clause_end(body: str, position: int) -> int:
 def _clause_end_char(body: str, position: int) -> str:
     end = _clause_end(body, position + 1)
     return body[end] if end < len(body) else ""
-
-
-def _describe(hits: list[_Hit]) -> list[str]:
-    groups: dict[str, list[str]] = {"负面词": [], "正面词": [], "反话": [], "负面表情": [], "正面表情": []}
-    for hit in hits:
-        if hit.ironic:
-            groups["反话"].append(hit.label)
-        elif hit.value < 0:
-            groups["负面表情" if hit.emoticon else "负面词"].append(hit.label)
-        elif hit.value > 0:
-            groups["正面表情" if hit.emoticon else "正面词"].append(hit.label)
-    reasons = []
-    for title, labels in groups.items():
-        unique = list(dict.fromkeys(labels))[:LISTED]
-        if not unique:
-            continue
-        if title.endswith("表情"):
-            reasons.append(title + "".join(unique))
-        else:
-            reasons.append(f"{title}「{'」「'.join(unique)}」")
-    return reasons

@@ -15,9 +15,9 @@ import gzip
 import json
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from itertools import repeat
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,17 @@ LISTED = 5  # features named per side in the reasons
 # many faint bigrams of a long post explain nothing on their own.
 NAMED_WEIGHT = 0.8
 
+_EMOJI = r"\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D"  # emoji and their joiners
 _MARKUP = re.compile(
     r"\[[^\[\]\s]{1,12}\]"  # Weibo emoticons: [怒] [哈哈]
     r"|https?://\S+|www\.\S+"  # links
     r"|@[\w\u4e00-\u9fff\-]{1,30}"  # @mentions
-    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]",  # emoji and their joiners
+    rf"|[{_EMOJI}]",
     re.IGNORECASE,
 )
+# Every character a piece of markup can begin with: most posts hold none, and then the markup pattern, slow
+# to try at every character, need not run.
+_MARKUP_START = re.compile(rf"[\[hw@{_EMOJI}]", re.IGNORECASE)
 
 
 # Above this many characters, the words the cleaned text still holds are found without a search per word.
@@ -62,6 +66,9 @@ class Features:
     def __init__(self, places: Iterable[str] = ()) -> None:
         names = sorted({p.strip().lower() for p in places if p and len(p.strip()) >= 2})
         self.places = tuple(names)
+        # Markup is replaced by a comma; a name without one cannot appear in the pieces markup leaves of a
+        # text it was not in (see `read`).
+        self._no_comma = not any("，" in name for name in names)
         self._automaton: ahocorasick_rs.AhoCorasick | None = None
         if names:
             self._automaton = ahocorasick_rs.AhoCorasick(
@@ -70,30 +77,47 @@ class Features:
 
     def clean(self, text: str) -> str:
         """Lower-cased text with markup and place names each replaced by a comma (a clause break)."""
-        return self._without_places(_MARKUP.sub("，", text.lower()))
+        return self.read(text)[0]
 
     def without_places(self, text: str) -> str:
         """Lower-cased text with only the place names replaced: what the lexicon reads beside the regression,
         emoticons and all, so that 南乐县 is not the 乐 of joy."""
-        return self._without_places(text.lower())
+        return self._without_places(text.lower())[0]
 
-    def _without_places(self, body: str) -> str:
+    def read(self, text: str) -> tuple[str, str]:
+        """`clean(text)` and `without_places(text)` together, from one lower-casing and, unless the text holds
+        both markup and a place name, one search for place names."""
+        lowered = text.lower()
+        without, had_places = self._without_places(lowered)
+        if _MARKUP_START.search(lowered) is None:
+            return without, without  # no markup to replace
+        marked = _MARKUP.sub("，", lowered)
+        if not had_places and self._no_comma:
+            # Every piece of `marked` is a piece of `lowered`, which holds no place name.
+            return marked, without
+        return self._without_places(marked)[0], without
+
+    def _without_places(self, body: str) -> tuple[str, bool]:
+        """The body with its place names replaced, and whether it held any."""
         if self._automaton is None:
-            return body
+            return body, False
         parts, last = [], 0
         for _index, start, end in self._automaton.find_matches_as_indexes(body):
             parts.append(body[last:start])
             last = end
         if not parts:
-            return body
+            return body, False
         parts.append(body[last:])
-        return "，".join(parts)
+        return "，".join(parts), True
 
     def of(self, text: str, words: Sequence[str]) -> set[str]:
         """The feature set: the words the cleaned text still holds, which drops the words cut from an
         emoticon, a link, a mention or a place name (南乐县 → 南乐, 乐) in one test; and every pair of
         neighbouring Han characters. A two-character word and the bigram that spells it are one feature."""
-        body = self.clean(text)
+        return self.of_cleaned(self.clean(text), words)
+
+    def of_cleaned(self, body: str, words: Sequence[str]) -> set[str]:
+        """`of`, for a text `clean` has already read."""
         pairs = _HAN_BIGRAM.findall(body)
         if len(body) <= _SCAN_LIMIT:
             found = set(filter(body.__contains__, words))
@@ -139,9 +163,13 @@ class TrainedSentiment:
                 )
             self.mix = {"model": float(mix["model"]), "lexicon": float(mix["lexicon"])}
             self.lexicon = LexiconSentiment()
-        # The heavy weights again, in a small table: they name the reasons.
-        self._heavy = {f: w for f, w in self.weights.items() if abs(w) >= NAMED_WEIGHT}
-        self._heavy_keys = frozenset(self._heavy)
+        # The heavy weights, which name the reasons, in the order they are named: by weight, ties (weights are
+        # rounded) by name, the same in every process. A post's named features are sorted by their rank here.
+        heavy = sorted((w, f) for f, w in self.weights.items() if abs(w) >= NAMED_WEIGHT)
+        self._heavy_names = [f for _w, f in heavy]
+        self._heavy_rank = {f: rank for rank, f in enumerate(self._heavy_names)}
+        self._heavy_keys = frozenset(self._heavy_names)
+        self._first_positive = bisect_left(heavy, (0.0, ""))  # the rank of the lightest positive weight
 
     def polarity(self, score: float) -> Polarity:
         if score < self.negative_below:
@@ -170,11 +198,7 @@ class TrainedSentiment:
         if not evidence and weighed is None:
             # no known feature and no lexicon word (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
-        heavy = self._heavy
-        # Named: whole words only, as a reader would say them, not pairs that straddle two words.
-        named = features & self._heavy_keys
-        named.intersection_update(words)
-        reasons = _describe([(f, heavy[f]) for f in named])
+        reasons = self._named(words, features)
         score = self._combine(evidence, weighed)
         if self.mix is None or self.lexicon is None:
             reasons.append(f"统计模型（按词与二字组）：P(正面)={score:.2f}")
@@ -183,19 +207,37 @@ class TrainedSentiment:
             said = "情感词典未见情感词"
         else:
             total, lexicon_reasons = weighed
-            reasons = [*lexicon_reasons, *reasons]
+            lexicon_reasons += reasons  # the lexicon's reasons come first; its list is this post's own
+            reasons = lexicon_reasons
             said = f"情感词典合计 {total:+.2f}"
         model = _sigmoid(self.bias + evidence)
         reasons.append(f"{said}，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}")
         return Sentiment(score, self.polarity(score), tuple(reasons))
+
+    def _named(self, words: Sequence[str], features: set[str]) -> list[str]:
+        """The heaviest evidence of each side, in order of weight. Named: whole words only, as a reader would
+        say them, not pairs that straddle two words; the post's few words are looked up among the heavy
+        features, not its many features among them."""
+        rank = self._heavy_rank
+        ranks = [rank[f] for f in self._heavy_keys.intersection(words) if f in features]
+        ranks.sort()
+        names = self._heavy_names
+        split = bisect_left(ranks, self._first_positive)
+        reasons = []
+        if split:
+            reasons.append("负面依据：" + _listed([names[r] for r in ranks[:split]]))
+        if split < len(ranks):
+            reasons.append("正面依据：" + _listed([names[r] for r in reversed(ranks[split:])]))
+        return reasons
 
     def _evidence(
         self, text: str, words: Sequence[str]
     ) -> tuple[set[str], float, tuple[float, list[str]] | None]:
         """The post's features, the regression's evidence from them, and the lexicon's reading (None without
         a mix, or when the lexicon finds nothing)."""
-        features = self.features.of(text, words)
-        weighed = self.lexicon.weigh(self.features.without_places(text)) if self.lexicon is not None else None
+        cleaned, without_places = self.features.read(text)
+        features = self.features.of_cleaned(cleaned, words)
+        weighed = self.lexicon.weigh(without_places, lowered=True) if self.lexicon is not None else None
         return features, self._logit(features), weighed
 
     def _combine(self, evidence: float, weighed: tuple[float, list[str]] | None) -> float:
@@ -222,26 +264,18 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _describe(heavy: list[tuple[str, float]]) -> list[str]:
-    """The heaviest evidence of each side, in order of weight; a feature inside one already named (好 after
-    真好) is not named again. Plain loops and a substring test: this runs for every post."""
-    heavy.sort(key=itemgetter(1, 0))  # ties (weights are rounded) by name, the same in every process
-    reasons = []
-    for title, side in (
-        ("负面依据：", [f for f, v in heavy if v < 0]),
-        ("正面依据：", [f for f, v in reversed(heavy) if v > 0]),
-    ):
-        named = ""
-        count = 0
-        for feature in side:
-            if feature not in named:  # features hold no 、, so a hit is inside one named feature
-                named = f"{named}、{feature}" if named else feature
-                count += 1
-                if count == LISTED:
-                    break
-        if named:
-            reasons.append(title + named)
-    return reasons
+def _listed(side: list[str]) -> str:
+    """At most LISTED features, heaviest first; a feature inside one already named (好 after 真好) is not
+    named again. Plain loops and a substring test: this runs for every post."""
+    named = ""
+    count = 0
+    for feature in side:
+        if feature not in named:  # features hold no 、, so a hit is inside one named feature
+            named = f"{named}、{feature}" if named else feature
+            count += 1
+            if count == LISTED:
+                break
+    return named
 
 
 def load_weights(path: Path | str) -> dict[str, Any]:

@@ -62,10 +62,44 @@ def _scaled_log(value: float, full_at: float) -> float:
 
 
 def assess(signals: Signals, model: SeverityModel) -> Severity:
+    """The level of a post or an event, with every step that led to it in `reasons`."""
+    return assess_values(
+        model,
+        signals.rules,
+        signals.rule_floors,
+        signals.sentiment,
+        signals.comments,
+        signals.reposts,
+        signals.likes,
+        signals.media,
+        signals.official_author,
+        signals.published_at,
+        signals.now,
+        signals.spikes,
+        signals.per_hour,
+    )
+
+
+def assess_values(
+    model: SeverityModel,
+    rules: Sequence[RuleHit],
+    rule_floors: Mapping[str, Level] | None,
+    sentiment: float,
+    comments: int,
+    reposts: int,
+    likes: int,
+    media: Sequence[str],
+    official_author: bool,
+    published_at: datetime | None,
+    now: datetime | None,
+    spikes: Sequence[Spike] = (),
+    per_hour: float | None = None,
+) -> Severity:
+    """`assess` of the values a `Signals` holds, one by one in the order of its fields: the classify stage
+    assesses every post, and building a frozen `Signals` for each first made that half as slow again."""
     reasons: list[str] = []
     weights = model.weights
 
-    rules = signals.rules
     if rules:
         top = max(rules, key=_WEIGHT)
         nature = min(1.0, top.weight / MAX_RULE_WEIGHT)
@@ -78,20 +112,18 @@ def assess(signals: Signals, model: SeverityModel) -> Severity:
         nature = 0.0
         reasons.append("问题性质：未命中关键词规则")
 
-    negativity = 1.0 - signals.sentiment
+    negativity = 1.0 - sentiment
     intensity = max(0.0, (negativity - 0.5) * 2)
     reasons.append(f"舆情烈度：负面概率{negativity:.2f}")
 
-    comments, reposts, likes = signals.comments, signals.reposts, signals.likes
     reaction = _scaled_log(comments + reposts + likes / 10, 10_000)
     reasons.append(f"公众反应：评论{comments}、转发{reposts}、点赞{likes}")
 
-    media = signals.media
     official = [m for m in media if m in model.official_media] if media else []
     if official:
         media_factor = min(1.0, 0.6 + 0.2 * (len(official) - 1))
         reasons.append(f"媒体介入：{'、'.join(official)}报道")
-    elif signals.official_author:
+    elif official_author:
         media_factor = 0.6
         reasons.append("媒体介入：官方账号发布")
     elif media:
@@ -102,16 +134,15 @@ def assess(signals: Signals, model: SeverityModel) -> Severity:
         reasons.append("媒体介入：无")
 
     velocity = 0.0
-    per_hour = signals.per_hour
-    if per_hour is None and signals.published_at and signals.now:
-        hours = max((signals.now - signals.published_at).total_seconds() / 3600, 0.5)
+    if per_hour is None and published_at and now:
+        hours = max((now - published_at).total_seconds() / 3600, 0.5)
         per_hour = (comments + reposts) / hours
     if per_hour is not None:
         velocity = _scaled_log(per_hour, 1000)
         reasons.append(f"发展态势：每小时约{per_hour:.0f}次评论转发")
-    if signals.spikes:
+    if spikes:
         # A county or topic suddenly much talked about: the post is part of a rise, whatever its own counts.
-        rise = max(signals.spikes, key=_SCORE)
+        rise = max(spikes, key=_SCORE)
         velocity = max(velocity, surge(rise))
         reasons.append(f"发展态势：突增，{rise.reason}")
 
@@ -133,7 +164,7 @@ def assess(signals: Signals, model: SeverityModel) -> Severity:
             level = candidate
     reasons.append(f"综合得分{score:g}，对应{level.value}")
 
-    if rules and (floors := signals.rule_floors):
+    if rules and (floors := rule_floors):
         for hit in rules:
             floor = floors.get(hit.id)
             if floor and floor.rank > level.rank:

@@ -37,6 +37,11 @@ class Gazetteer:
     elsewhere: tuple[str, ...] = ()
 
 
+# What a post naming no local place gets; one frozen record for them all, as making it cost as much as
+# finding that the post names none.
+_NOWHERE = Territory(None, None, (), (), 0.0, ("未提到本地地名",))
+
+
 @dataclass(slots=True)
 class _Evidence:
     city: list[str] = field(default_factory=list)
@@ -75,14 +80,14 @@ class TerritoryLocator:
         self._automaton = ahocorasick_rs.AhoCorasick(self._names)
         self._county_order = {c.name: i for i, c in enumerate(gazetteer.counties)}
 
-    def _scan(self, text: str, where: str, evidence: _Evidence) -> None:
-        for index, end in _longest_matches(self._automaton, text):
+    def _scan(self, text: str, where: str, matches: list[tuple[int, int]], evidence: _Evidence) -> None:
+        for index, end in matches:
             name = self._names[index]
             # 范县长 is Mr 范, the county head (范县's own is written 范县县长): a surname before a title.
             if len(name) == 2 and name[-1] in "县区" and text[end : end + 1] == "长":
                 continue
+            label = f"{where}提到「{name}」"
             for kind, county in self._kinds[index]:
-                label = f"{where}提到「{name}」"
                 if kind == "elsewhere":
                     evidence.elsewhere.append(name)
                 elif kind == "province":
@@ -110,17 +115,23 @@ class TerritoryLocator:
         """`words`, the post's jieba words, tell a short name standing as a word (「范县」一货车) from one
         inside a longer word (模「范县」长)."""
         g = self.gazetteer
-        evidence = _Evidence()
-        if title:
-            self._scan(title, "标题", evidence)
-        self._scan(text, "正文", evidence)
-        if author_location:
-            self._scan(author_location, "作者所在地", evidence)
         ip_in_province = ip_location is not None and any(
             name in ip_location for name in (g.province, *g.province_aliases)
         )
+        scans = [
+            (value, where, matches)
+            for value, where in ((title, "标题"), (text, "正文"), (author_location, "作者所在地"))
+            if value and (matches := _longest_matches(self._automaton, value))
+        ]
+        if not scans and not ip_in_province:
+            # Half of all posts name no place of the gazetteer: nothing below could place them, and the
+            # evidence it would weigh, built for nothing, cost more than the scans.
+            return _NOWHERE
+        evidence = _Evidence()
+        for value, where, matches in scans:
+            self._scan(value, where, matches, evidence)
         # A short county name standing as a word, or next to one of its own townships, vouches for itself.
-        whole_words = set(words)
+        whole_words = set(words) if evidence.weak_counties else set()  # read for short names only
         for county in list(evidence.weak_counties):
             own_township = any(county == c for owners in evidence.townships.values() for c, _ in owners)
             # The short name itself must stand as a word (「南乐」仓颉陵, 「清丰」的), not inside one (模范县长).
@@ -175,13 +186,15 @@ class TerritoryLocator:
         if evidence.province or ip_in_province:
             reasons.extend(dict.fromkeys(evidence.province))
             return Territory(g.province, None, (), (), 0.4 if evidence.province else 0.2, tuple(reasons))
-        return Territory(None, None, (), (), 0.0, ("未提到本地地名",))
+        return _NOWHERE
 
 
 def _longest_matches(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int, int]]:
     """The names matched that are not inside a longer match (「濮阳县」 is not also 「濮阳」), as (index,
     end), in the order they occur."""
-    found = sorted(automaton.find_matches_as_indexes(text, overlapping=True), key=lambda m: (m[1], -m[2]))
+    found = automaton.find_matches_as_indexes(text, overlapping=True)
+    if len(found) > 1:
+        found.sort(key=lambda m: (m[1], -m[2]))
     kept: list[tuple[int, int]] = []
     covered_until = 0  # end (exclusive) of the matches kept so far
     for index, _start, end in found:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any
@@ -43,11 +42,21 @@ def user_word_frequency(word: str) -> int:
 _Jieba = _jieba_class()
 
 
-@lru_cache(maxsize=1 << 16)
-def _word(token: str) -> str:
-    """The token lower-cased, or "" for punctuation and spaces. Kept, as the same tokens recur in every
-    post: looking one up costs half of testing and lowering it again."""
-    return token.lower() if _KEEP.search(token) else ""
+class _Words(dict[str, str]):
+    """Token -> the token lower-cased, or "" for punctuation and spaces. Kept, as the same tokens recur in
+    every post: looking one up costs half of testing and lowering it again. A dict read through its own
+    `__getitem__` looks up faster than an lru_cache; it stops growing at `_MAX_KEPT` tokens, and a token
+    past those is worked out each time it comes."""
+
+    def __missing__(self, token: str) -> str:
+        word = token.lower() if _KEEP.search(token) else ""
+        if len(self) < _MAX_KEPT:
+            self[token] = word
+        return word
+
+
+_MAX_KEPT = 1 << 16
+_word = _Words().__getitem__
 
 
 class Tokeniser:
@@ -59,7 +68,9 @@ class Tokeniser:
 
     def words(self, text: str) -> list[str]:
         """Precise-mode cut, lower-cased, punctuation and spaces dropped: what the classifiers read."""
-        return [word for token in self._jieba.cut(text) if (word := _word(token))]
+        # map and filter keep the loop over the tokens inside the interpreter's C code (`_word` is a dict's
+        # own lookup): a third faster than a comprehension calling a function.
+        return list(filter(None, map(_word, self._jieba.cut(text))))
 
     def index_tokens(self, words: Iterable[str]) -> list[str]:
         """What gets indexed: each word preceded by its 2- and 3-character dictionary sub-words.

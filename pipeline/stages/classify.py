@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from classifiers import spam
-from classifiers.severity import Signals, assess
+from classifiers.severity import Signals, assess_values
+from classifiers.types import Level, RuleHit, Severity
 from pipeline.context import Context
 from pipeline.items import AuthorKind, Post
 from pipeline.stages.base import Stage, StagePipeline
 
+_OFFICIAL = frozenset({AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT})
 
-def post_signals(post: Post, context: Context) -> Signals:
-    """What severity reads of one post; the event stage widens it to the whole event."""
+# What severity reads of one post, in the order of the fields of `Signals`.
+_PostValues = tuple[
+    list[RuleHit], dict[str, Level], float, int, int, int, list[str], bool, datetime | None, datetime | None
+]
+
+
+def _post_values(post: Post, context: Context) -> _PostValues:
     analysis = post.analysis
+    counts = post.counts
     # A post stamped with its crawl time has no known age, so no rate can be read from it (and the clock,
     # read only for that rate, is not asked).
     published_at = post.published_at if post.published_at < post.crawled_at else None
-    return Signals(
-        rules=analysis.rules,
-        rule_floors=context.rule_floors,
-        sentiment=analysis.sentiment if analysis.sentiment is not None else 0.5,
-        comments=post.counts.comments,
-        reposts=post.counts.reposts,
-        likes=post.counts.likes,
-        media=[post.media] if post.media else [],
-        official_author=post.author_kind in (AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT),
-        published_at=published_at,
-        now=context.now() if published_at is not None else None,
+    return (
+        analysis.rules,
+        context.rule_floors,
+        analysis.sentiment if analysis.sentiment is not None else 0.5,
+        counts.comments,
+        counts.reposts,
+        counts.likes,
+        [post.media] if post.media else [],
+        post.author_kind in _OFFICIAL,
+        published_at,
+        context.now() if published_at is not None else None,
     )
+
+
+def post_signals(post: Post, context: Context) -> Signals:
+    """What severity reads of one post; the event stage widens it to the whole event."""
+    return Signals(*_post_values(post, context))
+
+
+def post_severity(post: Post, context: Context) -> Severity:
+    """`assess(post_signals(post, context), context.severity_model)`, without building the `Signals`."""
+    return assess_values(context.severity_model, *_post_values(post, context))
 
 
 class ClassifyStage(Stage):
@@ -51,7 +71,7 @@ class ClassifyStage(Stage):
         verdict = spam.detect(post.title, post.text)
         analysis.spam = verdict.is_spam
         analysis.spam_reasons.extend(verdict.reasons)
-        analysis.severity = assess(post_signals(post, self.context), ctx.severity_model)
+        analysis.severity = post_severity(post, ctx)
         return post
 
 

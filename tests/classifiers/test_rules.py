@@ -56,6 +56,37 @@ def test_only_rules_whose_terms_occur_are_evaluated_and_all_are_found() -> None:
 
 
 @pytest.mark.parametrize(
+    ("expr", "text", "terms"),
+    [
+        ("(失联|失踪|走失) NEAR/20 (学生|孩子|老人)", "孩子走失了，家人在找", ("孩子", "走失")),
+        ("(失联|失踪|走失) NEAR/20 (学生|孩子|老人)", "孩子和老人都在家", None),
+        ("((停水|停电) 小区) | 乱收费", "小区停电一天", ("停电", "小区")),
+        ("((停水|停电) 小区) | 乱收费", "学校乱收费", ("乱收费",)),
+        ("((停水|停电) 小区) | 乱收费", "小区门口", None),
+        ("爆炸 (死亡|受伤) -(演练|演习)", "爆炸致一人受伤", ("受伤", "爆炸")),
+        ("爆炸 (死亡|受伤) -(演练|演习)", "爆炸演习中一人受伤", None),
+    ],
+)
+def test_a_rule_is_judged_whichever_of_its_terms_occur(
+    expr: str, text: str, terms: tuple[str, ...] | None
+) -> None:
+    # Among other rules, so that each is looked up by its own terms and not evaluated on every post.
+    specs = [RuleSpec("r", expr), RuleSpec("other", "孩子 作业"), RuleSpec("third", "小区 绿化")]
+    hits = [
+        hit
+        for hit in compile_rules(specs).match({"title": None, "text": text, "source": "weibo"})
+        if hit.id == "r"
+    ]
+    assert (hits[0].terms if hits else None) == terms
+
+
+def test_a_term_in_a_field_no_rule_looks_in_makes_no_match() -> None:
+    rules = compile_rules([RuleSpec("r", "排污 偷排"), RuleSpec("a", "author:濮阳日报 通报")])
+    assert rules.match({"text": "排污", "author": "偷排 濮阳日报", "media": "通报"}) == []
+    assert [hit.id for hit in rules.match({"text": "排污偷排通报", "author": "濮阳日报"})] == ["r", "a"]
+
+
+@pytest.mark.parametrize(
     ("expr", "position", "message"),
     [
         ("(排污 偷排", 1, "左括号 ( 没有对应的右括号 )"),

@@ -228,3 +228,27 @@ def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser)
 
 
 FLOOR = 0.90
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "南乐县[怒]路灯坏了",  # a place and an emoticon
+        "@南乐县人 说清丰县http://t.cn/x 好",  # a place inside a mention, a link
+        "[南乐县]濮阳市",  # a place inside brackets
+        "路灯坏了[怒]@某人 www.example.cn",  # markup, no place
+        "南乐县路灯坏了",  # a place, no markup
+        "WWW.Example.CN 看HTTP://T.CN/X",  # markup in capitals
+        "路灯坏了",
+    ],
+)
+def test_one_reading_gives_the_clean_text_and_the_text_without_places(model, text: str) -> None:
+    """`read` looks for place names once where it can; it gives what the markup-then-places order gives."""
+    import classifiers.sentiment_trained as trained
+
+    features = model.features
+    lowered = text.lower()
+    without = features.without_places(text)
+    cleaned = features._without_places(trained._MARKUP.sub("，", lowered))[0]
+    assert features.read(text) == (cleaned, without)
+    assert features.clean(text) == cleaned

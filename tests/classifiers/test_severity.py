@@ -54,3 +54,21 @@ def test_a_sudden_rise_feeds_development_as_much_as_it_stands_out() -> None:
     assert f"发展态势：突增，{large.reason}" in soaring.reasons
     assert not any(small.reason in r for r in soaring.reasons)
     assert not any("突增" in r for r in calm.reasons)
+
+
+def test_assess_values_is_assess_of_the_same_signals() -> None:
+    from classifiers.severity import assess_values
+    from classifiers.spikes import judge
+
+    rise = judge("县区", "范县", NOW, 40, [0, 1, 1, 0, 2] * 10)
+    assert rise is not None
+    fire = RuleHit("fire", "火灾", "安全生产", 8.0, ("起火",))
+    deaths = RuleHit("deaths", "", "", 10.0, ("死亡",))
+    for signals in (
+        Signals(),
+        Signals(rules=(fire, deaths), rule_floors={"deaths": Level.MAJOR_EMERGENCY}, sentiment=0.1),
+        Signals(comments=500, reposts=40, likes=9000, media=("新华社", "某网"), official_author=True),
+        Signals(media=("某网",), now=NOW, published_at=NOW - timedelta(hours=2), spikes=(rise,)),
+    ):
+        values = [getattr(signals, name) for name in signals.__slots__]
+        assert assess_values(MODEL, *values) == assess(signals, MODEL)

@@ -1,6 +1,9 @@
 """The office's words stay whole tokens, their dictionary parts are indexed too, and one tokeniser's
 words are its own."""
 
+from unittest.mock import patch
+
+from classifiers import tokenise
 from classifiers.tokenise import Tokeniser
 
 PARK = "柳屯镇化工园区"
@@ -24,3 +27,11 @@ def test_an_office_word_is_one_token_and_its_parts_are_searchable() -> None:
 def test_words_taught_to_one_tokeniser_do_not_reach_another() -> None:
     Tokeniser([PARK])
     assert PARK not in Tokeniser().words(TEXT)
+
+
+def test_the_kept_token_words_stop_growing_at_their_bound_and_still_answer() -> None:
+    words = tokenise._Words()
+    with patch.object(tokenise, "_MAX_KEPT", 2):
+        assert [words[t] for t in ("PM2.5", "，", "ΑΣ", "濮阳")] == ["pm2.5", "", "ας", "濮阳"]
+    assert len(words) == 2
+    assert Tokeniser().words("濮阳ΑΣ，PM2.5") == ["濮阳", "α", "σ", "pm2.5"]

@@ -20,7 +20,7 @@ import pytest
 from config.env import PROJECT_ROOT, get_env
 from config.loader import DEFAULT_DIR, load_config
 from pipeline.context import Context
-from pipeline.items import SHANGHAI, Post, Source
+from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source, post_from_dict, to_dict
 from pipeline.runner import MAX_LINE_BYTES, OfflineRunner, run_json_batches
 from pipeline.stages.clean import CleanStage
 
@@ -232,3 +232,40 @@ def test_lines_all_there_are_answered_as_one_batch_and_the_collector_is_left_as_
     stopped.close()
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
+
+
+def test_a_bare_text_and_a_full_record_both_make_the_post_they_describe() -> None:
+    now = datetime(2026, 11, 23, 9, tzinfo=SHANGHAI)
+    bare = post_from_dict(GOOD, stand_in_id="analyze:1", stand_in_url="https://analyze.invalid/1", now=now)
+    assert bare == Post(
+        id="analyze:1",
+        source=Source.LOCAL,
+        url="https://analyze.invalid/1",
+        text=GOOD["text"],
+        published_at=now,
+        crawled_at=now,
+    )
+    full = Post(
+        id="weibo:42",
+        source=Source.WEIBO,
+        url="https://m.weibo.cn/detail/42",
+        text=RIVER,
+        title="偷排",
+        author="某网友",
+        author_kind=AuthorKind.VERIFIED,
+        media="微博",
+        published_at=now,
+        crawled_at=now,
+        counts=Counts(reposts=1, comments=2, likes=3, reads=4),
+        ip_location="河南",
+        author_location="河南 濮阳",
+        parent_id="weibo:41",
+        repost_of="weibo:40",
+        images=["https://wx1.sinaimg.cn/large/a.jpg"],
+        has_video=True,
+        raw_ref="weibo/42.json",
+    )
+    assert post_from_dict(to_dict(full), stand_in_id="x", stand_in_url="https://x.invalid/", now=now) == full
+    # One optional field given alone still leaves the others at the Post's defaults.
+    titled = post_from_dict({"title": "偷排"}, stand_in_id="x", stand_in_url="https://x.invalid/", now=now)
+    assert (titled.title, titled.text, titled.counts, titled.images) == ("偷排", "", Counts(), [])
