@@ -278,6 +278,7 @@ def search(
     """检索已入库的帖子：检索式与关键词规则写法相同，规则会命中的帖子才列出，最相关、最新的在前。"""
     from classifiers.search_query import SearchQueryError, parse_search
     from pipeline.context import Context
+    from pipeline.events import with_merged
     from pipeline.store import open_store
 
     if unknown := [word for word in words if word.startswith("--")]:
@@ -295,7 +296,7 @@ def search(
     parsed = parsed.narrowed(
         counties=_known_counties(office, counties or []),
         polarities=_polarities(sentiments or []),
-        events=[e.strip() for e in events or [] if e.strip()],
+        events=with_merged(env.events_path, [e.strip() for e in events or [] if e.strip()]),
         newest_first=newest,
     )
     try:

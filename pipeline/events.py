@@ -192,6 +192,13 @@ class EventStore:
         row = self.db.execute("SELECT into_event FROM merged WHERE event_id = ?", (event_id,)).fetchone()
         return row[0] if row else event_id
 
+    def merged_into(self, event_id: str) -> list[str]:
+        """The ids of the events merged into this one, which posts stored before the merge still carry."""
+        rows = self.db.execute(
+            "SELECT event_id FROM merged WHERE into_event = ? ORDER BY event_id", (event_id,)
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def record(
         self,
         signature: Signature,
@@ -330,6 +337,23 @@ class EventStore:
 
     def close(self) -> None:
         self.db.close()
+
+
+def with_merged(path: Path, event_ids: Sequence[str]) -> list[str]:
+    """The events asked for, each as its whole merged event (an old name leads to it) with every name it
+    absorbed: what a search for an event's posts looks for among stored posts, each indexed under the id its
+    event had then."""
+    if not event_ids or not path.exists():
+        return list(event_ids)
+    store = EventStore(path)
+    try:
+        names: dict[str, None] = {}
+        for asked in event_ids:
+            current = store.current(asked)
+            names.update(dict.fromkeys([asked, current, *store.merged_into(current)]))
+        return list(names)
+    finally:
+        store.close()
 
 
 @dataclass(slots=True, kw_only=True)

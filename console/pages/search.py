@@ -29,6 +29,7 @@ from config.loader import config_dir, load_config
 from console.web import Forbidden, Web
 from pipeline.context import Context
 from pipeline.errors import StoreError
+from pipeline.events import with_merged
 from pipeline.items import SOURCE_NAMES, source_text
 from pipeline.store import open_store
 from pipeline.store.base import SearchHit
@@ -264,7 +265,7 @@ def register(app: FastAPI, web: Web) -> None:
             query = parse_search(asked.typed, words.tokeniser()).narrowed(
                 counties=asked.counties,
                 polarities=asked.polarities,
-                events=[asked.event] if asked.event else [],
+                events=with_merged(get_env().events_path, [asked.event] if asked.event else []),
                 newest_first=asked.newest,
             )
         except SearchQueryError as exc:

@@ -17,7 +17,7 @@ from classifiers.events import EventMatcher
 from config.env import Env
 from config.loader import load_config
 from pipeline.context import Context
-from pipeline.events import EventStore, MemoryEventStore
+from pipeline.events import EventStore, MemoryEventStore, with_merged
 from pipeline.items import AuthorKind, Counts, Post, Source
 from pipeline.runner import OfflineRunner
 from pipeline.stages.event import EventStage
@@ -146,3 +146,23 @@ def test_a_bridging_post_says_so_and_old_names_lead_to_the_event() -> None:
         official.id,
         sohu.id,
     ]
+
+
+def test_a_search_for_an_event_also_finds_posts_stored_under_the_names_it_absorbed(tmp_path) -> None:
+    """Posts are stored under the event id they had then: asking for the merged event asks for those too,
+    and asking by an old name finds the whole event."""
+    context, (_sina, eyewitness, official, sohu, _) = analysed(crash_posts())
+    path = tmp_path / "events.sqlite3"
+    store = EventStore(path)
+    stage = EventStage(context, store, EventMatcher())
+    stored_under = {post.id: stage(post).analysis.event_id for post in (sohu, eyewitness, official)}
+    store.close()
+    assert stored_under == {
+        sohu.id: "event:sohu:902118734",
+        eyewitness.id: "event:weibo:5302176326402233",
+        official.id: "event:weibo:5302176326402233",
+    }
+    asked = with_merged(path, ["event:weibo:5302176326402233"])
+    assert set(asked) == set(stored_under.values())
+    assert set(with_merged(path, ["event:sohu:902118734"])) == set(stored_under.values())
+    assert with_merged(tmp_path / "none.sqlite3", ["event:x"]) == ["event:x"]
