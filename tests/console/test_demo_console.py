@@ -413,6 +413,16 @@ def test_an_event_page_shows_its_posts_over_time_its_counties_alerts_and_case(
     case.click()
     assert page.url.startswith(f"{url}/cases/")
 
+    # A name the event had before a later post showed it to be part of another: the link leads there.
+    events = EventStore(Path(demo_env["YUQING_DATA_DIR"]) / "demo" / "events.sqlite3")
+    try:
+        events.merge(["event:example:earlier-name"], event)
+    finally:
+        events.close()
+    page.goto(f"{url}/events/event:example:earlier-name")
+    assert page.url == f"{url}/events/{event}"
+    assert f"共 {total} 条信息" in page.locator("main").inner_text()
+
 
 def test_the_days_log_downloads_as_word_for_the_office_and_its_own_for_a_unit(
     demo_console: str, page
