@@ -8,6 +8,7 @@ inside a time window. Pure: the caller supplies the recent events to compare wit
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -116,6 +117,28 @@ def simhash(words: Iterable[str] | Counter[str]) -> int:
 
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
+
+
+# What a repost or a post carries besides what it says: 转发微博 and the //@chain, @mentions, #话题# labels,
+# [emoticons] and links. Shared by unrelated posts (every repost by one account, every post under one
+# topic), so none of it names an incident.
+_MARKUP = re.compile(
+    r"转发微博|//@[^:：\s]{1,30}[:：]?|@[\w\u4e00-\u9fff\-]{1,30}|#[^#\n]{1,40}#|\[[^\[\]\s]{1,12}\]"
+    r"|https?://\S+"
+)
+
+
+def markup(text: str) -> str:
+    """The markup of a post (see `_MARKUP`) joined by spaces, "" when it has none: its words are taken out of
+    the words that name the incident."""
+    return " ".join(_MARKUP.findall(text))
+
+
+def without(counts: Counter[str], words: Iterable[str]) -> Counter[str]:
+    """`counts` less one occurrence of each of `words` (a word the text also says outside its markup stays)."""
+    left = counts.copy()
+    left.subtract(word_counts(words))
+    return Counter({word: n for word, n in left.items() if n > 0})
 
 
 def key_terms(

@@ -10,7 +10,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from classifiers.events import EventMatcher, Signature, incident_kinds, key_terms, simhash, word_counts
+from classifiers.events import (
+    EventMatcher,
+    Signature,
+    incident_kinds,
+    key_terms,
+    markup,
+    simhash,
+    without,
+    word_counts,
+)
 from classifiers.severity import Signals, assess
 from classifiers.spikes import MIN_HISTORY, WEEK_HOURS, Spike, judge
 from classifiers.types import Level, Severity
@@ -35,6 +44,7 @@ class EventStage(Stage):
     ) -> None:
         super().__init__(context)
         self.store = store or EventStore(context.env.events_path)
+        self._words = context.tokeniser.words
         self.matcher = matcher or EventMatcher()
         self.joined = 0
 
@@ -54,14 +64,18 @@ class EventStage(Stage):
             must_have.extend(hit.terms)
         known = self.store.event_of(post.id)
         counts = word_counts(analysis.words)
+        written = f"{post.title or ''}\n{post.text}"
+        # The incident's words leave out the repost chain, mentions, topic labels and emoticons: two reposts
+        # by one account of different posts share those, and nothing else.
+        said = without(counts, self._words(extra)) if (extra := markup(written)) else counts
         signature = Signature(
             post_id=post.id,
             event_id=known or f"event:{post.id}",
             fingerprint=simhash(counts),
-            terms=key_terms(counts, must_have),
+            terms=key_terms(said, must_have),
             published_at=post.published_at,
             counties=tuple(counties),
-            kinds=incident_kinds(f"{post.title or ''}\n{post.text}"),
+            kinds=incident_kinds(written),
         )
         joined_because = None
         spikes = self._spikes(post, counties, new=known is None)
