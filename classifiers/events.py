@@ -79,20 +79,40 @@ _COMMON = frozenset(
 )
 
 
-# Bits per counter in `_lanes`: more than the words of any post.
-_LANE = 32
-_OFF, _ON = "\0" * (_LANE // 8), "\1" + "\0" * (_LANE // 8 - 1)
-_EVERY_LANE = int.from_bytes((_ON * BITS).encode("latin-1"), "little")  # 1 at the bottom of each lane
 _AS_DIGITS = bytes.maketrans(b"\0\1", b"01")
 
 
-@lru_cache(maxsize=1 << 16)
-def _lanes(word: str) -> int:
-    """The word's 64-bit hash spread out, its bit i at bit i * _LANE: summing these counts, for all 64 bits
-    at once, the words that have each bit set. Kept, as a post's words recur across posts."""
-    h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
-    spread = format(h, f"0{BITS}b")[::-1].replace("0", _OFF).replace("1", _ON)  # lowest bit first
-    return int.from_bytes(spread.encode("latin-1"), "little")
+class _Lanes:
+    """Words' 64-bit hashes spread out, bit i of a hash at bit i * `width`: summing these counts, for all
+    64 bits at once, the words that have each bit set, in counters that hold up to `most` words."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.most = (1 << width) - 1
+        self._off, self._on = "\0" * (width // 8), "\1" + "\0" * (width // 8 - 1)
+        self._every = int.from_bytes((self._on * BITS).encode("latin-1"), "little")  # 1 at each lane's bottom
+        # Kept, as a post's words recur across posts.
+        self.of = lru_cache(maxsize=1 << 16)(self._spread)
+
+    def _spread(self, word: str) -> int:
+        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+        spread = (
+            format(h, f"0{BITS}b")[::-1].replace("0", self._off).replace("1", self._on)
+        )  # lowest bit first
+        return int.from_bytes(spread.encode("latin-1"), "little")
+
+    def majority(self, stacked: int, weight: int) -> int:
+        """The bits whose count in `stacked` reaches half of `weight` (at most `most`) plus one."""
+        # Adding 2**(width - 1) minus that to every lane carries into the lane's top bit exactly there, for
+        # all 64 lanes in one addition.
+        needed = weight // 2 + 1
+        top = (stacked + ((1 << (self.width - 1)) - needed) * self._every) >> (self.width - 1) & self._every
+        step = self.width // 8
+        return int(top.to_bytes(BITS * step, "little")[::step].translate(_AS_DIGITS)[::-1], 2)
+
+
+# Narrow lanes for most posts: numbers a quarter as wide add four times as fast; wide ones for the rest.
+_NARROW_LANES, _WIDE_LANES = _Lanes(8), _Lanes(32)
 
 
 def word_counts(words: Iterable[str]) -> Counter[str]:
@@ -105,17 +125,16 @@ def simhash(words: Iterable[str] | Counter[str]) -> int:
     """64-bit simhash of the words (or of their `word_counts`), each weighted by how often it occurs: a bit
     is set where the words with that bit set outweigh those without."""
     counts = words if isinstance(words, Counter) else word_counts(words)
-    stacked = sum(map(_lanes, counts))
     weight = sum(counts.values())
+    lanes = _NARROW_LANES if weight <= _NARROW_LANES.most else _WIDE_LANES
+    spread = lanes.of
+    stacked = sum(map(spread, counts))
     if weight != len(counts):
         # Most words occur once: only the others are multiplied (a multiplication of these wide numbers
         # costs as much as the addition), by the occurrences beyond their first.
-        stacked += sum([_lanes(word) * (count - 1) for word, count in counts.items() if count > 1])
-    # A bit is set where its count reaches half the weight plus one: adding 2**31 minus that to every lane
-    # carries into the lane's top bit exactly there, for all 64 lanes in one addition.
-    needed = weight // 2 + 1
-    top = (stacked + ((1 << (_LANE - 1)) - needed) * _EVERY_LANE) >> (_LANE - 1) & _EVERY_LANE
-    return int(top.to_bytes(BITS * _LANE // 8, "little")[:: _LANE // 8].translate(_AS_DIGITS)[::-1], 2)
+        stacked += sum([spread(word) * (count - 1) for word, count in counts.items() if count > 1])
+    # A bit is set where its count reaches half the weight plus one.
+    return lanes.majority(stacked, weight)
 
 
 def hamming(a: int, b: int) -> int:
