@@ -357,9 +357,12 @@ class MemoryEventStore:
         self._index.add(key, signature)
 
     def count_hour(self, hour_ts: float, series: Sequence[tuple[str, str]]) -> None:
+        hourly = self._hourly
         for key in series:
-            hours = self._hourly.setdefault(key, {})
-            hours[hour_ts] = hours.get(hour_ts, 0) + 1
+            if (hours := hourly.get(key)) is None:
+                hourly[key] = {hour_ts: 1}
+            else:
+                hours[hour_ts] = hours.get(hour_ts, 0) + 1
         if self._first_hour is None or hour_ts < self._first_hour:
             self._first_hour = hour_ts
 
