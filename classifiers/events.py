@@ -96,9 +96,8 @@ class _Lanes:
 
     def _spread(self, word: str) -> int:
         h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
-        spread = (
-            format(h, f"0{BITS}b")[::-1].replace("0", self._off).replace("1", self._on)
-        )  # lowest bit first
+        # Lowest bit first.
+        spread = format(h, f"0{BITS}b")[::-1].replace("0", self._off).replace("1", self._on)
         return int.from_bytes(spread.encode("latin-1"), "little")
 
     def majority(self, stacked: int, weight: int) -> int:
