@@ -393,12 +393,15 @@ class MemoryEventStore:
 
     def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
         """The recent signatures `assign` could join the post to, in `EventStore.recent`'s order."""
+        keys = self._index.candidates(signature)
+        same = self._by_post.get(signature.post_id)
+        if not keys and keys is not None and same is None:  # most posts: nothing to compare with
+            return []
         around = signature.published_at.timestamp()
         span = window.total_seconds()
         low, high = around - span, around + span
-        keys = self._index.candidates(signature)
         rows = list(self._rows) if keys is None else [self._rows[k] for k in keys]
-        if (same := self._by_post.get(signature.post_id)) is not None:
+        if same is not None:
             rows.append(same)
         times = self._times
         # Only more rows in the window than `limit` can put any of them beyond the latest `limit`.
@@ -466,9 +469,10 @@ class MemoryEventStore:
             row.rules, row.sentiment, row.official = tuple(rules), sentiment, official
             return
         key = len(self._rows)
+        order = (signature.published_at.timestamp(), key)
         row = _Row(
             signature=signature,
-            order=(signature.published_at.timestamp(), key),
+            order=order,
             source=source,
             media=media,
             comments=comments,
@@ -482,21 +486,26 @@ class MemoryEventStore:
         self._rows.append(row)
         self._by_post[signature.post_id] = row
         # Posts mostly come in time order: appending then is what the sorted insertion would do.
-        event = self._by_event.setdefault(signature.event_id, [])
-        if not event or event[-1].order <= row.order:
+        if (event := self._by_event.get(signature.event_id)) is None:
+            self._by_event[signature.event_id] = [row]
+        elif event[-1].order <= order:
             event.append(row)
         else:
             bisect.insort(event, row, key=_ORDER)
-        if not self._times or self._times[-1] <= row.order:
-            self._times.append(row.order)
+        times = self._times
+        if not times or times[-1] <= order:
+            times.append(order)
         else:
-            bisect.insort(self._times, row.order)
+            bisect.insort(times, order)
         self._index.add(key, signature)
 
     def count_hour(self, hour_ts: float, series: Sequence[tuple[str, str]]) -> None:
+        hourly = self._hourly
         for key in series:
-            hours = self._hourly.setdefault(key, {})
-            hours[hour_ts] = hours.get(hour_ts, 0) + 1
+            if (hours := hourly.get(key)) is None:
+                hourly[key] = {hour_ts: 1}
+            else:
+                hours[hour_ts] = hours.get(hour_ts, 0) + 1
         if self._first_hour is None or hour_ts < self._first_hour:
             self._first_hour = hour_ts
 

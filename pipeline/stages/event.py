@@ -21,7 +21,7 @@ from classifiers.events import (
     word_counts,
 )
 from classifiers.severity import Signals, assess
-from classifiers.spikes import MIN_HISTORY, WEEK_HOURS, Spike, judge
+from classifiers.spikes import MIN_COUNT, MIN_HISTORY, WEEK_HOURS, Spike, judge
 from classifiers.types import Level, Severity
 from pipeline.context import Context
 from pipeline.events import HOUR_S, EventStore, EventTotals, MemoryEventStore
@@ -29,6 +29,7 @@ from pipeline.items import SHANGHAI, AuthorKind, EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import post_signals
 
+_OFFICIAL = frozenset({AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT})
 # A post published longer ago than this before it was crawled is not counted in its hour's series.
 _RECENT = timedelta(days=7)
 
@@ -57,12 +58,13 @@ class EventStage(Stage):
 
     def __call__(self, post: Post) -> Post:
         analysis = post.analysis
+        store = self.store
         territory = analysis.territory
         counties = territory.counties if territory else ()
         must_have = [*counties, *territory.townships] if territory else []
         for hit in analysis.rules:
             must_have.extend(hit.terms)
-        known = self.store.event_of(post.id)
+        known = store.event_of(post.id)
         counts = word_counts(analysis.words)
         written = f"{post.title or ''}\n{post.text}"
         # The incident's words leave out the repost chain, mentions, topic labels and emoticons: two reposts
@@ -79,44 +81,60 @@ class EventStage(Stage):
         )
         joined_because = None
         spikes = self._spikes(post, counties, new=known is None)
-        if spikes and analysis.severity:
+        severity = analysis.severity
+        if spikes and severity:
             # The post is part of a sudden rise in its county or topic: judged again with it, and its event
             # (below) too, so a quiet event that is suddenly talked about again is raised again.
-            analysis.severity = assess(
+            severity = assess(
                 replace(post_signals(post, self.context), spikes=spikes), self.context.severity_model
             )
-        if known is None:
-            assignment = self.matcher.assign(signature, self.store.candidates(signature, self.matcher.window))
-            if not assignment.new:  # a new event is already named after the post
+        starts_event = known is None
+        # A post with no recent one to compare with starts its own event, already named after it.
+        if known is None and (recent := store.candidates(signature, self.matcher.window)):
+            assignment = self.matcher.assign(signature, recent)
+            if not assignment.new:
                 event_id, analysis.merged_events = self._as_one(post, [assignment.event_id, *assignment.also])
-                signature = replace(signature, event_id=event_id)
+                signature = signature.with_event(event_id)
+                starts_event = False
                 self.joined += 1
                 joined_because = f"归入事件：{assignment.reasons[0]}"
                 if assignment.also:
                     joined_because += f"；该信息同时关联另外{len(assignment.also)}个事件，已合并为同一事件"
         analysis.event_id = signature.event_id
-        self.store.record(
+        counted = post.counts
+        store.record(
             signature,
             source=str(post.source),
             media=post.media,
-            comments=post.counts.comments,
-            reposts=post.counts.reposts,
-            likes=post.counts.likes,
+            comments=counted.comments,
+            reposts=counted.reposts,
+            likes=counted.likes,
             departments=analysis.departments,
             rules=analysis.rules,
             sentiment=analysis.sentiment,
-            official=post.author_kind in (AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT),
+            official=post.author_kind in _OFFICIAL,
         )
-        totals = self.store.totals(signature.event_id, self.context.now())
-        if totals.posts > 1 and analysis.severity:
-            analysis.severity = self._judge_event(post, analysis.severity, totals, spikes)
-        if analysis.severity:
-            analysis.severity = self._at_least_reached(analysis.severity, totals.level)
-            self.store.judged(post.id, analysis.severity.level)
-        if joined_because and analysis.severity:
-            analysis.severity = replace(
-                analysis.severity, reasons=(*analysis.severity.reasons, joined_because)
+        if starts_event:
+            # The new event is this post alone, at no level yet: its totals would be the post's own, so
+            # they are not read back (most posts start an event).
+            if severity:
+                store.judged(post.id, severity.level)
+                analysis.severity = severity
+            analysis.event = EventScope(
+                posts=1,
+                counties=list(dict.fromkeys(counties)),
+                departments=list(dict.fromkeys(analysis.departments)),
             )
+            return post
+        totals = store.totals(signature.event_id, self.context.now())
+        if severity:
+            if totals.posts > 1:
+                severity = self._judge_event(post, severity, totals, spikes)
+            severity = self._at_least_reached(severity, totals.level)
+            store.judged(post.id, severity.level)
+            if joined_because:
+                severity = _with_reason(severity, joined_because)
+            analysis.severity = severity
         analysis.event = EventScope(
             posts=totals.posts, counties=list(totals.counties), departments=list(totals.departments)
         )
@@ -139,9 +157,9 @@ class EventStage(Stage):
         to the recipients of that level, not to fewer."""
         if reached is None or reached.rank <= severity.level.rank:
             return severity
-        return replace(
-            severity,
+        return Severity(
             level=reached,
+            score=severity.score,
             reasons=(*severity.reasons, f"事件此前已达{reached.value}，按事件级别处置"),
         )
 
@@ -149,21 +167,30 @@ class EventStage(Stage):
         """The post's county and topic series that are rising far above their usual level in the post's
         hour, counting the post in first when it is new and of the past week (an old post found late says
         nothing of what is being talked about now)."""
-        topics = dict.fromkeys(hit.category for hit in post.analysis.rules if hit.category)
-        series = [("县区", county) for county in dict.fromkeys(counties)] + [("话题", t) for t in topics]
+        rules = post.analysis.rules
+        if not counties and not rules:  # most posts: no series at all
+            return []
+        series = [("县区", county) for county in dict.fromkeys(counties)]
+        if rules:
+            series += [("话题", t) for t in dict.fromkeys(hit.category for hit in rules if hit.category)]
         if not series:
             return []
+        store = self.store
         moment = post.published_at
         hour_ts = moment.timestamp() // HOUR_S * HOUR_S
         if new and moment >= post.crawled_at - _RECENT:
-            self.store.count_hour(hour_ts, series)
-        hours = min(self.store.watched_hours(hour_ts), WEEK_HOURS)
+            store.count_hour(hour_ts, series)
+        hours = min(store.watched_hours(hour_ts), WEEK_HOURS)
         if hours < MIN_HISTORY:
             return []
         ends = datetime.fromtimestamp(hour_ts + HOUR_S, SHANGHAI)
         found = []
         for kind, name in series:
-            *history, current = self.store.hourly((kind, name), hour_ts, hours)
+            # An hour of fewer than MIN_COUNT posts is never a spike (`judge`), and most hours are quiet:
+            # the week of history is read only for a busy one.
+            if store.hourly((kind, name), hour_ts, 0)[0] < MIN_COUNT:
+                continue
+            *history, current = store.hourly((kind, name), hour_ts, hours)
             if (spike := judge(kind, name, ends, current, history)) is not None:
                 found.append(spike)
         return found
@@ -191,12 +218,17 @@ class EventStage(Stage):
             f"，媒体{'、'.join(totals.media)}" if totals.media else ""
         )
         if event_severity.level.rank >= severity.level.rank and event_severity.score > severity.score:
-            return replace(event_severity, reasons=(summary, *event_severity.reasons))
-        return replace(severity, reasons=(*severity.reasons, summary))
+            return Severity(event_severity.level, event_severity.score, (summary, *event_severity.reasons))
+        return _with_reason(severity, summary)
 
     def close(self) -> dict[str, Any]:
         self.store.close()
         return {"joined": self.joined}
+
+
+def _with_reason(severity: Severity, reason: str) -> Severity:
+    # Built directly: `dataclasses.replace` costs several times as much, for every joined post.
+    return Severity(severity.level, severity.score, (*severity.reasons, reason))
 
 
 class EventPipeline(StagePipeline):

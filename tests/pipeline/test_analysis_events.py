@@ -115,6 +115,10 @@ def test_the_fingerprint_is_the_weighted_majority_of_the_word_hashes() -> None:
         ["濮阳县"],
         ["濮阳县", "柳屯镇", "化工厂", "偷排", "废水", "废水", "的", "村民", "投诉"],
         ["氯气", "泄漏"] * 50 + ["疏散"] * 7,
+        # Around the most words the narrow counters hold (255), and far beyond it.
+        ["氯气", "泄漏", "疏散"] * 85,
+        ["氯气", "泄漏", "疏散"] * 85 + ["撤离"],
+        [f"村民{i}" for i in range(300)] + ["泄漏"] * 2000,
     ):
         assert simhash(words) == by_definition(words)
 
