@@ -182,7 +182,8 @@ def review_document(workflow: Workflow, env: Env, event_id: str) -> bytes | None
     """The 总结评估 of the event's handling as a Word document; None when the event is not known."""
     events = EventStore(env.events_path)
     try:
-        listed = events.posts_of(events.current(event_id))
+        event_id = events.current(event_id)  # an event merged into another is reviewed as that one
+        listed = events.posts_of(event_id)
     finally:
         events.close()
     if not listed:
