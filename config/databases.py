@@ -102,6 +102,18 @@ def writable(path: Path) -> bool:
     return not path.exists() or os.access(path, os.W_OK)
 
 
+# The database files this process has opened through SQLite. Closing any descriptor of a file drops every
+# POSIX lock this process holds on it, SQLite's own included (sqlite.org/howtocorrupt.html, 2.2): another
+# process then takes itself for the file's last user, checkpoints and deletes the write-ahead log under
+# this process's open connections, and the file is damaged. So a file's header is read directly only
+# before the first connection to it; after that SQLite's own checks speak for it.
+_OPENED: set[str] = set()
+
+
+def _opened(path: Path) -> None:
+    _OPENED.add(str(path.absolute()))
+
+
 def damage(path: Path) -> str | None:
     """Why the file at `path` is not a usable database, or None when it is (or was never created)."""
     marked = marker_path(path).exists()
@@ -110,6 +122,8 @@ def damage(path: Path) -> str | None:
     size = path.stat().st_size
     if size == 0:
         return "文件是空的（0 字节），而它曾存有数据" if marked else None
+    if str(path.absolute()) in _OPENED:
+        return None  # not opened again beside this process's connections (see _OPENED)
     with path.open("rb") as handle:
         header = handle.read(100)
     if not header.startswith(_MAGIC):
@@ -166,6 +180,7 @@ def connect(
         raise DatabaseReadOnly(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=check_same_thread)
+    _opened(path)
     try:
         _verify(conn, path, full)
         _use_wal(conn, timeout)  # on a new file this writes its header: it is no longer empty
@@ -212,6 +227,7 @@ def _connect_read_only(
             isolation_level=None,
             check_same_thread=check_same_thread,
         )
+        _opened(path)
         try:
             _verify(conn, path, full)
         except sqlite3.OperationalError:
