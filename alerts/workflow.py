@@ -310,8 +310,10 @@ class Workflow:
     def _case_of_event(self, event_id: str) -> Case | None:
         """The event's case: opened under its id, or else under the id of an event later found to be part
         of it (the one merged first), which keeps its id and number."""
-        for candidate in (event_id, *self.outbox.merged_into(event_id)):
-            if (case := self.get(candidate)) is not None:
+        if (case := self.get(event_id)) is not None:
+            return case
+        for absorbed in self.outbox.merged_into(event_id):
+            if (case := self.get(absorbed)) is not None:
                 return case
         return None
 

@@ -375,30 +375,25 @@ def _weigh(
     contrasts = [t for t in turns if not t[1]] if turns else turns
     concessions = [t for t in turns if t[1]] if turns else turns
     exclaimed = "!" in body or "！" in body  # else no clause can end in one
-    total = 0.0
+    # Each piece of evidence as weighed so far, as listed, and the lists it is named in by its side.
+    readings = []
     for start, end, value, label in words:
         weighed = value
         if turns:  # without them the factor is 1
             weighed *= _turn_factor(body, start, contrasts, concessions)
         if exclaimed and _clause_end_char(body, end) in _EXCLAIM:
             weighed *= EXCLAIMED
+        readings.append((weighed, value, label, negative_words, positive_words))
+    readings.extend((value, value, label, negative_faces, positive_faces) for value, label in faces)
+    total = 0.0
+    for weighed, value, label, negatives, positives in readings:
         if sarcastic and weighed > 0:
             weighed *= SARCASTIC
             ironic.append(label)
         elif value < 0:
-            negative_words.append(label)
+            negatives.append(label)
         elif value > 0:
-            positive_words.append(label)
-        total += weighed
-    for value, label in faces:
-        weighed = value
-        if sarcastic and weighed > 0:
-            weighed *= SARCASTIC
-            ironic.append(label)
-        elif value < 0:
-            negative_faces.append(label)
-        elif value > 0:
-            positive_faces.append(label)
+            positives.append(label)
         total += weighed
     reasons = []
     if negative_words:
