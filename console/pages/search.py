@@ -23,6 +23,7 @@ from alerts.rulebook import EDITORS, VERDICTS, Rulebook
 from classifiers.search_query import SearchQuery, SearchQueryError, parse_search
 from classifiers.tokenise import Tokeniser
 from classifiers.types import Level, Polarity
+from config.databases import DatabaseError
 from config.env import get_env
 from config.errors import ConfigError
 from config.loader import config_dir, load_config
@@ -272,6 +273,8 @@ def register(app: FastAPI, web: Web) -> None:
             return None, [], [exc.naming(asked.typed)]
         except ConfigError as exc:
             return None, [], [f"配置文件有误，无法检索：{exc}"]
+        except DatabaseError as exc:  # the event file, read to find the names an event absorbed
+            return None, [], [f"无法按事件检索：{exc}"]
         try:
             store = open_store(get_env(), read_only=True)
         except StoreError as exc:

@@ -238,3 +238,22 @@ def test_with_a_certificate_it_serves_https_and_its_cookies_go_over_https_only(t
         server.terminate()
         server.wait(timeout=20)
     assert "https://127.0.0.1" in (server.stderr.read() if server.stderr else "")
+
+
+def test_a_search_by_event_with_a_damaged_event_file_names_it(console: Console) -> None:
+    """The event filter reads the event file for the names an event absorbed: a damaged file is named on
+    the page, with what to do, instead of failing the request."""
+    events = console.data_dir / "events.sqlite3"
+    kept = events.read_bytes() if events.exists() else None
+    events.write_bytes(b"not a database " * 20)
+    try:
+        http = signed_in(console.url, "李娜")
+        answer = http.get(f"{console.url}/search", params={"q": "化工厂", "event": "event:sina:1"})
+        assert answer.status_code == 200
+        assert "无法按事件检索" in answer.text
+        assert "events.sqlite3 已损坏" in answer.text
+    finally:
+        if kept is None:
+            events.unlink()
+        else:
+            events.write_bytes(kept)
