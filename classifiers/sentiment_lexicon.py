@@ -15,9 +15,10 @@ from pathlib import Path
 
 import ahocorasick_rs
 
+from classifiers import DATA
 from classifiers.sentiment import NO_EVIDENCE, Sentiment, polarity
 
-DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "sentiment_lexicon.txt"
+DEFAULT_LEXICON = DATA / "sentiment_lexicon.txt"
 
 # Fitted on tests/data/sentiment/dev.jsonl (benchmarks/sentiment.py --fit): the neutral band 0.4..0.6 of
 # the probability then holds posts whose evidence sums to less than half an ordinary word.

@@ -23,11 +23,12 @@ from typing import Any
 
 import ahocorasick_rs
 
+from classifiers import DATA
 from classifiers.sentiment import NEGATIVE_BELOW, NO_EVIDENCE, POSITIVE_ABOVE, Sentiment
 from classifiers.sentiment_lexicon import LexiconSentiment
 from classifiers.types import Polarity
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "data" / "sentiment_weights.json.gz"
+DEFAULT_WEIGHTS = DATA / "sentiment_weights.json.gz"
 FORMAT = "yuqing-sentiment-logistic-1"
 
 LISTED = 5  # features named per side in the reasons

@@ -93,13 +93,43 @@ class EventTotals:
     per_hour: float | None = None
 
 
+class _EventRules:
+    """The rules an event's posts hit, one hit per rule (its terms from every post), gathered post by post:
+    an event of many posts is not read again whole for every post that joins it."""
+
+    __slots__ = ("first", "terms")
+
+    def __init__(self, hits: Iterable[RuleHit] = ()) -> None:
+        self.first: dict[str, RuleHit] = {}
+        self.terms: dict[str, set[str]] = {}  # a rule's terms from every post, once more than one hit it
+        self.add(hits)
+
+    def add(self, hits: Iterable[RuleHit]) -> None:
+        first, terms = self.first, self.terms
+        for hit in hits:
+            if (seen := first.get(hit.id)) is None:
+                first[hit.id] = hit
+            elif (union := terms.get(hit.id)) is None:
+                terms[hit.id] = {*seen.terms, *hit.terms}
+            else:
+                union.update(hit.terms)
+
+    def hits(self) -> tuple[RuleHit, ...]:
+        """In rule-id order; a rule hit by one post keeps that post's terms, by several their sorted union."""
+        first, terms = self.first, self.terms
+        return tuple(
+            first[rule] if (union := terms.get(rule)) is None else _with_terms(first[rule], union)
+            for rule in sorted(first)
+        )
+
+
+def _with_terms(hit: RuleHit, terms: set[str]) -> RuleHit:
+    return RuleHit(hit.id, hit.name, hit.category, hit.weight, tuple(sorted(terms)))
+
+
 def _event_rules(hits: Iterable[RuleHit]) -> tuple[RuleHit, ...]:
     """The rules an event's posts hit, one hit per rule (its terms from every post), in rule-id order."""
-    by_id: dict[str, RuleHit] = {}
-    for hit in hits:
-        seen = by_id.get(hit.id)
-        by_id[hit.id] = hit if seen is None else replace(seen, terms=tuple(sorted({*seen.terms, *hit.terms})))
-    return tuple(by_id[rule] for rule in sorted(by_id))
+    return _EventRules(hits).hits()
 
 
 def _rate(comments: int, reposts: int, published: datetime, now: datetime) -> float:
@@ -390,6 +420,7 @@ class MemoryEventStore:
         self._hourly: dict[tuple[str, str], dict[float, int]] = {}
         self._first_hour: float | None = None
         self._merged: dict[str, str] = {}  # absorbed event id: the event it is part of now
+        self._rules: dict[str, _EventRules] = {}  # each event's rules so far; gathered again when missing
 
     def candidates(self, signature: Signature, window: timedelta) -> list[Signature]:
         """The recent signatures `assign` could join the post to, in `EventStore.recent`'s order."""
@@ -432,7 +463,9 @@ class MemoryEventStore:
 
     def merge(self, absorbed: Sequence[str], into: str) -> None:
         rows = self._by_event.setdefault(into, [])
+        self._rules.pop(into, None)
         for event_id in absorbed:
+            self._rules.pop(event_id, None)
             for row in self._by_event.pop(event_id, []):
                 row.signature = replace(row.signature, event_id=into)
                 rows.append(row)
@@ -467,6 +500,7 @@ class MemoryEventStore:
                 list(departments),
             )
             row.rules, row.sentiment, row.official = tuple(rules), sentiment, official
+            self._rules.pop(row.signature.event_id, None)
             return
         key = len(self._rows)
         order = (signature.published_at.timestamp(), key)
@@ -486,6 +520,8 @@ class MemoryEventStore:
         self._rows.append(row)
         self._by_post[signature.post_id] = row
         # Posts mostly come in time order: appending then is what the sorted insertion would do.
+        if (gathered := self._rules.get(signature.event_id)) is not None:
+            gathered.add(row.rules)
         if (event := self._by_event.get(signature.event_id)) is None:
             self._by_event[signature.event_id] = [row]
         elif event[-1].order <= order:
@@ -560,11 +596,16 @@ class MemoryEventStore:
             counties=tuple(dict.fromkeys(c for r in rows for c in r.signature.counties)),
             departments=tuple(dict.fromkeys(d for r in rows for d in r.departments)),
             level=max(levels, key=lambda level: level.rank) if levels else None,
-            rules=_event_rules(hit for r in rows for hit in r.rules),
+            rules=self._event_rules(event_id, rows),
             sentiment=min(readings) if readings else None,
             official=any(r.official for r in rows),
             per_hour=per_hour,
         )
+
+    def _event_rules(self, event_id: str, rows: list[_Row]) -> tuple[RuleHit, ...]:
+        if (gathered := self._rules.get(event_id)) is None:
+            gathered = self._rules[event_id] = _EventRules(hit for r in rows for hit in r.rules)
+        return gathered.hits()
 
     def close(self) -> None:
         """Nothing to flush: the run's events end with it."""

@@ -85,6 +85,11 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
     echo "$wanted" >"$stamp"
 fi
 
+# The analysis modules, compiled (classifiers/native.py); without a C compiler they run as Python and
+# tests/classifiers/test_native.py fails, saying so.
+step "compiling the analysis modules"
+.venv/bin/python -m commands.native || true
+
 # The console's browser libraries come from the npm registry, checked against console/assets.py.
 if ! .venv/bin/python -c 'import sys, console.assets as a; sys.exit(bool(a.missing()))'; then
     step "fetching the console's browser libraries"
