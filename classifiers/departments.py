@@ -12,6 +12,7 @@ from operator import itemgetter
 
 import ahocorasick_rs
 
+from classifiers.native import lower
 from classifiers.types import Departments
 
 # A match is (word index, start, end).
@@ -34,12 +35,12 @@ class DepartmentMatcher:
         self._decisive: set[tuple[str, str]] = set()
         for topic, words in keywords.items():
             for word in words:
-                by_word[word.lower()].append(topic)
+                by_word[lower(word)].append(topic)
         for topic, words in (decisive or {}).items():
             for word in words:
-                if topic not in by_word[word.lower()]:
-                    by_word[word.lower()].append(topic)
-                self._decisive.add((word.lower(), topic))
+                if topic not in by_word[lower(word)]:
+                    by_word[lower(word)].append(topic)
+                self._decisive.add((lower(word), topic))
         self._words = list(by_word)
         self._topics = [tuple(by_word[word]) for word in self._words]
         # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches. As a
@@ -60,7 +61,7 @@ class DepartmentMatcher:
         scans = [
             (where, found)
             for where, value in (("title", title), ("text", text))
-            if value and (found := automaton.find_matches_as_indexes(value.lower(), overlapping=True))
+            if value and (found := automaton.find_matches_as_indexes(lower(value), overlapping=True))
         ]
         if not scans:  # a third of all posts touch no line of work: nothing to weigh
             return Departments()

@@ -34,8 +34,12 @@ STAMP = (
 KEPT = 4  # builds kept, newest first
 GROUP = "yuqing_native"  # the shared library the compiled modules live in: yuqing_native__mypyc
 
-# Every stage a post passes in `analyze` and in a patrol, with the classifiers they call. Modules that
-# read their own location (`__file__`) or use what mypyc cannot compile (pydantic models) stay Python.
+# Every stage a post passes in `analyze` and in a patrol, with the classifiers they call. Stay Python:
+# - classifiers/types.py and pipeline/items.py, the records a post carries: orjson writes them by reading
+#   a dataclass's memory as CPython lays it out, which a compiled class does not (it crashed the process);
+# - pipeline/stages/base.py: the stages that stay Python derive from its classes, and a Python class
+#   cannot derive from a compiled one;
+# - modules that read their own location (`__file__`), or use what mypyc cannot compile (pydantic models).
 MODULES = (
     "classifiers/departments.py",
     "classifiers/events.py",
@@ -49,9 +53,7 @@ MODULES = (
     "classifiers/territory.py",
     "classifiers/text.py",
     "classifiers/tokenise.py",
-    "classifiers/types.py",
     "pipeline/events.py",
-    "pipeline/stages/base.py",
     "pipeline/stages/classify.py",
     "pipeline/stages/clean.py",
     "pipeline/stages/event.py",
@@ -59,6 +61,11 @@ MODULES = (
     "pipeline/stages/route.py",
     "pipeline/stages/tokenise.py",
 )
+
+
+# CPython's own `str.lower`, called as an object: compiled, `text.lower()` becomes mypyc's version, which
+# lower-cases a Greek final Σ to σ where CPython gives ς. The compiled modules call this one instead.
+lower = str.lower
 
 
 class BuildError(RuntimeError):

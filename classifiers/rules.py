@@ -25,6 +25,7 @@ from dataclasses import field as dataclass_field
 
 import ahocorasick_rs
 
+from classifiers.native import lower
 from classifiers.types import Level, RuleHit
 
 FIELDS = ("title", "text", "author", "source", "media")
@@ -240,7 +241,7 @@ class _Parser:
                     token.pos,
                     f"“{token.value}”里没有文字或数字，{hint}它只会照字面匹配标点符号",
                 )
-            return Term(token.value.lower(), scope, token.pos)
+            return Term(lower(token.value), scope, token.pos)
         if token.kind == "END":
             raise self.error("表达式在这里结束了，但这里还应有一个词")
         raise self.error(f"这里应是一个词，却是 {token.value}")
@@ -454,7 +455,7 @@ class RuleSet:
             return occ
         for field in fields if only is None else only:
             if value := fields.get(field):
-                for index, start, _end in automaton.find_matches_as_indexes(value.lower(), overlapping=True):
+                for index, start, _end in automaton.find_matches_as_indexes(lower(value), overlapping=True):
                     occ[(field, patterns[index])].append(start)
         return occ
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import ahocorasick_rs
 
 from classifiers import DATA
+from classifiers.native import lower
 from classifiers.sentiment import NO_EVIDENCE, Sentiment, polarity
 
 DEFAULT_LEXICON = DATA / "sentiment_lexicon.txt"
@@ -123,7 +124,7 @@ class Lexicon:
             parts = line.split()
             if len(parts) > 2:
                 raise LexiconError(source, number, f"expected `term [weight]`, got {line!r}")
-            term = parts[0].lower()
+            term = lower(parts[0])
             key = (section, term)
             if key in seen:
                 raise LexiconError(
@@ -238,7 +239,7 @@ class LexiconSentiment:
         text holds none (no sentiment word or emoticon, nothing taken out by a remedy word). `lowered`: the
         caller has lower-cased the text already (lower-casing twice gives the same text), so the automaton
         reads the very string the caller's did, whose UTF-8 form Python keeps."""
-        body = text if lowered else text.lower()
+        body = text if lowered else lower(text)
         emoticons: list[str] = []
         if "[" in body:  # most posts hold no emoticon: no pass of the emoticon pattern for them
             emoticons = _EMOTICON.findall(body)

@@ -24,6 +24,7 @@ from typing import Any
 import ahocorasick_rs
 
 from classifiers import DATA
+from classifiers.native import lower
 from classifiers.sentiment import NEGATIVE_BELOW, NO_EVIDENCE, POSITIVE_ABOVE, Sentiment
 from classifiers.sentiment_lexicon import LexiconSentiment
 from classifiers.types import Polarity
@@ -65,7 +66,7 @@ class Features:
     same features."""
 
     def __init__(self, places: Iterable[str] = ()) -> None:
-        names = sorted({p.strip().lower() for p in places if p and len(p.strip()) >= 2})
+        names = sorted({lower(p.strip()) for p in places if p and len(p.strip()) >= 2})
         self.places = tuple(names)
         # Markup is replaced by a comma; a name without one cannot appear in the pieces markup leaves of a
         # text it was not in (see `read`).
@@ -83,12 +84,12 @@ class Features:
     def without_places(self, text: str) -> str:
         """Lower-cased text with only the place names replaced: what the lexicon reads beside the regression,
         emoticons and all, so that 南乐县 is not the 乐 of joy."""
-        return self._without_places(text.lower())[0]
+        return self._without_places(lower(text))[0]
 
     def read(self, text: str) -> tuple[str, str]:
         """`clean(text)` and `without_places(text)` together, from one lower-casing and, unless the text holds
         both markup and a place name, one search for place names."""
-        lowered = text.lower()
+        lowered = lower(text)
         without, had_places = self._without_places(lowered)
         if _MARKUP_START.search(lowered) is None:
             return without, without  # no markup to replace

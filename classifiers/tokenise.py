@@ -14,6 +14,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any
 
+from classifiers.native import lower
+
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 
 
@@ -49,7 +51,7 @@ class _Words(dict[str, str]):
     past those is worked out each time it comes."""
 
     def __missing__(self, token: str) -> str:
-        word = token.lower() if _KEEP.search(token) else ""
+        word = lower(token) if _KEEP.search(token) else ""
         if len(self) < _MAX_KEPT:
             self[token] = word
         return word

@@ -1,4 +1,4 @@
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 
 from classifiers.severity import SeverityModel, Signals, assess
@@ -70,5 +70,5 @@ def test_assess_values_is_assess_of_the_same_signals() -> None:
         Signals(comments=500, reposts=40, likes=9000, media=("新华社", "某网"), official_author=True),
         Signals(media=("某网",), now=NOW, published_at=NOW - timedelta(hours=2), spikes=(rise,)),
     ):
-        values = [getattr(signals, name) for name in signals.__slots__]
+        values = [getattr(signals, f.name) for f in fields(signals)]
         assert assess_values(MODEL, *values) == assess(signals, MODEL)
