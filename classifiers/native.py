@@ -74,14 +74,15 @@ class BuildError(RuntimeError):
 
 @functools.cache
 def key() -> str:
-    """A digest of what the build is made of: the Python version and every compiled module's source, as
-    this process first read them."""
+    """A digest of what the build is made of: the Python version, this recipe and every compiled module's
+    source, as this process first read them."""
     return key_of(ROOT)
 
 
 def key_of(root: Path) -> str:
     """The key of the sources in the repository at `root`, read now."""
-    digest = hashlib.sha256(f"{sys.version}\0{sys.platform}\0{GROUP}\0".encode())
+    # This file too: it says how the build is laid out.
+    digest = hashlib.sha256(f"{sys.version}\0{sys.platform}\0".encode() + Path(__file__).read_bytes())
     for module in MODULES:
         digest.update(module.encode() + b"\0" + (root / module).read_bytes() + b"\0")
     return digest.hexdigest()[:24]
@@ -99,8 +100,10 @@ def built() -> Path | None:
         return None
     if not (place / "DONE").is_file():
         return None
-    if str(place) not in sys.path:
-        sys.path.append(str(place))  # the shared library, a top-level module of its own name
+    # The shared library, a top-level module of its own name, sits alone in its folder: the build's own
+    # top folder on the path would make its `pipeline/` a package of that name, without the sources.
+    if (shared := str(place / "shared")) not in sys.path:
+        sys.path.append(shared)
     return place
 
 
@@ -110,6 +113,18 @@ def attach(path: list[str], package: str) -> None:
     place = built()
     if place is not None:
         path.insert(0, str(place.joinpath(*package.split("."))))
+
+
+def status() -> tuple[bool, str]:
+    """Whether the analysis runs compiled, and a sentence saying so for `yuqing doctor`."""
+    if os.environ.get("YUQING_NATIVE", "1") == "0":
+        return False, "未用编译模块（YUQING_NATIVE=0）：分析以纯 Python 运行，结果相同，约慢三成"
+    if built() is not None:
+        return True, f"已编译（mypyc），{len(MODULES)} 个模块"
+    return False, (
+        "未编译或源码已改动：分析以纯 Python 运行，结果相同，约慢三成；"
+        "运行 .venv/bin/python -m commands.native 编译，失败时它会说明原因"
+    )
 
 
 def build() -> Path:
@@ -136,6 +151,9 @@ def build() -> Path:
             lines = done.stdout.decode("utf-8", "replace").splitlines()
             shown = [line for line in lines if "warning: Treating generator" not in line][-20:]
             raise BuildError("编译失败：\n" + "\n".join(shown))
+        (partial / "shared").mkdir()
+        for library in partial.glob(f"{GROUP}__mypyc.*"):
+            library.rename(partial / "shared" / library.name)
         (partial / "DONE").write_text(key() + "\n", encoding="utf-8")
         if place.is_dir() and not (place / "DONE").is_file():
             shutil.rmtree(place)  # a build of these sources cut short
@@ -180,11 +198,14 @@ dist.run_commands()
 
 
 def main() -> int:
-    """`python -m commands.native`: build if needed; 0 when a build of the present sources exists."""
+    """`python -m commands.native`: build if needed; 0 when a build of the present sources exists. Silent
+    when one does already (`./yuqing` asks after any change to the packages' sources)."""
+    if (HOME / key() / "DONE").is_file():
+        _stamp()
+        return 0
+    sys.stderr.write("正在编译分析模块（约需半分钟）…\n")
+    sys.stderr.flush()
     try:
-        if built() is None:
-            sys.stderr.write("正在编译分析模块（首次约需半分钟）…\n")
-            sys.stderr.flush()
         place = build()
     except (BuildError, OSError) as exc:
         sys.stderr.write(f"分析模块未能编译，分析以纯 Python 运行（结果相同，较慢）。原因：{exc}\n")

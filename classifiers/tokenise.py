@@ -14,6 +14,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from classifiers.native import lower
 
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
@@ -61,6 +63,7 @@ _MAX_KEPT = 1 << 16
 _word = _Words().__getitem__
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # the benchmarks derive jieba's tokeniser from it
 class Tokeniser:
     def __init__(self, user_words: Iterable[str] = ()) -> None:
         self._jieba = _Jieba()

@@ -619,6 +619,10 @@ def doctor(
         for ok, what, detail in database_lines(env)
     ]
     checks += doctor_lines(env)
+    from classifiers.native import status as native_status
+
+    compiled, said = native_status()
+    check("ok" if compiled else "warn", "分析模块", said)  # slower, never wrong: a warning
     from alerts.calendar import calendar_data_ends, calendar_warning
 
     warning = calendar_warning(clock.now().astimezone(SHANGHAI).date())

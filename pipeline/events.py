@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 
+from mypy_extensions import mypyc_attr
+
 from classifiers.events import EventMatcher, Signature, SignatureIndex
 from classifiers.types import Level, RuleHit
 from config import databases
@@ -137,6 +139,9 @@ def _rate(comments: int, reposts: int, published: datetime, now: datetime) -> fl
     return (comments + reposts) / max((now - published).total_seconds() / 3600, 0.5)
 
 
+@mypyc_attr(
+    allow_interpreted_subclasses=True
+)  # a Python class may derive from it (the tests narrow its candidates)
 class EventStore:
     def __init__(self, path: Path | None) -> None:
         """`path` None keeps the events in memory only, for one run that must leave the office's alone."""

@@ -100,3 +100,21 @@ def test_an_edited_module_has_another_key_so_no_stale_build_runs_it(tmp_path: Pa
     edited = tmp_path / "classifiers" / "severity.py"
     edited.write_text(edited.read_text(encoding="utf-8") + "\n# 改过\n", encoding="utf-8")
     assert native.key_of(tmp_path) != native.key()
+
+
+def test_doctor_says_whether_the_analysis_runs_compiled(tmp_path: Path) -> None:
+    env = office_env(tmp_path / "var", YUQING_NATIVE="0")
+    done = subprocess.run(
+        [sys.executable, "-m", "commands.cli", "doctor", "--json"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    assert checks["分析模块"]["status"] == "warn"  # slower, never wrong: not a failure
+    assert "纯 Python" in checks["分析模块"]["detail"]
+    compiled, said = native.status()
+    assert compiled, said
+    assert said.startswith("已编译")
