@@ -118,11 +118,11 @@ def attach(path: list[str], package: str) -> None:
 def status() -> tuple[bool, str]:
     """Whether the analysis runs compiled, and a sentence saying so for `yuqing doctor`."""
     if os.environ.get("YUQING_NATIVE", "1") == "0":
-        return False, "未用编译模块（YUQING_NATIVE=0）：分析以纯 Python 运行，结果相同，约慢三成"
+        return False, "未用编译模块（YUQING_NATIVE=0）：分析以解释方式运行，结果相同，约慢三成"
     if built() is not None:
-        return True, f"已编译（mypyc），{len(MODULES)} 个模块"
+        return True, f"已编译，{len(MODULES)} 个模块"
     return False, (
-        "未编译或源码已改动：分析以纯 Python 运行，结果相同，约慢三成；"
+        "未编译或源码已改动：分析以解释方式运行，结果相同，约慢三成；"
         "运行 .venv/bin/python -m commands.native 编译，失败时它会说明原因"
     )
 
@@ -208,7 +208,7 @@ def main() -> int:
     try:
         place = build()
     except (BuildError, OSError) as exc:
-        sys.stderr.write(f"分析模块未能编译，分析以纯 Python 运行（结果相同，较慢）。原因：{exc}\n")
+        sys.stderr.write(f"分析模块未能编译，分析以解释方式运行（结果相同，较慢）。原因：{exc}\n")
         _stamp()  # tried: `./yuqing` tries again only once the sources change
         return 1
     _stamp()

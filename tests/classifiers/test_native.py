@@ -114,7 +114,7 @@ def test_doctor_says_whether_the_analysis_runs_compiled(tmp_path: Path) -> None:
     )
     checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
     assert checks["分析模块"]["status"] == "warn"  # slower, never wrong: not a failure
-    assert "纯 Python" in checks["分析模块"]["detail"]
+    assert "解释方式" in checks["分析模块"]["detail"]
     compiled, said = native.status()
     assert compiled, said
     assert said.startswith("已编译")
