@@ -17,6 +17,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import resource
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import jieba
 import rjieba
 from corpus import ROOT, long_articles, weibo_posts
 
+from classifiers.native import status as native_status
 from commands.cli import analyze_lines
 from pipeline.context import Context
 from pipeline.items import post_from_dict
@@ -155,13 +157,43 @@ def peak_memory(texts: list[tuple[str | None, str]]) -> float:
     return int(done.stderr.split()[-1]) / 1024
 
 
+def interpreted(seconds: float) -> dict[str, float]:
+    """The Weibo-length figures again in a child process whose analysis modules run as Python
+    (YUQING_NATIVE=0): what the compiled modules (classifiers/native.py) change."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--seconds", str(seconds), "--weibo-only"],
+        env={**os.environ, "YUQING_NATIVE": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="time spent on each figure")
+    parser.add_argument("--weibo-only", action="store_true", help="only the Weibo-length figures, as JSON")
     args = parser.parse_args()
     short = [(None, text) for text in weibo_posts()]
+    if args.weibo_only:
+        with redirect_stdout(io.StringIO()):
+            figures = report("Weibo-length posts", short, args.seconds)
+        print(json.dumps(figures))
+        return
+    _compiled, said = native_status()
+    print(f"analysis modules: {said}")
     long = long_articles()
     figures = report("Weibo-length posts", short, args.seconds)
+    python = interpreted(args.seconds)
+    ratio = python["Weibo-length posts: analyze (whole path)"] / python["Weibo-length posts: jieba alone"]
+    print(
+        f"  the same, modules run as Python (YUQING_NATIVE=0, child process): analyze "
+        f"{python['Weibo-length posts: analyze (whole path)']:,} posts/s, jieba alone "
+        f"{python['Weibo-length posts: jieba alone']:,} posts/s: {ratio:.2f}x"
+    )
+    figures |= {f"as Python: {label}": runs for label, runs in python.items()}
     figures |= report("long articles", long, args.seconds)
     wall, cpu = startup()
     print(

@@ -1,6 +1,6 @@
 """The compiled path of the analysis: the modules every post goes through, compiled by mypyc (mypy's
 compiler for typed Python) into C extensions. They give the same answers as the Python modules, in about
-three quarters of the time (benchmarks/analyze.py prints both).
+four fifths of the time (benchmarks/analyze.py prints both).
 
 `python -m commands.native` builds them into `<virtualenv>/yuqing-native/<key>/`. The installer
 (`./yuqing`) and the test command run it. Without a C compiler the build fails with the reason, and the
