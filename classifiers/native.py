@@ -6,7 +6,7 @@ four fifths of the time (benchmarks/analyze.py prints both).
 (`./yuqing`) and the test command run it. Without a C compiler the build fails with the reason, and the
 analysis runs as Python, as before.
 
-The key is a digest of the compiled modules' sources and the Python version. Each package of the analysis
+The key is a digest of the compiled modules' sources, this recipe and the Python version. Each package of the analysis
 calls `attach` from its `__init__`, which puts the build of the sources as they are now first in the
 package's path. A module edited since the last build has another key, so it runs as Python until the next
 build, never from a stale one. `YUQING_NATIVE=0` keeps a process on Python (the equivalence test compares
@@ -28,9 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = Path(sys.prefix) / "yuqing-native"
-STAMP = (
-    HOME / ".built"
-)  # touched after every build, check or failed build; `./yuqing` compares the sources with it
+# Touched after every build, check or failed build: `./yuqing` builds again when a source is newer.
+STAMP = HOME / ".built"
 KEPT = 4  # builds kept, newest first
 GROUP = "yuqing_native"  # the shared library the compiled modules live in: yuqing_native__mypyc
 
@@ -38,7 +37,7 @@ GROUP = "yuqing_native"  # the shared library the compiled modules live in: yuqi
 # - classifiers/types.py and pipeline/items.py, the records a post carries: orjson writes them by reading
 #   a dataclass's memory as CPython lays it out, which a compiled class does not (it crashed the process);
 # - pipeline/stages/base.py: the stages that stay Python derive from its classes, and a Python class
-#   cannot derive from a compiled one;
+#   cannot derive from a compiled one not marked `allow_interpreted_subclasses`;
 # - modules that read their own location (`__file__`), or use what mypyc cannot compile (pydantic models).
 MODULES = (
     "classifiers/departments.py",

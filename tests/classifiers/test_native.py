@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from classifiers import native
-from tests.helpers import PROJECT_ROOT, office_env
+from tests.helpers import PROJECT_ROOT, office_env, yuqing
 
 # Where each compiled module was loaded from, in a fresh process of the commands' interpreter.
 _WHERE = """
@@ -78,15 +78,8 @@ def test_compiled_and_python_analysis_give_the_same_lines(tmp_path: Path) -> Non
         env = office_env(tmp_path / "var", YUQING_NATIVE=setting)
         if setting == "0":
             assert not any(where.endswith(".so") for where in _loaded_from(env).values())
-        done = subprocess.run(
-            [sys.executable, "-m", "commands.cli", "analyze"],
-            cwd=PROJECT_ROOT,
-            env={**env, "PYTHONHASHSEED": "7"},
-            input=lines,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        done = yuqing("analyze", env={**env, "PYTHONHASHSEED": "7"}, input=lines)
+        assert done.returncode == 0, done.stderr
         outputs[setting] = done.stdout
     assert outputs["1"].count("\n") == lines.count("\n")
     assert outputs["1"] == outputs["0"]
@@ -103,15 +96,7 @@ def test_an_edited_module_has_another_key_so_no_stale_build_runs_it(tmp_path: Pa
 
 
 def test_doctor_says_whether_the_analysis_runs_compiled(tmp_path: Path) -> None:
-    env = office_env(tmp_path / "var", YUQING_NATIVE="0")
-    done = subprocess.run(
-        [sys.executable, "-m", "commands.cli", "doctor", "--json"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = yuqing("doctor", "--json", env=office_env(tmp_path / "var", YUQING_NATIVE="0"))
     checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
     assert checks["分析模块"]["status"] == "warn"  # slower, never wrong: not a failure
     assert "解释方式" in checks["分析模块"]["detail"]
