@@ -139,9 +139,8 @@ def _rate(comments: int, reposts: int, published: datetime, now: datetime) -> fl
     return (comments + reposts) / max((now - published).total_seconds() / 3600, 0.5)
 
 
-@mypyc_attr(
-    allow_interpreted_subclasses=True
-)  # a Python class may derive from it (the tests narrow its candidates)
+# Compiled (classifiers/native.py), yet a Python class may derive from it: the tests narrow its candidates.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class EventStore:
     def __init__(self, path: Path | None) -> None:
         """`path` None keeps the events in memory only, for one run that must leave the office's alone."""
