@@ -37,10 +37,10 @@ class DepartmentMatcher:
             for word in words:
                 by_word[lower(word)].append(topic)
         for topic, words in (decisive or {}).items():
-            for word in words:
-                if topic not in by_word[lower(word)]:
-                    by_word[lower(word)].append(topic)
-                self._decisive.add((lower(word), topic))
+            for word in map(lower, words):
+                if topic not in by_word[word]:
+                    by_word[word].append(topic)
+                self._decisive.add((word, topic))
         self._words = list(by_word)
         self._topics = [tuple(by_word[word]) for word in self._words]
         # ahocorasick_rs (Rust): several times faster over a post than pyahocorasick, the same matches. As a

@@ -97,7 +97,7 @@ def built() -> Path | None:
         place = HOME / key()
     except OSError:  # a module unreadable: the import that needs it will say so
         return None
-    if not (place / "DONE").is_file():
+    if not _finished(place):
         return None
     # The shared library, a top-level module of its own name, sits alone in its folder: the build's own
     # top folder on the path would make its `pipeline/` a package of that name, without the sources.
@@ -130,7 +130,7 @@ def build() -> Path:
     """Compiles MODULES unless a build of the present sources exists; returns its folder. The compiler's
     output goes to a log, shown only when it fails."""
     place = HOME / key()
-    if (place / "DONE").is_file():
+    if _finished(place):
         return place
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler) is None:
@@ -154,12 +154,12 @@ def build() -> Path:
         for library in partial.glob(f"{GROUP}__mypyc.*"):
             library.rename(partial / "shared" / library.name)
         (partial / "DONE").write_text(key() + "\n", encoding="utf-8")
-        if place.is_dir() and not (place / "DONE").is_file():
+        if place.is_dir() and not _finished(place):
             shutil.rmtree(place)  # a build of these sources cut short
         try:
             partial.rename(place)
         except OSError:
-            if not (place / "DONE").is_file():  # not a build finished by another process meanwhile
+            if not _finished(place):  # not a build finished by another process meanwhile
                 raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
@@ -169,6 +169,11 @@ def build() -> Path:
         if old != place:
             shutil.rmtree(old, ignore_errors=True)
     return place
+
+
+def _finished(place: Path) -> bool:
+    """Whether the build folder is whole: its DONE file is written last."""
+    return (place / "DONE").is_file()
 
 
 def _age(place: Path) -> float:
@@ -199,7 +204,7 @@ dist.run_commands()
 def main() -> int:
     """`python -m commands.native`: build if needed; 0 when a build of the present sources exists. Silent
     when one does already (`./yuqing` asks after any change to the packages' sources)."""
-    if (HOME / key() / "DONE").is_file():
+    if _finished(HOME / key()):
         _stamp()
         return 0
     sys.stderr.write("正在编译分析模块（约需半分钟）…\n")

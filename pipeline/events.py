@@ -12,7 +12,7 @@ import bisect
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
@@ -471,7 +471,7 @@ class MemoryEventStore:
         for event_id in absorbed:
             self._rules.pop(event_id, None)
             for row in self._by_event.pop(event_id, []):
-                row.signature = replace(row.signature, event_id=into)
+                row.signature = row.signature.with_event(into)
                 rows.append(row)
         rows.sort(key=_ORDER)
         for event_id, target in self._merged.items():

@@ -18,13 +18,13 @@ from classifiers.rules import RuleSet, RuleSpec, compile_rules
 from classifiers.severity import Signals, assess
 from classifiers.types import Level, RuleHit
 from pipeline.context import Context
+from pipeline.stages.classify import OFFICIAL_AUTHORS
 from pipeline.store.base import Store
 
 DAYS = 7
 SAMPLE = 8
 # Posts whose level is judged again at most; beyond it the figures say they were counted on these.
 JUDGED = 2000
-_OFFICIAL = ("official_media", "government")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ def _level(doc: dict[str, Any], rule_id: str, hit: RuleHit | None, floors: dict,
         reposts=counts.get("reposts", 0),
         likes=counts.get("likes", 0),
         media=[doc["media"]] if doc.get("media") else [],
-        official_author=doc.get("author_kind") in _OFFICIAL,
+        official_author=doc.get("author_kind") in OFFICIAL_AUTHORS,  # a stored value equals its member
     )
     return assess(signals, context.severity_model).level
 

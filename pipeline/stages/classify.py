@@ -11,7 +11,8 @@ from pipeline.context import Context
 from pipeline.items import AuthorKind, Post
 from pipeline.stages.base import Stage, StagePipeline
 
-_OFFICIAL = frozenset({AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT})
+# Authors whose post is an official one: severity reads their posts as official (媒体介入).
+OFFICIAL_AUTHORS = frozenset({AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT})
 
 # What severity reads of one post, in the order of the fields of `Signals`.
 _PostValues = tuple[
@@ -33,7 +34,7 @@ def _post_values(post: Post, context: Context) -> _PostValues:
         counts.reposts,
         counts.likes,
         [post.media] if post.media else [],
-        post.author_kind in _OFFICIAL,
+        post.author_kind in OFFICIAL_AUTHORS,
         published_at,
         context.now() if published_at is not None else None,
     )

@@ -25,11 +25,10 @@ from classifiers.spikes import MIN_COUNT, MIN_HISTORY, WEEK_HOURS, Spike, judge
 from classifiers.types import Level, Severity
 from pipeline.context import Context
 from pipeline.events import HOUR_S, EventStore, EventTotals, MemoryEventStore
-from pipeline.items import SHANGHAI, AuthorKind, EventScope, Post, source_name
+from pipeline.items import SHANGHAI, EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
-from pipeline.stages.classify import post_signals
+from pipeline.stages.classify import OFFICIAL_AUTHORS, post_signals
 
-_OFFICIAL = frozenset({AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT})
 # A post published longer ago than this before it was crawled is not counted in its hour's series.
 _RECENT = timedelta(days=7)
 
@@ -112,7 +111,7 @@ class EventStage(Stage):
             departments=analysis.departments,
             rules=analysis.rules,
             sentiment=analysis.sentiment,
-            official=post.author_kind in _OFFICIAL,
+            official=post.author_kind in OFFICIAL_AUTHORS,
         )
         if starts_event:
             # The new event is this post alone, at no level yet: its totals would be the post's own, so
