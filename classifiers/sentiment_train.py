@@ -21,6 +21,7 @@ PRIOR = "\x00prior"  # the column holding the shipped model's logit when an offi
 @dataclass(frozen=True, slots=True)
 class Example:
     features: frozenset[str]
+    size: int  # what its evidence is scaled by (sentiment_trained.size): `Features.example` gives both
     target: float  # 0.0, 0.5 or 1.0
     weight: float = 1.0
 
@@ -47,7 +48,7 @@ def fit(
     rows, cols, values, targets, weights = [], [], [], [], []
     row = 0
     for example in examples:
-        scale = 1.0 / math.sqrt(len(example.features)) if example.features else 0.0
+        scale = 1.0 / math.sqrt(example.size) if example.size else 0.0
         sides = [(1, 1.0)] if example.target == 1.0 else [(0, 1.0)] if example.target == 0.0 else []
         if not sides:
             sides = [(1, 1.0 - NEUTRAL), (0, NEUTRAL)]
@@ -61,7 +62,7 @@ def fit(
             if prior is not None:
                 rows.append(row)
                 cols.append(extra)
-                values.append(prior_logit(prior, example.features))
+                values.append(prior_logit(prior, example.features, example.size))
             targets.append(label)
             weights.append(example.weight * share)
             row += 1
@@ -81,12 +82,12 @@ def fit(
     return kept, round(bias, 4)
 
 
-def prior_logit(prior: tuple[dict[str, float], float], features: frozenset[str]) -> float:
-    """The shipped model's log-odds for a feature set, as TrainedSentiment computes it."""
+def prior_logit(prior: tuple[dict[str, float], float], features: frozenset[str], size: int) -> float:
+    """The shipped model's log-odds for a post's features and size, as TrainedSentiment computes it."""
     weights, bias = prior
-    if not features:
+    if not features or not size:
         return bias
-    return bias + sum(weights.get(f, 0.0) for f in features) / math.sqrt(len(features))
+    return bias + sum(weights.get(f, 0.0) for f in features) / math.sqrt(size)
 
 
 def fit_band(scores: Sequence[float], gold: Sequence[str]) -> tuple[float, float]:

@@ -2,8 +2,9 @@
 words and Han-character bigrams, its weights read from classifiers/data/sentiment_weights.json.gz (see
 PROVENANCE.md beside it), added to the lexicon's evidence (sentiment_lexicon.py) in the proportions the
 weights file gives (`mix`). The regression reads what the lexicon has no word for; the lexicon brings
-negation, contrast, sarcasm and the emoticons the regression never sees. Scoring is a sum of dictionary
-look-ups; the reasons name the words and features that weighed most.
+negation, contrast, sarcasm and the emoticons the regression never sees. Scoring is a sum of weights: the
+weighted character pairs found by one automaton over the text, the other weighted words looked up among the
+post's own; the reasons name the words and features that weighed most.
 
 Emoticons, emoji, @mentions, links and the office's place names are removed before features are taken:
 the training labels came partly from emoticons, and a county's name says nothing about a post's mood.
@@ -17,7 +18,6 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,16 @@ _MARKUP_START = re.compile(rf"[\[hw@{_EMOJI}]", re.IGNORECASE)
 _SCAN_LIMIT = 400
 
 _HAN_BIGRAM = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+_HAN_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+
+
+def size(body: str) -> int:
+    """What a post's evidence is scaled by (divided by its square root): the cleaned text's characters less
+    its commas, so a long post is not sure of itself merely for being long. The commas are clause breaks and
+    what stands for removed markup and place names, so a place name changes no score. Training scales each
+    example by the same, so the weights fit it. (Counting the distinct features instead would mean cutting
+    every pair of characters out of the text, which scoring otherwise never does.)"""
+    return len(body) - body.count("，")
 
 
 class WeightsError(ValueError):
@@ -118,6 +128,11 @@ class Features:
         neighbouring Han characters. A two-character word and the bigram that spells it are one feature."""
         return self.of_cleaned(self.clean(text), words)
 
+    def example(self, text: str, words: Sequence[str]) -> tuple[frozenset[str], int]:
+        """What training reads of a post: its feature set (`of`) and the `size` its evidence is scaled by."""
+        body = self.clean(text)
+        return frozenset(self.of_cleaned(body, words)), size(body)
+
     def of_cleaned(self, body: str, words: Sequence[str]) -> set[str]:
         """`of`, for a text `clean` has already read."""
         pairs = _HAN_BIGRAM.findall(body)
@@ -172,6 +187,14 @@ class TrainedSentiment:
         self._heavy_rank = {f: rank for rank, f in enumerate(self._heavy_names)}
         self._heavy_keys = frozenset(self._heavy_names)
         self._first_positive = bisect_left(heavy, (0.0, ""))  # the rank of the lightest positive weight
+        # The weighted pairs of Han characters, most of the weights, are found in the text by one automaton
+        # (overlapping matches, as the pairs overlap); the other weighted features, words of one character,
+        # of three or more or not Han, are looked up among the post's words. Together they are the weighted
+        # features of `Features.of`, without cutting the text into its many unweighted pairs.
+        pairs = [f for f in self.weights if _HAN_PAIR.fullmatch(f)]
+        self._pairs = ahocorasick_rs.AhoCorasick(pairs) if pairs else None
+        self._pair_weights = [self.weights[f] for f in pairs]
+        self._word_weights = {f: w for f, w in self.weights.items() if not _HAN_PAIR.fullmatch(f)}
 
     def polarity(self, score: float) -> Polarity:
         if score < self.negative_below:
@@ -180,27 +203,43 @@ class TrainedSentiment:
             return Polarity.POSITIVE
         return Polarity.NEUTRAL
 
-    def _logit(self, features: set[str]) -> float:
-        """The evidence: known weights summed (look-ups in C, map over dict.get), scaled to unit length
-        so a long post is not sure of itself merely for being long."""
-        if not features:
+    def _logit(self, body: str, words: Sequence[str]) -> float:
+        """The evidence: the weights of the features of a cleaned text (`Features.of(text, words)`) summed,
+        each feature once, divided by the square root of the text's `size`."""
+        total = 0.0
+        if self._pairs is not None:
+            weights = self._pair_weights
+            seen: set[int] = set()
+            for index, _start, _end in self._pairs.find_matches_as_indexes(body, overlapping=True):
+                if index not in seen:
+                    seen.add(index)
+                    total += weights[index]
+        if self._word_weights:
+            known = self._word_weights
+            counted: set[str] = set()
+            for word in words:
+                weight = known.get(word)
+                if weight is not None and word not in counted and word in body:
+                    counted.add(word)
+                    total += weight
+        if not total:
             return 0.0
-        return sum(map(self.weights.get, features, repeat(0.0))) / math.sqrt(len(features))
+        return total / math.sqrt(size(body))
 
     def score(self, text: str, words: Sequence[str]) -> float:
         """`judge`'s probability, without its reasons."""
-        _features, evidence, weighed = self._evidence(text, words)
+        _body, evidence, weighed = self._evidence(text, words)
         if not evidence and weighed is None:
             return NO_EVIDENCE.score
         return self._combine(evidence, weighed)
 
     def judge(self, text: str, words: Sequence[str]) -> Sentiment:
         """`words` are the post's tokens from the project's tokeniser, lower-cased."""
-        features, evidence, weighed = self._evidence(text, words)
+        body, evidence, weighed = self._evidence(text, words)
         if not evidence and weighed is None:
             # no known feature and no lexicon word (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
-        reasons = self._named(words, features)
+        reasons = self._named(words, body)
         score = self._combine(evidence, weighed)
         if self.mix is None or self.lexicon is None:
             reasons.append(f"统计模型（按词与二字组）：P(正面)={score:.2f}")
@@ -216,12 +255,12 @@ class TrainedSentiment:
         reasons.append(f"{said}，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}")
         return Sentiment(score, self.polarity(score), tuple(reasons))
 
-    def _named(self, words: Sequence[str], features: set[str]) -> list[str]:
+    def _named(self, words: Sequence[str], body: str) -> list[str]:
         """The heaviest evidence of each side, in order of weight. Named: whole words only, as a reader would
         say them, not pairs that straddle two words; the post's few words are looked up among the heavy
-        features, not its many features among them."""
+        features, and kept when the cleaned text `body` still holds them (when they are features)."""
         rank = self._heavy_rank
-        ranks = [rank[f] for f in self._heavy_keys.intersection(words) if f in features]
+        ranks = [rank[f] for f in self._heavy_keys.intersection(words) if f in body]
         ranks.sort()
         names = self._heavy_names
         split = bisect_left(ranks, self._first_positive)
@@ -232,15 +271,12 @@ class TrainedSentiment:
             reasons.append("正面依据：" + _listed([names[r] for r in reversed(ranks[split:])]))
         return reasons
 
-    def _evidence(
-        self, text: str, words: Sequence[str]
-    ) -> tuple[set[str], float, tuple[float, list[str]] | None]:
-        """The post's features, the regression's evidence from them, and the lexicon's reading (None without
-        a mix, or when the lexicon finds nothing)."""
+    def _evidence(self, text: str, words: Sequence[str]) -> tuple[str, float, tuple[float, list[str]] | None]:
+        """The cleaned text, the regression's evidence from its features, and the lexicon's reading (None
+        without a mix, or when the lexicon finds nothing)."""
         cleaned, without_places = self.features.read(text)
-        features = self.features.of_cleaned(cleaned, words)
         weighed = self.lexicon.weigh(without_places, lowered=True) if self.lexicon is not None else None
-        return features, self._logit(features), weighed
+        return cleaned, self._logit(cleaned, words), weighed
 
     def _combine(self, evidence: float, weighed: tuple[float, list[str]] | None) -> float:
         """The probability: the regression's log-odds alone, or added to the lexicon's as the mix says."""

@@ -100,7 +100,7 @@ def sentiment(
     words = context.tokeniser.words
     training, held = split(posts)
     examples = [
-        Example(frozenset(current.features.of(text, words(text))), TARGETS[label]) for text, label in training
+        Example(*current.features.example(text, words(text)), TARGETS[label]) for text, label in training
     ]
     try:
         weights, bias = fit(
