@@ -371,7 +371,7 @@ def _provenance(r: dict) -> str:
             "Weibo emoticons (`[哈哈]`), emoji, @mentions and links are removed, and so are the office's place "
             "names (config/territory.yaml: counties, aliases, townships, landmarks, city, province), at training "
             "and at scoring time. Features: the words of the project's tokeniser (classifiers/tokenise.py) that "
-            "remain in the cleaned text, and Han-character bigrams (a two-character word and its bigram are one feature); binary, their sum divided by the square root of the cleaned text's length in characters, not counting its commas (which also stand for the removed markup and place names)."
+            "remain in the cleaned text, and Han-character bigrams (a two-character word and its bigram are one feature); binary, their sum divided by the square root of the cleaned text's length in characters, not counting its commas (which also stand for the removed markup and place names), spaces and line breaks."
         ),
         "",
         "## Hyper-parameters",

@@ -59,11 +59,13 @@ _HAN_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 
 def size(body: str) -> int:
     """What a post's evidence is scaled by (divided by its square root): the cleaned text's characters less
-    its commas, so a long post is not sure of itself merely for being long. The commas are clause breaks and
-    what stands for removed markup and place names, so a place name changes no score. Training scales each
-    example by the same, so the weights fit it. (Counting the distinct features instead would mean cutting
-    every pair of characters out of the text, which scoring otherwise never does.)"""
-    return len(body) - body.count("，")
+    its commas, spaces and line breaks, so a long post is not sure of itself merely for being long. The
+    commas are clause breaks and what stands for removed markup and place names, so a place name changes no
+    score, nor does the line between a title and its text, nor the pipeline's normalising of a full-width
+    comma to ",". Training scales each example by the same, so the weights fit it. (Counting the distinct
+    features instead would mean cutting every pair of characters out of the text, which scoring otherwise
+    never does.)"""
+    return len(body) - body.count("，") - body.count(",") - body.count(" ") - body.count("\n")
 
 
 class WeightsError(ValueError):
@@ -180,12 +182,14 @@ class TrainedSentiment:
                 )
             self.mix = {"model": float(mix["model"]), "lexicon": float(mix["lexicon"])}
             self.lexicon = LexiconSentiment()
+        self._mix_model, self._mix_lexicon = (
+            (self.mix["model"], self.mix["lexicon"]) if self.mix else (1.0, 0.0)
+        )
         # The heavy weights, which name the reasons, in the order they are named: by weight, ties (weights are
         # rounded) by name, the same in every process. A post's named features are sorted by their rank here.
         heavy = sorted((w, f) for f, w in self.weights.items() if abs(w) >= NAMED_WEIGHT)
         self._heavy_names = [f for _w, f in heavy]
         self._heavy_rank = {f: rank for rank, f in enumerate(self._heavy_names)}
-        self._heavy_keys = frozenset(self._heavy_names)
         self._first_positive = bisect_left(heavy, (0.0, ""))  # the rank of the lightest positive weight
         # The weighted pairs of Han characters, most of the weights, are found in the text by one automaton
         # (overlapping matches, as the pairs overlap); the other weighted features, words of one character,
@@ -194,7 +198,13 @@ class TrainedSentiment:
         pairs = [f for f in self.weights if _HAN_PAIR.fullmatch(f)]
         self._pairs = ahocorasick_rs.AhoCorasick(pairs) if pairs else None
         self._pair_weights = [self.weights[f] for f in pairs]
-        self._word_weights = {f: w for f, w in self.weights.items() if not _HAN_PAIR.fullmatch(f)}
+        # What one look-up of a post's word tells: its weight when the automaton does not count it (0.0 for
+        # a pair), and its rank among the heavy features (-1 for none), which `_named` reads.
+        self._word_table: dict[str, tuple[float, int]] = {
+            f: (0.0 if _HAN_PAIR.fullmatch(f) else w, self._heavy_rank.get(f, -1))
+            for f, w in self.weights.items()
+            if f in self._heavy_rank or not _HAN_PAIR.fullmatch(f)
+        }
 
     def polarity(self, score: float) -> Polarity:
         if score < self.negative_below:
@@ -206,6 +216,11 @@ class TrainedSentiment:
     def _logit(self, body: str, words: Sequence[str]) -> float:
         """The evidence: the weights of the features of a cleaned text (`Features.of(text, words)`) summed,
         each feature once, divided by the square root of the text's `size`."""
+        return self._weigh(body, words)[0]
+
+    def _weigh(self, body: str, words: Sequence[str]) -> tuple[float, list[int]]:
+        """`_logit`, and the ranks of the heavy features among the post's words that the cleaned text `body`
+        still holds (the words `_named` names), from one pass over the words."""
         total = 0.0
         if self._pairs is not None:
             weights = self._pair_weights
@@ -214,76 +229,81 @@ class TrainedSentiment:
                 if index not in seen:
                     seen.add(index)
                     total += weights[index]
-        if self._word_weights:
-            known = self._word_weights
-            counted: set[str] = set()
-            for word in words:
-                weight = known.get(word)
-                if weight is not None and word not in counted and word in body:
-                    counted.add(word)
-                    total += weight
+        ranks: list[int] = []
+        table = self._word_table
+        counted: set[str] = set()
+        for word in words:
+            entry = table.get(word)
+            if entry is not None and word not in counted and word in body:
+                counted.add(word)
+                weight, rank = entry
+                total += weight
+                if rank >= 0:
+                    ranks.append(rank)
         if not total:
-            return 0.0
-        return total / math.sqrt(size(body))
+            return 0.0, ranks
+        return total / math.sqrt(size(body)), ranks
 
     def score(self, text: str, words: Sequence[str]) -> float:
         """`judge`'s probability, without its reasons."""
-        _body, evidence, weighed = self._evidence(text, words)
+        _ranks, evidence, weighed = self._evidence(text, words)
         if not evidence and weighed is None:
             return NO_EVIDENCE.score
         return self._combine(evidence, weighed)
 
     def judge(self, text: str, words: Sequence[str]) -> Sentiment:
         """`words` are the post's tokens from the project's tokeniser, lower-cased."""
-        body, evidence, weighed = self._evidence(text, words)
+        ranks, evidence, weighed = self._evidence(text, words)
         if not evidence and weighed is None:
             # no known feature and no lexicon word (weights are never 0; an exact cancellation reads the same)
             return NO_EVIDENCE
-        reasons = self._named(words, body)
+        reasons = self._named(ranks)
         score = self._combine(evidence, weighed)
         if self.mix is None or self.lexicon is None:
             reasons.append(f"统计模型（按词与二字组）：P(正面)={score:.2f}")
             return Sentiment(score, self.polarity(score), tuple(reasons))
-        if weighed is None:
-            said = "情感词典未见情感词"
-        else:
-            total, lexicon_reasons = weighed
-            lexicon_reasons += reasons  # the lexicon's reasons come first; its list is this post's own
-            reasons = lexicon_reasons
-            said = f"情感词典合计 {total:+.2f}"
         model = _sigmoid(self.bias + evidence)
-        reasons.append(f"{said}，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}")
-        return Sentiment(score, self.polarity(score), tuple(reasons))
+        if weighed is None:
+            reasons.append(f"情感词典未见情感词，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}")
+            return Sentiment(score, self.polarity(score), tuple(reasons))
+        total, lexicon_reasons = weighed
+        lexicon_reasons += reasons  # the lexicon's reasons come first; its list is this post's own
+        lexicon_reasons.append(
+            f"情感词典合计 {total:+.2f}，统计模型 P(正面)={model:.2f} → 合计 P(正面)={score:.2f}"
+        )
+        return Sentiment(score, self.polarity(score), tuple(lexicon_reasons))
 
-    def _named(self, words: Sequence[str], body: str) -> list[str]:
-        """The heaviest evidence of each side, in order of weight. Named: whole words only, as a reader would
-        say them, not pairs that straddle two words; the post's few words are looked up among the heavy
-        features, and kept when the cleaned text `body` still holds them (when they are features)."""
-        rank = self._heavy_rank
-        ranks = [rank[f] for f in self._heavy_keys.intersection(words) if f in body]
+    def _named(self, ranks: list[int]) -> list[str]:
+        """The heaviest evidence of each side, in order of weight, from the ranks `_weigh` found. Named: whole
+        words only, as a reader would say them, not pairs that straddle two words."""
+        reasons: list[str] = []
+        if not ranks:
+            return reasons
         ranks.sort()
         names = self._heavy_names
         split = bisect_left(ranks, self._first_positive)
-        reasons = []
         if split:
             reasons.append("负面依据：" + _listed([names[r] for r in ranks[:split]]))
         if split < len(ranks):
             reasons.append("正面依据：" + _listed([names[r] for r in reversed(ranks[split:])]))
         return reasons
 
-    def _evidence(self, text: str, words: Sequence[str]) -> tuple[str, float, tuple[float, list[str]] | None]:
-        """The cleaned text, the regression's evidence from its features, and the lexicon's reading (None
-        without a mix, or when the lexicon finds nothing)."""
+    def _evidence(
+        self, text: str, words: Sequence[str]
+    ) -> tuple[list[int], float, tuple[float, list[str]] | None]:
+        """The ranks of the heavy words to name, the regression's evidence from the features, and the
+        lexicon's reading (None without a mix, or when the lexicon finds nothing)."""
         cleaned, without_places = self.features.read(text)
         weighed = self.lexicon.weigh(without_places, lowered=True) if self.lexicon is not None else None
-        return cleaned, self._logit(cleaned, words), weighed
+        evidence, ranks = self._weigh(cleaned, words)
+        return ranks, evidence, weighed
 
     def _combine(self, evidence: float, weighed: tuple[float, list[str]] | None) -> float:
         """The probability: the regression's log-odds alone, or added to the lexicon's as the mix says."""
-        if self.mix is None or self.lexicon is None:
+        if self.lexicon is None:
             return _sigmoid(self.bias + evidence)
         lexical = self.lexicon.scale * weighed[0] if weighed else 0.0
-        return _sigmoid(self.mix["model"] * (self.bias + evidence) + self.mix["lexicon"] * lexical)
+        return _sigmoid(self._mix_model * (self.bias + evidence) + self._mix_lexicon * lexical)
 
 
 def _valid_mix(mix: object) -> bool:

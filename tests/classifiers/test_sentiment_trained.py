@@ -237,7 +237,7 @@ def test_a_broken_weights_file_is_named(tmp_path: Path) -> None:
 
 def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser) -> None:
     """test.jsonl is never trained on nor used to choose the mix (dev.jsonl chose it); the floor sits a little
-    under the measured figure (0.900), which is above the lexicon alone (0.896)."""
+    under the measured figure (0.904) and above the lexicon alone (0.896)."""
     rows = [json.loads(line) for line in (SHIPPED / "test.jsonl").read_text(encoding="utf-8").splitlines()]
     result = metrics.score(
         [r["label"] for r in rows], [judge(model, tokeniser, r["text"]).polarity.value for r in rows]
@@ -245,7 +245,7 @@ def test_the_default_model_reaches_its_floor_on_the_test_split(model, tokeniser)
     assert result.macro_f1 >= FLOOR, result
 
 
-FLOOR = 0.89
+FLOOR = 0.90
 
 
 @pytest.mark.parametrize(
