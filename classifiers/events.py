@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import chain
 
 import ahocorasick_rs
 
@@ -115,16 +113,21 @@ class _Lanes:
 _NARROW_LANES, _WIDE_LANES = _Lanes(8), _Lanes(32)
 
 
-def word_counts(words: Iterable[str]) -> Counter[str]:
+def word_counts(words: Iterable[str]) -> dict[str, int]:
     """The words of two or more characters, each with how often it occurs, first seen first: what
-    `simhash` and `key_terms` read, counted once when both are wanted."""
-    return Counter([w for w in words if len(w) > 1])
+    `simhash` and `key_terms` read, counted once when both are wanted. A plain dictionary: `Counter`'s
+    methods run as Python, a cost on every post."""
+    counts: dict[str, int] = {}
+    for word in words:
+        if len(word) > 1:
+            counts[word] = counts.get(word, 0) + 1
+    return counts
 
 
-def simhash(words: Iterable[str] | Counter[str]) -> int:
+def simhash(words: Iterable[str] | dict[str, int]) -> int:
     """64-bit simhash of the words (or of their `word_counts`), each weighted by how often it occurs: a bit
     is set where the words with that bit set outweigh those without."""
-    counts = words if isinstance(words, Counter) else word_counts(words)
+    counts = words if isinstance(words, dict) else word_counts(words)
     weight = sum(counts.values())
     lanes = _NARROW_LANES if weight <= _NARROW_LANES.most else _WIDE_LANES
     spread = lanes.of
@@ -156,19 +159,18 @@ def markup(text: str) -> str:
     return " ".join(_MARKUP.findall(text))
 
 
-def without(counts: Counter[str], words: Iterable[str]) -> Counter[str]:
+def without(counts: dict[str, int], words: Iterable[str]) -> dict[str, int]:
     """`counts` less one occurrence of each of `words` (a word the text also says outside its markup stays)."""
-    left = counts.copy()
-    left.subtract(word_counts(words))
-    return Counter({word: n for word, n in left.items() if n > 0})
+    removed = word_counts(words)
+    return {word: n - removed.get(word, 0) for word, n in counts.items() if n > removed.get(word, 0)}
 
 
 def key_terms(
-    words: Iterable[str] | Counter[str], must_have: Iterable[str] = (), limit: int = 12
+    words: Iterable[str] | dict[str, int], must_have: Iterable[str] = (), limit: int = 12
 ) -> frozenset[str]:
     """The words that name an incident: the given ones (places, rule terms) plus the most frequent
     words (or `word_counts`) of two or more characters that are not news boilerplate."""
-    counts = words if isinstance(words, Counter) else word_counts(words)
+    counts = words if isinstance(words, dict) else word_counts(words)
     chosen = {w for w in must_have if w}
     # A stable sort by count, most first, keeps first-seen order among equal counts (as `most_common`
     # does), so skipping boilerplate here picks what counting only the other words would.
@@ -339,9 +341,13 @@ class SignatureIndex:
                 # county, 发生), which are never read through.
                 holders.sort(key=len)
                 split = len(holders) - need + 1
-                shared = Counter(chain.from_iterable(holders[:split]))
+                shared: dict[int, int] = {}
+                for keys in holders[:split]:
+                    for key in keys:
+                        shared[key] = shared.get(key, 0) + 1
                 for keys in holders[split:]:
-                    shared.update(keys.intersection(shared))
+                    for key in keys.intersection(shared):
+                        shared[key] += 1
                 found = {key for key, count in shared.items() if count >= need}
         fingerprint = signature.fingerprint
         for shift, mask, table in self._slices:

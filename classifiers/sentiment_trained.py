@@ -37,7 +37,14 @@ LISTED = 5  # features named per side in the reasons
 # many faint bigrams of a long post explain nothing on their own.
 NAMED_WEIGHT = 0.8
 
-_EMOJI = r"\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D"  # emoji and their joiners
+_EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xFE0F, 0xFE0F), (0x200D, 0x200D))
+_EMOJI = "".join(f"{chr(low)}-{chr(high)}" for low, high in _EMOJI_RANGES)  # emoji and their joiners
+
+
+def _emoji_points() -> list[int]:
+    return [point for low, high in _EMOJI_RANGES for point in range(low, high + 1)]
+
+
 _MARKUP = re.compile(
     r"\[[^\[\]\s]{1,12}\]"  # Weibo emoticons: [怒] [哈哈]
     r"|https?://\S+|www\.\S+"  # links
@@ -45,9 +52,9 @@ _MARKUP = re.compile(
     rf"|[{_EMOJI}]",
     re.IGNORECASE,
 )
-# Every character a piece of markup can begin with: most posts hold none, and then the markup pattern, slow
-# to try at every character, need not run.
-_MARKUP_START = re.compile(rf"[\[hw@{_EMOJI}]", re.IGNORECASE)
+# What every piece of markup begins with, lower-cased: most posts hold none, and then the markup pattern,
+# slow to try at every character, need not run. Looked for by the place names' automaton, in the same pass.
+_MARKUP_STARTS = ["[", "@", "http", "www", *(chr(c) for c in _emoji_points())]
 
 
 # Above this many characters, the words the cleaned text still holds are found without a search per word.
@@ -83,11 +90,12 @@ class Features:
         # Markup is replaced by a comma; a name without one cannot appear in the pieces markup leaves of a
         # text it was not in (see `read`).
         self._no_comma = not any("，" in name for name in names)
-        self._automaton: ahocorasick_rs.AhoCorasick | None = None
-        if names:
-            self._automaton = ahocorasick_rs.AhoCorasick(
-                names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
-            )
+        # The place names, then what markup begins with (`_MARKUP_STARTS`): a match past the names says the
+        # text may hold markup. Names are Han and the starts are not, so neither hides the other.
+        self._names = len(names)
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            [*names, *_MARKUP_STARTS], matchkind=ahocorasick_rs.MatchKind.LeftmostLongest
+        )
 
     def clean(self, text: str) -> str:
         """Lower-cased text with markup and place names each replaced by a comma (a clause break)."""
@@ -100,10 +108,11 @@ class Features:
 
     def read(self, text: str) -> tuple[str, str]:
         """`clean(text)` and `without_places(text)` together, from one lower-casing and, unless the text holds
-        both markup and a place name, one search for place names."""
+        both markup and a place name, one search for place names (which also tells whether it may hold
+        markup)."""
         lowered = lower(text)
-        without, had_places = self._without_places(lowered)
-        if _MARKUP_START.search(lowered) is None:
+        without, had_places, may_hold_markup = self._without_places(lowered)
+        if not may_hold_markup:
             return without, without  # no markup to replace
         marked = _MARKUP.sub("，", lowered)
         if not had_places and self._no_comma:
@@ -111,18 +120,22 @@ class Features:
             return marked, without
         return self._without_places(marked)[0], without
 
-    def _without_places(self, body: str) -> tuple[str, bool]:
-        """The body with its place names replaced, and whether it held any."""
-        if self._automaton is None:
-            return body, False
+    def _without_places(self, body: str) -> tuple[str, bool, bool]:
+        """The body with its place names replaced, whether it held any, and whether it holds the start of a
+        piece of markup."""
         parts, last = [], 0
-        for _index, start, end in self._automaton.find_matches_as_indexes(body):
+        names = self._names
+        starts = False
+        for index, start, end in self._automaton.find_matches_as_indexes(body):
+            if index >= names:
+                starts = True
+                continue
             parts.append(body[last:start])
             last = end
         if not parts:
-            return body, False
+            return body, False, starts
         parts.append(body[last:])
-        return "，".join(parts), True
+        return "，".join(parts), True, starts
 
     def of(self, text: str, words: Sequence[str]) -> set[str]:
         """The feature set: the words the cleaned text still holds, which drops the words cut from an
@@ -224,8 +237,10 @@ class TrainedSentiment:
         total = 0.0
         if self._pairs is not None:
             weights = self._pair_weights
-            seen: set[int] = set()
-            for index, _start, _end in self._pairs.find_matches_as_indexes(body, overlapping=True):
+            seen: set[Any] = set()  # the indexes as the automaton boxed them, not unboxed and boxed again
+            matches: list[Any] = self._pairs.find_matches_as_indexes(body, overlapping=True)
+            for match in matches:
+                index = match[0]
                 if index not in seen:
                     seen.add(index)
                     total += weights[index]

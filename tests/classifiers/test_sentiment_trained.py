@@ -258,6 +258,10 @@ FLOOR = 0.90
         "南乐县路灯坏了",  # a place, no markup
         "WWW.Example.CN 看HTTP://T.CN/X",  # markup in capitals
         "路灯坏了",
+        "路灯又坏了😡",  # an emoji, no place
+        "南乐县👍清丰县\u2600",  # emoji beside places
+        "清丰县 how are you, world",  # h and w, but no link
+        "哈哈\u200d南乐县\U0001faff",  # a joiner, the last emoji of the range
     ],
 )
 def test_one_reading_gives_the_clean_text_and_the_text_without_places(model, text: str) -> None:
