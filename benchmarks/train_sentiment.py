@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from classifiers import metrics
+from classifiers.native import status as native_status
 from classifiers.sentiment import SnowNLPSentiment
 from classifiers.sentiment_lexicon import DEFAULT_LEXICON, Lexicon, LexiconSentiment
 from classifiers.sentiment_train import NEUTRAL, Example, brier, fit, fit_mix, reliability
@@ -292,6 +293,7 @@ def _speed(texts: list[str], model: TrainedSentiment, lexicon: LexiconSentiment,
             words_of(t)
         rounds["tokeniser"].append(time.process_time() - start)
     return {k: min(v) / len(texts) * 1e6 for k, v in rounds.items()} | {
+        "compiled": native_status()[0],
         "posts": len(texts),
         "chars": statistics.mean(len(t) for t in texts),
     }
@@ -449,7 +451,8 @@ def _provenance(r: dict) -> str:
         "## Speed",
         "",
         (
-            f"On test.jsonl ×5 ({speed['posts']:,} posts, {speed['chars']:.0f} characters on average), best of 5 in processor time: "
+            f"On test.jsonl ×5 ({speed['posts']:,} posts, {speed['chars']:.0f} characters on average), best of 5 in processor time, "
+            f"the analysis modules {'compiled' if speed['compiled'] else 'run as Python'} (classifiers/native.py): "
             f"trained {speed['trained']:.1f} µs/post given the post's tokens, lexicon {speed['lexicon']:.1f} µs/post; "
             f"the tokeniser, which the pipeline runs for every post anyway, {speed['tokeniser']:.1f} µs/post."
         ),
