@@ -61,6 +61,24 @@ CREATE TABLE IF NOT EXISTS merged (
 # Hourly counts are kept this long behind the newest: a week of history and the hour being filled.
 KEEP_HOURLY_S = 8 * 24 * 3600
 HOUR_S = 3600
+
+# The moment `timestamp` was last asked for, with its answer: one pair, replaced whole, so that threads
+# asking at once (the console's previews) never read one moment with another's answer.
+_last: tuple[datetime | None, float] = (None, 0.0)
+
+
+def timestamp(moment: datetime) -> float:
+    """`moment.timestamp()`, remembered for the moment last asked: the event stage and the store ask it of
+    one post's time several times, and each answer from a zoneinfo time zone costs half a microsecond."""
+    global _last
+    last = _last
+    if last[0] is moment:
+        return last[1]
+    seconds = moment.timestamp()
+    _last = (moment, seconds)
+    return seconds
+
+
 # Columns added since the first version; a file written before them gains them when opened.
 ADDED_COLUMNS = {
     "departments": "TEXT NOT NULL DEFAULT '[]'",
@@ -261,7 +279,7 @@ class EventStore:
                 f"{signature.fingerprint:016x}",
                 json.dumps(sorted(signature.terms), ensure_ascii=False),
                 json.dumps(signature.counties, ensure_ascii=False),
-                signature.published_at.timestamp(),
+                timestamp(signature.published_at),
                 signature.published_at.isoformat(),
                 source,
                 media,
@@ -432,7 +450,7 @@ class MemoryEventStore:
         same = self._by_post.get(signature.post_id)
         if not keys and keys is not None and same is None:  # most posts: nothing to compare with
             return []
-        around = signature.published_at.timestamp()
+        around = timestamp(signature.published_at)
         span = window.total_seconds()
         low, high = around - span, around + span
         rows = list(self._rows) if keys is None else [self._rows[k] for k in keys]
@@ -507,7 +525,7 @@ class MemoryEventStore:
             self._rules.pop(row.signature.event_id, None)
             return
         key = len(self._rows)
-        order = (signature.published_at.timestamp(), key)
+        order = (timestamp(signature.published_at), key)
         row = _Row(
             signature=signature,
             order=order,

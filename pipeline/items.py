@@ -444,14 +444,25 @@ def post_from_dict(
 ) -> Post:
     """A Post from `to_dict` output or analysts' JSON (source fields only), checked against `PostInput`;
     raises `ValueError` with the fields at fault in Chinese."""
-    try:
-        checked = PostInput.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError(input_errors(exc)) from None
     if now is None:
         # Imported here, and only when asked: the clock module reads this one's time zone, and running an
         # import statement for every post of a batch (which brings its own time) cost a tenth of reading it.
         from pipeline import clock
 
         now = clock.now()
+    if (
+        len(data) == 1
+        and type(text := data.get("text")) is str
+        and text.strip()
+        and not _SURROGATE.search(text)
+    ):
+        # A bare {"text": ...}, as most lines of `analyze` are: what `PostInput` would make of it, without
+        # building one (the checks it would make are the three above).
+        return Post(
+            id=stand_in_id, source=Source.LOCAL, url=stand_in_url, text=text, published_at=now, crawled_at=now
+        )
+    try:
+        checked = PostInput.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(input_errors(exc)) from None
     return checked.to_post(stand_in_id=stand_in_id, stand_in_url=stand_in_url, now=now)

@@ -24,7 +24,7 @@ from classifiers.severity import Signals, assess
 from classifiers.spikes import MIN_COUNT, MIN_HISTORY, WEEK_HOURS, Spike, judge
 from classifiers.types import Level, Severity
 from pipeline.context import Context
-from pipeline.events import HOUR_S, EventStore, EventTotals, MemoryEventStore
+from pipeline.events import HOUR_S, EventStore, EventTotals, MemoryEventStore, timestamp
 from pipeline.items import SHANGHAI, EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import OFFICIAL_AUTHORS, post_signals
@@ -143,7 +143,7 @@ class EventStage(Stage):
         """The events the post joins, now one: named after their first post, or the post itself when it
         came earlier (published first, ties by id). The name then depends on the posts, not on the order
         they were crawled in. Returns the name and the events it absorbed (renamed into it)."""
-        _first_ts, first_post = min(self.store.earliest(events), (post.published_at.timestamp(), post.id))
+        _first_ts, first_post = min(self.store.earliest(events), (timestamp(post.published_at), post.id))
         event_id = f"event:{first_post}"
         absorbed = [e for e in dict.fromkeys(events) if e != event_id]
         if absorbed:
@@ -176,7 +176,7 @@ class EventStage(Stage):
             return []
         store = self.store
         moment = post.published_at
-        hour_ts = moment.timestamp() // HOUR_S * HOUR_S
+        hour_ts = timestamp(moment) // HOUR_S * HOUR_S
         if new and moment >= post.crawled_at - _RECENT:
             store.count_hour(hour_ts, series)
         hours = min(store.watched_hours(hour_ts), WEEK_HOURS)

@@ -269,3 +269,37 @@ def test_a_bare_text_and_a_full_record_both_make_the_post_they_describe() -> Non
     # One optional field given alone still leaves the others at the Post's defaults.
     titled = post_from_dict({"title": "偷排"}, stand_in_id="x", stand_in_url="https://x.invalid/", now=now)
     assert (titled.title, titled.text, titled.counts, titled.images) == ("偷排", "", Counts(), [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD["text"],
+        RIVER,
+        "  前后有空格  ",
+        "一行\n两行",
+        "半个表情\ud83d后",
+        "emoji 😀 与 [怒]",
+        "\u3000全角空格",
+    ],
+)
+def test_a_bare_text_line_makes_the_post_the_input_schema_would(text: str) -> None:
+    """Most lines are a bare {"text": ...}, read without building the input schema's model: the post is the
+    one the schema gives, stand-ins, times and a lone surrogate's replacement alike."""
+    from pipeline.items import PostInput
+
+    now = datetime(2026, 12, 4, 9, 30, tzinfo=SHANGHAI)
+    quick = post_from_dict(
+        {"text": text}, stand_in_id="analyze:3", stand_in_url="https://analyze.invalid/3", now=now
+    )
+    checked = PostInput.model_validate({"text": text}).to_post(
+        stand_in_id="analyze:3", stand_in_url="https://analyze.invalid/3", now=now
+    )
+    assert to_dict(quick) == to_dict(checked)
+    assert "\ud83d" not in quick.text
+
+
+@pytest.mark.parametrize("data", [{"text": "   "}, {"text": 5}, {"text": None}])
+def test_a_bare_text_line_that_says_nothing_is_still_refused(data: dict) -> None:
+    with pytest.raises(ValueError, match="text"):
+        post_from_dict(data, stand_in_id="analyze:1", stand_in_url="https://analyze.invalid/1")

@@ -7,7 +7,7 @@ from alerts.outbox import Outbox
 from config.env import Env
 from config.loader import load_config
 from pipeline.context import Context
-from pipeline.items import Counts, Post, Source
+from pipeline.items import SHANGHAI, Counts, Post, Source
 from tests.pipeline.stages import Patrol
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
@@ -75,3 +75,18 @@ def test_one_incident_from_three_sources_is_one_event_with_one_alert(tmp_path) -
     outbox.close()
     assert {a.event_id for a in raised} == {"event:netease:2"}
     assert len({a.level for a in raised}) == len(raised)  # at most one alert per event and level
+
+
+def test_a_remembered_timestamp_is_the_moment_asked_for() -> None:
+    """The event stage's timestamps are remembered for the last moment asked: a different moment, even one
+    equal to it in another time zone or the same wall time in another, gets its own answer."""
+    from datetime import UTC, timedelta, timezone
+
+    from pipeline.events import timestamp
+
+    beijing = datetime(2026, 12, 4, 9, 0, tzinfo=SHANGHAI)
+    same_wall_elsewhere = beijing.replace(tzinfo=timezone(timedelta(hours=-5)))
+    same_instant_utc = beijing.astimezone(UTC)
+    for moment in (beijing, beijing, same_wall_elsewhere, beijing, same_instant_utc, same_wall_elsewhere):
+        assert timestamp(moment) == moment.timestamp()
+    assert timestamp(same_wall_elsewhere) - timestamp(beijing) == 13 * 3600
