@@ -154,6 +154,8 @@ def _event_rules(hits: Iterable[RuleHit]) -> tuple[RuleHit, ...]:
 
 def _rate(comments: int, reposts: int, published: datetime, now: datetime) -> float:
     """A post's comments and reposts per hour of its age, as severity reads one (at least half an hour)."""
+    if not comments and not reposts:
+        return 0.0  # without its age: most posts are read before anyone answers them
     return (comments + reposts) / max((now - published).total_seconds() / 3600, 0.5)
 
 
@@ -605,22 +607,48 @@ class MemoryEventStore:
                 official=row.official,
                 per_hour=per_hour,
             )
-        levels = [r.level for r in rows if r.level]
-        readings = [r.sentiment for r in rows if r.sentiment is not None]
+        # One pass over the event's rows for every total (an event of many posts is read for each post that
+        # joins it): the same answers as a pass per total, the firsts and the highest kept as those would.
+        sources: set[str] = set()
+        media: set[str] = set()
+        comments = reposts = likes = 0
+        first = rows[0].signature.published_at
+        counties: dict[str, None] = {}
+        departments: dict[str, None] = {}
+        level: Level | None = None
+        sentiment: float | None = None
+        official = False
+        for r in rows:
+            sources.add(r.source)
+            if r.media:
+                media.add(r.media)
+            comments += r.comments
+            reposts += r.reposts
+            likes += r.likes
+            first = min(first, r.signature.published_at)
+            for county in r.signature.counties:
+                counties[county] = None
+            for department in r.departments:
+                departments[department] = None
+            if r.level and (level is None or r.level.rank > level.rank):
+                level = r.level
+            if r.sentiment is not None and (sentiment is None or r.sentiment < sentiment):
+                sentiment = r.sentiment
+            official = official or r.official
         return EventTotals(
             posts=len(rows),
-            sources=tuple(sorted({r.source for r in rows})),
-            media=tuple(sorted({r.media for r in rows if r.media})),
-            comments=sum(r.comments for r in rows),
-            reposts=sum(r.reposts for r in rows),
-            likes=sum(r.likes for r in rows),
-            first_published=min(r.signature.published_at for r in rows),
-            counties=tuple(dict.fromkeys(c for r in rows for c in r.signature.counties)),
-            departments=tuple(dict.fromkeys(d for r in rows for d in r.departments)),
-            level=max(levels, key=lambda level: level.rank) if levels else None,
+            sources=tuple(sorted(sources)),
+            media=tuple(sorted(media)),
+            comments=comments,
+            reposts=reposts,
+            likes=likes,
+            first_published=first,
+            counties=tuple(counties),
+            departments=tuple(departments),
+            level=level,
             rules=self._event_rules(event_id, rows),
-            sentiment=min(readings) if readings else None,
-            official=any(r.official for r in rows),
+            sentiment=sentiment,
+            official=official,
             per_hour=per_hour,
         )
 
