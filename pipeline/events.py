@@ -583,30 +583,7 @@ class MemoryEventStore:
             row.level = level
 
     def totals(self, event_id: str, now: datetime | None = None) -> EventTotals:
-        rows = self._by_event.get(event_id, [])
-        per_hour = (
-            None
-            if now is None
-            else sum(_rate(r.comments, r.reposts, r.signature.published_at, now) for r in rows)
-        )
-        if len(rows) == 1:  # most events: one post, read off it without the passes below
-            (row,) = rows
-            return EventTotals(
-                posts=1,
-                sources=(row.source,),
-                media=(row.media,) if row.media else (),
-                comments=row.comments,
-                reposts=row.reposts,
-                likes=row.likes,
-                first_published=row.signature.published_at,
-                counties=tuple(dict.fromkeys(row.signature.counties)),
-                departments=tuple(dict.fromkeys(row.departments)),
-                level=row.level,
-                rules=_event_rules(row.rules),
-                sentiment=row.sentiment,
-                official=row.official,
-                per_hour=per_hour,
-            )
+        rows = self._by_event[event_id]
         # One pass over the event's rows for every total (an event of many posts is read for each post that
         # joins it): the same answers as a pass per total, the firsts and the highest kept as those would.
         sources: set[str] = set()
@@ -618,7 +595,10 @@ class MemoryEventStore:
         level: Level | None = None
         sentiment: float | None = None
         official = False
+        rates = 0.0  # comments and reposts per hour, summed when there is a `now` to measure ages at
         for r in rows:
+            if now is not None:
+                rates += _rate(r.comments, r.reposts, r.signature.published_at, now)
             sources.add(r.source)
             if r.media:
                 media.add(r.media)
@@ -649,7 +629,7 @@ class MemoryEventStore:
             rules=self._event_rules(event_id, rows),
             sentiment=sentiment,
             official=official,
-            per_hour=per_hour,
+            per_hour=None if now is None else rates,
         )
 
     def _event_rules(self, event_id: str, rows: list[_Row]) -> tuple[RuleHit, ...]:
