@@ -213,10 +213,11 @@ class TrainedSentiment:
         self._pair_weights = [self.weights[f] for f in pairs]
         # What one look-up of a post's word tells: its weight when the automaton does not count it (0.0 for
         # a pair), and its rank among the heavy features (-1 for none), which `_named` reads.
+        counted = frozenset(pairs)
         self._word_table: dict[str, tuple[float, int]] = {
-            f: (0.0 if _HAN_PAIR.fullmatch(f) else w, self._heavy_rank.get(f, -1))
+            f: (0.0 if f in counted else w, self._heavy_rank.get(f, -1))
             for f, w in self.weights.items()
-            if f in self._heavy_rank or not _HAN_PAIR.fullmatch(f)
+            if f in self._heavy_rank or f not in counted
         }
 
     def polarity(self, score: float) -> Polarity:
