@@ -9,19 +9,23 @@ it routes after the event stage, on the event's final level, so a rise in level 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from classifiers.types import Level
 from config.models import County, Department, OfficeConfig
 
 
-@dataclass(slots=True)
+# One per post: its `__init__` is written out, to be compiled with this module (classifiers/native.py).
+@dataclass(slots=True, init=False)
 class RouteDecision:
-    first: list[str] = field(default_factory=list)
-    coordinate: list[str] = field(default_factory=list)
-    claim: list[str] = field(default_factory=list)
-    inform: list[str] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    first: list[str]
+    coordinate: list[str]
+    claim: list[str]
+    inform: list[str]
+    reasons: list[str]
+
+    def __init__(self) -> None:
+        self.first, self.coordinate, self.claim, self.inform, self.reasons = [], [], [], [], []
 
     def add(self, role: str, *units: str) -> None:
         target: list[str] = getattr(self, role)

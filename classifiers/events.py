@@ -215,15 +215,34 @@ def different_incidents(a: frozenset[str], b: frozenset[str]) -> bool:
     return (DRILL in a) != (DRILL in b) or bool(a and b and not a & b)
 
 
-@dataclass(frozen=True, slots=True)
+# One of each per post, so their `__init__` is written out to be compiled (see classifiers/sentiment.py).
+@dataclass(frozen=True, slots=True, init=False)
 class Signature:
     post_id: str
     event_id: str
     fingerprint: int
     terms: frozenset[str]
     published_at: datetime
-    counties: tuple[str, ...] = ()
-    kinds: frozenset[str] = frozenset()  # `incident_kinds` of its words
+    counties: tuple[str, ...]
+    kinds: frozenset[str]  # `incident_kinds` of its words
+
+    def __init__(
+        self,
+        post_id: str,
+        event_id: str,
+        fingerprint: int,
+        terms: frozenset[str],
+        published_at: datetime,
+        counties: tuple[str, ...] = (),
+        kinds: frozenset[str] = frozenset(),
+    ) -> None:
+        object.__setattr__(self, "post_id", post_id)
+        object.__setattr__(self, "event_id", event_id)
+        object.__setattr__(self, "fingerprint", fingerprint)
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "published_at", published_at)
+        object.__setattr__(self, "counties", counties)
+        object.__setattr__(self, "kinds", kinds)
 
     def with_event(self, event_id: str) -> Signature:
         """The same post's signature in another event (the one it joined)."""
@@ -233,13 +252,21 @@ class Signature:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Assignment:
     event_id: str
     new: bool
     reasons: tuple[str, ...]
     # Other events the post matches as well: it bridges them and the event it joins, which are one.
-    also: tuple[str, ...] = ()
+    also: tuple[str, ...]
+
+    def __init__(
+        self, event_id: str, new: bool, reasons: tuple[str, ...], also: tuple[str, ...] = ()
+    ) -> None:
+        object.__setattr__(self, "event_id", event_id)
+        object.__setattr__(self, "new", new)
+        object.__setattr__(self, "reasons", reasons)
+        object.__setattr__(self, "also", also)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ GROUP = "yuqing_native"  # the shared library the compiled modules live in: yuqi
 #   cannot derive from a compiled one not marked `allow_interpreted_subclasses`;
 # - modules that read their own location (`__file__`), or use what mypyc cannot compile (pydantic models).
 MODULES = (
+    "alerts/routing.py",
     "classifiers/departments.py",
     "classifiers/events.py",
     "classifiers/rules.py",

@@ -162,12 +162,12 @@ def assess_values(
     for candidate in _LEVELS:
         if score >= thresholds[candidate]:
             level = candidate
-    reasons.append(f"综合得分{score:g}，对应{level.value}")
+    reasons.append(f"综合得分{score:g}，对应{level}")
 
     if rules and (floors := rule_floors):
         for hit in rules:
             floor = floors.get(hit.id)
             if floor and floor.rank > level.rank:
                 level = floor
-                reasons.append(f"规则「{hit.name or hit.id}」要求至少{floor.value}")
+                reasons.append(f"规则「{hit.name or hit.id}」要求至少{floor}")
     return Severity(level, score, tuple(reasons))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ahocorasick_rs
 
@@ -42,15 +42,18 @@ class Gazetteer:
 _NOWHERE = Territory(None, None, (), (), 0.0, ("未提到本地地名",))
 
 
-@dataclass(slots=True)
 class _Evidence:
-    city: list[str] = field(default_factory=list)
-    province: list[str] = field(default_factory=list)
-    counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    weak_counties: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    weak_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    townships: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
-    elsewhere: list[str] = field(default_factory=list)
+    """What a post's place names say, gathered name by name. One per post that names a place: a plain
+    class, whose `__init__` is compiled (classifiers/native.py), not a dataclass's."""
+
+    def __init__(self) -> None:
+        self.city: list[str] = []
+        self.province: list[str] = []
+        self.counties: dict[str, list[str]] = defaultdict(list)
+        self.weak_counties: dict[str, list[str]] = defaultdict(list)
+        self.weak_names: dict[str, set[str]] = defaultdict(set)
+        self.townships: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.elsewhere: list[str] = []
 
 
 class TerritoryLocator:

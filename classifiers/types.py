@@ -17,12 +17,12 @@ class Level(StrEnum):
     SENSITIVE = "复杂敏感事件"
     MAJOR_EMERGENCY = "重大突发事态"
 
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
+    # Its place in the order above, 0 for the lowest: an attribute of each member, set as it is made, as
+    # severity and the event stage compare ranks for every post (a property would run as Python each time).
+    rank: int
 
-
-_RANKS = {level: rank for rank, level in enumerate(Level)}
+    def __init__(self, value: str) -> None:
+        self.rank = len(type(self)._member_names_)
 
 
 class Polarity(StrEnum):

@@ -400,7 +400,8 @@ def _analysis_output(number: int, post: Any) -> dict[str, Any]:
     """The answer line of input line `number`, analysed as `post`."""
     # Built field by field rather than through `to_dict`: the generic walk over every dataclass of the post
     # (search tokens, event records …) cost a fifth of the whole analysis, for fields never printed.
-    # Tuples are left as they are: orjson writes them as the same arrays as lists, without the copies.
+    # Tuples are left as they are: orjson writes them as the same arrays as lists, without the copies. So are
+    # the polarity and the level, enums whose values orjson writes (`.value` runs as Python).
     a = post.analysis
     severity, territory, responsible, truncated = a.severity, a.territory, a.responsible, a.truncated
     return {
@@ -408,14 +409,14 @@ def _analysis_output(number: int, post: Any) -> dict[str, Any]:
         "id": post.id,
         "tokens": a.words,
         "sentiment": a.sentiment,
-        "polarity": a.polarity and a.polarity.value,
+        "polarity": a.polarity,
         "sentiment_reasons": a.sentiment_reasons,
         "rules": [
             {"id": r.id, "name": r.name, "category": r.category, "weight": r.weight, "terms": r.terms}
             for r in a.rules
         ],
         "severity": severity
-        and {"level": severity.level.value, "score": severity.score, "reasons": severity.reasons},
+        and {"level": severity.level, "score": severity.score, "reasons": severity.reasons},
         "territory": {
             "province": territory.province,
             "city": territory.city,

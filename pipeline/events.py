@@ -410,20 +410,37 @@ def with_merged(path: Path, event_ids: Sequence[str]) -> list[str]:
         store.close()
 
 
-@dataclass(slots=True, kw_only=True)
 class _Row:
-    signature: Signature
-    order: tuple[float, int]  # (published_ts, insertion): SQLite's (published_ts, rowid)
-    source: str
-    media: str | None
-    comments: int
-    reposts: int
-    likes: int
-    departments: Sequence[str]
-    rules: Sequence[RuleHit] = ()
-    sentiment: float | None = None
-    official: bool = False
-    level: Level | None = None
+    """One post of `MemoryEventStore`: a plain class, as one is made for every post and a dataclass's
+    `__init__` would run as Python where this one is compiled (classifiers/native.py)."""
+
+    def __init__(
+        self,
+        *,
+        signature: Signature,
+        order: tuple[float, int],
+        source: str,
+        media: str | None,
+        comments: int,
+        reposts: int,
+        likes: int,
+        departments: Sequence[str],
+        rules: Sequence[RuleHit] = (),
+        sentiment: float | None = None,
+        official: bool = False,
+    ) -> None:
+        self.signature = signature
+        self.order = order  # (published_ts, insertion): SQLite's (published_ts, rowid)
+        self.source = source
+        self.media = media
+        self.comments = comments
+        self.reposts = reposts
+        self.likes = likes
+        self.departments = departments
+        self.rules = rules
+        self.sentiment = sentiment
+        self.official = official
+        self.level: Level | None = None
 
 
 _ORDER = attrgetter("order")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, BinaryIO
 
+import orjson
+
 from config import settings as project_settings
 from pipeline import clock
 from pipeline.context import Context
@@ -152,6 +154,16 @@ def decode_line(line: bytes) -> str:
 
 def parse_line(line: str | bytes) -> dict[str, Any]:
     """One JSON object from one line; BadLine for anything else."""
+    # orjson reads a line five times as fast as `json`, and its answer is taken when every field is text, as
+    # most lines are: there the two agree. Elsewhere they need not (orjson reads an integer past 64 bits as
+    # a float, and refuses NaN and escaped lone surrogates), so `json` reads the line, and says what is wrong.
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if type(data) is dict and set(map(type, data.values())) <= {str}:
+            return data
     text = decode_line(line) if isinstance(line, bytes) else line
     try:
         data = json.loads(text)

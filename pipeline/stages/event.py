@@ -159,7 +159,7 @@ class EventStage(Stage):
         return Severity(
             level=reached,
             score=severity.score,
-            reasons=(*severity.reasons, f"事件此前已达{reached.value}，按事件级别处置"),
+            reasons=(*severity.reasons, f"事件此前已达{reached}，按事件级别处置"),
         )
 
     def _spikes(self, post: Post, counties: Sequence[str], *, new: bool) -> list[Spike]:
