@@ -8,12 +8,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from operator import itemgetter
 
 import ahocorasick_rs
 
 from classifiers.native import lower
-from classifiers.types import Departments
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Departments:
+    """The lines of work (谁主管) a post concerns, e.g. 生态环境, 教育."""
+
+    topics: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    # Written out, to be compiled with this module: one is made for every post (classifiers/sentiment.py).
+    def __init__(self, topics: tuple[str, ...] = (), reasons: tuple[str, ...] = ()) -> None:
+        object.__setattr__(self, "topics", topics)
+        object.__setattr__(self, "reasons", reasons)
+
+
+_NONE = Departments()
 
 # A match is (word index, start, end).
 _END_THEN_START = itemgetter(2, 1)
@@ -56,7 +72,7 @@ class DepartmentMatcher:
         first; a lone passing word elsewhere counts only when it is the only topic touched at all."""
         automaton = self._automaton
         if automaton is None:
-            return Departments()
+            return _NONE
         # Most posts have no title: nothing to lower-case and scan.
         scans = [
             (where, found)
@@ -64,7 +80,7 @@ class DepartmentMatcher:
             if value and (found := automaton.find_matches_as_indexes(lower(value), overlapping=True))
         ]
         if not scans:  # a third of all posts touch no line of work: nothing to weigh
-            return Departments()
+            return _NONE
         hits: dict[str, list[str]] = defaultdict(list)
         decisive: dict[str, list[str]] = defaultdict(list)  # of each topic's words, those that name it alone
         in_title: set[str] = set()

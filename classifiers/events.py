@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import _count_elements  # type: ignore[attr-defined]
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import ahocorasick_rs
 
@@ -338,18 +340,21 @@ class SignatureIndex:
     def add(self, key: int, signature: Signature) -> None:
         """Index a signature under `key`, a number the caller chooses and gets back from `candidates`."""
         by_term = self._by_term
+        # One object for the key in every set and list: compiled, an `int` put in each would be a new one,
+        # thousands of copies for the tally in `candidates` to read all over memory.
+        boxed: Any = key
         for term in signature.terms:
             if (keys := by_term.get(term)) is None:
-                by_term[term] = {key}
+                by_term[term] = {boxed}
             else:
-                keys.add(key)
+                keys.add(boxed)
         fingerprint = signature.fingerprint
         for shift, mask, table in self._slices:
             part = fingerprint >> shift & mask
             if (same_slice := table.get(part)) is None:
-                table[part] = [key]
+                table[part] = [boxed]
             else:
-                same_slice.append(key)
+                same_slice.append(boxed)
 
     def candidates(self, signature: Signature) -> set[int] | None:
         """The keys of the signatures that could match; None when every one could (no term minimum)."""
@@ -368,13 +373,12 @@ class SignatureIndex:
                 # county, 发生), which are never read through.
                 holders.sort(key=len)
                 split = len(holders) - need + 1
-                shared: dict[int, int] = {}
+                # Tallied by `Counter`'s own counting loop, in C, where a loop here would box every key.
+                shared: dict[Any, int] = {}
                 for keys in holders[:split]:
-                    for key in keys:
-                        shared[key] = shared.get(key, 0) + 1
+                    _count_elements(shared, keys)
                 for keys in holders[split:]:
-                    for key in keys.intersection(shared):
-                        shared[key] += 1
+                    _count_elements(shared, keys.intersection(shared))
                 found = {key for key, count in shared.items() if count >= need}
         fingerprint = signature.fingerprint
         for shift, mask, table in self._slices:

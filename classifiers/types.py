@@ -5,7 +5,7 @@ Everything here is plain data so that the pipeline can store it and `yuqing anal
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -61,14 +61,6 @@ class Territory:
     townships: tuple[str, ...] = ()
     confidence: float = 0.0
     reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Departments:
-    """The lines of work (谁主管) a post concerns, e.g. 生态环境, 教育."""
-
-    topics: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)
