@@ -33,7 +33,8 @@ STAMP = HOME / ".built"
 KEPT = 4  # builds kept, newest first
 GROUP = "yuqing_native"  # the shared library the compiled modules live in: yuqing_native__mypyc
 
-# Every stage a post passes in `analyze` and in a patrol, with the classifiers they call. Stay Python:
+# Every stage a post passes in `analyze` and in a patrol, with the classifiers they call, the routing rules,
+# and the runner that reads `analyze`'s lines and takes them through the stages. Stay Python:
 # - classifiers/types.py and pipeline/items.py, the records a post carries: orjson writes them by reading
 #   a dataclass's memory as CPython lays it out, which a compiled class does not (it crashed the process);
 # - pipeline/stages/base.py: the stages that stay Python derive from its classes, and a Python class
@@ -54,6 +55,7 @@ MODULES = (
     "classifiers/text.py",
     "classifiers/tokenise.py",
     "pipeline/events.py",
+    "pipeline/runner.py",
     "pipeline/stages/classify.py",
     "pipeline/stages/clean.py",
     "pipeline/stages/event.py",
