@@ -28,25 +28,55 @@ class SeverityModel:
     official_media: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Signals:
     """What severity reads of a post (and, later, of its event)."""
 
-    rules: Sequence[RuleHit] = ()
-    rule_floors: Mapping[str, Level] | None = None
-    sentiment: float = 0.5
-    comments: int = 0
-    reposts: int = 0
-    likes: int = 0
-    media: Sequence[str] = ()
-    official_author: bool = False
-    published_at: datetime | None = None
-    now: datetime | None = None
+    rules: Sequence[RuleHit]
+    rule_floors: Mapping[str, Level] | None
+    sentiment: float
+    comments: int
+    reposts: int
+    likes: int
+    media: Sequence[str]
+    official_author: bool
+    published_at: datetime | None
+    now: datetime | None
     # The county or topic series of the post that are rising far above their usual hourly level now.
-    spikes: Sequence[Spike] = ()
+    spikes: Sequence[Spike]
     # Comments and reposts per hour when known otherwise than from `published_at` (an event's: the sum of
     # its posts' own rates).
-    per_hour: float | None = None
+    per_hour: float | None
+
+    # Written out, to be compiled: the event stage makes one for every post that joins an event
+    # (classifiers/sentiment.py says why).
+    def __init__(
+        self,
+        rules: Sequence[RuleHit] = (),
+        rule_floors: Mapping[str, Level] | None = None,
+        sentiment: float = 0.5,
+        comments: int = 0,
+        reposts: int = 0,
+        likes: int = 0,
+        media: Sequence[str] = (),
+        official_author: bool = False,
+        published_at: datetime | None = None,
+        now: datetime | None = None,
+        spikes: Sequence[Spike] = (),
+        per_hour: float | None = None,
+    ) -> None:
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "rule_floors", rule_floors)
+        object.__setattr__(self, "sentiment", sentiment)
+        object.__setattr__(self, "comments", comments)
+        object.__setattr__(self, "reposts", reposts)
+        object.__setattr__(self, "likes", likes)
+        object.__setattr__(self, "media", media)
+        object.__setattr__(self, "official_author", official_author)
+        object.__setattr__(self, "published_at", published_at)
+        object.__setattr__(self, "now", now)
+        object.__setattr__(self, "spikes", spikes)
+        object.__setattr__(self, "per_hour", per_hour)
 
 
 _LEVELS = tuple(Level)  # lowest first; iterating the enum itself is several times slower

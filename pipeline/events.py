@@ -92,7 +92,7 @@ ADDED_COLUMNS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class EventTotals:
     posts: int
     sources: tuple[str, ...]
@@ -107,10 +107,45 @@ class EventTotals:
     # What its posts say together, the same whatever order they came in: every rule any of them hit (by
     # rule id), the most negative sentiment, whether any was an official account's, and the sum of each
     # post's comments and reposts per hour of its age (at `now`, when `totals` was given one).
-    rules: tuple[RuleHit, ...] = ()
-    sentiment: float | None = None
-    official: bool = False
-    per_hour: float | None = None
+    rules: tuple[RuleHit, ...]
+    sentiment: float | None
+    official: bool
+    per_hour: float | None
+
+    # Written out, to be compiled: one is made for every post that joins an event (see
+    # classifiers/sentiment.py).
+    def __init__(
+        self,
+        *,
+        posts: int,
+        sources: tuple[str, ...],
+        media: tuple[str, ...],
+        comments: int,
+        reposts: int,
+        likes: int,
+        first_published: datetime,
+        counties: tuple[str, ...],
+        departments: tuple[str, ...],
+        level: Level | None,
+        rules: tuple[RuleHit, ...] = (),
+        sentiment: float | None = None,
+        official: bool = False,
+        per_hour: float | None = None,
+    ) -> None:
+        object.__setattr__(self, "posts", posts)
+        object.__setattr__(self, "sources", sources)
+        object.__setattr__(self, "media", media)
+        object.__setattr__(self, "comments", comments)
+        object.__setattr__(self, "reposts", reposts)
+        object.__setattr__(self, "likes", likes)
+        object.__setattr__(self, "first_published", first_published)
+        object.__setattr__(self, "counties", counties)
+        object.__setattr__(self, "departments", departments)
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "sentiment", sentiment)
+        object.__setattr__(self, "official", official)
+        object.__setattr__(self, "per_hour", per_hour)
 
 
 class _EventRules:

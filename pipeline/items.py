@@ -192,8 +192,9 @@ def validate_post(post: Any) -> Post:
     """Check what the type hints cannot: required text, aware times, non-negative counts."""
     if not isinstance(post, Post):
         raise InvalidPost("item", f"expected a Post, got {type(post).__name__}")
+    # `isspace` rather than `strip`, which would copy the whole text of every post to test it.
     for name, given in (("id", post.id), ("url", post.url)):
-        if not isinstance(given, str) or not given.strip():
+        if not isinstance(given, str) or not given or given.isspace():
             raise InvalidPost(name, "missing")
     if not post.url.startswith(("http://", "https://")):
         raise InvalidPost("url", f"not an http(s) URL: {post.url!r}")
@@ -202,7 +203,8 @@ def validate_post(post: Any) -> Post:
             post.source = Source(post.source)
         except ValueError:
             raise InvalidPost("source", f"unknown source {post.source!r}") from None
-    if not isinstance(post.text, str) or not (post.text.strip() or (post.title or "").strip()):
+    text, title = post.text, post.title or ""
+    if not isinstance(text, str) or ((not text or text.isspace()) and (not title or title.isspace())):
         raise InvalidPost("text", "empty: neither text nor title")
     for name, moment in (("published_at", post.published_at), ("crawled_at", post.crawled_at)):
         if not isinstance(moment, datetime):
