@@ -17,12 +17,13 @@ class Level(StrEnum):
     SENSITIVE = "复杂敏感事件"
     MAJOR_EMERGENCY = "重大突发事态"
 
-    # Its place in the order above, 0 for the lowest: an attribute of each member, set as it is made, as
-    # severity and the event stage compare ranks for every post (a property would run as Python each time).
+    # Its place in the order above, 0 for the lowest: an attribute of each member (set below), as severity
+    # and the event stage compare ranks for every post, and a property would run as Python each time.
     rank: int
 
-    def __init__(self, value: str) -> None:
-        self.rank = len(type(self)._member_names_)
+
+for _rank, _level in enumerate(Level):
+    _level.rank = _rank
 
 
 class Polarity(StrEnum):
