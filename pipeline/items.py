@@ -455,7 +455,8 @@ def post_from_dict(
     if (
         len(data) == 1
         and type(text := data.get("text")) is str
-        and text.strip()
+        and text
+        and not text.isspace()  # as in `validate_post`: `strip` would copy the text to test it
         and not _SURROGATE.search(text)
     ):
         # A bare {"text": ...}, as most lines of `analyze` are: what `PostInput` would make of it, without

@@ -8,6 +8,7 @@ import gc
 import io
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from config.env import PROJECT_ROOT, get_env
 from config.loader import DEFAULT_DIR, load_config
 from pipeline.context import Context
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source, post_from_dict, to_dict
-from pipeline.runner import MAX_LINE_BYTES, OfflineRunner, run_json_batches
+from pipeline.runner import MAX_LINE_BYTES, BadLine, OfflineRunner, parse_line, run_json_batches
 from pipeline.stages.clean import CleanStage
 
 YUQING = Path(sys.executable).with_name("yuqing")
@@ -297,6 +298,40 @@ def test_a_bare_text_line_makes_the_post_the_input_schema_would(text: str) -> No
     )
     assert to_dict(quick) == to_dict(checked)
     assert "\ud83d" not in quick.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        GOOD_LINE,
+        b'{"text": "a", "title": "b", "text": "c"}',
+        b'{"text": "\\ud83d \xe5\x8d\x8a"}',  # an escaped lone surrogate
+        b'{"text": "a", "counts": {"likes": 123456789012345678901234567890}}',
+        b'{"text": "a", "counts": {"likes": 1e400}}',
+        b'{"text": NaN}',
+        b'{"text": "a", "published_at": null}',
+    ],
+)
+def test_every_line_is_read_as_json_reads_it(line: bytes) -> None:
+    """Lines are read by a faster parser where it agrees with `json` (every field text) and by `json` where it
+    may not: numbers past 64 bits stay integers, NaN and 1e400 are read, escaped lone surrogates kept."""
+    read, expected = parse_line(line), json.loads(line.decode("utf-8"))
+    assert json.dumps(read) == json.dumps(expected)
+    assert [type(v) for v in read.values()] == [type(v) for v in expected.values()]
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (b'{"text": "a"', "不是有效的 JSON（Expecting ',' delimiter，第 13 列）"),
+        (b'["text"]', "应为一个 JSON 对象"),
+        (b'{"text": "\xff"}', "不是有效的 UTF-8 文本：字节偏移 10 处为 0xff"),
+        (b'{"text": "a"} x', "不是有效的 JSON（Extra data，第 15 列）"),
+    ],
+)
+def test_a_line_that_is_no_json_object_says_why_as_json_would(line: bytes, says: str) -> None:
+    with pytest.raises(BadLine, match=re.escape(says)):
+        parse_line(line)
 
 
 @pytest.mark.parametrize("data", [{"text": "   "}, {"text": 5}, {"text": None}])

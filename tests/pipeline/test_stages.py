@@ -40,6 +40,8 @@ def crawler():
         ({"published_at": datetime(2026, 11, 23, 9)}, "published_at"),
         ({"url": "javascript:void(0)"}, "url"),
         ({"text": "", "title": None}, "text"),
+        ({"text": " \n\u3000", "title": "\t"}, "text"),
+        ({"url": "   "}, "url"),
         ({"source": "myspace"}, "source"),
         ({"counts": Counts(comments=-3)}, "counts.comments"),
         ({"id": ""}, "id"),
@@ -56,6 +58,11 @@ def test_invalid_posts_are_dropped_naming_the_field_and_counted(crawler, overrid
     assert crawler.stats.get_value("yuqing/clean/invalid") == 1
     # the next, valid post goes through the same pipeline untouched by the failure
     assert pipeline.process_item(make_post()).id == "sina:abc"
+
+
+def test_a_post_with_blank_text_but_a_title_is_kept(crawler) -> None:
+    post = CleanPipeline.from_crawler(crawler).process_item(make_post(text="\u3000 \n", title="偷排"))
+    assert (post.title, post.text) == ("偷排", "")
 
 
 def test_clean_normalises_text_and_strips_injected_spam(crawler) -> None:
