@@ -61,6 +61,7 @@ MODULES = (
     "pipeline/stages/event.py",
     "pipeline/stages/locate.py",
     "pipeline/stages/route.py",
+    "pipeline/stages/steps.py",
     "pipeline/stages/tokenise.py",
 )
 

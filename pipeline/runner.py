@@ -52,18 +52,14 @@ class OfflineRunner:
         return post
 
     def run_batch(self, posts: list[Post]) -> list[Post | Exception]:
-        """`run` on each post, in order, but stage by stage over the whole batch: a fifth faster on short
-        posts, as each stage's tables stay in the processor's caches from one post to the next. The
-        results are `run`'s, as only the event stage keeps anything from post to post and it still sees
-        the posts in order. A post that a stage drops or fails on leaves the batch as its exception."""
+        """`run` on each post, in order, but stage by stage over the whole batch (and within a stage, step
+        by step: `Stage.run_batch`): a fifth faster on short posts, as each stage's tables stay in the
+        processor's caches from one post to the next. The results are `run`'s, as only the event stage
+        keeps anything from post to post and it still sees the posts in order. A post that a stage drops
+        or fails on leaves the batch as its exception."""
         outcomes: list[Post | Exception] = list(posts)
         for stage in self.stages:
-            for i, post in enumerate(outcomes):
-                if isinstance(post, Post):
-                    try:
-                        outcomes[i] = stage(post)
-                    except Exception as exc:  # noqa: BLE001 - one post's fault must not cost the others
-                        outcomes[i] = exc
+            stage.run_batch(outcomes)
         return outcomes
 
 

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pipeline.context import Context, shared_context
+from pipeline.stages.steps import Outcomes, each
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,6 +47,12 @@ class Stage:
 
     def __call__(self, post: Post) -> Post:
         raise NotImplementedError
+
+    def run_batch(self, outcomes: Outcomes) -> None:
+        """The stage on each post of a batch not yet failed, in order and in place; a post it raises on
+        becomes the exception. A stage made of steps overrides this to run each step over the whole batch
+        (pipeline/stages/steps.py), with `__call__`'s answers."""
+        each(self, outcomes)
 
     def close(self) -> dict[str, Any]:
         """Flush what is buffered; returns figures for the run record."""

@@ -10,6 +10,7 @@ from classifiers.types import Level, RuleHit, Severity
 from pipeline.context import Context
 from pipeline.items import AuthorKind, Post
 from pipeline.stages.base import Stage, StagePipeline
+from pipeline.stages.steps import Outcomes, each
 
 # Authors whose post is an official one: severity reads their posts as official (媒体介入).
 OFFICIAL_AUTHORS = frozenset({AuthorKind.OFFICIAL_MEDIA, AuthorKind.GOVERNMENT})
@@ -54,9 +55,16 @@ class ClassifyStage(Stage):
     name = "classify"
 
     def __call__(self, post: Post) -> Post:
-        ctx = self.context
-        analysis = post.analysis
-        analysis.rules = ctx.rules.match(
+        return self._severity(self._spam(self._sentiment(self._rules(post))))
+
+    def run_batch(self, outcomes: Outcomes) -> None:
+        # Each step over the whole batch in turn: each reads only its own post (severity the rules and
+        # sentiment found before it), and keeps its own tables in the caches meanwhile.
+        for step in (self._rules, self._sentiment, self._spam, self._severity):
+            each(step, outcomes)
+
+    def _rules(self, post: Post) -> Post:
+        post.analysis.rules = self.context.rules.match(
             {
                 "title": post.title,
                 "text": post.text,
@@ -65,14 +73,25 @@ class ClassifyStage(Stage):
                 "media": post.media,
             }
         )
-        sentiment = ctx.sentiment.judge(f"{post.title or ''}\n{post.text}", analysis.words)
+        return post
+
+    def _sentiment(self, post: Post) -> Post:
+        analysis = post.analysis
+        sentiment = self.context.sentiment.judge(f"{post.title or ''}\n{post.text}", analysis.words)
         analysis.sentiment = round(sentiment.score, 4)
         analysis.polarity = sentiment.polarity
         analysis.sentiment_reasons = list(sentiment.reasons)
+        return post
+
+    def _spam(self, post: Post) -> Post:
         verdict = spam.detect(post.title, post.text)
+        analysis = post.analysis
         analysis.spam = verdict.is_spam
         analysis.spam_reasons.extend(verdict.reasons)
-        analysis.severity = post_severity(post, ctx)
+        return post
+
+    def _severity(self, post: Post) -> Post:
+        post.analysis.severity = post_severity(post, self.context)
         return post
 
 

@@ -28,6 +28,10 @@ from pipeline.events import HOUR_S, EventStore, EventTotals, MemoryEventStore, t
 from pipeline.items import SHANGHAI, EventScope, Post, source_name
 from pipeline.stages.base import Stage, StagePipeline
 from pipeline.stages.classify import OFFICIAL_AUTHORS, post_signals
+from pipeline.stages.steps import Outcomes, each_with, gather
+
+# What `EventStage._read` finds in a post: its fingerprint, key terms and incident kinds.
+_Read = tuple[int, frozenset[str], frozenset[str]]
 
 # A post published longer ago than this before it was crawled is not counted in its hour's series.
 _RECENT = timedelta(days=7)
@@ -56,27 +60,44 @@ class EventStage(Stage):
         return cls(context, MemoryEventStore(matcher), matcher)
 
     def __call__(self, post: Post) -> Post:
+        return self._join(post, self._read(post))
+
+    def run_batch(self, outcomes: Outcomes) -> None:
+        # What each post says of its incident is read for the whole batch first (it reads nothing of the
+        # others), then the posts are joined to their events one by one, in order.
+        each_with(self._join, outcomes, gather(self._read, outcomes))
+
+    def _read(self, post: Post) -> _Read:
+        """What the post alone says of its incident: its words' fingerprint, its key terms (its places and
+        rule terms among them) and the kinds of incident it names."""
         analysis = post.analysis
-        store = self.store
         territory = analysis.territory
-        counties = territory.counties if territory else ()
-        must_have = [*counties, *territory.townships] if territory else []
+        must_have = [*territory.counties, *territory.townships] if territory else []
         for hit in analysis.rules:
             must_have.extend(hit.terms)
-        known = store.event_of(post.id)
         counts = word_counts(analysis.words)
         written = f"{post.title or ''}\n{post.text}"
         # The incident's words leave out the repost chain, mentions, topic labels and emoticons: two reposts
         # by one account of different posts share those, and nothing else.
         said = without(counts, self._words(extra)) if (extra := markup(written)) else counts
+        return simhash(counts), key_terms(said, must_have), incident_kinds(written)
+
+    def _join(self, post: Post, read: _Read) -> Post:
+        """The post joined to its event (or starting one) and judged on it, from what `_read` found."""
+        analysis = post.analysis
+        store = self.store
+        territory = analysis.territory
+        counties = territory.counties if territory else ()
+        known = store.event_of(post.id)
+        fingerprint, terms, kinds = read
         signature = Signature(
             post_id=post.id,
             event_id=known or f"event:{post.id}",
-            fingerprint=simhash(counts),
-            terms=key_terms(said, must_have),
+            fingerprint=fingerprint,
+            terms=terms,
             published_at=post.published_at,
             counties=tuple(counties),
-            kinds=incident_kinds(written),
+            kinds=kinds,
         )
         joined_because = None
         spikes = self._spikes(post, counties, new=known is None)
