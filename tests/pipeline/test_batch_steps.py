@@ -79,28 +79,31 @@ class _FailsOn:
 @pytest.mark.parametrize("failing", [0, 7, 200])
 def test_a_post_failing_midway_costs_the_others_nothing(failing: int) -> None:
     context = Context.load()
-    posts = devset_posts()
     marker = "此条无法分析"
-    posts[failing].text += marker
     context.__dict__["sentiment"] = _FailsOn(context.sentiment, marker)
-    posts.insert(
-        3,
-        Post(
+
+    def posts() -> list[Post]:
+        given = devset_posts()
+        given[failing].text += marker
+        blank = Post(
             id="local:blank",
             source=Source.LOCAL,
             url="https://example.invalid/b",
             text=" ",
             published_at=START,
             crawled_at=START,
-        ),
-    )
-    alone = one_by_one(context, posts)
-    batch = OfflineRunner(context).run_batch(posts[:])
+        )
+        return [*given[:3], blank, *given[3:]]
+
+    alone = one_by_one(context, posts())
+    batch = OfflineRunner(context).run_batch(posts())
     failed = failing + (failing >= 3)
     # The post the sentiment step raised on leaves as its error; the blank one was dropped by the first
     # stage, as alone.
-    assert isinstance(batch[failed], ValueError) and str(batch[failed]) == str(alone[failed])
-    assert isinstance(batch[3], Drop) and isinstance(alone[3], Drop)
-    kept = [i for i in range(len(posts)) if i not in (3, failed)]
+    assert isinstance(batch[failed], ValueError)
+    assert str(batch[failed]) == str(alone[failed])
+    assert isinstance(batch[3], Drop)
+    assert isinstance(alone[3], Drop)
+    kept = [i for i in range(len(batch)) if i not in (3, failed)]
     assert all(isinstance(batch[i], Post) for i in kept)
     assert [batch[i].analysis for i in kept] == [alone[i].analysis for i in kept]  # type: ignore[union-attr]
