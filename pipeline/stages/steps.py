@@ -31,7 +31,7 @@ def each(step: Callable[[Post], Post], outcomes: Outcomes) -> None:
 def gather(read: Callable[[Post], T], outcomes: Outcomes) -> list[T | None]:
     """`read(post)` of each post of the batch not yet failed, in the batch's order (None for the others): a
     first step whose findings the next step takes with the post (`each_with`). A post it raises on becomes
-    the exception."""
+    the exception. `read` never answers None, which stands here for a post with no finding."""
     found: list[T | None] = []
     for i, post in enumerate(outcomes):
         value = None
