@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import _count_elements  # type: ignore[attr-defined]
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import ahocorasick_rs
+
+from classifiers.tokenise import Kept
 
 BITS = 64
 # Words too common in news to say which incident a post is about.
@@ -82,24 +84,6 @@ _COMMON = frozenset(
 _AS_DIGITS = bytes.maketrans(b"\0\1", b"01")
 
 
-class _Kept(dict[str, int]):
-    """`work(word)` for each word asked, kept for the next time up to `_MAX_KEPT` words; past those a word
-    is worked out each time it comes."""
-
-    def __init__(self, work: Callable[[str], int]) -> None:
-        super().__init__()
-        self.work = work
-
-    def __missing__(self, word: str) -> int:
-        value = self.work(word)
-        if len(self) < _MAX_KEPT:
-            self[word] = value
-        return value
-
-
-_MAX_KEPT = 1 << 16
-
-
 class _Lanes:
     """Words' 64-bit hashes spread out, bit i of a hash at bit i * `width`: summing these counts, for all
     64 bits at once, the words that have each bit set, in counters that hold up to `most` words."""
@@ -109,9 +93,8 @@ class _Lanes:
         self.most = (1 << width) - 1
         self._off, self._on = "\0" * (width // 8), "\1" + "\0" * (width // 8 - 1)
         self._every = int.from_bytes((self._on * BITS).encode("latin-1"), "little")  # 1 at each lane's bottom
-        # Kept, as a post's words recur across posts: a dictionary read through its own `__getitem__`, which
-        # looks up faster than an lru_cache (classifiers/tokenise.py `_Words`).
-        self.of = _Kept(self._spread).__getitem__
+        # Kept, as a post's words recur across posts.
+        self.of = Kept(self._spread).__getitem__
 
     def _spread(self, word: str) -> int:
         h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")

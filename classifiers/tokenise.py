@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mypy_extensions import mypyc_attr
 
 from classifiers.native import lower
 
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+V = TypeVar("V")
 
 
 def _jieba_class() -> Any:
@@ -46,21 +47,31 @@ def user_word_frequency(word: str) -> int:
 _Jieba = _jieba_class()
 
 
-class _Words(dict[str, str]):
-    """Token -> the token lower-cased, or "" for punctuation and spaces. Kept, as the same tokens recur in
-    every post: looking one up costs half of testing and lowering it again. A dict read through its own
-    `__getitem__` looks up faster than an lru_cache; it stops growing at `_MAX_KEPT` tokens, and a token
-    past those is worked out each time it comes."""
+class Kept(dict[str, V]):
+    """`work(word)` for each word asked, kept: the same words recur in every post, and a dictionary read
+    through its own `__getitem__` looks up faster than an lru_cache. It stops growing at `_MAX_KEPT` words,
+    and a word past those is worked out each time it comes."""
 
-    def __missing__(self, token: str) -> str:
-        word = lower(token) if _KEEP.search(token) else ""
+    def __init__(self, work: Callable[[str], V]) -> None:
+        super().__init__()
+        self.work = work
+
+    def __missing__(self, word: str) -> V:
+        value = self.work(word)
         if len(self) < _MAX_KEPT:
-            self[token] = word
-        return word
+            self[word] = value
+        return value
 
 
 _MAX_KEPT = 1 << 16
-_word = _Words().__getitem__
+
+
+def _reads_as(token: str) -> str:
+    """The token lower-cased, or "" for punctuation and spaces."""
+    return lower(token) if _KEEP.search(token) else ""
+
+
+_word = Kept(_reads_as).__getitem__  # looking a token up costs half of testing and lowering it again
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # the benchmarks derive jieba's tokeniser from it

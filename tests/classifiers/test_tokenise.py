@@ -30,7 +30,7 @@ def test_words_taught_to_one_tokeniser_do_not_reach_another() -> None:
 
 
 def test_the_kept_token_words_stop_growing_at_their_bound_and_still_answer() -> None:
-    words = tokenise._Words()
+    words = tokenise.Kept(tokenise._reads_as)
     with patch.object(tokenise, "_MAX_KEPT", 2):
         assert [words[t] for t in ("PM2.5", "，", "ΑΣ", "濮阳")] == ["pm2.5", "", "ας", "濮阳"]
     assert len(words) == 2
