@@ -90,24 +90,29 @@ def prior_logit(prior: tuple[dict[str, float], float], features: frozenset[str],
     return bias + sum(weights.get(f, 0.0) for f in features) / math.sqrt(size)
 
 
-def fit_band(scores: Sequence[float], gold: Sequence[str]) -> tuple[float, float]:
-    """The neutral band (below it negative, above it positive) that gives the best macro-F1 on three-way
-    labels (negative/neutral/positive); searched on a grid of 0.02, the band kept within 0.2..0.8."""
+def fit_band(sets: Sequence[tuple[Sequence[float], Sequence[str]]]) -> tuple[float, float, float]:
+    """The neutral band (below it negative, above it positive) that gives the best mean of the three-way
+    macro-F1s (negative/neutral/positive) of the labelled sets, each a (scores, gold) pair, and that mean;
+    searched on a grid of 0.02, the band kept within 0.2..0.8."""
     best = (-1.0, 0.4, 0.6)
     grid = [round(0.2 + 0.02 * i, 2) for i in range(31)]
     for low in grid:
         for high in grid:
             if high < low:
                 continue
-            called = ["negative" if s < low else "positive" if s > high else "neutral" for s in scores]
-            f1 = metrics.score(gold, called).macro_f1
+            f1 = sum(
+                metrics.score(
+                    gold, ["negative" if s < low else "positive" if s > high else "neutral" for s in scores]
+                ).macro_f1
+                for scores, gold in sets
+            ) / len(sets)
             # ties go to the band nearest the middle, the least surprising
             if f1 > best[0] + 1e-9 or (
                 abs(f1 - best[0]) <= 1e-9
                 and abs(low - 0.4) + abs(high - 0.6) < abs(best[1] - 0.4) + abs(best[2] - 0.6)
             ):
                 best = (f1, low, high)
-    return best[1], best[2]
+    return best[1], best[2], best[0]
 
 
 def brier(scores: Sequence[float], positive: Sequence[bool]) -> float:
@@ -135,24 +140,35 @@ def reliability(
 
 
 # The proportions tried for the regression's and the lexicon's log-odds: some of the regression always, so
-# the mix is never the lexicon alone.
+# the mix is never the lexicon alone; and the regression's share where the lexicon finds no word.
 MIX_MODEL = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5)
 MIX_LEXICON = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+MIX_SILENT = (0.1, 0.25, 0.5, 1.0)
 
 
 def fit_mix(
-    model: Sequence[float], lexicon: Sequence[float], gold: Sequence[str]
+    sets: Sequence[tuple[Sequence[float], Sequence[float | None], Sequence[str]]],
 ) -> tuple[dict[str, float], tuple[float, float]]:
-    """How much of the regression's and of the lexicon's log-odds to add up, and the neutral band over
-    the sum, chosen together for the best three-way macro-F1 on posts the regression never saw."""
+    """How much of the regression's and of the lexicon's log-odds to add up, how much of the regression's
+    to keep where the lexicon finds no word, and the neutral band over the sum, chosen together for the best
+    mean three-way macro-F1 over labelled sets of posts the regression never saw, each a (regression
+    log-odds, lexicon log-odds or None where it found no word, gold) triple."""
     best: tuple[float, dict[str, float], tuple[float, float]] | None = None
-    for a in MIX_MODEL:
-        for b in MIX_LEXICON:
-            scores = [1.0 / (1.0 + math.exp(-(a * m + b * x))) for m, x in zip(model, lexicon, strict=True)]
-            band = fit_band(scores, gold)
-            called = ["negative" if s < band[0] else "positive" if s > band[1] else "neutral" for s in scores]
-            f1 = metrics.score(gold, called).macro_f1
-            if best is None or f1 > best[0] + 1e-9:  # ties keep the earlier: less of the lexicon
-                best = (f1, {"model": a, "lexicon": b}, band)
+    for silent in MIX_SILENT:
+        for a in MIX_MODEL:
+            for b in MIX_LEXICON:
+                scored = [
+                    (
+                        [
+                            1.0 / (1.0 + math.exp(-(silent * m if x is None else a * m + b * x)))
+                            for m, x in zip(model, lexicon, strict=True)
+                        ],
+                        gold,
+                    )
+                    for model, lexicon, gold in sets
+                ]
+                low, high, f1 = fit_band(scored)
+                if best is None or f1 > best[0] + 1e-9:  # ties keep the earlier: less of the lexicon
+                    best = (f1, {"model": a, "lexicon": b, "silent": silent}, (low, high))
     assert best is not None
     return best[1], best[2]

@@ -191,12 +191,15 @@ class TrainedSentiment:
         if mix is not None:
             if not _valid_mix(mix):
                 raise WeightsError(
-                    f'{self.path}: mix 应为 {{"model": 数, "lexicon": 数}}，两数不小于 0 且不全为 0，现为 {mix!r}'
+                    f'{self.path}: mix 应为 {{"model": 数, "lexicon": 数}}（可加 "silent": 数），'
+                    f"各数不小于 0 且 model、lexicon 不全为 0，现为 {mix!r}"
                 )
             self.mix = {"model": float(mix["model"]), "lexicon": float(mix["lexicon"])}
+            # The regression's share where the lexicon finds no word at all; the same share when not given.
+            self.mix["silent"] = float(mix.get("silent", mix["model"]))
             self.lexicon = LexiconSentiment()
-        self._mix_model, self._mix_lexicon = (
-            (self.mix["model"], self.mix["lexicon"]) if self.mix else (1.0, 0.0)
+        self._mix_model, self._mix_lexicon, self._mix_silent = (
+            (self.mix["model"], self.mix["lexicon"], self.mix["silent"]) if self.mix else (1.0, 0.0, 1.0)
         )
         # The heavy weights, which name the reasons, in the order they are named: by weight, ties (weights are
         # rounded) by name, the same in every process. A post's named features are sorted by their rank here.
@@ -315,21 +318,25 @@ class TrainedSentiment:
         return ranks, evidence, weighed
 
     def _combine(self, evidence: float, weighed: tuple[float, list[str]] | None) -> float:
-        """The probability: the regression's log-odds alone, or added to the lexicon's as the mix says."""
+        """The probability: the regression's log-odds alone, or added to the lexicon's as the mix says; where
+        the lexicon finds no word, the regression's log-odds at the mix's `silent` share."""
         if self.lexicon is None:
             return _sigmoid(self.bias + evidence)
-        lexical = self.lexicon.scale * weighed[0] if weighed else 0.0
-        return _sigmoid(self._mix_model * (self.bias + evidence) + self._mix_lexicon * lexical)
+        if weighed is None:
+            return _sigmoid(self._mix_silent * (self.bias + evidence))
+        return _sigmoid(
+            self._mix_model * (self.bias + evidence) + self._mix_lexicon * self.lexicon.scale * weighed[0]
+        )
 
 
 def _valid_mix(mix: object) -> bool:
     if not isinstance(mix, dict):
         return False
-    values = [mix.get(key) for key in ("model", "lexicon")]
+    values = [mix.get(key) for key in ("model", "lexicon")] + ([mix["silent"]] if "silent" in mix else [])
     numbers = [
         v for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     ]
-    return len(numbers) == 2 and all(v >= 0 for v in numbers) and any(v > 0 for v in numbers)
+    return len(numbers) == len(values) and all(v >= 0 for v in numbers) and any(v > 0 for v in numbers[:2])
 
 
 def _sigmoid(x: float) -> float:

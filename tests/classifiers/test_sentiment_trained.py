@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -154,9 +155,11 @@ def test_weights_without_a_mix_are_the_regression_alone(model, tokeniser) -> Non
         {"model": float("nan"), "lexicon": 1.0},
         {"model": -1.0, "lexicon": 1.0},
         {"model": 0, "lexicon": 0},
+        {"model": 1.0, "lexicon": 1.0, "silent": -0.5},
+        {"model": 1.0, "lexicon": 1.0, "silent": "半"},
     ],
 )
-def test_a_mix_that_is_not_two_sound_numbers_is_named(tmp_path: Path, mix: dict) -> None:
+def test_a_mix_that_is_not_sound_numbers_is_named(tmp_path: Path, mix: dict) -> None:
     from classifiers.sentiment_trained import dump_weights
 
     bad = tmp_path / "mix.json.gz"
@@ -274,3 +277,45 @@ def test_one_reading_gives_the_clean_text_and_the_text_without_places(model, tex
     cleaned = features._without_places(trained._MARKUP.sub("，", lowered))[0]
     assert features.read(text) == (cleaned, without)
     assert features.clean(text) == cleaned
+
+
+def test_the_mix_and_band_serve_every_set_they_are_chosen_on() -> None:
+    """Chosen on two sets, one that only the lexicon reads right and one of posts where the lexicon finds no
+    word and only the regression speaks, the mix keeps enough of each to call both sets right, where either
+    set alone would not have needed it."""
+    from classifiers.sentiment_train import fit_mix
+
+    gold = ["negative", "neutral", "positive"] * 4
+    sign = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+    # the regression says nothing and the lexicon is right, loudly; then the lexicon finds no word and the
+    # regression is right, quietly
+    lexicon_set = ([0.0] * len(gold), [3.0 * sign[g] for g in gold], gold)
+    regression_set = ([0.5 * sign[g] for g in gold], [None] * len(gold), gold)
+    mix, (low, high) = fit_mix([lexicon_set, regression_set])
+
+    def calls(model: list[float], lexicon: list[float | None]) -> list[str]:
+        logits = [
+            mix["silent"] * m if x is None else mix["model"] * m + mix["lexicon"] * x
+            for m, x in zip(model, lexicon, strict=True)
+        ]
+        scores = [1 / (1 + math.exp(-z)) for z in logits]
+        return ["negative" if s < low else "positive" if s > high else "neutral" for s in scores]
+
+    assert mix["lexicon"] > 0
+    assert calls(*lexicon_set[:2]) == gold
+    assert calls(*regression_set[:2]) == gold
+    only_lexicon, _ = fit_mix([lexicon_set])
+    assert only_lexicon["silent"] == 0.1  # ties keep the first share tried: the second set asked for more
+
+
+def test_where_the_lexicon_finds_no_word_the_regression_speaks_at_its_silent_share(model, tokeniser) -> None:
+    """A citizen's question holds no sentiment word: its probability is the logistic of the mix's `silent`
+    share of the regression's log-odds, and the reasons say the lexicon found nothing."""
+    text = "请问婚姻登记处周末上班吗，需要预约吗"
+    assert model.lexicon is not None
+    assert model.lexicon.weigh(text) is None
+    features, size = model.features.example(text, tokeniser.words(text))
+    regression = model.bias + sum(model.weights.get(f, 0.0) for f in features) / math.sqrt(size)
+    result = judge(model, tokeniser, text)
+    assert result.score == pytest.approx(1 / (1 + math.exp(-model.mix["silent"] * regression)))
+    assert result.reasons[-1].startswith("情感词典未见情感词")
