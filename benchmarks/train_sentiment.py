@@ -368,7 +368,8 @@ def _provenance(r: dict) -> str:
         "",
         (
             "Public labelled sets, read from the paths given on the command line (not stored in this "
-            "repository): Weibo posts, and the review sets of https://github.com/SophonPlus/ChineseNlpCorpus."
+            "repository): Weibo posts labelled by people (SMP2020-EWECT) and by their emoticons (weibo_senti_100k), "
+            "and the review sets of https://github.com/SophonPlus/ChineseNlpCorpus."
         ),
         "",
         "| file | rows | texts used (after removing repeats) | weight | sha256 |",
