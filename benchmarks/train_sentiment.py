@@ -377,6 +377,18 @@ def _speed(texts: list[str], model: TrainedSentiment, lexicon: LexiconSentiment,
     }
 
 
+def _copies(copies: list[dict]) -> list[str]:
+    """The table of the public copies a corpus was read from, by blob id."""
+    return [
+        "| repository | commit | path | blob | rows |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {c['repo']} | `{c['commit'][:12]}` | {c['path']} | `{c['blob'][:12]}` | {c['rows']:,} |"
+            for c in copies
+        ),
+    ]
+
+
 def _provenance(r: dict) -> str:
     held, shipped, speed = r["held"], r["shipped"], r["speed"]
     lines = [
@@ -418,12 +430,7 @@ def _provenance(r: dict) -> str:
                     "model on posts it never saw."
                 ),
                 "",
-                "| repository | commit | path | blob | rows |",
-                "|---|---|---|---|---|",
-            ]
-            lines += [
-                f"| {c['repo']} | `{c['commit'][:12]}` | {c['path']} | `{c['blob'][:12]}` | {c['rows']:,} |"
-                for c in source["copies"]
+                *_copies(source["copies"]),
             ]
         elif source.get("copies"):
             lines += [
@@ -436,12 +443,7 @@ def _provenance(r: dict) -> str:
                     "disagree on the label were dropped:"
                 ),
                 "",
-                "| repository | commit | path | blob | rows |",
-                "|---|---|---|---|---|",
-            ]
-            lines += [
-                f"| {c['repo']} | `{c['commit'][:12]}` | {c['path']} | `{c['blob'][:12]}` | {c['rows']:,} |"
-                for c in source["copies"]
+                *_copies(source["copies"]),
             ]
             lines += [
                 "",
