@@ -6,9 +6,8 @@ by people, not by their emoticons.
 The files are read from clones of public copies under DIR (`DIR/<owner>+<name>`, or `/repo` under it) by
 their blob ids: the training split from zhusleep/weibo_sentiment_analysis, an Excel 97 workbook read with
 xlrd (the `train` extra); the evaluation split with its labels from BrownSweater/BERT_SMP2020-EWECT, which
-also holds the test split. Emotions become
-polarities as in benchmarks/smp2020_usual.py: happy 1, angry, sad and fear 0, neutral `neutral`; surprise,
-which can be either, is left out. Repeated texts are kept once, and every text of the test split
+also holds the test split. Emotions become polarities as in benchmarks/smp2020_usual.py: happy 1, angry,
+sad and fear 0, neutral `neutral`; surprise, which can be either, is left out. Repeated texts are kept once, and every text of the test split
 (benchmarks/smp2020_usual.py, read from its own copy under DIR) is left out, so that split stays unseen.
 Neither copy nor the task's pages state a licence: the posts are not stored in this repository, only the
 weights trained on them.
