@@ -281,8 +281,7 @@ def test_one_reading_gives_the_clean_text_and_the_text_without_places(model, tex
 
 def test_the_mix_and_band_serve_every_set_they_are_chosen_on() -> None:
     """Chosen on two sets, one that only the lexicon reads right and one of posts where the lexicon finds no
-    word and only the regression speaks, the mix keeps enough of each to call both sets right, where either
-    set alone would not have needed it."""
+    word and only the regression speaks, the mix and band call both sets right."""
     from classifiers.sentiment_train import fit_mix
 
     gold = ["negative", "neutral", "positive"] * 4
@@ -304,8 +303,6 @@ def test_the_mix_and_band_serve_every_set_they_are_chosen_on() -> None:
     assert mix["lexicon"] > 0
     assert calls(*lexicon_set[:2]) == gold
     assert calls(*regression_set[:2]) == gold
-    only_lexicon, _ = fit_mix([lexicon_set])
-    assert only_lexicon["silent"] == 0.1  # ties keep the first share tried: the second set asked for more
 
 
 def test_where_the_lexicon_finds_no_word_the_regression_speaks_at_its_silent_share(model, tokeniser) -> None:
