@@ -39,9 +39,10 @@ def main() -> None:
     test = [json.loads(line) for line in args.test.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts, gold = [t["text"] for t in test], [t["label"] for t in test]
 
+    size = min(args.posts, len(rows))
     floors = []
     for seed in range(args.seeds):
-        sample = random.Random(seed).sample(rows, min(args.posts, len(rows)))
+        sample = random.Random(seed).sample(rows, size)
         vectoriser = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
         matrix = vectoriser.fit_transform([t for t, _ in sample])
         model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
@@ -56,7 +57,7 @@ def main() -> None:
     ours = metrics.score(gold, called)
     print(f"{args.test.name}: {len(texts)} posts, two-way macro-F1")
     for seed, floor in enumerate(floors):
-        print(f"  TF-IDF + logistic regression, {len(sample):,} posts (draw {seed}): {floor.macro_f1:.3f}")
+        print(f"  TF-IDF + logistic regression, {size:,} posts (draw {seed}): {floor.macro_f1:.3f}")
     print(f"  default model: {ours.macro_f1:.3f} (accuracy {ours.accuracy:.3f})")
 
 

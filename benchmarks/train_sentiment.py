@@ -116,15 +116,10 @@ def main() -> None:
 
     sources, train, test = [], [], []
     seen: set[str] = set()
-    weight_of: dict[str, float] = {}
-    in_domain: set[str] = set()
     for path, weight, domain in [(p, args.in_domain_weight, True) for p in args.in_domain] + [
         (p, args.csv_weight, False) for p in args.csv
     ]:
         rows, digest = read_corpus(path)
-        weight_of[path.name] = weight
-        if domain:
-            in_domain.add(path.name)
         kept = 0
         for text, label in rows:
             key = features.clean(text).strip("， ")
@@ -148,6 +143,8 @@ def main() -> None:
             sources[-1]["copies"] = json.loads(sidecar.read_text(encoding="utf-8"))["copies"]
         print(f"{path.name}: {len(rows)} rows, {kept} new texts, sha256 {digest}", file=sys.stderr)
 
+    weight_of = {source["file"]: source["weight"] for source in sources}
+    in_domain = {source["file"] for source in sources if source["in_domain"]}
     examples = [Example(*feats(t), y, weight_of[name]) for t, y, name in train]
     lexicon = Lexicon.load(DEFAULT_LEXICON)
     lexicon_docs = 0
@@ -173,6 +170,7 @@ def main() -> None:
             "rows": len(news),
             "kept": len(news),
             "sha256": hashlib.sha256(news_raw).hexdigest(),
+            "weight": args.news_weight,
         }
     )
     # What an office receives and publishes that says no mood: questions and notices, written for the project.
@@ -412,8 +410,7 @@ def _provenance(r: dict) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {s['file']} | {s['rows']:,} | {s['kept']:,} | {s.get('weight', r['args']['news_weight']):g} "
-        f"| `{s['sha256']}` |"
+        f"| {s['file']} | {s['rows']:,} | {s['kept']:,} | {s['weight']:g} | `{s['sha256']}` |"
         for s in r["sources"]
     ]
     for source in r["sources"]:

@@ -9,6 +9,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import product
 
 from classifiers import metrics
 
@@ -154,21 +155,20 @@ def fit_mix(
     mean three-way macro-F1 over labelled sets of posts the regression never saw, each a (regression
     log-odds, lexicon log-odds or None where it found no word, gold) triple."""
     best: tuple[float, dict[str, float], tuple[float, float]] | None = None
-    for silent in MIX_SILENT:
-        for a in MIX_MODEL:
-            for b in MIX_LEXICON:
-                scored = [
-                    (
-                        [
-                            1.0 / (1.0 + math.exp(-(silent * m if x is None else a * m + b * x)))
-                            for m, x in zip(model, lexicon, strict=True)
-                        ],
-                        gold,
-                    )
-                    for model, lexicon, gold in sets
-                ]
-                low, high, f1 = fit_band(scored)
-                if best is None or f1 > best[0] + 1e-9:  # ties keep the earlier: less of the lexicon
-                    best = (f1, {"model": a, "lexicon": b, "silent": silent}, (low, high))
+    # ties keep the earlier: the least of the regression where the lexicon is silent, then less of the lexicon
+    for silent, a, b in product(MIX_SILENT, MIX_MODEL, MIX_LEXICON):
+        scored = [
+            (
+                [
+                    1.0 / (1.0 + math.exp(-(silent * m if x is None else a * m + b * x)))
+                    for m, x in zip(model, lexicon, strict=True)
+                ],
+                gold,
+            )
+            for model, lexicon, gold in sets
+        ]
+        low, high, f1 = fit_band(scored)
+        if best is None or f1 > best[0] + 1e-9:
+            best = (f1, {"model": a, "lexicon": b, "silent": silent}, (low, high))
     assert best is not None
     return best[1], best[2]
