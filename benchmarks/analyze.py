@@ -8,7 +8,7 @@ prints the command's start-up (a real `yuqing analyze` process on one line, best
 memory of the analysis. Rates are per CPU second of this process, so other work on the machine moves
 them little; start-up is given both as wall time and as CPU time.
 
-    .venv/bin/python benchmarks/analyze.py [--seconds 2]
+    .venv/bin/python benchmarks/analyze.py [--seconds 6]
 """
 
 from __future__ import annotations
@@ -38,9 +38,11 @@ from pipeline.runner import OfflineRunner
 jieba.setLogLevel(logging.WARNING)
 
 
-def rates(runs: dict[str, Callable[[], object]], seconds: float, rounds: int = 3) -> dict[str, float]:
+def rates(runs: dict[str, Callable[[], object]], seconds: float, rounds: int = 6) -> dict[str, float]:
     """Runs per CPU second of each, the best of `rounds` rounds taken in turn, so that other work on the
-    machine slows none of them more than the others."""
+    machine slows none of them more than the others. (With three rounds of a second, a passing slowdown
+    moved jieba's figure by a tenth from run to run, and nine runs' ratios spread over 0.14; with six
+    rounds, five runs' spread over 0.07.)"""
     best = dict.fromkeys(runs, 0.0)
     for _ in range(rounds):
         for label, run in runs.items():
@@ -173,7 +175,7 @@ def interpreted(seconds: float) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=3.0, help="time spent on each figure")
+    parser.add_argument("--seconds", type=float, default=6.0, help="time spent on each figure")
     parser.add_argument("--weibo-only", action="store_true", help="only the Weibo-length figures, as JSON")
     args = parser.parse_args()
     short = [(None, text) for text in weibo_posts()]
