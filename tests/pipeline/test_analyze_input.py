@@ -13,6 +13,7 @@ import select
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +23,15 @@ from config.env import PROJECT_ROOT, get_env
 from config.loader import DEFAULT_DIR, load_config
 from pipeline.context import Context
 from pipeline.items import SHANGHAI, AuthorKind, Counts, Post, Source, post_from_dict, to_dict
-from pipeline.runner import MAX_LINE_BYTES, BadLine, OfflineRunner, parse_line, run_json_batches
+from pipeline.runner import (
+    MAX_LINE_BYTES,
+    ArrivingLines,
+    BadLine,
+    OfflineRunner,
+    parse_line,
+    read_lines,
+    run_json_batches,
+)
 from pipeline.stages.clean import CleanStage
 
 YUQING = Path(sys.executable).with_name("yuqing")
@@ -213,6 +222,47 @@ def test_a_piped_line_is_answered_before_the_next_is_written() -> None:
     finally:
         process.stdin.close()
         process.wait(timeout=60)
+
+
+def test_lines_already_waiting_in_a_pipe_are_answered_together_without_waiting_for_more() -> None:
+    # `cat posts.jsonl | yuqing analyze`: the lines the pipe holds are one batch, and the batch does not
+    # wait for the writer, still open, to write another line or to close.
+    runner = OfflineRunner(Context(office=load_config(DEFAULT_DIR), env=get_env()))
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as reader, os.fdopen(write_end, "wb") as writer:
+        writer.write(lines(GOOD_LINE, b"not json", GOOD_LINE, GOOD_LINE))
+        writer.flush()
+        batches = run_json_batches(reader, runner, "analyze")
+        first: list = []
+        worker = threading.Thread(target=lambda: first.extend(next(batches)), daemon=True)
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive(), "the lines in the pipe waited for more input"
+        assert [number for number, _ in first] == [1, 2, 3, 4]
+        assert isinstance(first[1][1], str)
+        assert all(isinstance(post, Post) for _, post in first[::2])
+        writer.write(lines(GOOD_LINE))
+        writer.flush()
+        assert [number for number, _ in next(batches)] == [5]
+        writer.close()
+        assert list(batches) == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        b"12345\n123456\nabcdefghijk\nok\nxy",  # at the limit, over it, far over it, the last with no newline
+        b"123456789012345678901234567890\n",  # over the limit and over the first read alone
+        b"\n\nok\n",
+        b"",
+    ],
+)
+def test_lines_read_from_a_pipe_are_those_a_file_gives(given: bytes) -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as reader:
+        with os.fdopen(write_end, "wb") as writer:
+            writer.write(given)
+        assert list(ArrivingLines(reader, max_bytes=5)) == list(read_lines(io.BytesIO(given), max_bytes=5))
 
 
 def test_lines_all_there_are_answered_as_one_batch_and_the_collector_is_left_as_found() -> None:
