@@ -12,6 +12,9 @@ import re
 _SPACES = re.compile(r"[ \t\u00a0\u2002\u2003\u2009\u3000]+")
 # Zero-width marks and byte-order marks split words a rule or a reader sees as one.
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+# What either of the two changes, with two spaces in a row (a single " " is folded to itself): an invisible
+# mark or a space other than " ".
+_TO_FOLD = re.compile(r"[\t\u00a0\u2002\u2003\u2009\u3000\u200b\u200c\u200d\u2060\ufeff]")
 
 
 def clean_text(text: str | None, *, lines: bool = False) -> str:
@@ -22,6 +25,14 @@ def clean_text(text: str | None, *, lines: bool = False) -> str:
     if not text:
         return ""
     # No space of _SPACES breaks a line, so folding them over the whole text at once folds each line's.
-    text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
-    kept = (line for line in (line.strip() for line in text.splitlines()) if line)
+    # Most texts have nothing to fold or remove, which this tells at a third of the two passes' cost (with
+    # `| {2}` in the pattern, the search cost as much as they do).
+    if _TO_FOLD.search(text) or "  " in text:
+        text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
+    # A loop, compiled, rather than generators: a third of the rest of the cost on a Weibo-length post.
+    kept: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            kept.append(line)
     return ("\n" if lines else " ").join(kept)

@@ -20,6 +20,10 @@ from classifiers.text import clean_text
         ("\ufeff", "", ""),
         ("  \u3000 ", "", ""),
         (None, "", ""),
+        # Only plain spaces, one or more in a row: nothing else would send the text through the folding.
+        ("甲  乙 丙", "甲 乙 丙", "甲 乙 丙"),
+        ("甲 乙\n 丙 ", "甲 乙 丙", "甲 乙\n丙"),
+        ("甲乙丙", "甲乙丙", "甲乙丙"),
     ],
 )
 def test_clean_text(raw, paragraph, lines):
