@@ -234,8 +234,11 @@ def parse_line(line: str | bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         pass
     else:
-        if type(data) is dict and set(map(type, data.values())) <= {str}:
-            return data
+        if type(data) is dict:
+            # A loop over the values, compiled: the set of their types cost as much as orjson's reading.
+            fields: dict[str, Any] = data
+            if all(type(value) is str for value in fields.values()):
+                return fields
     text = decode_line(line) if isinstance(line, bytes) else line
     try:
         data = json.loads(text)
