@@ -35,3 +35,11 @@ def test_the_kept_token_words_stop_growing_at_their_bound_and_still_answer() -> 
         assert [words[t] for t in ("PM2.5", "，", "ΑΣ", "濮阳")] == ["pm2.5", "", "ας", "濮阳"]
     assert len(words) == 2
     assert Tokeniser().words("濮阳ΑΣ，PM2.5") == ["濮阳", "α", "σ", "pm2.5"]
+
+
+def test_a_line_break_before_the_text_changes_no_word() -> None:
+    # The tokenise stage cuts a post without a title as its text alone, and with one as title, a line break
+    # and the text: the same words either way for an empty title.
+    tokeniser = Tokeniser([PARK])
+    for text in (TEXT, " 濮阳县 PM2.5", "\r\n濮阳ΑΣ，", "\u3000范县[怒]😡", "村民投诉\n\n没人管", "，"):
+        assert tokeniser.words(f"\n{text}") == tokeniser.words(text)
