@@ -464,7 +464,7 @@ def analyze_lines(lines: Any, runner: Any) -> tuple[int, int]:
     from pipeline.runner import run_json_batches
 
     # orjson writes the UTF-8 bytes at once, several times faster than json.dumps then encode. Each answer is
-    # written as soon as it is built, and the newlines put in by one join: building the batch's answers
+    # serialised as soon as it is built, and the newlines put in by one join: building the batch's answers
     # first, then adding a newline to each line (a copy of it) took a third longer (4.5 µs a Weibo-length
     # post, against 3.4). (orjson's OPT_APPEND_NEWLINE would take twice as long as adding it here.)
     # Compiled (a module of classifiers/native.py), building an answer took as long: Python reads the
