@@ -81,7 +81,8 @@ _COMMON = frozenset(
 )
 
 
-_AS_DIGITS = bytes.maketrans(b"\0\1", b"01")
+# A lane's byte that holds its top bit, to that bit as a binary digit.
+_TOP_AS_DIGIT = bytes.maketrans(b"\0\x80", b"01")
 
 
 class _Lanes:
@@ -93,6 +94,10 @@ class _Lanes:
         self.most = (1 << width) - 1
         self._off, self._on = "\0" * (width // 8), "\1" + "\0" * (width // 8 - 1)
         self._every = int.from_bytes((self._on * BITS).encode("latin-1"), "little")  # 1 at each lane's bottom
+        self._tops = self._every << (width - 1)
+        # What `majority` adds for each weight up to 255, worked out once (a multiplication of these wide
+        # numbers costs as much as an addition).
+        self._raise = [self._raising(weight) for weight in range(min(self.most, 255) + 1)]
         # Kept, as a post's words recur across posts.
         self.of = Kept(self._spread).__getitem__
 
@@ -102,14 +107,20 @@ class _Lanes:
         spread = format(h, f"0{BITS}b")[::-1].replace("0", self._off).replace("1", self._on)
         return int.from_bytes(spread.encode("latin-1"), "little")
 
+    def _raising(self, weight: int) -> int:
+        # Adding 2**(width - 1) minus half the weight plus one to every lane carries into the lane's top bit
+        # exactly where its count reaches that, for all 64 lanes in one addition.
+        return ((1 << (self.width - 1)) - (weight // 2 + 1)) * self._every
+
     def majority(self, stacked: int, weight: int) -> int:
         """The bits whose count in `stacked` reaches half of `weight` (at most `most`) plus one."""
-        # Adding 2**(width - 1) minus that to every lane carries into the lane's top bit exactly there, for
-        # all 64 lanes in one addition.
-        needed = weight // 2 + 1
-        top = (stacked + ((1 << (self.width - 1)) - needed) * self._every) >> (self.width - 1) & self._every
-        step = self.width // 8
-        return int(top.to_bytes(BITS * step, "little")[::step].translate(_AS_DIGITS)[::-1], 2)
+        raising = self._raise[weight] if weight < len(self._raise) else self._raising(weight)
+        top = (stacked + raising) & self._tops
+        # Big-endian, a lane's top bit is in its first byte, and the highest lane comes first, as `int`
+        # reads binary digits.
+        return int(
+            top.to_bytes(BITS * self.width // 8, "big")[:: self.width // 8].translate(_TOP_AS_DIGIT), 2
+        )
 
 
 # Narrow lanes for most posts: numbers a quarter as wide add four times as fast; wide ones for the rest.
@@ -130,7 +141,7 @@ def word_counts(words: Iterable[str]) -> dict[str, int]:
 def simhash(words: Iterable[str] | dict[str, int]) -> int:
     """64-bit simhash of the words (or of their `word_counts`), each weighted by how often it occurs: a bit
     is set where the words with that bit set outweigh those without."""
-    counts = words if isinstance(words, dict) else word_counts(words)
+    counts: dict[str, int] = words if isinstance(words, dict) else word_counts(words)
     weight = sum(counts.values())
     lanes = _NARROW_LANES if weight <= _NARROW_LANES.most else _WIDE_LANES
     spread = lanes.of
@@ -168,20 +179,42 @@ def without(counts: dict[str, int], words: Iterable[str]) -> dict[str, int]:
     return {word: n - removed.get(word, 0) for word, n in counts.items() if n > removed.get(word, 0)}
 
 
+def _boilerplate(word: str) -> bool:
+    return word in _COMMON or word.isdigit()
+
+
+# Kept, as a post's words recur across posts: one look-up instead of the set's and `isdigit`'s.
+_is_boilerplate = Kept(_boilerplate).__getitem__
+
+
 def key_terms(
     words: Iterable[str] | dict[str, int], must_have: Iterable[str] = (), limit: int = 12
 ) -> frozenset[str]:
     """The words that name an incident: the given ones (places, rule terms) plus the most frequent
     words (or `word_counts`) of two or more characters that are not news boilerplate."""
-    counts = words if isinstance(words, dict) else word_counts(words)
+    counts: dict[str, int] = words if isinstance(words, dict) else word_counts(words)
     chosen = {w for w in must_have if w}
-    # A stable sort by count, most first, keeps first-seen order among equal counts (as `most_common`
-    # does), so skipping boilerplate here picks what counting only the other words would.
-    for word in sorted(counts, key=counts.__getitem__, reverse=True):
+    named: list[str] = []
+    repeated: list[str] = []  # those said more than once, which come first
+    for word, count in counts.items():
+        if not _is_boilerplate(word):
+            named.append(word)
+            if count > 1:
+                repeated.append(word)
+    if len(chosen) + len(named) <= limit:
+        # Room for all of them (most posts): no order to choose them in.
+        chosen.update(named)
+        return frozenset(chosen)
+    if repeated:
+        # A stable sort by count, most first, keeps first-seen order among equal counts (as `most_common`
+        # does), so sorting only the words that are no boilerplate picks what counting only those would.
+        # The words said once keep their order after those said more.
+        repeated.sort(key=counts.__getitem__, reverse=True)
+        named = repeated + [word for word in named if counts[word] == 1]
+    for word in named:
         if len(chosen) >= limit:
             break
-        if word not in _COMMON and not word.isdigit():
-            chosen.add(word)
+        chosen.add(word)
     return frozenset(chosen)
 
 
@@ -378,9 +411,20 @@ class SignatureIndex:
                 shared: dict[Any, int] = {}
                 for keys in holders[:split]:
                     _count_elements(shared, keys)
-                for keys in holders[split:]:
-                    _count_elements(shared, keys.intersection(shared))
-                found = {key for key, count in shared.items() if count >= need}
+                longest = holders[split:]
+                for key, count in shared.items():
+                    # Looked up in the longest sets, shortest first, only until it has enough or can no
+                    # longer get them: most keys were counted once and are not in the first one.
+                    lacking = need - count
+                    left = len(longest)
+                    for keys in longest:
+                        if lacking <= 0 or lacking > left:
+                            break
+                        left -= 1
+                        if key in keys:
+                            lacking -= 1
+                    if lacking <= 0:
+                        found.add(key)
         fingerprint = signature.fingerprint
         for shift, mask, table in self._slices:
             if (same_slice := table.get(fingerprint >> shift & mask)) is not None:
